@@ -1,0 +1,33 @@
+/**
+ * The one place where errors become exit codes. Documented in the README;
+ * scripts depend on these numbers, so they never change meaning.
+ */
+import { Match } from "effect"
+import type { SipidError } from "../errors.js"
+
+export const ExitCode = {
+  /** Done. */
+  ok: 0,
+  /** Refused: a live process owns the pidfile, it would not die, or the endpoint stayed unhealthy. */
+  refused: 1,
+  /** A command-line value is malformed. */
+  usage: 2,
+  /** Another process holds the pidfile's lock: try again. */
+  locked: 3,
+  /** The pidfile is invalid or not trustworthy: symlink, not a regular file, hostile content, wrong owner. */
+  invalidPidfile: 4,
+  /** Any other system error: permission denied, read-only file system, ... */
+  system: 5
+} as const
+
+export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>().pipe(
+  Match.tagsExhaustive({
+    PidfileOwned: () => ExitCode.refused,
+    ProcessSurvived: () => ExitCode.refused,
+    Unhealthy: () => ExitCode.refused,
+    UsageError: () => ExitCode.usage,
+    PidfileLocked: () => ExitCode.locked,
+    PidfileInvalid: () => ExitCode.invalidPidfile,
+    SystemError: () => ExitCode.system
+  })
+)

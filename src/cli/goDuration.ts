@@ -1,0 +1,50 @@
+/**
+ * Durations in Go's `time.ParseDuration` syntax (`500ms`, `10s`, `1m30s`,
+ * `2h`), which BOSH job scripts already use. @effect/cli has no duration
+ * option and `Duration.decode` wants `"1 minute"`, hence this parser.
+ */
+import { Duration, Either } from "effect"
+
+const unitMillis: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "µs": 1e-3,
+  "μs": 1e-3,
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000
+}
+
+const term = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y
+
+/**
+ * Parses a non-negative Go duration. Unlike Go, a bare number (even `0`) is
+ * refused: a unit-less value in a script is almost always a mistake.
+ */
+export const parseGoDuration = (text: string): Either.Either<Duration.Duration, string> => {
+  const invalid = Either.left(
+    `invalid duration "${text}": use Go syntax with a unit, such as 500ms, 10s, 1m30s or 2h`
+  )
+  if (text.length === 0) return invalid
+  let millis = 0
+  term.lastIndex = 0
+  while (term.lastIndex < text.length) {
+    const match = term.exec(text)
+    if (match === null) return invalid
+    millis += Number(match[1]) * unitMillis[match[2]!]!
+  }
+  return Number.isFinite(millis) ? Either.right(Duration.millis(millis)) : invalid
+}
+
+/** Formats a duration the way Go prints one: `1m30s`, `250ms`, `2h0m0s`. */
+export const formatGoDuration = (duration: Duration.DurationInput): string => {
+  const millis = Duration.toMillis(duration)
+  if (millis < 1_000) return `${+millis.toFixed(3)}ms`
+  const hours = Math.floor(millis / 3_600_000)
+  const minutes = Math.floor((millis % 3_600_000) / 60_000)
+  const seconds = +((millis % 60_000) / 1_000).toFixed(3)
+  if (hours > 0) return `${hours}h${minutes}m${seconds}s`
+  if (minutes > 0) return `${minutes}m${seconds}s`
+  return `${seconds}s`
+}

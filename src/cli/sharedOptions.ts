@@ -1,0 +1,32 @@
+/** Options that several commands share, defined once so their help reads the same. */
+import { Options } from "@effect/cli"
+import { Duration, Effect, Either } from "effect"
+import { resolve } from "node:path"
+import { logFormats } from "../log/logger.js"
+import { parseGoDuration } from "./goDuration.js"
+import { ValidationError, HelpDoc } from "@effect/cli"
+
+export const pidFile = Options.text("pid-file").pipe(
+  Options.withDescription("The pidfile, e.g. /var/vcap/sys/run/web/web.pid. Its directory is created when needed."),
+  Options.mapEffect((path) =>
+    path.length === 0 || path.endsWith("/")
+      ? Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--pid-file "${path}" must name a file, not a directory`)))
+      : Effect.succeed(resolve(path))
+  )
+)
+
+export const logFormat = Options.choice("log-format", logFormats).pipe(
+  Options.withDefault("text" as const),
+  Options.withDescription("text: one readable line per step on stderr; json: JSON lines (timestamp, level, message, pid, pidfile)")
+)
+
+/** A duration option in Go's syntax (`500ms`, `10s`, `1m30s`). */
+export const goDuration = (name: string) =>
+  Options.text(name).pipe(
+    Options.mapEffect((text) =>
+      Either.match(parseGoDuration(text), {
+        onLeft: (reason) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: ${reason}`))),
+        onRight: (duration): Effect.Effect<Duration.Duration> => Effect.succeed(duration)
+      })
+    )
+  )

@@ -1,0 +1,110 @@
+/**
+ * Every failure sipid can report. Each error renders as one line (its
+ * `message`) that names the file or value, what is wrong and what to do; the
+ * CLI edge (`cli/exitCodes.ts`) turns the tag into an exit code.
+ */
+import { Data } from "effect"
+
+/** A command-line value is malformed: a PID, a duration, a URL, a schedule. */
+export class UsageError extends Data.TaggedError("UsageError")<{
+  readonly detail: string
+}> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+/** Another process holds the pidfile's lock; trying again later may work. */
+export class PidfileLocked extends Data.TaggedError("PidfileLocked")<{
+  readonly path: string
+}> {
+  override get message(): string {
+    return `${this.path}: locked by another process (a concurrent claim or kill, or flock(1)); try again`
+  }
+}
+
+/** The pidfile is not something sipid may trust or act on. Nothing was changed. */
+export class PidfileInvalid extends Data.TaggedError("PidfileInvalid")<{
+  readonly path: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.path}: ${this.reason}; left untouched, fix or remove it by hand`
+  }
+}
+
+/** `claim`: a live process already owns the pidfile. */
+export class PidfileOwned extends Data.TaggedError("PidfileOwned")<{
+  readonly path: string
+  readonly pid: number
+}> {
+  override get message(): string {
+    return `${this.path}: already names live process ${this.pid}; stop it first (sipid kill --pid-file ${this.path})`
+  }
+}
+
+/** `kill`: the process outlived every step of the schedule. The pidfile is kept. */
+export class ProcessSurvived extends Data.TaggedError("ProcessSurvived")<{
+  readonly path: string
+  readonly pid: number
+  readonly waited: string
+}> {
+  override get message(): string {
+    return `${this.path}: process ${this.pid} is still alive after ${this.waited} (stuck in D state?); pidfile kept, check it with ps -o stat= -p ${this.pid}`
+  }
+}
+
+/** `wait-until-healthy`: the deadline passed without a healthy answer. */
+export class Unhealthy extends Data.TaggedError("Unhealthy")<{
+  readonly url: string
+  readonly summary: string
+}> {
+  override get message(): string {
+    return `${this.url}: ${this.summary}`
+  }
+}
+
+/** A system call failed for a reason outside sipid's control (EACCES, EROFS, ...). */
+export class SystemError extends Data.TaggedError("SystemError")<{
+  readonly operation: string
+  readonly path: string
+  readonly code: string
+  readonly detail?: string
+}> {
+  override get message(): string {
+    const hint = systemHints[this.code]
+    return `${this.path}: ${this.operation} failed: ${this.detail ?? this.code}${hint ? `; ${hint}` : ""}`
+  }
+}
+
+const systemHints: Record<string, string> = {
+  EACCES: "run as a user that may write there (BOSH scripts run as root)",
+  EPERM: "run as a user that may write there (BOSH scripts run as root)",
+  EROFS: "the file system is read-only; use a writable run directory",
+  ENOSPC: "the disk is full",
+  ENOTDIR: "a parent of the path is not a directory"
+}
+
+/** Wraps a Node error from `fs` or FFI as a `SystemError`. */
+export const systemError = (operation: string, path: string, cause: unknown): SystemError => {
+  const error = cause as NodeJS.ErrnoException
+  return new SystemError({
+    operation,
+    path,
+    code: error?.code ?? "EUNKNOWN",
+    detail: error?.code ? `${error.code} (${describeErrno(error)})` : String(cause)
+  })
+}
+
+const describeErrno = (error: NodeJS.ErrnoException): string =>
+  // Node's messages read "EACCES: permission denied, open '/x'"; keep the middle part.
+  error.message?.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "") ?? "unknown error"
+
+export type SipidError =
+  | UsageError
+  | PidfileLocked
+  | PidfileInvalid
+  | PidfileOwned
+  | ProcessSurvived
+  | Unhealthy
+  | SystemError

@@ -1,0 +1,49 @@
+/**
+ * The identity record: who the claimed PID was (start ticks and boot id),
+ * kept beside the pidfile in `FILE.identity` because the pidfile itself must
+ * hold `PID\n` and nothing else (`kill $(cat FILE)` signals every number in
+ * it). `kill` and `status` use it to tell a reused PID from the real process.
+ *
+ * A pidfile written by another tool has no record, and a record that names
+ * another PID is ignored: everything works without one.
+ */
+import { Effect, Option } from "effect"
+import type { SystemError } from "../errors.js"
+import type { Pid } from "../process/Pid.js"
+import type { ProcessIdentity } from "../process/Processes.js"
+import { PidfileFiles } from "./PidfileFiles.js"
+
+export const identityRecordPath = (pidfile: string): string => `${pidfile}.identity`
+
+/** Replaces the record atomically. Call only while holding the pidfile's lock. */
+export const writeIdentityRecord = (pidfile: string, identity: ProcessIdentity): Effect.Effect<void, SystemError, PidfileFiles> =>
+  Effect.flatMap(PidfileFiles, (files) =>
+    Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(identity) + "\n")))
+
+const decode = (text: string, pid: Pid): Option.Option<ProcessIdentity> => {
+  try {
+    const value = JSON.parse(text) as Partial<ProcessIdentity>
+    return value.pid === pid && Number.isSafeInteger(value.startTicks) && typeof value.bootId === "string"
+      ? Option.some({ pid, startTicks: value.startTicks!, bootId: value.bootId })
+      : Option.none()
+  } catch {
+    return Option.none()
+  }
+}
+
+/** The recorded identity of `pid`, if a usable record for that PID exists. */
+export const readIdentityRecord = (pidfile: string, pid: Pid): Effect.Effect<Option.Option<ProcessIdentity>, never, PidfileFiles> =>
+  Effect.gen(function*() {
+    const files = yield* PidfileFiles
+    const opened = yield* files.open(identityRecordPath(pidfile), { create: false })
+    if (Option.isNone(opened)) return Option.none()
+    const text = yield* files.read(opened.value).pipe(Effect.ensuring(files.close(opened.value)))
+    return decode(text, pid)
+  }).pipe(
+    Effect.catchAll((error) =>
+      Effect.logWarning(`ignoring identity record ${identityRecordPath(pidfile)}: ${error.message}`).pipe(Effect.as(Option.none()))
+    )
+  )
+
+export const removeIdentityRecord = (pidfile: string): Effect.Effect<void, SystemError, PidfileFiles> =>
+  Effect.flatMap(PidfileFiles, (files) => files.remove(identityRecordPath(pidfile)))

@@ -1,0 +1,50 @@
+/**
+ * A PID that is safe to hand to a signal call. The only way to get one is
+ * to parse text strictly: `process.kill` coerces `""`, `"0"` and `false` to
+ * 0 (the caller's own process group), `"01"` to 1, and negative numbers
+ * address process groups, so nothing unparsed may ever reach it.
+ */
+import { Brand, Either } from "effect"
+
+export type Pid = number & Brand.Brand<"Pid">
+
+/** Linux's default when /proc/sys/kernel/pid_max cannot be read; the kernel never exceeds 2^22. */
+export const pidMaxCeiling = 4_194_304
+
+const digits = /^[1-9][0-9]{0,9}$/
+
+/**
+ * Parses a PID given on the command line: decimal digits only, no sign, no
+ * leading zero, no whitespace, greater than 1 (init is never ours to
+ * claim or stop) and at most `pidMax`.
+ */
+export const parsePid = (text: string, pidMax: number): Either.Either<Pid, string> => {
+  if (!digits.test(text)) {
+    return Either.left(`"${printable(text)}" is not a valid PID: expected a decimal number from 2 to ${pidMax}`)
+  }
+  const pid = Number(text)
+  if (pid === 1) return Either.left(`PID 1 is init and is never a job's process`)
+  if (pid > pidMax) return Either.left(`PID ${text} is above pid_max (${pidMax})`)
+  return Either.right(pid as Pid)
+}
+
+/** What a pidfile holds, judged the way sipid reads it: whitespace around one PID, nothing else. */
+export type PidfileContent =
+  | { readonly _tag: "Empty" }
+  | { readonly _tag: "Invalid"; readonly reason: string }
+  | { readonly _tag: "Valid"; readonly pid: Pid }
+
+export const parsePidfileContent = (text: string, pidMax: number): PidfileContent => {
+  const trimmed = text.trim()
+  if (trimmed.length === 0) return { _tag: "Empty" }
+  return Either.match(parsePid(trimmed, pidMax), {
+    onLeft: (reason) => ({ _tag: "Invalid", reason }),
+    onRight: (pid) => ({ _tag: "Valid", pid })
+  })
+}
+
+/** Shows control characters and long values safely inside a one-line message. */
+export const printable = (text: string): string => {
+  const escaped = JSON.stringify(text).slice(1, -1)
+  return escaped.length > 40 ? `${escaped.slice(0, 40)}...` : escaped
+}

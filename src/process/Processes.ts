@@ -1,0 +1,59 @@
+/**
+ * The process table as sipid sees it: what a PID currently is, and a way to
+ * signal exactly one process and wait for it to exit.
+ *
+ * Programs depend only on this tag. `ProcessesLive` reads /proc and uses
+ * pidfds; `ProcessesTest` is a simulated table driven by Effect's Clock, so
+ * kill timing can be tested under TestClock.
+ */
+import { Context, type Effect, type Scope } from "effect"
+import type { SystemError } from "../errors.js"
+import type { Pid } from "./Pid.js"
+
+/**
+ * Who a PID is: the kernel's start time of the process (clock ticks since
+ * boot, /proc/PID/stat field 22) and the boot it belongs to. A PID reused
+ * by another process, or after a reboot, has a different identity.
+ */
+export interface ProcessIdentity {
+  readonly pid: Pid
+  readonly startTicks: number
+  readonly bootId: string
+}
+
+export type ProcessState =
+  | { readonly _tag: "Gone" }
+  | { readonly _tag: "Zombie" }
+  | { readonly _tag: "Alive"; readonly identity: ProcessIdentity; readonly uid: number }
+
+/** A process opened for signalling; with pidfds it can never reach a recycled PID. */
+export interface ProcessHandle {
+  readonly identity: ProcessIdentity
+  readonly uid: number
+}
+
+export type SignalName = "SIGTERM" | "SIGQUIT" | "SIGKILL" | "SIGINT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGABRT"
+
+export interface ProcessesService {
+  /** /proc/sys/kernel/pid_max: the largest PID this kernel hands out. */
+  readonly pidMax: Effect.Effect<number>
+  /** What `pid` is right now. Zombies are reported apart: they are dead but not yet reaped. */
+  readonly inspect: (pid: Pid) => Effect.Effect<ProcessState, SystemError>
+  /**
+   * Opens the live process `pid` for signalling, or `Gone` if it has exited
+   * (zombie included). The handle is released with the scope.
+   */
+  readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | "Gone", SystemError, Scope.Scope>
+  /** Sends `signal`; `Gone` when the process had already exited. */
+  readonly signal: (handle: ProcessHandle, signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError>
+  /** Completes once the process has exited (a zombie counts as exited). Interruptible. */
+  readonly awaitExit: (handle: ProcessHandle) => Effect.Effect<void, SystemError>
+}
+
+export class Processes extends Context.Tag("sipid/Processes")<Processes, ProcessesService>() {}
+
+/** True when `state` is the process `identity` recorded, still running. */
+export const isSameProcess = (state: ProcessState, identity: ProcessIdentity): boolean =>
+  state._tag === "Alive" &&
+  state.identity.startTicks === identity.startTicks &&
+  state.identity.bootId === identity.bootId

@@ -1,0 +1,163 @@
+/**
+ * The real process table: /proc for identity and state, pidfds for
+ * signalling and for noticing exit without polling.
+ *
+ * Where the kernel has no pidfds (before Linux 5.3) it falls back to kill(2)
+ * with an identity re-check before each signal, and to checking /proc every
+ * `pollInterval`.
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import { Duration, Effect, Layer, Option, Schedule } from "effect"
+import { closeSync } from "node:fs"
+import { constants } from "node:os"
+import { SystemError, systemError } from "../errors.js"
+import { Errno, Libc } from "../native/Libc.js"
+import { type Pid, pidMaxCeiling } from "./Pid.js"
+import {
+  isSameProcess,
+  type ProcessHandle,
+  Processes,
+  type ProcessesService,
+  type ProcessState,
+  type SignalName
+} from "./Processes.js"
+
+export interface LiveOptions {
+  /** How often the no-pidfd fallback checks /proc for the process. */
+  readonly pollInterval?: Duration.DurationInput
+}
+
+interface LiveHandle extends ProcessHandle {
+  /** null when the kernel has no pidfds. */
+  readonly pidfd: number | null
+}
+
+/** Splits /proc/PID/stat at the last ")": the command name may itself contain ") Z 1 (". */
+export const parseStat = (stat: string): { readonly state: string; readonly startTicks: number } | undefined => {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+  const state = fields[0]
+  const startTicks = Number(fields[19])
+  return state && Number.isSafeInteger(startTicks) ? { state, startTicks } : undefined
+}
+
+const errnoToSystem = (operation: string, pid: number) => (error: Errno) =>
+  new SystemError({ operation, path: `process ${pid}`, code: error.code })
+
+export const make = (options: LiveOptions = {}) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const libc = yield* Libc
+    const pollInterval = options.pollInterval ?? Duration.millis(5)
+
+    const readProc = (path: string) =>
+      fs.readFileString(path).pipe(
+        Effect.map(Option.some),
+        Effect.catchIf(
+          (error) => error._tag === "SystemError" && error.reason === "NotFound",
+          () => Effect.succeed(Option.none<string>())
+        ),
+        Effect.mapError((error) => systemError("read", path, error))
+      )
+
+    const bootId = yield* readProc("/proc/sys/kernel/random/boot_id").pipe(
+      Effect.map(Option.match({ onNone: () => "unknown", onSome: (text) => text.trim() })),
+      Effect.orElseSucceed(() => "unknown")
+    )
+
+    const pidMax = readProc("/proc/sys/kernel/pid_max").pipe(
+      Effect.map((text) => Number(Option.getOrElse(text, () => "").trim())),
+      Effect.map((value) => (Number.isSafeInteger(value) && value > 1 ? value : pidMaxCeiling)),
+      Effect.orElseSucceed(() => pidMaxCeiling)
+    )
+
+    const inspect = (pid: Pid): Effect.Effect<ProcessState, SystemError> =>
+      Effect.gen(function*() {
+        const stat = yield* readProc(`/proc/${pid}/stat`)
+        if (Option.isNone(stat)) return { _tag: "Gone" } as const
+        const parsed = parseStat(stat.value)
+        if (parsed === undefined) {
+          return yield* new SystemError({ operation: "parse", path: `/proc/${pid}/stat`, code: "EINVAL" })
+        }
+        if (parsed.state === "Z" || parsed.state === "X") return { _tag: "Zombie" } as const
+        const info = yield* fs.stat(`/proc/${pid}`).pipe(Effect.option)
+        if (Option.isNone(info)) return { _tag: "Gone" } as const
+        return {
+          _tag: "Alive",
+          identity: { pid, startTicks: parsed.startTicks, bootId },
+          uid: Option.getOrElse(info.value.uid, () => -1)
+        } as const
+      })
+
+    const stillSame = (handle: ProcessHandle) => Effect.map(inspect(handle.identity.pid), (state) => isSameProcess(state, handle.identity))
+
+    const openPidfd = (pid: Pid) =>
+      libc.pidfdOpen(pid).pipe(
+        Effect.map((fd): number | "Gone" | null => fd),
+        Effect.catchTag("Errno", (error) =>
+          error.code === "ESRCH"
+            ? Effect.succeed("Gone" as const)
+            : error.code === "ENOSYS" || error.code === "EINVAL"
+            ? Effect.succeed(null)
+            : Effect.fail(errnoToSystem("pidfd_open", pid)(error)))
+      )
+
+    const open = (pid: Pid) =>
+      Effect.gen(function*() {
+        const pidfd = yield* Effect.acquireRelease(openPidfd(pid), (fd) =>
+          typeof fd === "number" ? Effect.sync(() => closeSync(fd)) : Effect.void)
+        if (pidfd === "Gone") return "Gone" as const
+        const state = yield* inspect(pid)
+        if (state._tag !== "Alive") return "Gone" as const
+        // The pidfd pins the process it was opened on. If that process exited
+        // before the inspection, /proc may describe a newcomer on the same PID:
+        // an already readable pidfd says so.
+        if (pidfd !== null && (yield* libc.waitReadable(pidfd, 0).pipe(Effect.mapError(errnoToSystem("poll", pid))))) {
+          return "Gone" as const
+        }
+        const handle: LiveHandle = { identity: state.identity, uid: state.uid, pidfd }
+        return handle
+      })
+
+    const signal = (handle: ProcessHandle, name: SignalName): Effect.Effect<"Sent" | "Gone", SystemError> => {
+      const { pidfd, identity } = handle as LiveHandle
+      const number = constants.signals[name]
+      if (pidfd !== null) {
+        return libc.pidfdSendSignal(pidfd, number).pipe(
+          Effect.as("Sent" as const),
+          Effect.catchTag("Errno", (error) =>
+            error.code === "ESRCH" ? Effect.succeed("Gone" as const) : Effect.fail(errnoToSystem(`send ${name}`, identity.pid)(error)))
+        )
+      }
+      return Effect.flatMap(stillSame(handle), (same) =>
+        same
+          ? Effect.try({
+            try: () => (process.kill(identity.pid, number), "Sent" as const),
+            catch: (error) => systemError(`send ${name}`, `process ${identity.pid}`, error)
+          }).pipe(Effect.catchIf((error) => error.code === "ESRCH", () => Effect.succeed("Gone" as const)))
+          : Effect.succeed("Gone" as const))
+    }
+
+    const awaitExit = (handle: ProcessHandle): Effect.Effect<void, SystemError> => {
+      const { pidfd, identity } = handle as LiveHandle
+      if (pidfd !== null) {
+        // Short polls keep interruption prompt: an interrupted wait frees its
+        // pool thread within one slice.
+        return libc.waitReadable(pidfd, 100).pipe(
+          Effect.mapError(errnoToSystem("poll", identity.pid)),
+          Effect.repeat({ until: (exited) => exited }),
+          Effect.asVoid
+        )
+      }
+      return stillSame(handle).pipe(
+        Effect.repeat({ until: (same) => !same, schedule: Schedule.spaced(pollInterval) }),
+        Effect.asVoid
+      )
+    }
+
+    return Processes.of({ pidMax, inspect, open, signal, awaitExit } satisfies ProcessesService)
+  })
+
+/** The live process table; needs a FileSystem and libc. */
+export const layer = (options: LiveOptions = {}): Layer.Layer<Processes, never, FileSystem.FileSystem | Libc> =>
+  Layer.effect(Processes, make(options))

@@ -1,0 +1,36 @@
+/** Runs the built `sipid` executable the way a BOSH script does. */
+import { execFile, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+export const sipidBin = fileURLToPath(new URL("../../bin/sipid.js", import.meta.url))
+
+export interface RunResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export const runSipid = (args: ReadonlyArray<string>, options: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> =>
+  new Promise((resolve) => {
+    const child = execFile(process.execPath, [sipidBin, ...args], { env: options.env ?? process.env }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }))
+    child.stdin?.end()
+  })
+
+/**
+ * Runs a bash script inside a new PID namespace with its own /proc, so a
+ * bug that signals -1, 0 or a process group can only reach the script's
+ * own processes. `SIPID` names the CLI inside the script.
+ */
+export const runInPidNamespace = (script: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> =>
+  new Promise((resolve) => {
+    const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", "bash", "-euo", "pipefail", "-c", script], {
+      env: { ...process.env, ...env, SIPID: `${process.execPath} ${sipidBin}` },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }))
+  })

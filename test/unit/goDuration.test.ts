@@ -1,0 +1,34 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Either } from "effect"
+import fc from "fast-check"
+import { formatGoDuration, parseGoDuration } from "../../src/cli/goDuration.js"
+
+const millis = (text: string) => Either.map(parseGoDuration(text), Duration.toMillis)
+
+describe("Go durations", () => {
+  it.each([
+    ["500ms", 500],
+    ["10s", 10_000],
+    ["1m30s", 90_000],
+    ["2h", 7_200_000],
+    ["1.5s", 1_500],
+    [".5s", 500],
+    ["1h2m3s4ms", 3_723_004],
+    ["1500us", 1.5],
+    ["0s", 0]
+  ])("parses %s", (text, expected) => {
+    expect(millis(text)).toEqual(Either.right(expected))
+  })
+
+  it.each(["", "10", "0", "1 minute", "-5s", "5 s", "5S", "s", "1m30", "10sec", "1.2.3s"])("refuses %j", (text) => {
+    expect(Either.isLeft(parseGoDuration(text))).toBe(true)
+  })
+
+  it("formats what it parses back to the same duration", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000_000 }), (ms) => {
+        expect(millis(formatGoDuration(Duration.millis(ms)))).toEqual(Either.right(ms))
+      })
+    )
+  })
+})

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Option } from "effect"
+import { lock, maxLockAttempts } from "../../src/pidfile/lock.js"
+import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
+import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
+import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
+
+const path = "/run/job/job.pid"
+
+const lockedIno = (options = { create: true }) =>
+  lock(path, options).pipe(Effect.map(Option.map((locked) => locked.file.node.ino)))
+
+describe("the pidfile lock protocol", () => {
+  it.scoped("creates and locks a missing pidfile when asked to", () =>
+    Effect.gen(function*() {
+      const ino = yield* lockedIno()
+      expect(Option.isSome(ino)).toBe(true)
+      expect(yield* (yield* SimulatedFiles).paths).toEqual([path])
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.scoped("reports a missing pidfile without creating it", () =>
+    Effect.gen(function*() {
+      expect(yield* lockedIno({ create: false })).toEqual(Option.none())
+      expect(yield* (yield* SimulatedFiles).paths).toEqual([])
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.scoped("fails at once while another process holds the lock", () =>
+    Effect.gen(function*() {
+      const simulated = yield* SimulatedFiles
+      yield* simulated.put(path, "file", "123\n")
+      yield* simulated.holdLock(path)
+      const error = yield* Effect.flip(lockedIno())
+      expect(error._tag).toBe("PidfileLocked")
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.effect("releases the lock when its scope closes, on success and on failure", () =>
+    Effect.gen(function*() {
+      yield* Effect.scoped(lockedIno())
+      yield* Effect.scoped(Effect.zipRight(lockedIno(), Effect.fail("boom"))).pipe(Effect.exit)
+      expect(Option.isSome(yield* Effect.scoped(lockedIno()))).toBe(true)
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.scoped("retries when a concurrent claim renames a new file over the path between open and flock", () =>
+    Effect.gen(function*() {
+      const simulated = yield* SimulatedFiles
+      yield* simulated.put(path, "file", "123\n")
+      yield* simulated.beforeNextLock(simulated.put(path, "file", "456\n"))
+      const ino = yield* lockedIno()
+      const files = yield* PidfileFiles
+      const current = yield* files.nodeAt(path)
+      expect(ino).toEqual(Option.map(current, (node) => node.ino))
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.scoped("retries when a concurrent kill removes the file between open and flock", () =>
+    Effect.gen(function*() {
+      const simulated = yield* SimulatedFiles
+      yield* simulated.put(path, "file", "123\n")
+      yield* simulated.beforeNextLock(simulated.remove(path))
+      expect(Option.isSome(yield* lockedIno())).toBe(true)
+      expect(yield* simulated.content(path)).toEqual(Option.some(""))
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.scoped("after the removal, a lock without create finds nothing", () =>
+    Effect.gen(function*() {
+      const simulated = yield* SimulatedFiles
+      yield* simulated.put(path, "file", "123\n")
+      yield* simulated.beforeNextLock(simulated.remove(path))
+      expect(yield* lockedIno({ create: false })).toEqual(Option.none())
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.scoped("gives up with a system error if the path keeps changing", () =>
+    Effect.gen(function*() {
+      const simulated = yield* SimulatedFiles
+      let replacements = 0
+      const replaceForever: Effect.Effect<void> = Effect.suspend(() => {
+        replacements++
+        return Effect.zipRight(simulated.put(path, "file", ""), simulated.beforeNextLock(replaceForever))
+      })
+      yield* simulated.beforeNextLock(replaceForever)
+      const exit = yield* Effect.exit(lockedIno())
+      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("SystemError")
+      expect(replacements).toBe(maxLockAttempts)
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.scoped.each(["symlink", "directory", "fifo"] as const)("refuses a %s at the path", (kind) =>
+    Effect.gen(function*() {
+      yield* (yield* SimulatedFiles).put(path, kind)
+      const error = yield* Effect.flip(lockedIno())
+      expect(error._tag).toBe("PidfileInvalid")
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+})

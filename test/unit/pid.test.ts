@@ -1,0 +1,58 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
+import fc from "fast-check"
+import { parsePid, parsePidfileContent } from "../../src/process/Pid.js"
+
+const pidMax = 4_194_304
+
+describe("parsePid", () => {
+  it.each(["2", "1080", String(pidMax)])("accepts %s", (text) => {
+    expect(parsePid(text, pidMax)).toEqual(Either.right(Number(text)))
+  })
+
+  it.each(["", "0", "1", "-5", "-1", "01", "+5", " 5", "5\n", "1e3", "0x10", "5.0", "abc", "99999999999", String(pidMax + 1), "١٢"])(
+    "refuses %j",
+    (text) => {
+      expect(Either.isLeft(parsePid(text, pidMax))).toBe(true)
+    }
+  )
+
+  it("accepts exactly the canonical decimals from 2 to pid_max", () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const canonical = /^[1-9][0-9]*$/.test(text) && Number(text) >= 2 && Number(text) <= pidMax
+        expect(Either.isRight(parsePid(text, pidMax))).toBe(canonical)
+      })
+    )
+  })
+
+  it("round-trips every valid PID through its decimal text", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: pidMax }), (pid) => {
+        expect(parsePid(String(pid), pidMax)).toEqual(Either.right(pid))
+      })
+    )
+  })
+
+  it("never yields a value a signal call would coerce to a group or to init", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.integer().map(String), fc.constantFrom("0", "-1", "", "\n", "1")), (text) => {
+        Either.map(parsePid(text, pidMax), (pid) => expect(pid).toBeGreaterThan(1))
+      })
+    )
+  })
+})
+
+describe("parsePidfileContent", () => {
+  it.each(["1234\n", "1234", "  1234  \n", "\t1234\r\n"])("reads %j as PID 1234", (text) => {
+    expect(parsePidfileContent(text, pidMax)).toEqual({ _tag: "Valid", pid: 1234 })
+  })
+
+  it.each(["", "\n", "   "])("reads %j as empty", (text) => {
+    expect(parsePidfileContent(text, pidMax)._tag).toBe("Empty")
+  })
+
+  it.each(["-1", "0", "1", "1 2", "12\n34\n", "abc", "-5", "99999999999", "12abc"])("reads %j as invalid", (text) => {
+    expect(parsePidfileContent(text, pidMax)._tag).toBe("Invalid")
+  })
+})

@@ -1,0 +1,222 @@
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { runSipid } from "../support/cli.js"
+import { kill, startLockHolder, startSleeper, stop, stopAll } from "../support/processes.js"
+
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "sipid-claim-"))
+})
+afterEach(async () => {
+  await stopAll()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const claim = (pid: number | string, pidfile: string, ...extra: Array<string>) =>
+  runSipid(["claim", "--pid", String(pid), "--pid-file", pidfile, ...extra])
+
+describe("sipid claim", () => {
+  it("creates the directories, writes PID and newline, mode 0644, and records the identity beside it", async () => {
+    const pid = startSleeper()
+    const pidfile = join(dir, "run", "job", "job.pid")
+    const result = await claim(pid, pidfile)
+    expect(result).toMatchObject({ code: 0, stdout: "" })
+    expect(readFileSync(pidfile, "utf8")).toBe(`${pid}\n`)
+    expect(lstatSync(pidfile).mode & 0o777).toBe(0o644)
+    const record = JSON.parse(readFileSync(`${pidfile}.identity`, "utf8"))
+    expect(record).toMatchObject({ pid, startTicks: expect.any(Number), bootId: expect.any(String) })
+    expect(result.stderr).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z INFO +sipid claim .*job\.pid: claimed for process \d+$/m)
+  })
+
+  it("is idempotent for the PID that already owns the pidfile", async () => {
+    const pid = startSleeper()
+    const pidfile = join(dir, "job.pid")
+    await claim(pid, pidfile)
+    const inode = lstatSync(pidfile).ino
+    const again = await claim(pid, pidfile)
+    expect(again.code).toBe(0)
+    expect(again.stderr).toContain("nothing to do")
+    expect(lstatSync(pidfile).ino).toBe(inode)
+  })
+
+  it("refuses while another live process owns the pidfile, naming the PID and the file", async () => {
+    const owner = startSleeper()
+    const pidfile = join(dir, "job.pid")
+    await claim(owner, pidfile)
+    const result = await claim(startSleeper(), pidfile)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`${pidfile}: already names live process ${owner}`)
+    expect(result.stderr.trim().split("\n")).toHaveLength(1)
+    expect(readFileSync(pidfile, "utf8")).toBe(`${owner}\n`)
+  })
+
+  it("replaces a pidfile whose process has exited, and says it was stale", async () => {
+    const gone = startSleeper()
+    const pidfile = join(dir, "job.pid")
+    await claim(gone, pidfile)
+    await stop(gone)
+    const pid = startSleeper()
+    const result = await claim(pid, pidfile)
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain(`pidfile is stale: process ${gone} has exited`)
+    expect(readFileSync(pidfile, "utf8")).toBe(`${pid}\n`)
+  })
+
+  it.each(["", "garbage\n", "0\n", "-1\n", "1\n", "12 34\n", "99999999999\n"])("treats content %j as stale", async (content) => {
+    const pidfile = join(dir, "job.pid")
+    writeFileSync(pidfile, content)
+    const pid = startSleeper()
+    const result = await claim(pid, pidfile)
+    expect(result.code).toBe(0)
+    expect(readFileSync(pidfile, "utf8")).toBe(`${pid}\n`)
+  })
+
+  it.each(["abc", "0", "1", "-5", "99999999999", "", " 5", "05", "5\n", "0x10"])(
+    "refuses --pid %j as a usage error and writes nothing",
+    async (value) => {
+      const pidfile = join(dir, "sub", "job.pid")
+      const result = await claim(value, pidfile)
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain("--pid")
+      expect(result.stderr).not.toMatch(/\n\s+at /)
+      expect(() => lstatSync(join(dir, "sub"))).toThrow()
+    }
+  )
+
+  it("refuses a PID that is not running", async () => {
+    const pid = startSleeper()
+    await stop(pid)
+    const result = await claim(pid, join(dir, "job.pid"))
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`PID ${pid} is not a running process`)
+  })
+
+  it("fails at once with exit 3 while flock(1) holds the pidfile, and succeeds after", async () => {
+    const pidfile = join(dir, "job.pid")
+    writeFileSync(pidfile, "")
+    // -o: only flock(1) itself holds the lock; it lets go when cat sees end of input.
+    const holder = spawn("flock", ["-n", "-o", pidfile, "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "inherit"] })
+    await once(holder.stdout, "data")
+    const result = await claim(startSleeper(), pidfile)
+    holder.stdin.end()
+    await once(holder, "exit")
+    expect(result.code).toBe(3)
+    expect(result.stderr).toContain("locked by another process")
+    expect(readFileSync(pidfile, "utf8")).toBe("")
+    expect((await claim(startSleeper(), pidfile)).code).toBe(0)
+  })
+
+  it("is not blocked by a lock holder that was killed with SIGKILL", async () => {
+    const pidfile = join(dir, "job.pid")
+    const holder = await startLockHolder(pidfile)
+    expect((await claim(startSleeper(), pidfile)).code).toBe(3)
+    await kill(holder)
+    expect((await claim(startSleeper(), pidfile)).code).toBe(0)
+  })
+
+  it("lets exactly one of 16 concurrent claims win, and the pidfile names the winner", async () => {
+    const pidfile = join(dir, "job.pid")
+    const pids = Array.from({ length: 16 }, startSleeper)
+    const results = await Promise.all(pids.map((pid) => claim(pid, pidfile)))
+    const winners = pids.filter((_, index) => results[index]!.code === 0)
+    expect(winners).toHaveLength(1)
+    expect(results.every((result) => [0, 1, 3].includes(result.code))).toBe(true)
+    expect(readFileSync(pidfile, "utf8")).toBe(`${winners[0]}\n`)
+  })
+
+  it("never shows a reader that does not lock an empty or partial pidfile", async () => {
+    const pidfile = join(dir, "job.pid")
+    await claim(startSleeper(), pidfile)
+    const reader = spawn("python3", [fileURLToPath(new URL("../support/pidfile-reader.py", import.meta.url)), pidfile], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    const readerExit = once(reader, "exit")
+    let output = ""
+    reader.stdout.on("data", (chunk) => (output += chunk))
+    for (let round = 0; round < 25; round++) {
+      const previous = Number(readFileSync(pidfile, "utf8"))
+      await stop(previous)
+      expect((await claim(startSleeper(), pidfile)).code).toBe(0)
+    }
+    writeFileSync(`${pidfile}.stop`, "stop")
+    await readerExit
+    const [reads, bad] = output.trim().split(" ").map(Number)
+    expect(reads).toBeGreaterThan(2000)
+    expect(bad).toBe(0)
+  })
+
+  it("refuses a symlink at the path and never touches its target", async () => {
+    const target = join(dir, "precious")
+    writeFileSync(target, "keep me\n")
+    chmodSync(target, 0o600)
+    const pidfile = join(dir, "job.pid")
+    symlinkSync(target, pidfile)
+    const result = await claim(startSleeper(), pidfile)
+    expect(result.code).toBe(4)
+    expect(result.stderr).toContain(`${pidfile}: is a symbolic link`)
+    expect(readlinkSync(pidfile)).toBe(target)
+    expect(readFileSync(target, "utf8")).toBe("keep me\n")
+    expect(lstatSync(target).mode & 0o777).toBe(0o600)
+  })
+
+  it("refuses a directory at the path", async () => {
+    const pidfile = join(dir, "job.pid")
+    mkdirSync(pidfile)
+    const result = await claim(startSleeper(), pidfile)
+    expect(result.code).toBe(4)
+    expect(result.stderr).toContain("is a directory")
+  })
+
+  it("reports a system error with exit 5 when the directory cannot be created", async () => {
+    writeFileSync(join(dir, "file"), "")
+    const result = await claim(startSleeper(), join(dir, "file", "job.pid"))
+    expect(result.code).toBe(5)
+    expect(result.stderr.trim().split("\n")).toHaveLength(1)
+    expect(result.stderr).toContain(join(dir, "file"))
+  })
+
+  it("logs JSON lines with --log-format json", async () => {
+    const pid = startSleeper()
+    const pidfile = join(dir, "job.pid")
+    const result = await claim(pid, pidfile, "--log-format", "json")
+    const lines = result.stderr.trim().split("\n").map((line) => JSON.parse(line))
+    expect(lines.at(-1)).toEqual({
+      timestamp: expect.stringMatching(/Z$/),
+      level: "info",
+      message: `claimed for process ${pid}`,
+      command: "claim",
+      pid,
+      pidfile
+    })
+  })
+})
+
+describe("the sipid command line", () => {
+  it("prints the version", async () => {
+    const result = await runSipid(["--version"])
+    expect(result.code).toBe(0)
+    expect(result.stdout.trim()).toBe(JSON.parse(readFileSync("package.json", "utf8")).version)
+  })
+
+  it("describes every command and option in --help", async () => {
+    const result = await runSipid(["claim", "--help"])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain("--pid-file")
+    expect(result.stdout).toContain("--log-format")
+  })
+
+  it("does not hang on --wizard without a terminal", async () => {
+    const result = await runSipid(["--wizard"])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("interactive terminal")
+  })
+
+  it("rejects an unknown command as a usage error", async () => {
+    expect((await runSipid(["frobnicate"])).code).toBe(2)
+  })
+})

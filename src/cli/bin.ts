@@ -4,7 +4,13 @@ import { Cause, Exit } from "effect"
 import { ExitCode } from "./exitCodes.js"
 import { main } from "./main.js"
 
-runMain(main(process.argv.slice(2), process.stdin.isTTY === true), {
+const terminals = {
+  stdinIsTerminal: process.stdin.isTTY === true,
+  stdoutIsTerminal: process.stdout.isTTY === true,
+  stderrIsTerminal: process.stderr.isTTY === true
+}
+
+runMain(main(process.argv.slice(2), terminals), {
   disableErrorReporting: true,
   disablePrettyLogger: true,
   teardown: (exit, onExit) => {

@@ -7,6 +7,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect } from "effect"
 import { claimCommand } from "./commands/claim.js"
 import { ExitCode } from "./exitCodes.js"
+import { withPlainConsole } from "./plainConsole.js"
 import { ExitStatus } from "./runCommand.js"
 
 declare const SIPID_VERSION: string | undefined
@@ -26,9 +27,15 @@ const cli = Command.run(sipid, { name: "sipid", version })
  * Usage errors are printed by @effect/cli itself; command failures by
  * `runCommand`; so nothing is printed twice.
  */
-export const main = (argv: ReadonlyArray<string>, stdinIsTerminal: boolean): Effect.Effect<number> => {
+export interface Terminals {
+  readonly stdinIsTerminal: boolean
+  readonly stdoutIsTerminal: boolean
+  readonly stderrIsTerminal: boolean
+}
+
+export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.Effect<number> => {
   // @effect/cli's wizard prompts on stdin and would hang a script forever.
-  if (argv.includes("--wizard") && !stdinIsTerminal) {
+  if (argv.includes("--wizard") && !terminals.stdinIsTerminal) {
     return Effect.sync(() => {
       process.stderr.write("sipid: --wizard needs an interactive terminal; see sipid --help\n")
       return ExitCode.usage
@@ -46,6 +53,7 @@ export const main = (argv: ReadonlyArray<string>, stdinIsTerminal: boolean): Eff
           Effect.succeed(ExitCode.usage as number)
         )
     ),
+    withPlainConsole(terminals),
     Effect.provide(NodeContext.layer)
   )
 }

@@ -82,7 +82,8 @@ const systemHints: Record<string, string> = {
   EPERM: "run as a user that may write there (BOSH scripts run as root)",
   EROFS: "the file system is read-only; use a writable run directory",
   ENOSPC: "the disk is full",
-  ENOTDIR: "a parent of the path is not a directory"
+  ENOTDIR: "a parent of the path is not a directory",
+  EEXIST: "a file that is not a directory stands in the way; move it"
 }
 
 /** Wraps a Node error from `fs` or FFI as a `SystemError`. */

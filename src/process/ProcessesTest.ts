@@ -1,0 +1,233 @@
+/**
+ * A simulated process table for tests, driven by Effect's Clock: under
+ * `TestClock` a 20 s grace period costs no real time and every signal is
+ * recorded with the virtual instant it was delivered at.
+ *
+ * Processes have scripted behaviour: how each signal affects them (exit
+ * after a delay, optionally dumping stacks first, or nothing at all) and
+ * whether their parent reaps them (gone) or not (zombie). A test drives the
+ * rest through the `ProcessTable` tag: spawn, exit, reap, reuse a PID.
+ *
+ * Exits are computed lazily from the clock rather than by forked fibers, so
+ * `TestClock.adjust` sees only the program's own fibers and a process is
+ * dead exactly at its scheduled instant, not a scheduler turn later.
+ */
+import { Clock, Context, Deferred, Duration, Effect, Layer } from "effect"
+import { type Pid, pidMaxCeiling } from "./Pid.js"
+import {
+  type ProcessHandle,
+  type ProcessIdentity,
+  Processes,
+  type ProcessesService,
+  type ProcessState,
+  type SignalName
+} from "./Processes.js"
+
+/** What a signal does to a simulated process. */
+export type Reaction =
+  /** Exit `after` the signal arrives (a D-state process survives SIGKILL for a while this way). */
+  | { readonly _tag: "Exit"; readonly after: Duration.Duration; readonly dumpsStacks: boolean }
+  /** Nothing happens: a handler that ignores it, or (for SIGKILL) a process stuck in D state for good. */
+  | { readonly _tag: "Ignore" }
+
+export const Reaction = {
+  exit: (after: Duration.DurationInput = 0): Reaction => ({ _tag: "Exit", after: Duration.decode(after), dumpsStacks: false }),
+  /** A runtime that prints every thread's stack on SIGQUIT (Go, the JVM, Python's faulthandler), then exits. */
+  dumpStacksAndExit: (after: Duration.DurationInput = 0): Reaction => ({ _tag: "Exit", after: Duration.decode(after), dumpsStacks: true }),
+  ignore: { _tag: "Ignore" } as Reaction
+} as const
+
+/** How a process dies: reaped by its parent (gone), or left a zombie by a parent that never waits. */
+export type Fate = "Reaped" | "Zombie"
+
+export interface Behaviour {
+  /** Signals not listed take their default action: exit at once. */
+  readonly onSignal?: Partial<Record<SignalName, Reaction>>
+  readonly fate?: Fate
+}
+
+export interface SpawnSpec {
+  /** Default: the lowest free PID above 299. */
+  readonly pid?: number
+  /** Default: 0 (root). */
+  readonly uid?: number
+  /** Default: a fresh value, larger than any before. */
+  readonly startTicks?: number
+  /** Default: the table's boot id; another one simulates a process from another boot. */
+  readonly bootId?: string
+  readonly behaviour?: Behaviour
+}
+
+/** Something a simulated process did, at a virtual instant (Clock millis). */
+export type TableEvent =
+  | { readonly _tag: "Signal"; readonly at: number; readonly pid: Pid; readonly startTicks: number; readonly signal: SignalName }
+  | { readonly _tag: "StackDump"; readonly at: number; readonly pid: Pid; readonly startTicks: number }
+
+export interface ProcessTableService {
+  readonly spawn: (spec?: SpawnSpec) => Effect.Effect<ProcessIdentity>
+  /** The process exits now; `fate` overrides its behaviour's. */
+  readonly exit: (pid: number, fate?: Fate) => Effect.Effect<void>
+  /** Its parent finally waits for a zombie: the PID becomes free. */
+  readonly reap: (pid: number) => Effect.Effect<void>
+  /** Whatever holds `pid` exits and is reaped, and a new process starts on the same PID. */
+  readonly reuse: (pid: number, spec?: Omit<SpawnSpec, "pid">) => Effect.Effect<ProcessIdentity>
+  /** Everything that happened so far, in order. */
+  readonly events: Effect.Effect<ReadonlyArray<TableEvent>>
+  /** The delivered signals, as `[virtual millis, signal]` pairs, for compact assertions. */
+  readonly signalsTo: (pid: number) => Effect.Effect<ReadonlyArray<readonly [number, SignalName]>>
+}
+
+/** The test's handle on the simulated table behind `Processes`. */
+export class ProcessTable extends Context.Tag("sipid/ProcessTable")<ProcessTable, ProcessTableService>() {}
+
+export interface TestOptions {
+  /** What `pidMax` reports; default 4194304, like a 64-bit kernel. */
+  readonly pidMax?: number
+  readonly bootId?: string
+}
+
+/** One process that holds (or held) a PID; a handle is its incarnation, so it never reaches a successor. */
+interface Incarnation extends ProcessHandle {
+  readonly behaviour: Behaviour
+  /** Virtual instant of death, once known. */
+  diesAt: number | undefined
+  fate: Fate
+  reaped: boolean
+  /** Completed and replaced whenever `diesAt` or `fate` changes, to wake waiters. */
+  changed: Deferred.Deferred<void>
+}
+
+const lowestAutoPid = 300
+
+export const make = (options: TestOptions = {}) =>
+  Effect.sync(() => {
+    const bootId = options.bootId ?? "test-boot"
+    const pidMax = options.pidMax ?? pidMaxCeiling
+    const table = new Map<number, Incarnation>()
+    const events: Array<TableEvent> = []
+    let nextTicks = 1000
+
+    const isDead = (process: Incarnation, now: number) => process.diesAt !== undefined && now >= process.diesAt
+
+    const notify = (process: Incarnation) =>
+      Effect.flatMap(Deferred.make<void>(), (next) => {
+        const previous = process.changed
+        process.changed = next
+        return Deferred.succeed(previous, undefined)
+      })
+
+    const dieBy = (process: Incarnation, at: number) => {
+      process.diesAt = process.diesAt === undefined ? at : Math.min(process.diesAt, at)
+      return notify(process)
+    }
+
+    const current = (pid: number) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const process = table.get(pid)
+        if (process === undefined) return { _tag: "Gone" } as const
+        if (!isDead(process, now)) return { _tag: "Alive", process } as const
+        return process.fate === "Zombie" && !process.reaped ? ({ _tag: "Zombie", process } as const) : ({ _tag: "Gone" } as const)
+      })
+
+    const spawn = (spec: SpawnSpec = {}) =>
+      Effect.gen(function*() {
+        const pid = spec.pid ?? firstFreePid()
+        if ((yield* current(pid))._tag !== "Gone") return yield* Effect.dieMessage(`ProcessesTest: PID ${pid} is taken`)
+        nextTicks = Math.max(nextTicks, (spec.startTicks ?? 0) + 1)
+        const identity: ProcessIdentity = { pid: pid as Pid, startTicks: spec.startTicks ?? nextTicks++, bootId: spec.bootId ?? bootId }
+        table.set(pid, {
+          identity,
+          uid: spec.uid ?? 0,
+          behaviour: spec.behaviour ?? {},
+          diesAt: undefined,
+          fate: spec.behaviour?.fate ?? "Reaped",
+          reaped: false,
+          changed: yield* Deferred.make<void>()
+        })
+        return identity
+      })
+
+    const firstFreePid = () => {
+      let pid = lowestAutoPid
+      while (table.has(pid)) pid++
+      return pid
+    }
+
+    const exit = (pid: number, fate?: Fate) =>
+      Effect.gen(function*() {
+        const state = yield* current(pid)
+        if (state._tag !== "Alive") return
+        if (fate !== undefined) state.process.fate = fate
+        yield* dieBy(state.process, yield* Clock.currentTimeMillis)
+      })
+
+    const reap = (pid: number) =>
+      Effect.sync(() => {
+        const process = table.get(pid)
+        if (process !== undefined) process.reaped = true
+      })
+
+    const reuse = (pid: number, spec: Omit<SpawnSpec, "pid"> = {}) =>
+      exit(pid, "Reaped").pipe(Effect.zipRight(reap(pid)), Effect.zipRight(spawn({ ...spec, pid })))
+
+    const signalsTo = (pid: number) =>
+      Effect.sync(() =>
+        events.flatMap((event) => (event._tag === "Signal" && event.pid === pid ? [[event.at, event.signal] as const] : []))
+      )
+
+    const inspect = (pid: Pid): Effect.Effect<ProcessState> =>
+      Effect.map(current(pid), (state) =>
+        state._tag === "Alive"
+          ? { _tag: "Alive", identity: state.process.identity, uid: state.process.uid }
+          : { _tag: state._tag })
+
+    const open = (pid: Pid) =>
+      Effect.map(current(pid), (state): ProcessHandle | "Gone" => (state._tag === "Alive" ? state.process : "Gone"))
+
+    const signal = (handle: ProcessHandle, name: SignalName) =>
+      Effect.gen(function*() {
+        const process = handle as Incarnation
+        const now = yield* Clock.currentTimeMillis
+        // Like a pidfd: a dead process (zombie included) takes no more signals,
+        // and its handle never reaches whoever holds the PID now.
+        if (isDead(process, now)) return "Gone" as const
+        const { pid, startTicks } = process.identity
+        events.push({ _tag: "Signal", at: now, pid, startTicks, signal: name })
+        const reaction = process.behaviour.onSignal?.[name] ?? Reaction.exit()
+        if (reaction._tag === "Exit") {
+          if (reaction.dumpsStacks) events.push({ _tag: "StackDump", at: now, pid, startTicks })
+          yield* dieBy(process, now + Duration.toMillis(reaction.after))
+        }
+        return "Sent" as const
+      })
+
+    const awaitExit = (handle: ProcessHandle): Effect.Effect<void> => {
+      const process = handle as Incarnation
+      const loop: Effect.Effect<void> = Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        if (isDead(process, now)) return
+        const changed = Deferred.await(process.changed)
+        yield* process.diesAt === undefined ? changed : Effect.race(changed, Effect.sleep(process.diesAt - now))
+        yield* loop
+      })
+      return loop
+    }
+
+    const processes: ProcessesService = { pidMax: Effect.succeed(pidMax), inspect, open, signal, awaitExit }
+    const control: ProcessTableService = {
+      spawn,
+      exit,
+      reap,
+      reuse,
+      events: Effect.sync(() => [...events]),
+      signalsTo
+    }
+    return { processes, control }
+  })
+
+/** `Processes` backed by a fresh simulated table, and the `ProcessTable` that scripts it. */
+export const layer = (options: TestOptions = {}): Layer.Layer<Processes | ProcessTable> =>
+  Layer.effectContext(
+    Effect.map(make(options), ({ control, processes }) =>
+      Context.make(Processes, processes).pipe(Context.add(ProcessTable, control)))
+  )

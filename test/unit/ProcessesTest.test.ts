@@ -1,0 +1,86 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, type Scope, TestClock } from "effect"
+import type { Pid } from "../../src/process/Pid.js"
+import { Processes } from "../../src/process/Processes.js"
+import * as ProcessesTest from "../../src/process/ProcessesTest.js"
+import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
+
+const run = <A, E>(effect: Effect.Effect<A, E, Processes | ProcessTable | Scope.Scope>) =>
+  effect.pipe(Effect.scoped, Effect.provide(ProcessesTest.layer({ pidMax: 32768, bootId: "boot-a" })))
+
+describe("ProcessesTest", () => {
+  it.effect("spawns processes that inspect like live ones", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const identity = yield* table.spawn({ pid: 4242, uid: 1000, startTicks: 77 })
+      expect(identity).toEqual({ pid: 4242, startTicks: 77, bootId: "boot-a" })
+      expect(yield* processes.inspect(4242 as Pid)).toEqual({ _tag: "Alive", identity, uid: 1000 })
+      expect(yield* processes.inspect(4243 as Pid)).toEqual({ _tag: "Gone" })
+      expect(yield* processes.pidMax).toBe(32768)
+      const next = yield* table.spawn()
+      expect(next.startTicks).toBeGreaterThan(77)
+    })))
+
+  it.effect("exit, zombie, reap and reuse", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const first = yield* table.spawn({ pid: 500 })
+      yield* table.exit(500, "Zombie")
+      expect(yield* processes.inspect(first.pid)).toEqual({ _tag: "Zombie" })
+      yield* table.reap(500)
+      expect(yield* processes.inspect(first.pid)).toEqual({ _tag: "Gone" })
+      const second = yield* table.reuse(500)
+      const state = yield* processes.inspect(first.pid)
+      expect(state._tag === "Alive" && state.identity.startTicks).toBe(second.startTicks)
+      expect(second.startTicks).not.toBe(first.startTicks)
+    })))
+
+  it.effect("a handle never reaches the process that reused its PID", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const { pid } = yield* table.spawn()
+      const handle = yield* processes.open(pid)
+      if (handle === "Gone") throw new Error("expected a handle")
+      yield* table.reuse(pid)
+      expect(yield* processes.signal(handle, "SIGTERM")).toBe("Gone")
+      expect(yield* table.signalsTo(pid)).toEqual([])
+    })))
+
+  it.effect("scripted reactions happen at virtual instants; awaitExit notices them exactly", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const { pid } = yield* table.spawn({
+        behaviour: { onSignal: { SIGTERM: Reaction.ignore, SIGQUIT: Reaction.dumpStacksAndExit("3 seconds") } }
+      })
+      const handle = yield* processes.open(pid)
+      if (handle === "Gone") throw new Error("expected a handle")
+      const exited = yield* Effect.fork(processes.awaitExit(handle))
+      yield* processes.signal(handle, "SIGTERM")
+      yield* TestClock.adjust(Duration.seconds(10))
+      expect(exited.unsafePoll()).toBeNull()
+      yield* processes.signal(handle, "SIGQUIT")
+      yield* TestClock.adjust(Duration.millis(2999))
+      expect(exited.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(Duration.millis(1))
+      yield* Fiber.join(exited)
+      expect(yield* processes.inspect(pid)).toEqual({ _tag: "Gone" })
+      expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [10_000, "SIGQUIT"]])
+      expect((yield* table.events).filter((event) => event._tag === "StackDump")).toHaveLength(1)
+    })))
+
+  it.effect("a process in D state survives SIGKILL", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const { pid } = yield* table.spawn({ behaviour: { onSignal: { SIGKILL: Reaction.ignore } } })
+      const handle = yield* processes.open(pid)
+      if (handle === "Gone") throw new Error("expected a handle")
+      expect(yield* processes.signal(handle, "SIGKILL")).toBe("Sent")
+      yield* TestClock.adjust(Duration.minutes(1))
+      expect((yield* processes.inspect(pid))._tag).toBe("Alive")
+    })))
+})

@@ -8,7 +8,7 @@ export { type Pid, parsePid, parsePidfileContent, type PidfileContent } from "./
 export * from "./process/Processes.js"
 export * as ProcessesLive from "./process/ProcessesLive.js"
 export * as ProcessesTest from "./process/ProcessesTest.js"
-export * from "./process/stopSchedule.js"
+export * as StopSchedule from "./process/stopSchedule.js"
 export { runStopSchedule, type StopOutcome } from "./process/runStopSchedule.js"
 export * from "./pidfile/PidfileFiles.js"
 export * as PidfileFilesLive from "./pidfile/PidfileFilesLive.js"

@@ -4,6 +4,7 @@
  */
 import { Match } from "effect"
 import type { SipidError } from "../errors.js"
+import type { PidfileStatus } from "../pidfile/status.js"
 
 export const ExitCode = {
   /** Done. */
@@ -29,5 +30,21 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
     PidfileLocked: () => ExitCode.locked,
     PidfileInvalid: () => ExitCode.invalidPidfile,
     SystemError: () => ExitCode.system
+  })
+)
+
+/**
+ * `sipid status` answers with the LSB init-script status codes instead, so
+ * it can stand in for `service NAME status`.
+ */
+export const statusExitCode: (status: PidfileStatus) => number = Match.type<PidfileStatus>().pipe(
+  Match.tagsExhaustive({
+    Running: () => 0,
+    /** Not running, but the pidfile exists. */
+    Stale: () => 1,
+    /** Not running, no pidfile. */
+    NoPidfile: () => 3,
+    /** Unknown: the pidfile is unreadable or invalid. */
+    Unknown: () => 4
   })
 )

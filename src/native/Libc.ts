@@ -83,5 +83,9 @@ const bind = () => {
   return service
 }
 
+// koffi registers struct names process-wide, so binding twice fails with
+// "Duplicate type name": every build of the layer shares one binding.
+let bound: LibcService | undefined
+
 /** Loads libc on first use of the layer (koffi costs a few ms to import). */
-export const LibcLive: Layer.Layer<Libc> = Layer.sync(Libc, bind)
+export const LibcLive: Layer.Layer<Libc> = Layer.sync(Libc, () => (bound ??= bind()))

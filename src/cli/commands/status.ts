@@ -1,0 +1,22 @@
+import { Command } from "@effect/cli"
+import { Console, Effect } from "effect"
+import { describeStatus, status } from "../../pidfile/status.js"
+import { SipidLive } from "../../SipidLive.js"
+import { statusExitCode } from "../exitCodes.js"
+import { ExitStatus, runCommand } from "../runCommand.js"
+import { logFormat, pidFile } from "../sharedOptions.js"
+
+export const statusCommand = Command.make("status", { pidFile, logFormat }, (options) =>
+  runCommand(
+    { command: "status", pidfile: options.pidFile, logFormat: options.logFormat },
+    Effect.gen(function*() {
+      const current = yield* status(options.pidFile)
+      yield* Console.log(describeStatus(options.pidFile, current))
+      const code = statusExitCode(current)
+      if (code !== 0) return yield* new ExitStatus({ code })
+    }).pipe(Effect.provide(SipidLive))
+  )).pipe(
+    Command.withDescription(
+      "Print whether the pidfile's process is running, with LSB exit codes: 0 running, 1 not running but a (stale) pidfile exists, 3 not running and no pidfile, 4 unknown (invalid or unreadable pidfile). Takes no lock."
+    )
+  )

@@ -1,0 +1,111 @@
+/**
+ * `kill`: stop exactly the process a pidfile names, on a schedule, and
+ * remove the pidfile once it is gone. Holds the pidfile's lock throughout,
+ * so a claim during a stop fails fast and two stops never interleave.
+ *
+ * Nothing reaches a signal call unless the pidfile is trusted, parses to a
+ * valid `Pid`, names a live process that is the one sipid recorded (when a
+ * record exists), and was opened as a pidfd that pins that very process.
+ */
+import { Effect, Option } from "effect"
+import { formatGoDuration } from "../cli/goDuration.js"
+import { PidfileInvalid, ProcessSurvived } from "../errors.js"
+import { type Pid, parsePidfileContent } from "../process/Pid.js"
+import { Processes } from "../process/Processes.js"
+import { runStopSchedule } from "../process/runStopSchedule.js"
+import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
+import { removeIdentityRecord } from "./identityRecord.js"
+import { type LockedPidfile, lock } from "./lock.js"
+import { describeStale, findOccupant } from "./occupant.js"
+import { PidfileFiles, sameNode } from "./PidfileFiles.js"
+import { checkFileTrust, checkOwnerTrust } from "./trust.js"
+
+export interface KillRequest {
+  readonly path: string
+  /** Default: `defaultSchedule()`, TERM/20/KILL/5. */
+  readonly schedule?: StopSchedule
+  /** Who is asking; the ownership rule applies to root. Default: this process's uid. */
+  readonly callerUid?: number
+}
+
+export type KillOutcome =
+  /** No pidfile: nothing to stop. */
+  | "NoPidfile"
+  /** The pidfile named no live process of its own (exited, zombie, PID reused); removed unsignalled. */
+  | "Stale"
+  /** The process exited during the schedule; the pidfile is removed. */
+  | "Stopped"
+
+const readPid = (locked: LockedPidfile) =>
+  Effect.gen(function*() {
+    const text = yield* (yield* PidfileFiles).read(locked.file)
+    const content = parsePidfileContent(text, yield* (yield* Processes).pidMax)
+    switch (content._tag) {
+      case "Empty":
+        return yield* new PidfileInvalid({ path: locked.path, reason: "is empty, so it names no process to stop" })
+      case "Invalid":
+        return yield* new PidfileInvalid({ path: locked.path, reason: content.reason })
+      case "Valid":
+        return content.pid
+    }
+  })
+
+/**
+ * Removes the pidfile and its identity record, but only if the path still
+ * names the locked file and that file still holds `pid`: a tool that does
+ * not lock (start-stop-daemon, a hand edit) may have rewritten it meanwhile,
+ * and a pidfile naming a new process must survive its predecessor's stop.
+ */
+const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
+  Effect.gen(function*() {
+    const files = yield* PidfileFiles
+    const node = yield* files.nodeAt(locked.path)
+    const content = parsePidfileContent(yield* files.read(locked.file), yield* (yield* Processes).pidMax)
+    if (Option.isNone(node) || !sameNode(node.value, locked.file.node) || content._tag !== "Valid" || content.pid !== pid) {
+      return yield* Effect.logWarning(`pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
+    }
+    // Pidfile first: a crash in between leaves a record without a pidfile,
+    // which the next claim replaces, never a pidfile without its record.
+    yield* files.remove(locked.path)
+    yield* removeIdentityRecord(locked.path)
+    yield* Effect.logInfo("pidfile removed")
+  })
+
+export const kill = ({ callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule() }: KillRequest) =>
+  Effect.gen(function*() {
+    const processes = yield* Processes
+    const locked = yield* lock(path, { create: false })
+    if (Option.isNone(locked)) {
+      yield* Effect.logInfo("no pidfile; nothing to stop")
+      return "NoPidfile" satisfies KillOutcome
+    }
+    yield* checkFileTrust(path, locked.value.file)
+    const pid = yield* readPid(locked.value)
+
+    const stale = (reason: string) =>
+      Effect.logWarning(`pidfile is stale: ${reason}; not signalling`).pipe(
+        Effect.zipRight(removeIfStillNames(locked.value, pid)),
+        Effect.as("Stale" satisfies KillOutcome)
+      )
+
+    const occupant = yield* findOccupant(path, pid)
+    if (occupant._tag !== "Running") return yield* stale(describeStale(pid, occupant))
+    yield* checkOwnerTrust(path, locked.value.file, { pid, uid: occupant.process.uid }, callerUid)
+
+    // The pidfd pins one process; it must be the one just judged (and, with a
+    // record, the one claimed), or the PID changed hands in between.
+    const handle = yield* processes.open(pid)
+    if (handle === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
+    const expected = occupant.process.identity
+    if (handle.identity.startTicks !== expected.startTicks || handle.identity.bootId !== expected.bootId) {
+      return yield* stale(`PID ${pid} changed hands while it was being opened`)
+    }
+
+    yield* Effect.logInfo(`stopping process ${pid} (schedule ${formatStopSchedule(schedule)})`)
+    const outcome = yield* runStopSchedule(handle, schedule)
+    if (outcome._tag === "Survived") {
+      return yield* new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after) })
+    }
+    yield* removeIfStillNames(locked.value, pid)
+    return "Stopped" satisfies KillOutcome
+  }).pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))

@@ -1,0 +1,53 @@
+/**
+ * Interprets a stop schedule against one opened process, using only the
+ * `Processes` service and the Clock, so the same program runs against
+ * pidfds in production and a simulated table under `TestClock` in tests.
+ */
+import { Clock, Duration, Effect } from "effect"
+import { formatGoDuration } from "../cli/goDuration.js"
+import type { SystemError } from "../errors.js"
+import { type ProcessHandle, Processes } from "./Processes.js"
+import type { StopSchedule } from "./stopSchedule.js"
+
+export type StopOutcome =
+  /** The process exited (or became a zombie) `after` the schedule started. */
+  | { readonly _tag: "Exited"; readonly after: Duration.Duration }
+  /** The schedule ran out with the process still alive. */
+  | { readonly _tag: "Survived"; readonly after: Duration.Duration }
+
+export const runStopSchedule = (
+  handle: ProcessHandle,
+  schedule: StopSchedule
+): Effect.Effect<StopOutcome, SystemError, Processes> =>
+  Effect.gen(function*() {
+    const processes = yield* Processes
+    const { pid } = handle.identity
+    const started = yield* Clock.currentTimeMillis
+    const elapsed = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(now - started))
+    const { repeatFrom, steps } = schedule
+
+    let index = 0
+    while (index < steps.length) {
+      const step = steps[index]!
+      if (step._tag === "Signal") {
+        if ((yield* processes.signal(handle, step.signal)) === "Gone") {
+          yield* Effect.logInfo(`process ${pid} exited before ${step.signal} was sent`)
+          return { _tag: "Exited", after: yield* elapsed } as const
+        }
+        yield* Effect.logInfo(`sent ${step.signal} to process ${pid}`)
+      } else {
+        const waitStarted = yield* Clock.currentTimeMillis
+        // awaitExit wakes on the exit itself (pidfd poll), not on a polling tick.
+        const exited = yield* Effect.timeoutOption(processes.awaitExit(handle), step.timeout)
+        const waited = formatGoDuration((yield* Clock.currentTimeMillis) - waitStarted)
+        if (exited._tag === "Some") {
+          yield* Effect.logInfo(`process ${pid} exited after ${waited} (waited up to ${formatGoDuration(step.timeout)})`)
+          return { _tag: "Exited", after: yield* elapsed } as const
+        }
+        yield* Effect.logWarning(`process ${pid} still running after ${waited}`)
+      }
+      index++
+      if (index === steps.length && repeatFrom !== undefined) index = repeatFrom
+    }
+    return { _tag: "Survived", after: yield* elapsed } as const
+  })

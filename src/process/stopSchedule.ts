@@ -1,0 +1,101 @@
+/**
+ * How `kill` stops a process, as data: signals to send and waits for the
+ * process to exit, in order, optionally repeating a tail forever. The text
+ * form is start-stop-daemon's `--retry` grammar, parsed by a pure function.
+ */
+import { Duration, Either } from "effect"
+import { constants } from "node:os"
+import type { SignalName } from "./Processes.js"
+
+export type StopStep =
+  | { readonly _tag: "Signal"; readonly signal: SignalName }
+  /** Wait up to `timeout` for the process to exit; the schedule ends early when it does. */
+  | { readonly _tag: "Wait"; readonly timeout: Duration.Duration }
+
+export interface StopSchedule {
+  readonly steps: ReadonlyArray<StopStep>
+  /** Index of the first step repeated after the last (start-stop-daemon's `forever`), if any. */
+  readonly repeatFrom?: number
+}
+
+export const signal = (signal: SignalName): StopStep => ({ _tag: "Signal", signal })
+export const wait = (timeout: Duration.DurationInput): StopStep => ({ _tag: "Wait", timeout: Duration.decode(timeout) })
+
+/** The signals a stop schedule may send. Signal 0 and job-control signals stop nothing. */
+export const stopSignals: ReadonlyArray<SignalName> = ["SIGTERM", "SIGQUIT", "SIGKILL", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGABRT"]
+
+/**
+ * sipid's default: SIGTERM, up to `grace` (20 s) to exit; with
+ * `showStacks`, SIGQUIT (runtimes print every thread's stack) and up to 2 s;
+ * then SIGKILL and up to 5 s, for a process in D state. 27 s at worst, under
+ * monit's 30 s stop timeout.
+ */
+export const defaultSchedule = (options: { readonly grace?: Duration.DurationInput; readonly showStacks?: boolean } = {}): StopSchedule => ({
+  steps: [
+    signal("SIGTERM"),
+    wait(options.grace ?? Duration.seconds(20)),
+    ...(options.showStacks ? [signal("SIGQUIT"), wait(Duration.seconds(2))] : []),
+    signal("SIGKILL"),
+    wait(Duration.seconds(5))
+  ]
+})
+
+const seconds = /^[0-9]{1,9}$/
+
+/** `-15` (a bare number is a timeout), `TERM`, `-TERM`, `SIGTERM`, `sigterm`. */
+const parseSignal = (item: string): SignalName | undefined => {
+  if (/^-[0-9]{1,2}$/.test(item)) return stopSignals.find((name) => constants.signals[name] === -Number(item))
+  const upper = item.replace(/^-/, "").toUpperCase()
+  const name = upper.startsWith("SIG") ? upper : `SIG${upper}`
+  return stopSignals.find((candidate) => candidate === name)
+}
+
+const invalid = (text: string, reason: string) => Either.left(`invalid schedule "${text}": ${reason}`)
+
+/**
+ * Parses start-stop-daemon's `--retry` grammar: `/`-separated items, each a
+ * signal (`TERM`, `-TERM`, `SIGTERM`, or a number with a dash: `-15`), a
+ * timeout in whole seconds, or `forever`
+ * (repeat the items after it until the process exits; at most once, never
+ * last). A bare number `N` means `TERM/N/KILL/N`.
+ *
+ * sipid adds two rules start-stop-daemon lacks: the schedule must end with a
+ * timeout (otherwise the last signal's outcome is never observed), and a
+ * repeated part must wait (otherwise it spins sending signals).
+ */
+export const parseStopSchedule = (text: string): Either.Either<StopSchedule, string> => {
+  if (seconds.test(text)) {
+    return Either.right({ steps: [signal("SIGTERM"), wait(Duration.seconds(Number(text))), signal("SIGKILL"), wait(Duration.seconds(Number(text)))] })
+  }
+  const steps: Array<StopStep> = []
+  let repeatFrom: number | undefined
+  for (const item of text.split("/")) {
+    if (item === "forever") {
+      if (repeatFrom !== undefined) return invalid(text, `"forever" appears more than once`)
+      repeatFrom = steps.length
+    } else if (seconds.test(item)) {
+      steps.push(wait(Duration.seconds(Number(item))))
+    } else {
+      const name = parseSignal(item)
+      if (name === undefined) {
+        return invalid(text, `"${item}" is neither a timeout in seconds, "forever", nor one of ${stopSignals.map((name) => name.slice(3)).join(", ")}`)
+      }
+      steps.push(signal(name))
+    }
+  }
+  if (!steps.some((step) => step._tag === "Signal")) return invalid(text, "it sends no signal")
+  if (repeatFrom === steps.length) return invalid(text, `"forever" is last, so there is nothing to repeat`)
+  if (steps[steps.length - 1]!._tag !== "Wait") return invalid(text, "it must end with a timeout, or the last signal's outcome is never seen")
+  if (repeatFrom !== undefined && !steps.slice(repeatFrom).some((step) => step._tag === "Wait" && Duration.toMillis(step.timeout) > 0)) {
+    return invalid(text, `the part after "forever" must wait a positive timeout`)
+  }
+  return Either.right(repeatFrom === undefined ? { steps } : { steps, repeatFrom })
+}
+
+/** The schedule in `--retry` syntax, for log lines. */
+export const formatStopSchedule = (schedule: StopSchedule): string =>
+  schedule.steps
+    .map((step, index) =>
+      (index === schedule.repeatFrom ? "forever/" : "") +
+      (step._tag === "Signal" ? step.signal.slice(3) : String(Duration.toMillis(step.timeout) / 1000)))
+    .join("/")

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { chmodSync, mkdirSync, symlinkSync, unlinkSync } from "node:fs"
+import { statusExitCode } from "../../src/cli/exitCodes.js"
+import { describeStatus, status } from "../../src/pidfile/status.js"
+import { ProcessTable } from "../../src/process/ProcessesTest.js"
+import { makePidfile, simulate } from "./support/simulation.js"
+
+const check = (path: string) => Effect.map(status(path), (current) => ({ code: statusExitCode(current), line: describeStatus(path, current) }))
+
+describe("status", () => {
+  it.effect("running: 0", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const identity = yield* (yield* ProcessTable).spawn()
+        const pidfile = makePidfile(`${identity.pid}\n`, identity)
+        expect(yield* check(pidfile.path)).toEqual({ code: 0, line: `running: process ${identity.pid} (${pidfile.path})` })
+      })
+    ))
+
+  it.effect("exited, zombie or reused: 1, and the line says which", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const exited = yield* table.spawn()
+        const zombie = yield* table.spawn({ behaviour: { fate: "Zombie" } })
+        const reused = yield* table.spawn()
+        yield* table.exit(exited.pid)
+        yield* table.exit(zombie.pid)
+        yield* table.reuse(reused.pid)
+        const lines = []
+        for (const identity of [exited, zombie, reused]) {
+          const result = yield* check(makePidfile(`${identity.pid}\n`, identity).path)
+          expect(result.code).toBe(1)
+          lines.push(result.line)
+        }
+        expect(lines[0]).toContain("has exited")
+        expect(lines[1]).toContain("is a zombie")
+        expect(lines[2]).toContain("now belongs to another process")
+      })
+    ))
+
+  it.effect("no pidfile: 3", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const pidfile = makePidfile("")
+        unlinkSync(pidfile.path)
+        expect((yield* check(pidfile.path)).code).toBe(3)
+      })
+    ))
+
+  it.effect.each(["", "garbage", "-1", "0", "1"])("invalid content %j: 4", (content) =>
+    simulate(() =>
+      Effect.gen(function*() {
+        expect((yield* check(makePidfile(content).path)).code).toBe(4)
+      })
+    ))
+
+  it.effect("a symlink or a directory: 4", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const pidfile = makePidfile("123\n")
+        symlinkSync(pidfile.path, `${pidfile.path}.link`)
+        mkdirSync(`${pidfile.path}.dir`)
+        expect((yield* check(`${pidfile.path}.link`)).line).toContain("symbolic link")
+        expect((yield* check(`${pidfile.path}.link`)).code).toBe(4)
+        expect((yield* check(`${pidfile.path}.dir`)).code).toBe(4)
+      })
+    ))
+
+  it.effect("works on a world-writable pidfile too: it only reads", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const identity = yield* (yield* ProcessTable).spawn()
+        const pidfile = makePidfile(`${identity.pid}\n`, identity)
+        chmodSync(pidfile.path, 0o666)
+        expect((yield* check(pidfile.path)).code).toBe(0)
+      })
+    ))
+})

@@ -1,0 +1,52 @@
+/**
+ * Programs against a simulated process table (ProcessesTest) and a real
+ * temporary directory (PidfileFilesLive), with every log line captured.
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { Effect, Layer, Logger, type Scope } from "effect"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { LibcLive } from "../../../src/native/Libc.js"
+import { identityRecordPath } from "../../../src/pidfile/identityRecord.js"
+import type { PidfileFiles } from "../../../src/pidfile/PidfileFiles.js"
+import * as PidfileFilesLive from "../../../src/pidfile/PidfileFilesLive.js"
+import type { ProcessIdentity, Processes } from "../../../src/process/Processes.js"
+import * as ProcessesTest from "../../../src/process/ProcessesTest.js"
+import type { ProcessTable } from "../../../src/process/ProcessesTest.js"
+
+export const bootId = "boot-a"
+
+export interface Pidfile {
+  readonly path: string
+  readonly record: string
+  readonly exists: () => boolean
+  readonly content: () => string
+}
+
+/** A pidfile in a fresh directory, holding `content`, with an identity record when `identity` is given. */
+export const makePidfile = (content: string, identity?: ProcessIdentity, mode = 0o644): Pidfile => {
+  const path = join(mkdtempSync(join(tmpdir(), "sipid-unit-")), "job.pid")
+  writeFileSync(path, content)
+  chmodSync(path, mode)
+  if (identity !== undefined) writeFileSync(identityRecordPath(path), JSON.stringify(identity) + "\n")
+  return {
+    path,
+    record: identityRecordPath(path),
+    exists: () => existsSync(path),
+    content: () => readFileSync(path, "utf8")
+  }
+}
+
+export const simulate = <A, E>(
+  effect: (logs: ReadonlyArray<string>) => Effect.Effect<A, E, Processes | ProcessTable | PidfileFiles | Scope.Scope>,
+  options: ProcessesTest.TestOptions = {}
+) => {
+  const logs: Array<string> = []
+  const logger = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => logs.push(`${logLevel.label} ${[message].flat().join(" ")}`)))
+  const files = PidfileFilesLive.layer.pipe(Layer.provide(Layer.merge(LibcLive, NodeFileSystem.layer)))
+  return effect(logs).pipe(
+    Effect.scoped,
+    Effect.provide(Layer.mergeAll(files, ProcessesTest.layer({ bootId, ...options }), logger))
+  )
+}

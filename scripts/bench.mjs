@@ -26,10 +26,13 @@ const measure = (argv) => {
   return { millis, rss, status: result.status }
 }
 
-// Orphaned at once, so init reaps it when it dies: a child of this script
-// would stay a zombie while spawnSync blocks, which start-stop-daemon
-// (kill(pid, 0) succeeds on zombies) would wait out in full.
-const sleeper = () => Number(spawnSync("sh", ["-c", "sleep 600 >/dev/null 2>&1 & echo $!"], { encoding: "utf8" }).stdout)
+// A sleeper whose parent subshell waits for it, so it is reaped the moment it
+// dies, as under monit. (Left to this sandbox's init it would stay a zombie
+// for a second or two, which start-stop-daemon, using kill(pid, 0), waits out.)
+const startSleeperInto = (file) => {
+  spawnSync("sh", ["-c", `(sleep 600 & echo $! > ${file}.tmp; mv ${file}.tmp ${file}; wait) >/dev/null 2>&1 &`])
+  while (!existsSync(file)) spawnSync("sleep", ["0.01"])
+}
 const freshPidfile = (content) => {
   rmSync(pidfile, { force: true })
   rmSync(`${pidfile}.identity`, { force: true })
@@ -61,11 +64,11 @@ const scenarios = [
   {
     name: "kill a process that exits on TERM (vs start-stop-daemon --retry TERM/20/KILL/5)",
     sipid: {
-      setup: () => freshPidfile(`${sleeper()}\n`),
+      setup: () => (freshPidfile(), startSleeperInto(pidfile)),
       run: () => [...sipid, "kill", "--pid-file", pidfile]
     },
     baseline: {
-      setup: () => freshPidfile(`${sleeper()}\n`),
+      setup: () => (freshPidfile(), startSleeperInto(pidfile)),
       run: () => ["start-stop-daemon", "--stop", "--pidfile", pidfile, "--retry", "TERM/20/KILL/5", "--remove-pidfile", "--quiet"]
     }
   }

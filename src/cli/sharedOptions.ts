@@ -7,7 +7,7 @@ import { parseGoDuration } from "./goDuration.js"
 import { ValidationError, HelpDoc } from "@effect/cli"
 
 export const pidFile = Options.text("pid-file").pipe(
-  Options.withDescription("The pidfile, e.g. /var/vcap/sys/run/web/web.pid. Its directory is created when needed."),
+  Options.withDescription("The pidfile, e.g. /var/vcap/sys/run/web/web.pid"),
   Options.mapEffect((path) =>
     path.length === 0 || path.endsWith("/")
       ? Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--pid-file "${path}" must name a file, not a directory`)))

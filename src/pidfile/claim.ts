@@ -63,4 +63,4 @@ export const claim = ({ path, pid }: ClaimRequest) =>
     yield* files.publish(path, `${pid}\n`)
     yield* Effect.logInfo(`claimed for process ${pid}`)
     return "Claimed" satisfies ClaimOutcome
-  }).pipe(Effect.scoped, Effect.annotateLogs({ pid }))
+  }).pipe(Effect.scoped, Effect.annotateLogs({ pid, pidfile: path }))

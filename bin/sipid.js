@@ -1,2 +1,25 @@
 #!/usr/bin/env node
-import "../dist/bin/sipid.js"
+// Runs the bundled CLI with the V8 code cache made at build time, which
+// roughly halves the time spent compiling it. V8 rejects a cache made by
+// another Node version, and the bundle then simply compiles as usual.
+import { readFileSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Script } from "node:vm"
+
+const filename = fileURLToPath(new URL("../dist/bin/sipid.cjs", import.meta.url))
+const cacheFile = `${filename}.cache`
+let cachedData
+try {
+  cachedData = readFileSync(cacheFile)
+} catch {
+  // No cache (yet): compile from source.
+}
+const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(filename, "utf8")}\n})`
+const script = new Script(source, { filename, cachedData })
+if (process.env.SIPID_WRITE_CODE_CACHE === "1") {
+  process.once("exit", () => writeFileSync(cacheFile, script.createCachedData()))
+}
+const module = { exports: {} }
+script.runInThisContext().call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename))

@@ -6,6 +6,7 @@ import { Command, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect } from "effect"
 import { claimCommand } from "./commands/claim.js"
+import { waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
 import { ExitCode } from "./exitCodes.js"
 import { ExitStatus } from "./runCommand.js"
 
@@ -16,7 +17,7 @@ export const version = typeof SIPID_VERSION === "string" ? SIPID_VERSION : "dev"
 
 const sipid = Command.make("sipid").pipe(
   Command.withDescription("Pidfiles for BOSH jobs under monit: claim, kill, status and health checks, done safely."),
-  Command.withSubcommands([claimCommand])
+  Command.withSubcommands([claimCommand, waitUntilHealthyCommand])
 )
 
 const cli = Command.run(sipid, { name: "sipid", version })

@@ -70,28 +70,31 @@ export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
   Refused: () => "connection refused",
   Untrusted: ({ detail }) => `certificate not trusted (${detail})`,
   Tls: ({ code, detail }) => code === "ERR_TLS_CERT_ALTNAME_INVALID" ? `certificate does not name the host (${detail})` : `TLS failed: ${detail}`,
-  Transport: ({ code, detail }) => code === "ENOTFOUND" || code === "EAI_AGAIN" ? `cannot resolve host (${detail})` : detail
+  Transport: ({ code, detail }) =>
+    code === "ENOTFOUND" || code === "EAI_AGAIN"
+      ? `cannot resolve host (${detail})`
+      : code === "UND_ERR_SOCKET"
+      ? "the server closed the connection without answering"
+      : detail
 })
 
 /** What to try next, where the reason suggests something. */
-export const hint = (failure: ProbeFailure): string | undefined => {
-  switch (failure._tag) {
-    case "Untrusted":
-      return "is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)"
-    case "Refused":
-      return "is the job listening on that port yet?"
-    case "BadStatus":
-      return failure.status >= 300 && failure.status < 400 ? "more than 10 redirects, or one without a Location; or widen --expect-status" : undefined
-    case "Tls":
-      return /certificate required|handshake failure|bad certificate/i.test(failure.detail)
-        ? "does the server want a client certificate? pass --client-cert and --client-key"
-        : /wrong version number/i.test(failure.detail)
-        ? "does the endpoint speak plain http?"
-        : undefined
-    default:
-      return undefined
-  }
-}
+export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.$match({
+  BadStatus: ({ status }) =>
+    status >= 300 && status < 400 ? "more than 10 redirects, or one without a Location; or widen --expect-status" : undefined,
+  TimedOut: () => undefined,
+  Refused: () => "is the job listening on that port yet?",
+  Untrusted: () => "is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)",
+  Tls: ({ detail }) =>
+    /certificate required|handshake failure|bad certificate/i.test(detail)
+      ? "does the server want a client certificate? pass --client-cert and --client-key"
+      : /wrong version number/i.test(detail)
+      ? "does the endpoint speak plain http?"
+      : undefined,
+  // Over TLS 1.3 a server that wants a client certificate just closes; its alert never reaches undici.
+  Transport: ({ code }) =>
+    code === "UND_ERR_SOCKET" ? "over https, does the server want a client certificate (--client-cert, --client-key)?" : undefined
+})
 
 /** Time-outs count as one reason whatever their length: the last one is often cut short by the deadline. */
 export const sameReason = (a: ProbeFailure, b: ProbeFailure): boolean =>

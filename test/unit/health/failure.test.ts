@@ -19,7 +19,8 @@ describe("fromHttpClientError", () => {
     ["ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "tlsv13 alert certificate required", "TLS failed: tlsv13 alert certificate required", /--client-cert/],
     ["ERR_SSL_WRONG_VERSION_NUMBER", "wrong version number", "TLS failed: wrong version number", /plain http/],
     ["ENOTFOUND", "getaddrinfo ENOTFOUND nowhere.invalid", "cannot resolve host (getaddrinfo ENOTFOUND nowhere.invalid)", undefined],
-    ["UND_ERR_SOCKET", "other side closed", "other side closed", undefined]
+    ["UND_ERR_SOCKET", "other side closed", "the server closed the connection without answering", /client certificate/],
+    ["EHOSTUNREACH", "connect EHOSTUNREACH 10.0.0.1:80", "connect EHOSTUNREACH 10.0.0.1:80", undefined]
   ])("describes %s", (code, message, description, expectedHint) => {
     const failure = fromHttpClientError(transportError(code, message))
     expect(describeFailure(failure)).toBe(description)

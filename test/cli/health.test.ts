@@ -182,6 +182,28 @@ describe("sipid wait-until-healthy", () => {
     expect(result.code).toBe(0)
   })
 
+  it("goes through HTTP_PROXY for other hosts", async () => {
+    const { url } = await scriptedServer([200])
+    const { port } = new URL(url)
+    // A CONNECT proxy that sends every tunnel to 127.0.0.1, so the made-up host is never resolved.
+    const tunnels: Array<string> = []
+    const proxy = http.createServer((_, response) => response.writeHead(405).end())
+    proxy.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      tunnels.push(request.url!)
+      const upstream = net.connect(Number(request.url!.split(":").at(-1)), "127.0.0.1", () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n")
+        upstream.write(head)
+        upstream.pipe(socket).pipe(upstream)
+      })
+      upstream.on("error", () => socket.destroy())
+    })
+    const proxyUrl = `http://127.0.0.1:${await listen(proxy)}`
+    const env = { ...process.env, HTTP_PROXY: proxyUrl, NO_PROXY: "10.0.0.0/8,example.com" }
+    const result = await runSipid(["wait-until-healthy", "--url", `http://health.sipid.test:${port}/healthcheck`, ...fast], { env })
+    expect(result.code).toBe(0)
+    expect(tunnels).toEqual([`health.sipid.test:${port}`])
+  })
+
   it.each([
     [["--url", "ftp://127.0.0.1/"], /only http and https/],
     [["--url", "not a url"], /is not a URL/],

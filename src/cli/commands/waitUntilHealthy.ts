@@ -9,22 +9,22 @@ const url = Options.text("url").pipe(
 
 const timeout = goDuration("timeout").pipe(
   Options.withDefault(Duration.minutes(1)),
-  Options.withDescription("Give up after this long (Go syntax: 500ms, 10s, 1m30s); the deadline is exact")
+  Options.withDescription("Give up after this long (Go syntax: 500ms, 10s, 1m30s; default 1m); no probe runs past it")
 )
 
 const pollingFrequency = goDuration("polling-frequency").pipe(
   Options.withDefault(Duration.seconds(5)),
-  Options.withDescription("Wait this long after a failed probe before the next one; the first probe starts at once")
+  Options.withDescription("Wait this long after a failed probe before the next one (default 5s); the first probe starts at once")
 )
 
 const requestTimeout = goDuration("request-timeout").pipe(
   Options.withDefault(Duration.seconds(5)),
-  Options.withDescription("Time limit of one probe: connect, TLS, headers and the whole body (never past --timeout)")
+  Options.withDescription("Time limit of one probe: connect, TLS, headers and the whole body (default 5s, never past --timeout)")
 )
 
 const expectStatus = Options.text("expect-status").pipe(
   Options.withDefault("200"),
-  Options.withDescription("The healthy status code or range, e.g. 200-399; redirects are followed first (up to 10)")
+  Options.withDescription("The healthy status code or range (default 200; e.g. 200-399), after following up to 10 redirects")
 )
 
 const header = Options.text("header").pipe(
@@ -72,6 +72,6 @@ export const waitUntilHealthyCommand = Command.make(
     )
 ).pipe(
   Command.withDescription(
-    "Probe an HTTP(S) endpoint at once and then every polling period until it answers with an expected status, or fail at the deadline saying why (exit 1)."
+    "Probe an HTTP(S) endpoint at once and then every polling period until it answers with an expected status, or give up by the deadline saying why (exit 1). Loopback is never proxied."
   )
 )

@@ -31,17 +31,15 @@ export const makeDispatcher = (settings: HttpSettings): Effect.Effect<Undici.Dis
     const timeout = Duration.toMillis(settings.connectTimeout)
     const connect = { ...settings.tls, ca: settings.tls.ca?.slice(), timeout }
     const direct = yield* scopedDispatcher(() => new Undici.Agent({ connect }))
-    const proxyUrls = [settings.proxies.http, settings.proxies.https].filter((url) => url !== undefined)
-    const proxies = new Map<string, Undici.Dispatcher>()
-    for (const url of proxyUrls) {
-      if (proxies.has(url.href)) continue
-      proxies.set(
-        url.href,
-        yield* scopedDispatcher(() =>
-          new Undici.ProxyAgent({ uri: url.href, requestTls: connect, proxyTls: { ca: connect.ca, timeout } })
-        )
-      )
-    }
+    // HTTP_PROXY and HTTPS_PROXY often name the same proxy: one agent per distinct URL.
+    const proxyUrls = new Set([settings.proxies.http?.href, settings.proxies.https?.href].filter((href) => href !== undefined))
+    const proxies = new Map(
+      yield* Effect.forEach(proxyUrls, (uri) =>
+        Effect.map(
+          scopedDispatcher(() => new Undici.ProxyAgent({ uri, requestTls: connect, proxyTls: { ca: connect.ca, timeout } })),
+          (agent) => [uri, agent] as const
+        ))
+    )
     return direct.compose((dispatch) => (options, handler) => {
       const proxy = options.origin === undefined ? undefined : proxyFor(settings.proxies, new URL(options.origin))
       return proxy === undefined ? dispatch(options, handler) : proxies.get(proxy.href)!.dispatch(options, handler)

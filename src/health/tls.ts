@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import { readFile } from "node:fs/promises"
+import { X509Certificate } from "node:crypto"
 import { createSecureContext, rootCertificates } from "node:tls"
 import { UsageError } from "../errors.js"
 
@@ -33,26 +34,34 @@ const read = (option: string, path: string): Effect.Effect<string, UsageError> =
 const check = (what: string, build: () => unknown): Effect.Effect<void, UsageError> =>
   Effect.try({
     try: build,
-    catch: (error) => new UsageError({ detail: `${what}: ${error instanceof Error ? error.message : String(error)}` })
+    catch: (error) => new UsageError({ detail: `${what} (${error instanceof Error ? error.message : String(error)})` })
   })
+
+const pemCertificate = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g
+
+// Node's `ca` silently skips what it cannot parse; a wrong file must not be ignored that way.
+const checkCaBundle = (path: string, pem: string): Effect.Effect<void, UsageError> => {
+  const certificates = pem.match(pemCertificate) ?? []
+  return certificates.length === 0
+    ? new UsageError({ detail: `--ca-cert ${path}: not a PEM certificate (no BEGIN CERTIFICATE block)` })
+    : check(`--ca-cert ${path}: not a PEM certificate`, () => certificates.forEach((certificate) => new X509Certificate(certificate)))
+}
 
 export const loadTls = (files: TlsFiles): Effect.Effect<TlsOptions, UsageError> =>
   Effect.gen(function*() {
     if ((files.clientCert === undefined) !== (files.clientKey === undefined)) {
       return yield* new UsageError({ detail: "--client-cert and --client-key go together; pass both or neither" })
     }
-    const ca = yield* Effect.forEach(files.caCerts, (path) =>
-      Effect.tap(read("--ca-cert", path), (pem) =>
-        // Node skips text that is not PEM in `ca`; refuse it so a wrong file is not silently ignored.
-        pem.includes("-----BEGIN CERTIFICATE-----")
-          ? check(`--ca-cert ${path}: not a PEM certificate`, () => createSecureContext({ ca: pem }))
-          : new UsageError({ detail: `--ca-cert ${path}: not a PEM certificate (no BEGIN CERTIFICATE line)` })))
+    const ca = yield* Effect.forEach(files.caCerts, (path) => Effect.tap(read("--ca-cert", path), (pem) => checkCaBundle(path, pem)))
     const pair = files.clientCert === undefined || files.clientKey === undefined ? undefined : {
       cert: yield* read("--client-cert", files.clientCert),
       key: yield* read("--client-key", files.clientKey)
     }
     if (pair !== undefined) {
-      yield* check(`--client-cert ${files.clientCert} / --client-key ${files.clientKey}`, () => createSecureContext(pair))
+      yield* check(
+        `--client-cert ${files.clientCert}, --client-key ${files.clientKey}: not a PEM certificate and its private key`,
+        () => createSecureContext(pair)
+      )
     }
     return {
       // A plain `ca` replaces the system roots; a deployment CA should add to them.

@@ -4,8 +4,8 @@
  * not a probe failure repeated until the deadline.
  */
 import { Effect } from "effect"
-import { readFile } from "node:fs/promises"
 import { X509Certificate } from "node:crypto"
+import { readFile } from "node:fs/promises"
 import { createSecureContext, rootCertificates } from "node:tls"
 import { UsageError } from "../errors.js"
 

@@ -49,9 +49,25 @@ const selfSigned = (name: string) => {
   const key = join(dir, `${name}.key`)
   execFileSync("openssl", [
     "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-    "-subj", `/CN=${name}`, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert
+    "-subj", `/CN=${name}`, "-addext", "subjectAltName=IP:127.0.0.1,DNS:health.sipid.test", "-keyout", key, "-out", cert
   ], { stdio: "ignore" })
   return { cert, key, pem: { cert: readFileSync(cert), key: readFileSync(key) } }
+}
+
+/** A CONNECT proxy that sends every tunnel to 127.0.0.1, so made-up host names are never resolved. */
+const connectProxy = async () => {
+  const tunnels: Array<string> = []
+  const proxy = http.createServer((_, response) => response.writeHead(405).end())
+  proxy.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    tunnels.push(request.url!)
+    const upstream = net.connect(Number(request.url!.split(":").at(-1)), "127.0.0.1", () => {
+      socket.write("HTTP/1.1 200 Connection Established\r\n\r\n")
+      upstream.write(head)
+      upstream.pipe(socket).pipe(upstream)
+    })
+    upstream.on("error", () => socket.destroy())
+  })
+  return { url: `http://127.0.0.1:${await listen(proxy)}`, tunnels }
 }
 
 let server: ReturnType<typeof selfSigned>
@@ -185,23 +201,20 @@ describe("sipid wait-until-healthy", () => {
   it("goes through HTTP_PROXY for other hosts", async () => {
     const { url } = await scriptedServer([200])
     const { port } = new URL(url)
-    // A CONNECT proxy that sends every tunnel to 127.0.0.1, so the made-up host is never resolved.
-    const tunnels: Array<string> = []
-    const proxy = http.createServer((_, response) => response.writeHead(405).end())
-    proxy.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-      tunnels.push(request.url!)
-      const upstream = net.connect(Number(request.url!.split(":").at(-1)), "127.0.0.1", () => {
-        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n")
-        upstream.write(head)
-        upstream.pipe(socket).pipe(upstream)
-      })
-      upstream.on("error", () => socket.destroy())
-    })
-    const proxyUrl = `http://127.0.0.1:${await listen(proxy)}`
-    const env = { ...process.env, HTTP_PROXY: proxyUrl, NO_PROXY: "10.0.0.0/8,example.com" }
+    const proxy = await connectProxy()
+    const env = { ...process.env, HTTP_PROXY: proxy.url, NO_PROXY: "10.0.0.0/8,example.com" }
     const result = await runSipid(["wait-until-healthy", "--url", `http://health.sipid.test:${port}/healthcheck`, ...fast], { env })
     expect(result.code).toBe(0)
-    expect(tunnels).toEqual([`health.sipid.test:${port}`])
+    expect(proxy.tunnels).toEqual([`health.sipid.test:${port}`])
+  })
+
+  it("verifies TLS end to end through an HTTPS_PROXY tunnel", async () => {
+    const { port } = new URL(httpsUrl)
+    const proxy = await connectProxy()
+    const env = { ...process.env, HTTPS_PROXY: proxy.url }
+    const result = await runSipid(["wait-until-healthy", "--url", `https://health.sipid.test:${port}/`, ...fast, "--ca-cert", server.cert], { env })
+    expect(result.code).toBe(0)
+    expect(proxy.tunnels).toEqual([`health.sipid.test:${port}`])
   })
 
   it.each([

@@ -8,6 +8,7 @@ import { Effect } from "effect"
 import { claimCommand } from "./commands/claim.js"
 import { killCommand } from "./commands/kill.js"
 import { statusCommand } from "./commands/status.js"
+import { waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
 import { ExitCode } from "./exitCodes.js"
 import { withPlainConsole } from "./plainConsole.js"
 import { ExitStatus } from "./runCommand.js"
@@ -19,7 +20,7 @@ export const version = typeof SIPID_VERSION === "string" ? SIPID_VERSION : "dev"
 
 const sipid = Command.make("sipid").pipe(
   Command.withDescription("Pidfiles for BOSH jobs under monit: claim, kill, status and health checks, done safely."),
-  Command.withSubcommands([claimCommand, killCommand, statusCommand])
+  Command.withSubcommands([claimCommand, killCommand, statusCommand, waitUntilHealthyCommand])
 )
 
 const cli = Command.run(sipid, { name: "sipid", version })

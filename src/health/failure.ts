@@ -1,0 +1,101 @@
+/**
+ * Why a probe failed, as data: the program logs a reason once when it
+ * changes, and the final error quotes the last one with a hint. Describing
+ * undici and Node errors here keeps their codes out of the program.
+ */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import { Data, Duration, Equal } from "effect"
+import { formatGoDuration } from "../cli/goDuration.js"
+
+export type ProbeFailure = Data.TaggedEnum<{
+  /** An answer, but not an expected status code; `body` is its first line, shortened. */
+  BadStatus: { readonly status: number; readonly body: string }
+  TimedOut: { readonly after: Duration.Duration }
+  Refused: {}
+  /** The server's certificate chain does not lead to a trusted root. */
+  Untrusted: { readonly detail: string }
+  /** Any other TLS trouble: a name mismatch, an expired certificate, a handshake alert. */
+  Tls: { readonly code: string; readonly detail: string }
+  /** DNS, a reset connection, a proxy refusing: whatever else the transport reports. */
+  Transport: { readonly code: string; readonly detail: string }
+}>
+
+export const ProbeFailure = Data.taggedEnum<ProbeFailure>()
+
+const untrustedCodes = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
+])
+
+// OpenSSL's verification codes, besides Node's ERR_TLS_* and ERR_SSL_* families.
+const certificateCodes = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_REVOKED", "CERT_UNTRUSTED", "CERT_REJECTED"])
+
+interface NodeError {
+  readonly code?: unknown
+  readonly message?: unknown
+  readonly cause?: unknown
+}
+
+/** undici sometimes wraps the socket's error; the innermost error with a code says most. */
+const innermost = (error: unknown): NodeError => {
+  let current = error as NodeError
+  while (typeof current?.cause === "object" && current.cause !== null && typeof (current.cause as NodeError).code === "string") {
+    current = current.cause as NodeError
+  }
+  return current ?? {}
+}
+
+export const fromHttpClientError = (error: HttpClientError.HttpClientError): ProbeFailure => {
+  const cause = innermost(error.cause)
+  const code = typeof cause.code === "string" ? cause.code : "EUNKNOWN"
+  const detail = typeof cause.message === "string" && cause.message !== "" ? cause.message : error.message
+  if (code === "ECONNREFUSED") return ProbeFailure.Refused()
+  if (untrustedCodes.has(code)) return ProbeFailure.Untrusted({ detail })
+  if (certificateCodes.has(code) || code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_")) return ProbeFailure.Tls({ code, detail })
+  return ProbeFailure.Transport({ code, detail })
+}
+
+/** The first line of a body, short enough for a log line. */
+export const bodySnippet = (body: string): string => {
+  const line = body.trim().split(/\r?\n/, 1)[0]!.replace(/[^\x20-\x7e\u00a0-\uffff]/g, "?")
+  return line.length > 100 ? `${line.slice(0, 100)}...` : line
+}
+
+export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
+  BadStatus: ({ body, status }) => `status ${status}${body === "" ? "" : `: ${body}`}`,
+  TimedOut: ({ after }) => `timed out after ${formatGoDuration(after)}`,
+  Refused: () => "connection refused",
+  Untrusted: ({ detail }) => `certificate not trusted (${detail})`,
+  Tls: ({ code, detail }) => code === "ERR_TLS_CERT_ALTNAME_INVALID" ? `certificate does not name the host (${detail})` : `TLS failed: ${detail}`,
+  Transport: ({ code, detail }) =>
+    code === "ENOTFOUND" || code === "EAI_AGAIN"
+      ? `cannot resolve host (${detail})`
+      : code === "UND_ERR_SOCKET"
+      ? "the server closed the connection without answering"
+      : detail
+})
+
+/** What to try next, where the reason suggests something. */
+export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.$match({
+  BadStatus: ({ status }) =>
+    status >= 300 && status < 400 ? "more than 10 redirects, or one without a Location; or widen --expect-status" : undefined,
+  TimedOut: () => undefined,
+  Refused: () => "is the job listening on that port yet?",
+  Untrusted: () => "is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)",
+  Tls: ({ detail }) =>
+    /certificate required|handshake failure|bad certificate/i.test(detail)
+      ? "does the server want a client certificate? pass --client-cert and --client-key"
+      : /wrong version number/i.test(detail)
+      ? "does the endpoint speak plain http?"
+      : undefined,
+  // Over TLS 1.3 a server that wants a client certificate just closes; its alert never reaches undici.
+  Transport: ({ code }) =>
+    code === "UND_ERR_SOCKET" ? "over https, does the server want a client certificate (--client-cert, --client-key)?" : undefined
+})
+
+/** Time-outs count as one reason whatever their length: the last one is often cut short by the deadline. */
+export const sameReason = (a: ProbeFailure, b: ProbeFailure): boolean =>
+  (a._tag === "TimedOut" && b._tag === "TimedOut") || Equal.equals(a, b)

@@ -1,0 +1,53 @@
+/**
+ * The pure parsers behind wait-until-healthy's options: the URL, the
+ * expected status codes and extra request headers. Each returns the reason a
+ * value is refused, which the command reports as a usage error.
+ */
+import { Either } from "effect"
+
+/** Refuses anything but http and https before a single request is made. */
+export const parseUrl = (text: string): Either.Either<URL, string> => {
+  if (!URL.canParse(text)) return Either.left(`"${text}" is not a URL; use e.g. https://127.0.0.1:8443/healthcheck`)
+  const url = new URL(text)
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return Either.left(`"${text}": only http and https URLs can be probed`)
+  }
+  if (url.username !== "" || url.password !== "") {
+    return Either.left(`"${url.host}": credentials in the URL are not sent; use --header 'Authorization: ...'`)
+  }
+  return Either.right(url)
+}
+
+/** The inclusive range of status codes that count as healthy. */
+export interface StatusRange {
+  readonly min: number
+  readonly max: number
+}
+
+export const formatStatusRange = (range: StatusRange): string =>
+  range.min === range.max ? `${range.min}` : `${range.min}-${range.max}`
+
+export const statusInRange = (range: StatusRange, status: number): boolean => status >= range.min && status <= range.max
+
+const statusRange = /^([1-5]\d\d)(?:-([1-5]\d\d))?$/
+
+/** `200` or `200-399`. */
+export const parseStatusRange = (text: string): Either.Either<StatusRange, string> => {
+  const match = statusRange.exec(text)
+  const min = Number(match?.[1])
+  const max = match?.[2] === undefined ? min : Number(match[2])
+  return match !== null && min <= max
+    ? Either.right({ min, max })
+    : Either.left(`"${text}" is not a status code or range; use e.g. 200 or 200-399`)
+}
+
+// RFC 9110 token characters; a value may hold anything visible, spaces and tabs.
+const headerLine = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*$/
+
+/** `Name: value`, as curl takes it. */
+export const parseHeader = (text: string): Either.Either<readonly [name: string, value: string], string> => {
+  const match = headerLine.exec(text)
+  return match === null
+    ? Either.left(`"${text}" is not a header; use 'Name: value' on one line`)
+    : Either.right([match[1]!.toLowerCase(), match[2]!] as const)
+}

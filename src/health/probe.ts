@@ -1,0 +1,87 @@
+/**
+ * wait-until-healthy as a program: probe the URL until it answers with an
+ * expected status or the deadline passes. It needs only an `HttpClient`
+ * (TLS, proxies and connect time-outs are the layer's business) and the
+ * Clock, so tests drive it with a scripted client under TestClock.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Clock, Duration, Effect, Option, Ref } from "effect"
+import { formatGoDuration } from "../cli/goDuration.js"
+import { Unhealthy } from "../errors.js"
+import { bodySnippet, describe, fromHttpClientError, hint, ProbeFailure, sameReason } from "./failure.js"
+import { formatStatusRange, type StatusRange, statusInRange } from "./options.js"
+import { pollUntil, probeLimit } from "./schedule.js"
+
+export interface ProbeSettings {
+  readonly url: URL
+  readonly headers: ReadonlyArray<readonly [name: string, value: string]>
+  readonly expectStatus: StatusRange
+  readonly timeout: Duration.Duration
+  readonly pollingFrequency: Duration.Duration
+  readonly requestTimeout: Duration.Duration
+}
+
+export interface Healthy {
+  readonly attempts: number
+  readonly elapsed: Duration.Duration
+}
+
+/** Go's http.Client gives up after 10 redirects too. */
+const maxRedirects = 10
+
+const attemptsText = (attempts: number): string => `${attempts} attempt${attempts === 1 ? "" : "s"}`
+
+export const waitUntilHealthy = (settings: ProbeSettings): Effect.Effect<Healthy, Unhealthy, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = HttpClient.followRedirects(yield* HttpClient.HttpClient, maxRedirects)
+    const request = HttpClientRequest.get(settings.url).pipe(HttpClientRequest.setHeaders(Object.fromEntries(settings.headers)))
+    const start = yield* Clock.currentTimeMillis
+    const deadline = start + Duration.toMillis(settings.timeout)
+    const attempts = yield* Ref.make(0)
+    const lastLogged = yield* Ref.make(Option.none<ProbeFailure>())
+    const elapsed = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(now - start))
+
+    const probe = Effect.gen(function*() {
+      const limit = yield* probeLimit(settings.requestTimeout, deadline)
+      const { body, status } = yield* client.execute(request).pipe(
+        // The whole body, within the limit: a server that stalls mid-answer is not healthy.
+        Effect.flatMap((response) => Effect.map(response.text, (body) => ({ status: response.status, body }))),
+        Effect.mapError(fromHttpClientError),
+        Effect.timeoutFail({ duration: limit, onTimeout: () => ProbeFailure.TimedOut({ after: limit }) })
+      )
+      if (!statusInRange(settings.expectStatus, status)) {
+        return yield* Effect.fail(ProbeFailure.BadStatus({ status, body: bodySnippet(body) }))
+      }
+    })
+
+    const logIfNew = (failure: ProbeFailure) =>
+      Effect.gen(function*() {
+        const previous = yield* Ref.getAndSet(lastLogged, Option.some(failure))
+        if (Option.exists(previous, (logged) => sameReason(logged, failure))) return
+        yield* Effect.logInfo(`not healthy yet (attempt ${yield* Ref.get(attempts)}): ${describe(failure)}`)
+      })
+
+    yield* Effect.logInfo(
+      `waiting for ${settings.url.href} to answer ${formatStatusRange(settings.expectStatus)}, ` +
+        `probing every ${formatGoDuration(settings.pollingFrequency)} for up to ${formatGoDuration(settings.timeout)}`
+    )
+    yield* Ref.update(attempts, (n) => n + 1).pipe(
+      Effect.zipRight(probe),
+      Effect.tapError(logIfNew),
+      Effect.retry(pollUntil(settings.pollingFrequency, deadline)),
+      Effect.catchAll((failure) =>
+        Effect.gen(function*() {
+          const advice = hint(failure)
+          return yield* new Unhealthy({
+            url: settings.url.href,
+            summary: `not healthy after ${attemptsText(yield* Ref.get(attempts))} (${formatGoDuration(yield* elapsed)}): ` +
+              `last failure: ${describe(failure)}${advice === undefined ? "" : `; ${advice}`}`
+          })
+        })
+      )
+    )
+    const healthy: Healthy = { attempts: yield* Ref.get(attempts), elapsed: yield* elapsed }
+    yield* Effect.logInfo(`healthy after ${attemptsText(healthy.attempts)} (${formatGoDuration(healthy.elapsed)})`)
+    return healthy
+  })

@@ -1,0 +1,109 @@
+/**
+ * Which proxy, if any, a probe goes through. Follows Go's
+ * `http.ProxyFromEnvironment` (golang.org/x/net/http/httpproxy), which BOSH
+ * jobs already live with, including CIDR blocks in NO_PROXY that undici's
+ * EnvHttpProxyAgent ignores. Loopback is always reached directly: a health
+ * check of the local job must not depend on a proxy (kubernetes#48792).
+ */
+import { Array as Arr, Either, Option } from "effect"
+import { BlockList, isIP } from "node:net"
+
+export interface ProxySettings {
+  readonly http: URL | undefined
+  readonly https: URL | undefined
+  readonly noProxy: ReadonlyArray<Bypass>
+}
+
+/** A NO_PROXY entry: does it exempt this host (without brackets) and port? */
+type Bypass = (host: string, port: string) => boolean
+
+const loopback = new BlockList()
+loopback.addSubnet("127.0.0.0", 8, "ipv4")
+loopback.addAddress("::1", "ipv6")
+
+const ipFamily = (host: string): "ipv4" | "ipv6" | undefined => {
+  const family = isIP(host)
+  return family === 4 ? "ipv4" : family === 6 ? "ipv6" : undefined
+}
+
+const inBlock = (block: BlockList): Bypass => (host) => {
+  const family = ipFamily(host)
+  return family !== undefined && block.check(host, family)
+}
+
+const withPort = (port: string, bypass: Bypass): Bypass => (host, hostPort) => (port === "" || port === hostPort) && bypass(host, hostPort)
+
+/** Go's `net.SplitHostPort`, answering undefined where Go fails. */
+const splitHostPort = (entry: string): readonly [string, string] | undefined => {
+  const bracketed = /^\[([^\]]*)\]:(\d*)$/.exec(entry)
+  if (bracketed) return [bracketed[1]!, bracketed[2]!]
+  const colon = entry.indexOf(":")
+  return colon >= 0 && colon === entry.lastIndexOf(":") ? [entry.slice(0, colon), entry.slice(colon + 1)] : undefined
+}
+
+const parseBypass = (entry: string): Bypass | undefined => {
+  if (entry === "*") return () => true
+  const cidr = /^([^/]+)\/(\d{1,3})$/.exec(entry)
+  if (cidr) {
+    const family = ipFamily(cidr[1]!)
+    const prefix = Number(cidr[2])
+    if (family === undefined || prefix > (family === "ipv4" ? 32 : 128)) return undefined
+    const block = new BlockList()
+    block.addSubnet(cidr[1]!, prefix, family)
+    return inBlock(block)
+  }
+  const [host, port] = splitHostPort(entry) ?? [entry.replace(/^\[(.*)\]$/, "$1"), ""]
+  if (host === "") return undefined
+  const family = ipFamily(host)
+  if (family !== undefined) {
+    const block = new BlockList()
+    block.addAddress(host, family)
+    return withPort(port, inBlock(block))
+  }
+  // "example.com" exempts it and its subdomains; ".example.com" and "*.example.com" only subdomains.
+  const matchesItself = !host.startsWith(".") && !host.startsWith("*.")
+  const suffix = host.startsWith("*.") ? host.slice(1) : matchesItself ? `.${host}` : host
+  return withPort(port, (target) => target.endsWith(suffix) || (matchesItself && target === host))
+}
+
+const parseProxyUrl = (variable: string, value: string | undefined): Either.Either<URL | undefined, string> => {
+  if (value === undefined) return Either.right(undefined)
+  // Go reads "proxy:3128" as http://proxy:3128.
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`
+  const url = URL.canParse(text) ? new URL(text) : undefined
+  return url !== undefined && url.hostname !== "" && ["http:", "https:", "socks5:"].includes(url.protocol)
+    ? Either.right(url)
+    : Either.left(`${variable}="${value}" is not a proxy URL; use e.g. http://proxy.example.com:3128`)
+}
+
+/** Go reads the upper-case variable first, then the lower-case one; empty means unset. */
+const lookup = (env: Readonly<Record<string, string | undefined>>, name: string): readonly [string, string | undefined] => {
+  const upper = env[name]
+  if (upper !== undefined && upper !== "") return [name, upper]
+  const lower = env[name.toLowerCase()]
+  return [name.toLowerCase(), lower === "" ? undefined : lower]
+}
+
+/** Reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case); a malformed proxy URL is refused. */
+export const proxySettingsFromEnv = (env: Readonly<Record<string, string | undefined>>): Either.Either<ProxySettings, string> =>
+  Either.all({
+    http: parseProxyUrl(...lookup(env, "HTTP_PROXY")),
+    https: parseProxyUrl(...lookup(env, "HTTPS_PROXY")),
+    // Go ignores NO_PROXY entries it cannot read.
+    noProxy: Either.right(
+      Arr.filterMap((lookup(env, "NO_PROXY")[1] ?? "").split(","), (entry) =>
+        Option.fromNullable(parseBypass(entry.trim().toLowerCase())))
+    )
+  })
+
+const defaultPort = (url: URL): string => url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80"
+
+/** The proxy for a request to `target`, or undefined to connect directly. */
+export const proxyFor = (settings: ProxySettings, target: URL): URL | undefined => {
+  const proxy = target.protocol === "https:" ? settings.https : settings.http
+  if (proxy === undefined) return undefined
+  const host = target.hostname.replace(/^\[(.*)\]$/, "$1")
+  const port = defaultPort(target)
+  if (host === "localhost" || inBlock(loopback)(host, port)) return undefined
+  return settings.noProxy.some((bypass) => bypass(host, port)) ? undefined : proxy
+}

@@ -1,0 +1,72 @@
+/**
+ * The TLS material named on the command line, read and checked once before
+ * the first probe: a missing or malformed file is a usage error naming it,
+ * not a probe failure repeated until the deadline.
+ */
+import { Effect } from "effect"
+import { X509Certificate } from "node:crypto"
+import { readFile } from "node:fs/promises"
+import { createSecureContext, rootCertificates } from "node:tls"
+import { UsageError } from "../errors.js"
+
+export interface TlsFiles {
+  readonly caCerts: ReadonlyArray<string>
+  readonly clientCert: string | undefined
+  readonly clientKey: string | undefined
+  readonly insecure: boolean
+}
+
+/** Node's `tls.connect` options for every connection a probe makes. */
+export interface TlsOptions {
+  readonly ca?: ReadonlyArray<string>
+  readonly cert?: string
+  readonly key?: string
+  readonly rejectUnauthorized: boolean
+}
+
+const read = (option: string, path: string): Effect.Effect<string, UsageError> =>
+  Effect.tryPromise({
+    try: () => readFile(path, "utf8"),
+    catch: (error) =>
+      new UsageError({ detail: `${option} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})` })
+  })
+
+const check = (what: string, build: () => unknown): Effect.Effect<void, UsageError> =>
+  Effect.try({
+    try: build,
+    catch: (error) => new UsageError({ detail: `${what} (${error instanceof Error ? error.message : String(error)})` })
+  })
+
+const pemCertificate = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g
+
+// Node's `ca` silently skips what it cannot parse; a wrong file must not be ignored that way.
+const checkCaBundle = (path: string, pem: string): Effect.Effect<void, UsageError> => {
+  const certificates = pem.match(pemCertificate) ?? []
+  return certificates.length === 0
+    ? new UsageError({ detail: `--ca-cert ${path}: not a PEM certificate (no BEGIN CERTIFICATE block)` })
+    : check(`--ca-cert ${path}: not a PEM certificate`, () => certificates.forEach((certificate) => new X509Certificate(certificate)))
+}
+
+export const loadTls = (files: TlsFiles): Effect.Effect<TlsOptions, UsageError> =>
+  Effect.gen(function*() {
+    if ((files.clientCert === undefined) !== (files.clientKey === undefined)) {
+      return yield* new UsageError({ detail: "--client-cert and --client-key go together; pass both or neither" })
+    }
+    const ca = yield* Effect.forEach(files.caCerts, (path) => Effect.tap(read("--ca-cert", path), (pem) => checkCaBundle(path, pem)))
+    const pair = files.clientCert === undefined || files.clientKey === undefined ? undefined : {
+      cert: yield* read("--client-cert", files.clientCert),
+      key: yield* read("--client-key", files.clientKey)
+    }
+    if (pair !== undefined) {
+      yield* check(
+        `--client-cert ${files.clientCert}, --client-key ${files.clientKey}: not a PEM certificate and its private key`,
+        () => createSecureContext(pair)
+      )
+    }
+    return {
+      // A plain `ca` replaces the system roots; a deployment CA should add to them.
+      ...(ca.length > 0 && { ca: [...rootCertificates, ...ca] }),
+      ...pair,
+      rejectUnauthorized: !files.insecure
+    }
+  })

@@ -1,0 +1,180 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { describe, expect, it } from "@effect/vitest"
+import { Clock, Duration, Effect, Exit, Fiber, Layer, Logger, TestClock } from "effect"
+import { type ProbeSettings, waitUntilHealthy } from "../../../src/health/probe.js"
+
+/** What the fake server does for one attempt. */
+type Answer =
+  | { readonly status: number; readonly body?: string; readonly location?: string; readonly after?: Duration.DurationInput }
+  | { readonly error: string }
+  | "never"
+
+interface Fake {
+  readonly layer: Layer.Layer<HttpClient.HttpClient>
+  /** Virtual time (ms) at which each request started, and its URL and headers. */
+  readonly requests: Array<{ readonly at: number; readonly url: string; readonly headers: Record<string, string> }>
+}
+
+/** A client that plays `answers` in order, one per request (redirects included), repeating the last. */
+const fakeClient = (answers: ReadonlyArray<Answer>): Fake => {
+  const requests: Fake["requests"] = []
+  const respond = (request: HttpClientRequest.HttpClientRequest, answer: Answer) => {
+    if (answer === "never") return Effect.never
+    if ("error" in answer) {
+      return Effect.fail(
+        new HttpClientError.RequestError({ request, reason: "Transport", cause: Object.assign(new Error(answer.error), { code: answer.error }) })
+      )
+    }
+    const headers: Record<string, string> = answer.location === undefined ? {} : { location: answer.location }
+    return Effect.as(
+      Effect.sleep(answer.after ?? 0),
+      HttpClientResponse.fromWeb(request, new Response(answer.body ?? null, { status: answer.status, headers }))
+    )
+  }
+  const client = HttpClient.make((request, url) =>
+    Effect.flatMap(Clock.currentTimeMillis, (at) => {
+      requests.push({ at, url: url.href, headers: { ...request.headers } })
+      return respond(request, answers[Math.min(requests.length, answers.length) - 1]!)
+    })
+  )
+  return { layer: Layer.succeed(HttpClient.HttpClient, client), requests }
+}
+
+const settings: ProbeSettings = {
+  url: new URL("http://127.0.0.1:8080/health"),
+  headers: [],
+  expectStatus: { min: 200, max: 200 },
+  timeout: Duration.seconds(10),
+  pollingFrequency: Duration.seconds(1),
+  requestTimeout: Duration.seconds(5)
+}
+
+const captureLogs = () => {
+  const lines: Array<string> = []
+  const layer = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => lines.push(String(Array.isArray(message) ? message.join(" ") : message))))
+  return { lines, layer }
+}
+
+/** Runs the program against `answers` in virtual time; `untilMs` is how far the clock may move. */
+const probe = (answers: ReadonlyArray<Answer>, overrides: Partial<ProbeSettings> = {}, untilMs = 60_000) =>
+  Effect.gen(function*() {
+    const fake = fakeClient(answers)
+    const logs = captureLogs()
+    const fiber = yield* Effect.fork(
+      waitUntilHealthy({ ...settings, ...overrides }).pipe(
+        Effect.zip(Clock.currentTimeMillis),
+        Effect.provide(Layer.merge(fake.layer, logs.layer))
+      )
+    )
+    yield* TestClock.adjust(untilMs)
+    const exit = yield* Fiber.await(fiber)
+    return { exit, requests: fake.requests, logs: logs.lines }
+  })
+
+const failureMessage = (exit: Exit.Exit<unknown, { readonly message: string }>): string =>
+  Exit.match(exit, { onFailure: (cause) => String(cause._tag === "Fail" ? cause.error.message : cause), onSuccess: () => "succeeded" })
+
+describe("waitUntilHealthy", () => {
+  it.effect("probes at once, then a polling period after each failure", () =>
+    Effect.gen(function*() {
+      const { exit, logs, requests } = yield* probe([{ status: 500 }, { status: 500 }, { status: 200 }])
+      expect(requests.map((r) => r.at)).toEqual([0, 1_000, 2_000])
+      expect(exit).toEqual(Exit.succeed([{ attempts: 3, elapsed: Duration.millis(2_000) }, 2_000]))
+      expect(logs.at(-1)).toBe("healthy after 3 attempts (2s)")
+    }))
+
+  it.effect("spaces probes after slow answers instead of overlapping them", () =>
+    Effect.gen(function*() {
+      const { requests } = yield* probe([{ status: 503, after: 300 }, { status: 503, after: 300 }, { status: 200 }])
+      expect(requests.map((r) => r.at)).toEqual([0, 1_300, 2_600])
+    }))
+
+  it.effect("fails exactly at the deadline when the server never answers", () =>
+    Effect.gen(function*() {
+      const fake = fakeClient(["never"])
+      const fiber = yield* Effect.fork(
+        waitUntilHealthy({ ...settings, timeout: Duration.seconds(2) }).pipe(Effect.provide(fake.layer))
+      )
+      yield* TestClock.adjust(1_999)
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(1)
+      const exit = yield* Fiber.await(fiber)
+      expect(failureMessage(exit)).toBe(
+        "http://127.0.0.1:8080/health: not healthy after 1 attempt (2s): last failure: timed out after 2s"
+      )
+    }))
+
+  it.effect("cuts each probe's time limit at the deadline", () =>
+    Effect.gen(function*() {
+      const { exit, requests } = yield* probe(["never"], {
+        timeout: Duration.seconds(2),
+        requestTimeout: Duration.seconds(1),
+        pollingFrequency: Duration.millis(300)
+      })
+      expect(requests.map((r) => r.at)).toEqual([0, 1_300])
+      expect(failureMessage(exit)).toMatch(/not healthy after 2 attempts \(2s\): last failure: timed out after 700ms$/)
+    }))
+
+  it.effect("starts no probe at or after the deadline", () =>
+    Effect.gen(function*() {
+      const { exit, requests } = yield* probe([{ status: 503 }], { timeout: Duration.seconds(2) })
+      expect(requests.map((r) => r.at)).toEqual([0, 1_000])
+      expect(failureMessage(exit)).toMatch(/not healthy after 2 attempts \(1s\): last failure: status 503$/)
+    }))
+
+  it.effect("logs a failure only when its reason changes", () =>
+    Effect.gen(function*() {
+      const { logs } = yield* probe(
+        [
+          { status: 503, body: "db down\nmore" },
+          { status: 503, body: "db down" },
+          { error: "ECONNREFUSED" },
+          { error: "ECONNREFUSED" },
+          "never",
+          "never",
+          { status: 503, body: "db down" },
+          { status: 200 }
+        ],
+        { requestTimeout: Duration.millis(500), timeout: Duration.minutes(1) }
+      )
+      expect(logs.slice(1)).toEqual([
+        "not healthy yet (attempt 1): status 503: db down",
+        "not healthy yet (attempt 3): connection refused",
+        "not healthy yet (attempt 5): timed out after 500ms",
+        "not healthy yet (attempt 7): status 503: db down",
+        "healthy after 8 attempts (8s)"
+      ])
+    }))
+
+  it.effect("follows redirects, up to 10", () =>
+    Effect.gen(function*() {
+      const followed = yield* probe([{ status: 302, location: "/ready" }, { status: 200 }])
+      expect(followed.requests.map((r) => r.url)).toEqual(["http://127.0.0.1:8080/health", "http://127.0.0.1:8080/ready"])
+      expect(Exit.isSuccess(followed.exit)).toBe(true)
+
+      const loop = yield* probe([{ status: 302, location: "/health" }], { timeout: Duration.millis(500) })
+      expect(loop.requests).toHaveLength(11)
+      expect(failureMessage(loop.exit)).toMatch(/last failure: status 302; more than 10 redirects/)
+    }))
+
+  it.effect("accepts any status in --expect-status", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* probe([{ status: 204 }], { expectStatus: { min: 200, max: 399 } })
+      expect(Exit.isSuccess(exit)).toBe(true)
+    }))
+
+  it.effect("sends the extra headers", () =>
+    Effect.gen(function*() {
+      const { requests } = yield* probe([{ status: 200 }], { headers: [["authorization", "Bearer t"]] })
+      expect(requests[0]!.headers).toMatchObject({ authorization: "Bearer t" })
+    }))
+
+  it.effect("explains an untrusted certificate and hints at --ca-cert", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* probe([{ error: "DEPTH_ZERO_SELF_SIGNED_CERT" }], { timeout: Duration.millis(500) })
+      expect(failureMessage(exit)).toMatch(/last failure: certificate not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); .*--ca-cert/)
+    }))
+})

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
+import { proxyFor, proxySettingsFromEnv } from "../../../src/health/proxy.js"
+
+const HTTP = "http://proxy.internal:3128/"
+const HTTPS = "http://secure-proxy.internal:3128/"
+
+/** The proxy chosen for `target` with these variables, or "direct". */
+const route = (env: Record<string, string>, target: string): string => {
+  const settings = Either.getOrThrow(proxySettingsFromEnv(env))
+  return proxyFor(settings, new URL(target))?.href ?? "direct"
+}
+
+describe("proxyFor", () => {
+  const both = { HTTP_PROXY: HTTP, HTTPS_PROXY: HTTPS }
+
+  it.each([
+    // scheme picks the variable
+    [both, "http://example.com/", HTTP],
+    [both, "https://example.com/", HTTPS],
+    [{ HTTP_PROXY: HTTP }, "https://example.com/", "direct"],
+    [{}, "http://example.com/", "direct"],
+    // loopback is always direct, whatever NO_PROXY says
+    [both, "http://localhost:8080/", "direct"],
+    [both, "https://127.0.0.1:58074/healthcheck", "direct"],
+    [both, "http://127.9.8.7/", "direct"],
+    [both, "http://[::1]:8080/", "direct"],
+    [both, "http://[::ffff:127.0.0.1]/", "direct"],
+    [both, "http://10.0.0.1/", HTTP],
+    [both, "http://localhost.example.com/", HTTP],
+    // lower case works too; upper case wins; empty counts as unset
+    [{ http_proxy: HTTP }, "http://example.com/", HTTP],
+    [{ HTTP_PROXY: HTTP, http_proxy: "http://other:1/" }, "http://example.com/", HTTP],
+    [{ HTTP_PROXY: "", http_proxy: HTTP }, "http://example.com/", HTTP],
+    [{ HTTP_PROXY: "proxy.internal:3128" }, "http://example.com/", HTTP],
+    // NO_PROXY
+    [{ ...both, NO_PROXY: "*" }, "http://example.com/", "direct"],
+    [{ ...both, no_proxy: "example.com" }, "http://example.com/", "direct"],
+    [{ ...both, NO_PROXY: "example.com" }, "http://api.example.com/", "direct"],
+    [{ ...both, NO_PROXY: "example.com" }, "http://notexample.com/", HTTP],
+    [{ ...both, NO_PROXY: ".example.com" }, "http://example.com/", HTTP],
+    [{ ...both, NO_PROXY: ".example.com" }, "http://api.example.com/", "direct"],
+    [{ ...both, NO_PROXY: "*.example.com" }, "http://api.example.com/", "direct"],
+    [{ ...both, NO_PROXY: "*.example.com" }, "http://example.com/", HTTP],
+    [{ ...both, NO_PROXY: " other.org , EXAMPLE.com " }, "http://example.com/", "direct"],
+    [{ ...both, NO_PROXY: "example.com:8080" }, "http://example.com:8080/", "direct"],
+    [{ ...both, NO_PROXY: "example.com:8080" }, "http://example.com/", HTTP],
+    [{ ...both, NO_PROXY: "example.com:443" }, "https://example.com/", "direct"],
+    [{ ...both, NO_PROXY: "10.0.0.0/8" }, "http://10.244.1.5:8080/", "direct"],
+    [{ ...both, NO_PROXY: "10.0.0.0/8" }, "http://11.0.0.1/", HTTP],
+    [{ ...both, NO_PROXY: "10.0.0.0/8" }, "http://10.example.com/", HTTP],
+    [{ ...both, NO_PROXY: "fd00::/8" }, "http://[fd12::1]/", "direct"],
+    [{ ...both, NO_PROXY: "192.168.1.10" }, "http://192.168.1.10:9000/", "direct"],
+    [{ ...both, NO_PROXY: "192.168.1.10:9000" }, "http://192.168.1.10:9001/", HTTP],
+    [{ ...both, NO_PROXY: "[fd00::1]:80" }, "http://[fd00::1]/", "direct"],
+    [{ ...both, NO_PROXY: "fd00::1" }, "http://[fd00::1]:81/", "direct"],
+    // entries Go cannot read are ignored, not fatal
+    [{ ...both, NO_PROXY: "10.0.0.0/33,:80,," }, "http://10.0.0.1/", HTTP]
+  ])("%j routes %s via %s", (env, target, expected) => {
+    expect(route(env, target)).toBe(expected)
+  })
+
+  it("refuses a proxy variable that is not a proxy URL", () => {
+    expect(proxySettingsFromEnv({ HTTPS_PROXY: "ftp://proxy:21" })).toEqual(
+      Either.left(`HTTPS_PROXY="ftp://proxy:21" is not a proxy URL; use e.g. http://proxy.example.com:3128`)
+    )
+    expect(Either.isLeft(proxySettingsFromEnv({ http_proxy: "http://[bad" }))).toBe(true)
+  })
+})

@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { rootCertificates } from "node:tls"
+import { loadTls, type TlsFiles } from "../../../src/health/tls.js"
+
+const dir = mkdtempSync(join(tmpdir(), "sipid-tls-"))
+const file = (name: string, content: string) => {
+  writeFileSync(join(dir, name), content)
+  return join(dir, name)
+}
+const pair = (name: string) => {
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", `/CN=${name}`,
+    "-keyout", join(dir, `${name}.key`), "-out", join(dir, `${name}.crt`)
+  ], { stdio: "ignore" })
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) }
+}
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const a = pair("a")
+const b = pair("b")
+
+const none: TlsFiles = { caCerts: [], clientCert: undefined, clientKey: undefined, insecure: false }
+const refusal = (files: Partial<TlsFiles>) => Effect.map(Effect.flip(loadTls({ ...none, ...files })), (error) => error.message)
+
+describe("loadTls", () => {
+  it.effect("verifies with the system roots unless told otherwise", () =>
+    Effect.gen(function*() {
+      expect(yield* loadTls(none)).toEqual({ rejectUnauthorized: true })
+      expect(yield* loadTls({ ...none, insecure: true })).toEqual({ rejectUnauthorized: false })
+    }))
+
+  it.effect("adds --ca-cert to the system roots instead of replacing them", () =>
+    Effect.gen(function*() {
+      const { ca } = yield* loadTls({ ...none, caCerts: [a.cert] })
+      expect(ca).toHaveLength(rootCertificates.length + 1)
+      expect(ca!.slice(0, -1)).toEqual(rootCertificates)
+    }))
+
+  it.effect("reads a client certificate and its key", () =>
+    Effect.gen(function*() {
+      const tls = yield* loadTls({ ...none, clientCert: a.cert, clientKey: a.key })
+      expect(tls.cert).toContain("BEGIN CERTIFICATE")
+      expect(tls.key).toContain("PRIVATE KEY")
+    }))
+
+  const refusals: ReadonlyArray<readonly [Partial<TlsFiles>, RegExp]> = [
+    [{ caCerts: [join(dir, "missing.crt")] }, /^--ca-cert \/.*\/missing\.crt: cannot read it \(ENOENT\)$/],
+    [{ caCerts: [file("empty.crt", "")] }, /--ca-cert .*empty\.crt: not a PEM certificate \(no BEGIN CERTIFICATE block\)/],
+    [{ caCerts: [file("junk.crt", "-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n")] }, /junk\.crt: not a PEM certificate \(/],
+    [{ clientCert: a.cert }, /--client-cert and --client-key go together/],
+    [{ clientCert: a.cert, clientKey: b.key }, /--client-cert .*a\.crt, --client-key .*b\.key: not a PEM certificate and its private key/],
+    [{ clientCert: a.cert, clientKey: join(dir, "nokey") }, /--client-key .*nokey: cannot read it \(ENOENT\)/]
+  ]
+  it.effect.each(refusals)("refuses %j", ([files, message]) =>
+    Effect.gen(function*() {
+      expect(yield* refusal(files)).toMatch(message)
+    }))
+})

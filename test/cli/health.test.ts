@@ -171,11 +171,14 @@ describe("sipid wait-until-healthy", () => {
     })
 
     it("presents a client certificate for mutual TLS", async () => {
-      const withoutCert = await runSipid(["wait-until-healthy", "--url", mtlsUrl, ...failing, "--ca-cert", server.cert])
+      // Generous deadlines: on a loaded machine a TLS handshake alone can take a second.
+      const withoutCert = await runSipid([
+        "wait-until-healthy", "--url", mtlsUrl, "--polling-frequency", "200ms", "--timeout", "3s", "--ca-cert", server.cert
+      ])
       expect(withoutCert.code).toBe(1)
       expect(withoutCert.stderr).toMatch(/last failure: the server closed the connection without answering; .*--client-cert/)
       const withCert = await runSipid([
-        "wait-until-healthy", "--url", mtlsUrl, ...fast, "--ca-cert", server.cert, "--client-cert", client.cert, "--client-key", client.key
+        "wait-until-healthy", "--url", mtlsUrl, "--timeout", "10s", "--ca-cert", server.cert, "--client-cert", client.cert, "--client-key", client.key
       ])
       expect(withCert.code).toBe(0)
       expect(withCert.stderr).toMatch(/healthy after 1 attempt /)

@@ -58,7 +58,7 @@ export const waitUntilHealthyCommand = Command.make(
     runCommand(
       { command: "wait-until-healthy", logFormat: options.logFormat },
       Effect.gen(function*() {
-        // undici and the HTTP client load only here, in their own bundle chunk, so other commands start faster.
+        // undici and the HTTP client are evaluated only here (esbuild wraps the import lazily), so other commands start faster.
         const health = yield* Effect.promise(() => import("../../health/run.js"))
         yield* health.run({
           ...options,

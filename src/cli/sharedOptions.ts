@@ -3,7 +3,7 @@ import { Options } from "@effect/cli"
 import { Duration, Effect, Either } from "effect"
 import { resolve } from "node:path"
 import { logFormats } from "../log/logger.js"
-import { parseGoDuration } from "./goDuration.js"
+import { parseGoDuration } from "../time/goDuration.js"
 import { ValidationError, HelpDoc } from "@effect/cli"
 
 export const pidFile = Options.text("pid-file").pipe(

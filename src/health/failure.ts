@@ -5,7 +5,7 @@
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import { Data, Duration, Equal } from "effect"
-import { formatGoDuration } from "../cli/goDuration.js"
+import { formatGoDuration } from "../time/goDuration.js"
 
 export type ProbeFailure = Data.TaggedEnum<{
   /** An answer, but not an expected status code; `body` is its first line, shortened. */

@@ -7,7 +7,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect, Option, Ref } from "effect"
-import { formatGoDuration } from "../cli/goDuration.js"
+import { formatGoDuration } from "../time/goDuration.js"
 import { Unhealthy } from "../errors.js"
 import { bodySnippet, describe, fromHttpClientError, hint, ProbeFailure, sameReason } from "./failure.js"
 import { formatStatusRange, type StatusRange, statusInRange } from "./options.js"

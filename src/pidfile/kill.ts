@@ -8,7 +8,7 @@
  * record exists), and was opened as a pidfd that pins that very process.
  */
 import { Effect, Option } from "effect"
-import { formatGoDuration } from "../cli/goDuration.js"
+import { formatGoDuration } from "../time/goDuration.js"
 import { PidfileInvalid, ProcessSurvived } from "../errors.js"
 import { type Pid, parsePidfileContent } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"

@@ -4,7 +4,7 @@
  * pidfds in production and a simulated table under `TestClock` in tests.
  */
 import { Clock, Duration, Effect } from "effect"
-import { formatGoDuration } from "../cli/goDuration.js"
+import { formatGoDuration } from "../time/goDuration.js"
 import type { SystemError } from "../errors.js"
 import { type ProcessHandle, Processes } from "./Processes.js"
 import type { StopSchedule } from "./stopSchedule.js"

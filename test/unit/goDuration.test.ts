@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Either } from "effect"
 import fc from "fast-check"
-import { formatGoDuration, parseGoDuration } from "../../src/cli/goDuration.js"
+import { formatGoDuration, parseGoDuration } from "../../src/time/goDuration.js"
 
 const millis = (text: string) => Either.map(parseGoDuration(text), Duration.toMillis)
 

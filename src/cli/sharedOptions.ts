@@ -7,6 +7,7 @@ import { parseGoDuration } from "../time/goDuration.js"
 import { ValidationError, HelpDoc } from "@effect/cli"
 
 export const pidFile = Options.text("pid-file").pipe(
+  Options.withPseudoName("FILE"),
   Options.withDescription("The pidfile, e.g. /var/vcap/sys/run/web/web.pid"),
   Options.mapEffect((path) =>
     path.length === 0 || path.endsWith("/")
@@ -23,6 +24,7 @@ export const logFormat = Options.choice("log-format", logFormats).pipe(
 /** A duration option in Go's syntax (`500ms`, `10s`, `1m30s`). */
 export const goDuration = (name: string) =>
   Options.text(name).pipe(
+    Options.withPseudoName("DURATION"),
     Options.mapEffect((text) =>
       Either.match(parseGoDuration(text), {
         onLeft: (reason) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: ${reason}`))),

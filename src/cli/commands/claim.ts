@@ -9,6 +9,7 @@ import { runCommand } from "../runCommand.js"
 import { logFormat, pidFile } from "../sharedOptions.js"
 
 const pid = Options.text("pid").pipe(
+  Options.withPseudoName("PID"),
   Options.withDescription("The process that owns the pidfile from now on (in a start script: $$, before exec)")
 )
 

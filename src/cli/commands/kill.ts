@@ -17,6 +17,7 @@ const grace = goDuration("grace").pipe(
 )
 
 const retry = Options.text("retry").pipe(
+  Options.withPseudoName("SCHEDULE"),
   Options.optional,
   Options.withDescription(
     "The whole schedule in start-stop-daemon's --retry syntax, e.g. TERM/20/QUIT/2/KILL/5 or 10 (TERM/10/KILL/10); excludes --grace and --show-stacks"

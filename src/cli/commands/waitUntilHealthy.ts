@@ -4,6 +4,7 @@ import { runCommand } from "../runCommand.js"
 import { goDuration, logFormat } from "../sharedOptions.js"
 
 const url = Options.text("url").pipe(
+  Options.withPseudoName("URL"),
   Options.withDescription("The health endpoint, http:// or https://, e.g. https://127.0.0.1:58074/healthcheck")
 )
 
@@ -23,26 +24,31 @@ const requestTimeout = goDuration("request-timeout").pipe(
 )
 
 const expectStatus = Options.text("expect-status").pipe(
+  Options.withPseudoName("CODE|FROM-TO"),
   Options.withDefault("200"),
   Options.withDescription("The healthy status code or range (default 200; e.g. 200-399), after following up to 10 redirects")
 )
 
 const header = Options.text("header").pipe(
+  Options.withPseudoName("'NAME: VALUE'"),
   Options.repeated,
   Options.withDescription("An extra request header, 'Name: value' (repeatable)")
 )
 
 const caCert = Options.file("ca-cert").pipe(
+  Options.withPseudoName("FILE"),
   Options.repeated,
   Options.withDescription("A PEM CA certificate to trust besides the system roots (repeatable)")
 )
 
 const clientCert = Options.file("client-cert").pipe(
+  Options.withPseudoName("FILE"),
   Options.optional,
   Options.withDescription("A PEM client certificate for mutual TLS (with --client-key)")
 )
 
 const clientKey = Options.file("client-key").pipe(
+  Options.withPseudoName("FILE"),
   Options.optional,
   Options.withDescription("The PEM private key of --client-cert")
 )

@@ -47,9 +47,14 @@ export interface PidfileFilesService {
    * Replaces `path` with a new file holding `content`, mode 0644, so that a
    * reader sees either the old or the new content, never a partial one. The
    * new file is locked before it becomes visible and stays open, locked,
-   * until the scope closes.
+   * until the scope closes. Unless `durable` is false, the file and the
+   * rename are fsynced, so a crash leaves the old or the new content.
    */
-  readonly publish: (path: string, content: string) => Effect.Effect<OpenFile, SystemError, Scope.Scope>
+  readonly publish: (
+    path: string,
+    content: string,
+    options?: { readonly durable?: boolean }
+  ) => Effect.Effect<OpenFile, SystemError, Scope.Scope>
   /** Unlinks `path`; a missing file is not an error. */
   readonly remove: (path: string) => Effect.Effect<void, SystemError>
 }

@@ -75,7 +75,7 @@ export const make = Effect.gen(function*() {
       return Effect.succeed(Option.some(openFile(fd, stats)))
     })
 
-  const publish = (path: string, content: string) =>
+  const publish = (path: string, content: string, { durable = true }: { readonly durable?: boolean } = {}) =>
     Effect.acquireRelease(
       Effect.try({
         try: () => {
@@ -85,7 +85,7 @@ export const make = Effect.gen(function*() {
           try {
             fs.fchmodSync(fd, 0o644) // the umask must not decide who can read a pidfile
             fs.writeSync(fd, content)
-            fs.fsyncSync(fd)
+            if (durable) fs.fsyncSync(fd)
             return { fd, temporary, directory }
           } catch (cause) {
             fs.closeSync(fd)
@@ -109,7 +109,7 @@ export const make = Effect.gen(function*() {
               Effect.try({
                 try: () => {
                   fs.renameSync(temporary, path)
-                  fsyncDirectory(directory)
+                  if (durable) fsyncDirectory(directory)
                   return file
                 },
                 catch: (cause) => systemError("rename", path, cause)

@@ -15,10 +15,15 @@ import { PidfileFiles } from "./PidfileFiles.js"
 
 export const identityRecordPath = (pidfile: string): string => `${pidfile}.identity`
 
-/** Replaces the record atomically. Call only while holding the pidfile's lock. */
+/**
+ * Replaces the record atomically. Call only while holding the pidfile's lock.
+ *
+ * No fsync: a record only speaks for the boot it names. Whatever a crash
+ * leaves of it names an earlier boot, or nothing, and is void either way.
+ */
 export const writeIdentityRecord = (pidfile: string, identity: ProcessIdentity): Effect.Effect<void, SystemError, PidfileFiles> =>
   Effect.flatMap(PidfileFiles, (files) =>
-    Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(identity) + "\n")))
+    Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(identity) + "\n", { durable: false })))
 
 const decode = (text: string, pid: Pid): Option.Option<ProcessIdentity> => {
   try {

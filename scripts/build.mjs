@@ -20,7 +20,9 @@ await build({
   format: "cjs",
   platform: "node",
   target: "node20",
-  external: ["koffi"],
+  // Loaded from node_modules when first required: koffi ships native binaries, and
+  // undici (only wait-until-healthy needs it) would double the bundle every command reads.
+  external: ["koffi", "undici"],
   define: { SIPID_VERSION: JSON.stringify(version), "import.meta.url": "__sipidModuleUrl" },
   banner: { js: "var __sipidModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: "warning"

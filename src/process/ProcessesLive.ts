@@ -50,11 +50,14 @@ export const make = (options: LiveOptions = {}) =>
     const libc = yield* Libc
     const pollInterval = options.pollInterval ?? Duration.millis(5)
 
+    // A process that exits between open and read answers ESRCH: it is gone too.
     const readProc = (path: string) =>
       fs.readFileString(path).pipe(
         Effect.map(Option.some),
         Effect.catchIf(
-          (error) => error._tag === "SystemError" && error.reason === "NotFound",
+          (error) =>
+            error._tag === "SystemError" &&
+            (error.reason === "NotFound" || (error.cause as NodeJS.ErrnoException | undefined)?.code === "ESRCH"),
           () => Effect.succeed(Option.none<string>())
         ),
         Effect.mapError((error) => systemError("read", path, error))

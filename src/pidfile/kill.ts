@@ -71,26 +71,20 @@ const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
     yield* Effect.logInfo("pidfile removed")
   })
 
-export const kill = ({ callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule() }: KillRequest) =>
+/** Stops `pid`, which the locked, trusted pidfile names, and removes the pidfile once it is gone. */
+const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, callerUid: number) =>
   Effect.gen(function*() {
     const processes = yield* Processes
-    const locked = yield* lock(path, { create: false })
-    if (Option.isNone(locked)) {
-      yield* Effect.logInfo("no pidfile; nothing to stop")
-      return "NoPidfile" satisfies KillOutcome
-    }
-    yield* checkFileTrust(path, locked.value.file)
-    const pid = yield* readPid(locked.value)
-
+    const { path } = locked
     const stale = (reason: string) =>
       Effect.logWarning(`pidfile is stale: ${reason}; not signalling`).pipe(
-        Effect.zipRight(removeIfStillNames(locked.value, pid)),
+        Effect.zipRight(removeIfStillNames(locked, pid)),
         Effect.as("Stale" satisfies KillOutcome)
       )
 
     const occupant = yield* findOccupant(path, pid)
     if (occupant._tag !== "Running") return yield* stale(describeStale(pid, occupant))
-    yield* checkOwnerTrust(path, locked.value.file, { pid, uid: occupant.process.uid }, callerUid)
+    yield* checkOwnerTrust(path, locked.file, { pid, uid: occupant.process.uid }, callerUid)
 
     // The pidfd pins one process; it must be the one just judged (and, with a
     // record, the one claimed), or the PID changed hands in between.
@@ -106,6 +100,17 @@ export const kill = ({ callerUid = process.getuid?.() ?? -1, path, schedule = de
     if (outcome._tag === "Survived") {
       return yield* new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after) })
     }
-    yield* removeIfStillNames(locked.value, pid)
+    yield* removeIfStillNames(locked, pid)
     return "Stopped" satisfies KillOutcome
+  }).pipe(Effect.annotateLogs({ pid }))
+
+export const kill = ({ callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule() }: KillRequest) =>
+  Effect.gen(function*() {
+    const locked = yield* lock(path, { create: false })
+    if (Option.isNone(locked)) {
+      yield* Effect.logInfo("no pidfile; nothing to stop")
+      return "NoPidfile" satisfies KillOutcome
+    }
+    yield* checkFileTrust(path, locked.value.file)
+    return yield* stop(locked.value, yield* readPid(locked.value), schedule, callerUid)
   }).pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))

@@ -6,7 +6,13 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import { fileURLToPath } from "node:url"
+import { setFlagsFromString } from "node:v8"
 import { Script } from "node:vm"
+
+// undici parses HTTP in WebAssembly. V8 would optimise that module on a background
+// thread that the process then waits for at exit (~90 ms); a health check makes
+// a handful of requests, for which the baseline compiler is plenty.
+setFlagsFromString("--liftoff-only")
 
 const filename = fileURLToPath(new URL("../dist/bin/sipid.cjs", import.meta.url))
 const cacheFile = `${filename}.cache`

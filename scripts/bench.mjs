@@ -3,7 +3,7 @@
 // then prints medians and the sipid/baseline ratios. Needs a prior build.
 //
 //   npm run bench [-- --runs 15]
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -39,6 +39,12 @@ const freshPidfile = (content) => {
   if (content !== undefined) writeFileSync(pidfile, content)
 }
 
+// A healthy endpoint in its own process: spawnSync blocks this one's event loop.
+const port = 20_000 + (process.pid % 20_000)
+const server = spawn("python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, String(port)], { stdio: "ignore" })
+const healthUrl = `http://127.0.0.1:${port}/`
+while (spawnSync("curl", ["-sf", "-o", "/dev/null", healthUrl]).status !== 0) spawnSync("sleep", ["0.05"])
+
 const scenarios = [
   {
     name: "start-up (--version vs node -e 0)",
@@ -71,6 +77,11 @@ const scenarios = [
       setup: () => (freshPidfile(), startSleeperInto(pidfile)),
       run: () => ["start-stop-daemon", "--stop", "--pidfile", pidfile, "--retry", "TERM/20/KILL/5", "--remove-pidfile", "--quiet"]
     }
+  },
+  {
+    name: "wait-until-healthy on a healthy endpoint (vs curl -sf --retry 5)",
+    sipid: { run: () => [...sipid, "wait-until-healthy", "--url", healthUrl, "--timeout", "10s"] },
+    baseline: { run: () => ["curl", "-sf", "-o", "/dev/null", "--retry", "5", healthUrl] }
   }
 ]
 
@@ -106,5 +117,6 @@ try {
     ].join(" | "))
   }
 } finally {
+  server.kill()
   rmSync(dir, { recursive: true, force: true })
 }

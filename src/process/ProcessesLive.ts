@@ -74,10 +74,32 @@ export const make = (options: LiveOptions = {}) =>
       Effect.orElseSucceed(() => pidMaxCeiling)
     )
 
+    /**
+     * No /proc entry normally means no process. But /proc mounted with
+     * hidepid=2 hides other users' processes, and a live process must never
+     * be taken for a gone one (claim would overwrite its pidfile): signal 0
+     * checks existence without sending anything; EPERM means it exists.
+     */
+    const confirmGone = (pid: Pid) =>
+      Effect.try({ try: () => process.kill(pid, 0), catch: (error) => (error as NodeJS.ErrnoException).code }).pipe(
+        Effect.matchEffect({
+          onFailure: (code) => (code === "ESRCH" ? Effect.succeed({ _tag: "Gone" } as const) : Effect.fail(code)),
+          onSuccess: () => Effect.fail("exists")
+        }),
+        Effect.mapError((answer) =>
+          new SystemError({
+            operation: "inspect",
+            path: `process ${pid}`,
+            code: `HIDDEN (${answer})`,
+            detail: `it exists but /proc/${pid} is hidden (/proc mounted with hidepid?); run sipid as root`
+          })
+        )
+      )
+
     const inspect = (pid: Pid): Effect.Effect<ProcessState, SystemError> =>
       Effect.gen(function*() {
         const stat = yield* readProc(`/proc/${pid}/stat`)
-        if (Option.isNone(stat)) return { _tag: "Gone" } as const
+        if (Option.isNone(stat)) return yield* confirmGone(pid)
         const parsed = parseStat(stat.value)
         if (parsed === undefined) {
           return yield* new SystemError({ operation: "parse", path: `/proc/${pid}/stat`, code: "EINVAL" })

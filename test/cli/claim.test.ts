@@ -5,7 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { runSipid } from "../support/cli.js"
+import { runInPidNamespace, runSipid } from "../support/cli.js"
 import { kill, startLockHolder, startSleeper, stop, stopAll } from "../support/processes.js"
 
 let dir: string
@@ -193,6 +193,23 @@ describe("sipid claim", () => {
       pid,
       pidfile
     })
+  })
+})
+
+describe("sipid claim where /proc hides other users' processes", () => {
+  it("never takes a hidden live process for a gone one (exit 5, pidfile kept)", async () => {
+    // Own mount namespace: the hidepid remount touches only the namespace's /proc.
+    const result = await runInPidNamespace(String.raw`
+      mount -o remount,hidepid=2 /proc
+      D=$(mktemp -d); chmod 777 $D
+      sleep 1000 & ROOT=$!
+      echo $ROOT > $D/job.pid; chown nobody $D/job.pid
+      setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c "sleep 1000 & $SIPID claim --pid \$! --pid-file $D/job.pid; echo claim=\$?"
+      [ "$(cat $D/job.pid)" = $ROOT ] && echo "pidfile kept"
+    `)
+    expect(result.stdout).toContain("claim=5")
+    expect(result.stdout).toContain("pidfile kept")
+    expect(result.stderr).toContain("is hidden (/proc mounted with hidepid?)")
   })
 })
 

@@ -67,17 +67,20 @@ export class Unhealthy extends Data.TaggedError("Unhealthy")<{
 /** A system call failed for a reason outside sipid's control (EACCES, EROFS, ...). */
 export class SystemError extends Data.TaggedError("SystemError")<{
   readonly operation: string
+  /** The file, or `process N`. */
   readonly path: string
   readonly code: string
   readonly detail?: string
+  /** What to do about it, where something helps. */
+  readonly hint?: string
 }> {
   override get message(): string {
-    const hint = systemHints[this.code]
-    return `${this.path}: ${this.operation} failed: ${this.detail ?? this.code}${hint ? `; ${hint}` : ""}`
+    return `${this.path}: ${this.operation} failed: ${this.detail ?? this.code}${this.hint ? `; ${this.hint}` : ""}`
   }
 }
 
-const systemHints: Record<string, string> = {
+/** What usually fixes a file operation that failed with this code. */
+const fileHints: Record<string, string> = {
   EACCES: "run as a user that may write there (BOSH scripts run as root)",
   EPERM: "run as a user that may write there (BOSH scripts run as root)",
   EROFS: "the file system is read-only; use a writable run directory",
@@ -86,14 +89,17 @@ const systemHints: Record<string, string> = {
   EEXIST: "a file that is not a directory stands in the way; move it"
 }
 
-/** Wraps a Node error from `fs` or FFI as a `SystemError`. */
+/** Wraps a Node error from a file operation as a `SystemError`. */
 export const systemError = (operation: string, path: string, cause: unknown): SystemError => {
   const error = cause as NodeJS.ErrnoException
+  const code = error?.code ?? "EUNKNOWN"
+  const hint = fileHints[code]
   return new SystemError({
     operation,
     path,
-    code: error?.code ?? "EUNKNOWN",
-    detail: error?.code ? `${error.code} (${describeErrno(error)})` : String(cause)
+    code,
+    detail: error?.code ? `${error.code} (${describeErrno(error)})` : String(cause),
+    ...(hint && { hint })
   })
 }
 

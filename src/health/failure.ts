@@ -75,6 +75,8 @@ export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
       ? `cannot resolve host (${detail})`
       : code === "UND_ERR_SOCKET"
       ? "the server closed the connection without answering"
+      : code === "ECONNRESET"
+      ? "the server reset the connection without answering"
       : detail
 })
 
@@ -91,9 +93,12 @@ export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.
       : /wrong version number/i.test(detail)
       ? "does the endpoint speak plain http?"
       : undefined,
-  // Over TLS 1.3 a server that wants a client certificate just closes; its alert never reaches undici.
+  // Over TLS 1.3 a server that wants a client certificate just closes (or resets,
+  // depending on timing); its alert rarely reaches undici.
   Transport: ({ code }) =>
-    code === "UND_ERR_SOCKET" ? "over https, does the server want a client certificate (--client-cert, --client-key)?" : undefined
+    code === "UND_ERR_SOCKET" || code === "ECONNRESET"
+      ? "over https, does the server want a client certificate (--client-cert, --client-key)?"
+      : undefined
 })
 
 /** Time-outs count as one reason whatever their length: the last one is often cut short by the deadline. */

@@ -42,7 +42,12 @@ export const parseStat = (stat: string): { readonly state: string; readonly star
 }
 
 const errnoToSystem = (operation: string, pid: number) => (error: Errno) =>
-  new SystemError({ operation, path: `process ${pid}`, code: error.code })
+  new SystemError({
+    operation,
+    path: `process ${pid}`,
+    code: error.code,
+    ...(error.code === "EPERM" && { hint: "not permitted to signal it: run sipid as root or as the process's user" })
+  })
 
 export const make = (options: LiveOptions = {}) =>
   Effect.gen(function*() {
@@ -158,7 +163,10 @@ export const make = (options: LiveOptions = {}) =>
         same
           ? Effect.try({
             try: () => (process.kill(identity.pid, number), "Sent" as const),
-            catch: (error) => systemError(`send ${name}`, `process ${identity.pid}`, error)
+            catch: (error) =>
+              errnoToSystem(`send ${name}`, identity.pid)(
+                new Errno({ syscall: "kill", code: (error as NodeJS.ErrnoException).code ?? "EUNKNOWN" })
+              )
           }).pipe(Effect.catchIf((error) => error.code === "ESRCH", () => Effect.succeed("Gone" as const)))
           : Effect.succeed("Gone" as const))
     }

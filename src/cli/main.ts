@@ -4,13 +4,13 @@
  */
 import { Command, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Effect } from "effect"
+import { Effect, HashMap } from "effect"
 import { claimCommand } from "./commands/claim.js"
 import { killCommand } from "./commands/kill.js"
 import { statusCommand } from "./commands/status.js"
 import { waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
 import { ExitCode } from "./exitCodes.js"
-import { withPlainConsole } from "./plainConsole.js"
+import { withHelpConsole } from "./helpConsole.js"
 import { ExitStatus } from "./runCommand.js"
 
 declare const SIPID_VERSION: string | undefined
@@ -22,6 +22,8 @@ const sipid = Command.make("sipid").pipe(
   Command.withDescription("Pidfiles for BOSH jobs under monit: claim, kill, status and health checks, done safely."),
   Command.withSubcommands([claimCommand, killCommand, statusCommand, waitUntilHealthyCommand])
 )
+
+const subcommandNames = [...HashMap.keys(Command.getSubcommands(sipid))]
 
 const cli = Command.run(sipid, { name: "sipid", version })
 
@@ -56,7 +58,7 @@ export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.
           Effect.succeed(ExitCode.usage as number)
         )
     ),
-    withPlainConsole(terminals),
+    withHelpConsole(subcommandNames, terminals),
     Effect.provide(NodeContext.layer)
   )
 }

@@ -201,7 +201,7 @@ describe("sipid claim where /proc hides other users' processes", () => {
     // Own mount namespace: the hidepid remount touches only the namespace's /proc.
     const result = await runInPidNamespace(String.raw`
       mount -o remount,hidepid=2 /proc
-      D=$(mktemp -d); chmod 777 $D
+      chmod 777 $D
       sleep 1000 & ROOT=$!
       echo $ROOT > $D/job.pid; chown nobody $D/job.pid
       setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c "sleep 1000 & $SIPID claim --pid \$! --pid-file $D/job.pid; echo claim=\$?"

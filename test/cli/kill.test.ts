@@ -6,9 +6,9 @@
 import { describe, expect, it } from "vitest"
 import { runInPidNamespace } from "../support/cli.js"
 
-/** A temp dir, $P the pidfile, and helpers shared by the scripts. */
+/** $P the pidfile in the script's directory $D, and helpers shared by the scripts. */
 const prelude = String.raw`
-D=$(mktemp -d); P=$D/job.pid
+P=$D/job.pid
 await_file() { until [ -e "$1" ]; do sleep 0.01; done; }
 # A Python process that writes $D/ready once its signal handling is set up.
 py() { python3 -c "import os, signal, sys, time

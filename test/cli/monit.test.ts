@@ -23,7 +23,7 @@ const hasMonit = (() => {
 
 // Within the namespace: $SIPID is the CLI; monit polls every second.
 const scenario = String.raw`
-D=$(mktemp -d); P=$D/run/web.pid
+P=$D/run/web.pid
 until_true() { for _ in $(seq 200); do eval "$1" && return 0; sleep 0.05; done; echo "timed out: $1"; return 1; }
 cat > $D/ctl <<CTL
 #!/bin/bash

@@ -4,7 +4,7 @@ import { runInPidNamespace } from "../support/cli.js"
 
 it("reports each state with its LSB code on one stdout line", async () => {
   const result = await runInPidNamespace(String.raw`
-    D=$(mktemp -d); P=$D/job.pid
+    P=$D/job.pid
     set +e
     report() { out=$($SIPID status --pid-file $P 2>/dev/null); echo "$1=$? $out"; }
     report missing

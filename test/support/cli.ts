@@ -1,5 +1,8 @@
 /** Runs the built `sipid` executable the way a BOSH script does. */
 import { execFile, spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const sipidBin = fileURLToPath(new URL("../../bin/sipid.js", import.meta.url))
@@ -20,12 +23,14 @@ export const runSipid = (args: ReadonlyArray<string>, options: { readonly env?: 
 /**
  * Runs a bash script inside a new PID namespace with its own /proc, so a
  * bug that signals -1, 0 or a process group can only reach the script's
- * own processes. `SIPID` names the CLI inside the script.
+ * own processes. Inside the script, `$SIPID` is the CLI and `$D` a fresh
+ * directory, removed afterwards.
  */
-export const runInPidNamespace = (script: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> =>
-  new Promise((resolve) => {
+export const runInPidNamespace = (script: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> => {
+  const directory = mkdtempSync(join(tmpdir(), "sipid-ns-"))
+  return new Promise<RunResult>((resolve) => {
     const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", "bash", "-euo", "pipefail", "-c", script], {
-      env: { ...process.env, ...env, SIPID: `${process.execPath} ${sipidBin}` },
+      env: { ...process.env, ...env, SIPID: `${process.execPath} ${sipidBin}`, D: directory },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
@@ -33,4 +38,5 @@ export const runInPidNamespace = (script: string, env: NodeJS.ProcessEnv = {}): 
     child.stdout.on("data", (chunk) => (stdout += chunk))
     child.stderr.on("data", (chunk) => (stderr += chunk))
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }))
-  })
+  }).finally(() => rmSync(directory, { recursive: true, force: true }))
+}

@@ -4,9 +4,10 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Effect, Layer, Logger, type Scope } from "effect"
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { onTestFinished } from "vitest"
 import { LibcLive } from "../../../src/native/Libc.js"
 import { identityRecordPath } from "../../../src/pidfile/identityRecord.js"
 import type { PidfileFiles } from "../../../src/pidfile/PidfileFiles.js"
@@ -26,7 +27,9 @@ export interface Pidfile {
 
 /** A pidfile in a fresh directory, holding `content`, with an identity record when `identity` is given. */
 export const makePidfile = (content: string, identity?: ProcessIdentity, mode = 0o644): Pidfile => {
-  const path = join(mkdtempSync(join(tmpdir(), "sipid-unit-")), "job.pid")
+  const directory = mkdtempSync(join(tmpdir(), "sipid-unit-"))
+  onTestFinished(() => rmSync(directory, { recursive: true, force: true }))
+  const path = join(directory, "job.pid")
   writeFileSync(path, content)
   chmodSync(path, mode)
   if (identity !== undefined) writeFileSync(identityRecordPath(path), JSON.stringify(identity) + "\n")

@@ -7,7 +7,6 @@
  */
 import { Effect } from "effect"
 
-// eslint-disable-next-line no-control-regex
 const ansi = /\u001b\[[0-9;]*m/g
 
 const rewrite = (subcommands: ReadonlyArray<string>, keepColours: boolean) => {

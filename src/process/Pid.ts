@@ -28,6 +28,12 @@ export const parsePid = (text: string, pidMax: number): Either.Either<Pid, strin
   return Either.right(pid as Pid)
 }
 
+/**
+ * The last check before a system call: a `Pid` made by a cast (`42 as Pid`)
+ * instead of by parsing must still never be 0, 1 or negative.
+ */
+export const isSignalablePid = (pid: number): boolean => Number.isSafeInteger(pid) && pid > 1 && pid <= pidMaxCeiling
+
 /** What a pidfile holds, judged the way sipid reads it: whitespace around one PID, nothing else. */
 export type PidfileContent =
   | { readonly _tag: "Empty" }

@@ -12,7 +12,7 @@ import { closeSync } from "node:fs"
 import { constants } from "node:os"
 import { SystemError, systemError } from "../errors.js"
 import { Errno, Libc } from "../native/Libc.js"
-import { type Pid, pidMaxCeiling } from "./Pid.js"
+import { isSignalablePid, type Pid, pidMaxCeiling } from "./Pid.js"
 import {
   isSameProcess,
   type ProcessHandle,
@@ -48,6 +48,10 @@ const errnoToSystem = (operation: string, pid: number) => (error: Errno) =>
     code: error.code,
     ...(error.code === "EPERM" && { hint: "not permitted to signal it: run sipid as root or as the process's user" })
   })
+
+/** Every path to a system call starts here: an unvalidated PID is a bug in the caller, never a signal. */
+const guard = (pid: Pid) =>
+  isSignalablePid(pid) ? Effect.void : Effect.dieMessage(`refusing to act on PID ${pid}: not a validated PID (parsePid)`)
 
 export const make = (options: LiveOptions = {}) =>
   Effect.gen(function*() {
@@ -103,6 +107,7 @@ export const make = (options: LiveOptions = {}) =>
 
     const inspect = (pid: Pid): Effect.Effect<ProcessState, SystemError> =>
       Effect.gen(function*() {
+        yield* guard(pid)
         const stat = yield* readProc(`/proc/${pid}/stat`)
         if (Option.isNone(stat)) return yield* confirmGone(pid)
         const parsed = parseStat(stat.value)
@@ -134,6 +139,7 @@ export const make = (options: LiveOptions = {}) =>
 
     const open = (pid: Pid) =>
       Effect.gen(function*() {
+        yield* guard(pid)
         const pidfd = yield* Effect.acquireRelease(openPidfd(pid), (fd) =>
           typeof fd === "number" ? Effect.sync(() => closeSync(fd)) : Effect.void)
         if (pidfd === "Gone") return "Gone" as const

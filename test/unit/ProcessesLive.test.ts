@@ -82,6 +82,21 @@ describe.each([
       expect(yield* Effect.scoped(processes.open(zombie))).toBe("Gone")
     }).pipe(Effect.provide(layer)))
 
+  // Only inspect and open, which send nothing: if the guard failed, the worst
+  // that could follow is kill(pid, 0), an existence check.
+  it.effect.each([0, 1, -1, -42, 1.5, Number.NaN, 2 ** 40])("refuses to look at a PID made by a cast: %s", (value) =>
+    Effect.gen(function*() {
+      const processes = yield* Processes
+      const attempts: ReadonlyArray<Effect.Effect<unknown, unknown>> = [
+        processes.inspect(value as Pid),
+        Effect.scoped(processes.open(value as Pid))
+      ]
+      for (const attempt of attempts) {
+        const exit = yield* Effect.exit(attempt)
+        expect(exit._tag === "Failure" && exit.cause._tag === "Die").toBe(true)
+      }
+    }).pipe(Effect.provide(layer)))
+
   it.effect("reads pid_max from the kernel", () =>
     Effect.gen(function*() {
       const pidMax = yield* (yield* Processes).pidMax

@@ -27,17 +27,18 @@ const subcommandNames = [...HashMap.keys(Command.getSubcommands(sipid))]
 
 const cli = Command.run(sipid, { name: "sipid", version })
 
-/**
- * Runs the CLI on `argv` (without node and script) and yields the exit code.
- * Usage errors are printed by @effect/cli itself; command failures by
- * `runCommand`; so nothing is printed twice.
- */
+/** Which standard streams are terminals: decides colours and whether the wizard may prompt. */
 export interface Terminals {
   readonly stdinIsTerminal: boolean
   readonly stdoutIsTerminal: boolean
   readonly stderrIsTerminal: boolean
 }
 
+/**
+ * Runs the CLI on `argv` (without node and script) and yields the exit code.
+ * Usage errors are printed by @effect/cli itself; command failures by
+ * `runCommand`; so nothing is printed twice.
+ */
 export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.Effect<number> => {
   // @effect/cli's wizard prompts on stdin and would hang a script forever.
   if (argv.includes("--wizard") && !terminals.stdinIsTerminal) {
@@ -53,7 +54,8 @@ export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.
         ? Effect.succeed(error.code)
         : ValidationError.isValidationError(error)
         ? Effect.succeed(ExitCode.usage as number)
-        : Effect.zipRight(
+        : // What is left comes from @effect/cli's own machinery, such as a prompt quit with Ctrl-C.
+          Effect.zipRight(
           Effect.sync(() => process.stderr.write(`sipid: ${String(error)}\n`)),
           Effect.succeed(ExitCode.usage as number)
         )

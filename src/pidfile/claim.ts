@@ -7,8 +7,9 @@
 import { Effect, Option } from "effect"
 import { dirname } from "node:path"
 import { PidfileOwned, UsageError } from "../errors.js"
-import { type Pid, parsePidfileContent } from "../process/Pid.js"
+import type { Pid } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
+import { readContent } from "./content.js"
 import { writeIdentityRecord } from "./identityRecord.js"
 import { lock } from "./lock.js"
 import { describeStale, findOccupant } from "./occupant.js"
@@ -37,7 +38,7 @@ export const claim = ({ path, pid }: ClaimRequest) =>
 
     yield* files.makeDirectory(dirname(path))
     const locked = yield* lock(path, { create: true }).pipe(Effect.map(Option.getOrThrow))
-    const content = parsePidfileContent(yield* files.read(locked.file), yield* processes.pidMax)
+    const content = yield* readContent(locked.file)
 
     switch (content._tag) {
       case "Empty":

@@ -10,10 +10,11 @@
 import { Effect, Option } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
 import { PidfileInvalid, ProcessSurvived } from "../errors.js"
-import { type Pid, parsePidfileContent } from "../process/Pid.js"
+import type { Pid } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
+import { readContent } from "./content.js"
 import { removeIdentityRecord } from "./identityRecord.js"
 import { type LockedPidfile, lock } from "./lock.js"
 import { describeStale, findOccupant } from "./occupant.js"
@@ -38,8 +39,7 @@ export type KillOutcome =
 
 const readPid = (locked: LockedPidfile) =>
   Effect.gen(function*() {
-    const text = yield* (yield* PidfileFiles).read(locked.file)
-    const content = parsePidfileContent(text, yield* (yield* Processes).pidMax)
+    const content = yield* readContent(locked.file)
     switch (content._tag) {
       case "Empty":
         return yield* new PidfileInvalid({ path: locked.path, reason: "is empty, so it names no process to stop" })
@@ -60,7 +60,7 @@ const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const node = yield* files.nodeAt(locked.path)
-    const content = parsePidfileContent(yield* files.read(locked.file), yield* (yield* Processes).pidMax)
+    const content = yield* readContent(locked.file)
     if (Option.isNone(node) || !sameNode(node.value, locked.file.node) || content._tag !== "Valid" || content.pid !== pid) {
       return yield* Effect.logWarning(`pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
     }

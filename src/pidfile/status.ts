@@ -4,9 +4,9 @@
  * sees the old or the new pidfile, never a partial one.
  */
 import { Effect, Option } from "effect"
-import { parsePidfileContent } from "../process/Pid.js"
 import type { Pid } from "../process/Pid.js"
-import { Processes } from "../process/Processes.js"
+import type { Processes } from "../process/Processes.js"
+import { readContent } from "./content.js"
 import { describeStale, findOccupant } from "./occupant.js"
 import { PidfileFiles } from "./PidfileFiles.js"
 
@@ -23,8 +23,7 @@ export const status = (path: string): Effect.Effect<PidfileStatus, never, Pidfil
     const files = yield* PidfileFiles
     const opened = yield* files.open(path, { create: false })
     if (Option.isNone(opened)) return { _tag: "NoPidfile" } as const
-    const text = yield* files.read(opened.value).pipe(Effect.ensuring(files.close(opened.value)))
-    const content = parsePidfileContent(text, yield* (yield* Processes).pidMax)
+    const content = yield* readContent(opened.value).pipe(Effect.ensuring(files.close(opened.value)))
     if (content._tag === "Empty") return { _tag: "Unknown", reason: `${path} is empty` } as const
     if (content._tag === "Invalid") return { _tag: "Unknown", reason: `${path}: ${content.reason}` } as const
     const occupant = yield* findOccupant(path, content.pid)

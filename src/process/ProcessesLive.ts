@@ -77,10 +77,13 @@ export const make = (options: LiveOptions = {}) =>
       Effect.orElseSucceed(() => "unknown")
     )
 
-    const pidMax = readProc("/proc/sys/kernel/pid_max").pipe(
-      Effect.map((text) => Number(Option.getOrElse(text, () => "").trim())),
-      Effect.map((value) => (Number.isSafeInteger(value) && value > 1 ? value : pidMaxCeiling)),
-      Effect.orElseSucceed(() => pidMaxCeiling)
+    // Read on first use, then remembered: a command asks several times.
+    const pidMax = yield* Effect.cached(
+      readProc("/proc/sys/kernel/pid_max").pipe(
+        Effect.map((text) => Number(Option.getOrElse(text, () => "").trim())),
+        Effect.map((value) => (Number.isSafeInteger(value) && value > 1 ? value : pidMaxCeiling)),
+        Effect.orElseSucceed(() => pidMaxCeiling)
+      )
     )
 
     /**

@@ -204,7 +204,9 @@ describe("sipid claim where /proc hides other users' processes", () => {
       chmod 777 $D
       sleep 1000 & ROOT=$!
       echo $ROOT > $D/job.pid; chown nobody $D/job.pid
-      setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c "sleep 1000 & $SIPID claim --pid \$! --pid-file $D/job.pid; echo claim=\$?"
+      # Reading the checkout (wherever it lies) needs CAP_DAC_READ_SEARCH; hidepid checks
+      # ptrace access, which that capability does not grant.
+      setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+dac_read_search --ambient-caps=+dac_read_search bash -c "sleep 1000 & $SIPID claim --pid \$! --pid-file $D/job.pid; echo claim=\$?"
       [ "$(cat $D/job.pid)" = $ROOT ] && echo "pidfile kept"
     `)
     expect(result.stdout).toContain("claim=5")

@@ -39,7 +39,8 @@ export const waitUntilHealthy = (settings: ProbeSettings): Effect.Effect<Healthy
     const start = yield* Clock.currentTimeMillis
     const deadline = start + Duration.toMillis(settings.timeout)
     const attempts = yield* Ref.make(0)
-    const lastLogged = yield* Ref.make(Option.none<ProbeFailure>())
+    /** The failure to report: the latest, unless it says nothing about the endpoint (see `observe`). */
+    const lastSeen = yield* Ref.make(Option.none<ProbeFailure>())
     const elapsed = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(now - start))
 
     const probe = Effect.gen(function*() {
@@ -55,10 +56,18 @@ export const waitUntilHealthy = (settings: ProbeSettings): Effect.Effect<Healthy
       }
     })
 
-    const logIfNew = (failure: ProbeFailure) =>
+    // A probe started just before the deadline gets a time limit the deadline
+    // cut short; its time-out is the deadline's doing, not the endpoint's, and
+    // must not hide the reason seen before it (say, an untrusted certificate).
+    const cutByDeadline = (failure: ProbeFailure) =>
+      failure._tag === "TimedOut" && Duration.lessThan(failure.after, settings.requestTimeout)
+
+    const observe = (failure: ProbeFailure) =>
       Effect.gen(function*() {
-        const previous = yield* Ref.getAndSet(lastLogged, Option.some(failure))
-        if (Option.exists(previous, (logged) => sameReason(logged, failure))) return
+        const previous = yield* Ref.get(lastSeen)
+        if (cutByDeadline(failure) && Option.exists(previous, (seen) => seen._tag !== "TimedOut")) return
+        yield* Ref.set(lastSeen, Option.some(failure))
+        if (Option.exists(previous, (seen) => sameReason(seen, failure))) return
         yield* Effect.logInfo(`not healthy yet (attempt ${yield* Ref.get(attempts)}): ${describe(failure)}`)
       })
 
@@ -68,10 +77,11 @@ export const waitUntilHealthy = (settings: ProbeSettings): Effect.Effect<Healthy
     )
     yield* Ref.update(attempts, (n) => n + 1).pipe(
       Effect.zipRight(probe),
-      Effect.tapError(logIfNew),
+      Effect.tapError(observe),
       Effect.retry(pollUntil(settings.pollingFrequency, deadline)),
-      Effect.catchAll((failure) =>
+      Effect.catchAll((last) =>
         Effect.gen(function*() {
+          const failure = Option.getOrElse(yield* Ref.get(lastSeen), () => last)
           const advice = hint(failure)
           return yield* new Unhealthy({
             url: settings.url.href,

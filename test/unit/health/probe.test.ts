@@ -118,6 +118,17 @@ describe("waitUntilHealthy", () => {
       expect(failureMessage(exit)).toMatch(/not healthy after 2 attempts \(2s\): last failure: timed out after 700ms$/)
     }))
 
+  it.effect("does not let a time-out the deadline cut short hide the reason seen before it", () =>
+    Effect.gen(function*() {
+      const { exit, logs, requests } = yield* probe(
+        [{ error: "DEPTH_ZERO_SELF_SIGNED_CERT" }, { error: "DEPTH_ZERO_SELF_SIGNED_CERT" }, "never"],
+        { timeout: Duration.seconds(2), pollingFrequency: Duration.millis(300) }
+      )
+      expect(requests.map((r) => r.at)).toEqual([0, 300, 600])
+      expect(failureMessage(exit)).toMatch(/not healthy after 3 attempts \(2s\): last failure: certificate not trusted \(.*\); .*--ca-cert/)
+      expect(logs.filter((line) => line.includes("timed out"))).toEqual([])
+    }))
+
   it.effect("starts no probe at or after the deadline", () =>
     Effect.gen(function*() {
       const { exit, requests } = yield* probe([{ status: 503 }], { timeout: Duration.seconds(2) })

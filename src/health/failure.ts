@@ -16,8 +16,10 @@ export type ProbeFailure = Data.TaggedEnum<{
   Untrusted: { readonly detail: string }
   /** Any other TLS trouble: a name mismatch, an expired certificate, a handshake alert. */
   Tls: { readonly code: string; readonly detail: string }
-  /** DNS, a reset connection, a proxy refusing: whatever else the transport reports. */
+  /** DNS, a reset connection: whatever else the transport reports. */
   Transport: { readonly code: string; readonly detail: string }
+  /** The proxy the request went through failed, not the endpoint; `proxy` is its name without credentials. */
+  ProxyFailed: { readonly proxy: string; readonly variable: string; readonly problem: string }
 }>
 
 export const ProbeFailure = Data.taggedEnum<ProbeFailure>()
@@ -48,10 +50,36 @@ const innermost = (error: unknown): NodeError => {
   return current ?? {}
 }
 
+/**
+ * Wraps the error of a request sent through a proxy (HttpLayer does it), so
+ * a failure to reach the proxy is not blamed on the endpoint.
+ */
+export class ThroughProxy extends Error {
+  constructor(readonly proxy: string, readonly variable: string, cause: unknown) {
+    super(`through the proxy ${proxy}`, { cause })
+  }
+}
+
+/**
+ * What went wrong with the proxy itself, if anything. Through a proxy sipid
+ * connects only to the proxy (the endpoint's name is the proxy's to resolve),
+ * so a refusal or an unknown name is the proxy's; a tunnel the proxy would
+ * not open is its answer about the endpoint.
+ */
+const proxyProblem = (code: string, detail: string): string | undefined => {
+  if (code === "ECONNREFUSED") return "refused the connection"
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot be resolved (${detail})`
+  const tunnel = /Proxy response \((\d+)\)/.exec(detail)
+  return tunnel === null ? undefined : `answered ${tunnel[1]} instead of opening a tunnel to the endpoint`
+}
+
 export const fromHttpClientError = (error: HttpClientError.HttpClientError): ProbeFailure => {
   const cause = innermost(error.cause)
   const code = typeof cause.code === "string" ? cause.code : "EUNKNOWN"
   const detail = typeof cause.message === "string" && cause.message !== "" ? cause.message : error.message
+  const via = error.cause instanceof ThroughProxy ? error.cause : undefined
+  const problem = via === undefined ? undefined : proxyProblem(code, detail)
+  if (via !== undefined && problem !== undefined) return ProbeFailure.ProxyFailed({ proxy: via.proxy, variable: via.variable, problem })
   if (code === "ECONNREFUSED") return ProbeFailure.Refused()
   if (untrustedCodes.has(code)) return ProbeFailure.Untrusted({ detail })
   if (certificateCodes.has(code) || code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_")) return ProbeFailure.Tls({ code, detail })
@@ -77,7 +105,8 @@ export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
       ? "the server closed the connection without answering"
       : code === "ECONNRESET"
       ? "the server reset the connection without answering"
-      : detail
+      : detail,
+  ProxyFailed: ({ problem, proxy, variable }) => `the proxy ${proxy} (from ${variable}) ${problem}`
 })
 
 /** What to try next, where the reason suggests something. */
@@ -98,7 +127,8 @@ export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.
   Transport: ({ code }) =>
     code === "UND_ERR_SOCKET" || code === "ECONNRESET"
       ? "over https, does the server want a client certificate (--client-cert, --client-key)?"
-      : undefined
+      : undefined,
+  ProxyFailed: ({ variable }) => `check ${variable}, or add the endpoint's host to NO_PROXY to reach it directly`
 })
 
 /** Time-outs count as one reason whatever their length: the last one is often cut short by the deadline. */

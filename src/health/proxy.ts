@@ -8,9 +8,15 @@
 import { Array as Arr, Either, Option } from "effect"
 import { BlockList, isIP } from "node:net"
 
+/** A proxy and the variable that named it, so a failure can point at both. */
+export interface Proxy {
+  readonly url: URL
+  readonly variable: string
+}
+
 export interface ProxySettings {
-  readonly http: URL | undefined
-  readonly https: URL | undefined
+  readonly http: Proxy | undefined
+  readonly https: Proxy | undefined
   readonly noProxy: ReadonlyArray<Bypass>
 }
 
@@ -66,13 +72,13 @@ const parseBypass = (entry: string): Bypass | undefined => {
   return withPort(port, (target) => target.endsWith(suffix) || (matchesItself && target === host))
 }
 
-const parseProxyUrl = (variable: string, value: string | undefined): Either.Either<URL | undefined, string> => {
+const parseProxy = (variable: string, value: string | undefined): Either.Either<Proxy | undefined, string> => {
   if (value === undefined) return Either.right(undefined)
   // Go reads "proxy:3128" as http://proxy:3128.
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`
   const url = URL.canParse(text) ? new URL(text) : undefined
   return url !== undefined && url.hostname !== "" && ["http:", "https:", "socks5:"].includes(url.protocol)
-    ? Either.right(url)
+    ? Either.right({ url, variable })
     : Either.left(`${variable}="${value}" is not a proxy URL; use e.g. http://proxy.example.com:3128`)
 }
 
@@ -87,8 +93,8 @@ const lookup = (env: Readonly<Record<string, string | undefined>>, name: string)
 /** Reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case); a malformed proxy URL is refused. */
 export const proxySettingsFromEnv = (env: Readonly<Record<string, string | undefined>>): Either.Either<ProxySettings, string> =>
   Either.all({
-    http: parseProxyUrl(...lookup(env, "HTTP_PROXY")),
-    https: parseProxyUrl(...lookup(env, "HTTPS_PROXY")),
+    http: parseProxy(...lookup(env, "HTTP_PROXY")),
+    https: parseProxy(...lookup(env, "HTTPS_PROXY")),
     // Go ignores NO_PROXY entries it cannot read.
     noProxy: Either.right(
       Arr.filterMap((lookup(env, "NO_PROXY")[1] ?? "").split(","), (entry) =>
@@ -98,12 +104,23 @@ export const proxySettingsFromEnv = (env: Readonly<Record<string, string | undef
 
 const defaultPort = (url: URL): string => url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80"
 
+/**
+ * `localhost` and its subdomains (RFC 6761), with or without the root's
+ * trailing dot. A proxy would resolve them to its own loopback, never the
+ * job's; sent directly they reach this VM's loopback or fail to resolve.
+ */
+const isLocalhostName = (host: string): boolean => host === "localhost" || host.endsWith(".localhost")
+
 /** The proxy for a request to `target`, or undefined to connect directly. */
-export const proxyFor = (settings: ProxySettings, target: URL): URL | undefined => {
+export const proxyFor = (settings: ProxySettings, target: URL): Proxy | undefined => {
   const proxy = target.protocol === "https:" ? settings.https : settings.http
   if (proxy === undefined) return undefined
-  const host = target.hostname.replace(/^\[(.*)\]$/, "$1")
+  // "example.com." is example.com, fully qualified.
+  const host = target.hostname.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "")
   const port = defaultPort(target)
-  if (host === "localhost" || inBlock(loopback)(host, port)) return undefined
+  if (isLocalhostName(host) || inBlock(loopback)(host, port)) return undefined
   return settings.noProxy.some((bypass) => bypass(host, port)) ? undefined : proxy
 }
+
+/** A proxy as messages name it: scheme, host and port, never its credentials. */
+export const proxyName = (proxy: URL): string => `${proxy.protocol}//${proxy.host}`

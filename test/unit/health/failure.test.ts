@@ -2,7 +2,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration } from "effect"
-import { bodySnippet, describe as describeFailure, fromHttpClientError, hint, ProbeFailure, sameReason } from "../../../src/health/failure.js"
+import { bodySnippet, describe as describeFailure, fromHttpClientError, hint, ProbeFailure, sameReason, ThroughProxy } from "../../../src/health/failure.js"
 
 const transportError = (code: string, message: string) =>
   new HttpClientError.RequestError({
@@ -35,6 +35,39 @@ describe("fromHttpClientError", () => {
       cause: Object.assign(new Error("fetch failed"), { code: "UND_ERR", cause: Object.assign(new Error("x"), { code: "ECONNREFUSED" }) })
     })
     expect(fromHttpClientError(wrapped)).toEqual(ProbeFailure.Refused())
+  })
+})
+
+describe("fromHttpClientError through a proxy", () => {
+  const throughProxy = (code: string, message: string) =>
+    new HttpClientError.RequestError({
+      request: HttpClientRequest.get("http://10.0.0.5:8080/"),
+      reason: "Transport",
+      cause: new ThroughProxy("http://proxy.internal:3128", "HTTP_PROXY", Object.assign(new Error(message), { code }))
+    })
+
+  it.each([
+    ["ECONNREFUSED", "connect ECONNREFUSED 10.0.0.9:3128", "the proxy http://proxy.internal:3128 (from HTTP_PROXY) refused the connection"],
+    [
+      "ENOTFOUND",
+      "getaddrinfo ENOTFOUND proxy.internal",
+      "the proxy http://proxy.internal:3128 (from HTTP_PROXY) cannot be resolved (getaddrinfo ENOTFOUND proxy.internal)"
+    ],
+    [
+      "UND_ERR_ABORTED",
+      "Proxy response (502) !== 200 when HTTP Tunneling",
+      "the proxy http://proxy.internal:3128 (from HTTP_PROXY) answered 502 instead of opening a tunnel to the endpoint"
+    ]
+  ])("blames the proxy for %s, and hints at HTTP_PROXY and NO_PROXY", (code, message, description) => {
+    const failure = fromHttpClientError(throughProxy(code, message))
+    expect(describeFailure(failure)).toBe(description)
+    expect(hint(failure)).toMatch(/check HTTP_PROXY, or add the endpoint's host to NO_PROXY/)
+  })
+
+  it("still blames the endpoint for what comes through the tunnel", () => {
+    expect(fromHttpClientError(throughProxy("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate"))).toEqual(
+      ProbeFailure.Untrusted({ detail: "self-signed certificate" })
+    )
   })
 })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { proxyFor, proxySettingsFromEnv } from "../../../src/health/proxy.js"
+import { proxyFor, proxyName, proxySettingsFromEnv } from "../../../src/health/proxy.js"
 
 const HTTP = "http://proxy.internal:3128/"
 const HTTPS = "http://secure-proxy.internal:3128/"
@@ -8,7 +8,7 @@ const HTTPS = "http://secure-proxy.internal:3128/"
 /** The proxy chosen for `target` with these variables, or "direct". */
 const route = (env: Record<string, string>, target: string): string => {
   const settings = Either.getOrThrow(proxySettingsFromEnv(env))
-  return proxyFor(settings, new URL(target))?.href ?? "direct"
+  return proxyFor(settings, new URL(target))?.url.href ?? "direct"
 }
 
 describe("proxyFor", () => {
@@ -27,7 +27,15 @@ describe("proxyFor", () => {
     [both, "http://[::1]:8080/", "direct"],
     [both, "http://[::ffff:127.0.0.1]/", "direct"],
     [both, "http://10.0.0.1/", HTTP],
+    [both, "http://localhost.:8080/", "direct"],
+    [both, "http://LocalHost/", "direct"],
+    [both, "http://web.localhost:8080/", "direct"],
+    [both, "http://web.localhost./", "direct"],
+    [both, "http://127.0.0.1./", "direct"],
     [both, "http://localhost.example.com/", HTTP],
+    [both, "http://notlocalhost/", HTTP],
+    // a trailing dot names the same host
+    [{ ...both, NO_PROXY: "example.com" }, "http://api.example.com./", "direct"],
     // lower case works too; upper case wins; empty counts as unset
     [{ http_proxy: HTTP }, "http://example.com/", HTTP],
     [{ HTTP_PROXY: HTTP, http_proxy: "http://other:1/" }, "http://example.com/", HTTP],
@@ -58,6 +66,13 @@ describe("proxyFor", () => {
     [{ ...both, NO_PROXY: "10.0.0.0/33,:80,," }, "http://10.0.0.1/", HTTP]
   ])("%j routes %s via %s", (env, target, expected) => {
     expect(route(env, target)).toBe(expected)
+  })
+
+  it("remembers which variable named the proxy, and names a proxy without its credentials", () => {
+    const settings = Either.getOrThrow(proxySettingsFromEnv({ http_proxy: "http://user:secret@proxy.internal:3128" }))
+    const proxy = proxyFor(settings, new URL("http://example.com/"))!
+    expect(proxy.variable).toBe("http_proxy")
+    expect(proxyName(proxy.url)).toBe("http://proxy.internal:3128")
   })
 
   it("refuses a proxy variable that is not a proxy URL", () => {

@@ -6,7 +6,8 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Clock, Duration, Effect, Option, Ref } from "effect"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Clock, Duration, Effect, Option, Ref, Stream } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
 import { Unhealthy } from "../errors.js"
 import { bodySnippet, describe, fromHttpClientError, hint, ProbeFailure, sameReason } from "./failure.js"
@@ -30,6 +31,26 @@ export interface Healthy {
 /** Go's http.Client gives up after 10 redirects too. */
 const maxRedirects = 10
 
+/** Enough of a body for the first line a failure reason quotes. */
+export const bodyPrefixBytes = 4096
+
+/**
+ * The first `bodyPrefixBytes` of a body (all of a shorter one). Ending the
+ * stream early cancels the response, which aborts the request: undici stops
+ * receiving and closes the connection, whatever size the server announced.
+ */
+const readBodyPrefix = (response: HttpClientResponse.HttpClientResponse) =>
+  response.stream.pipe(
+    // Fetch-based clients have no body stream at all for, say, a 204.
+    Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(error)),
+    Stream.runFoldWhile(
+      new Uint8Array(0),
+      (prefix) => prefix.length < bodyPrefixBytes,
+      (prefix, chunk) => Buffer.concat([prefix, chunk.subarray(0, bodyPrefixBytes - prefix.length)])
+    ),
+    Effect.map((prefix) => new TextDecoder().decode(prefix))
+  )
+
 const attemptsText = (attempts: number): string => `${attempts} attempt${attempts === 1 ? "" : "s"}`
 
 export const waitUntilHealthy = (settings: ProbeSettings): Effect.Effect<Healthy, Unhealthy, HttpClient.HttpClient> =>
@@ -46,8 +67,8 @@ export const waitUntilHealthy = (settings: ProbeSettings): Effect.Effect<Healthy
     const probe = Effect.gen(function*() {
       const limit = yield* probeLimit(settings.requestTimeout, deadline)
       const { body, status } = yield* client.execute(request).pipe(
-        // The whole body, within the limit: a server that stalls mid-answer is not healthy.
-        Effect.flatMap((response) => Effect.map(response.text, (body) => ({ status: response.status, body }))),
+        // The body's start, within the limit: a server that stalls before it is not healthy.
+        Effect.flatMap((response) => Effect.map(readBodyPrefix(response), (body) => ({ status: response.status, body }))),
         Effect.mapError(fromHttpClientError),
         Effect.timeoutFail({ duration: limit, onTimeout: () => ProbeFailure.TimedOut({ after: limit }) })
       )

@@ -4,11 +4,11 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Exit, Fiber, Layer, Logger, TestClock } from "effect"
-import { type ProbeSettings, waitUntilHealthy } from "../../../src/health/probe.js"
+import { bodyPrefixBytes, type ProbeSettings, waitUntilHealthy } from "../../../src/health/probe.js"
 
 /** What the fake server does for one attempt. */
 type Answer =
-  | { readonly status: number; readonly body?: string; readonly location?: string; readonly after?: Duration.DurationInput }
+  | { readonly status: number; readonly body?: string | ReadableStream<Uint8Array>; readonly location?: string; readonly after?: Duration.DurationInput }
   | { readonly error: string }
   | "never"
 
@@ -41,6 +41,24 @@ const fakeClient = (answers: ReadonlyArray<Answer>): Fake => {
     })
   )
   return { layer: Layer.succeed(HttpClient.HttpClient, client), requests }
+}
+
+/** A body of `firstLine` and then filler made as it is read, `totalBytes` in all; it counts what was read and sees a cancel. */
+const lazyBody = (firstLine: string, totalBytes: number) => {
+  const seen = { read: 0, cancelled: false }
+  const filler = new Uint8Array(64 * 1024).fill(0x78)
+  const stream = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(new TextEncoder().encode(firstLine)),
+    pull: (controller) => {
+      if (seen.read >= totalBytes) return controller.close()
+      seen.read += filler.length
+      controller.enqueue(filler)
+    },
+    cancel: () => {
+      seen.cancelled = true
+    }
+  })
+  return { stream, seen }
 }
 
 const settings: ProbeSettings = {
@@ -169,6 +187,31 @@ describe("waitUntilHealthy", () => {
       const loop = yield* probe([{ status: 302, location: "/health" }], { timeout: Duration.millis(500) })
       expect(loop.requests).toHaveLength(11)
       expect(failureMessage(loop.exit)).toMatch(/last failure: status 302; more than 10 redirects/)
+    }))
+
+  it.effect("reads only the start of a body, then cancels it, whether the answer is healthy or not", () =>
+    Effect.gen(function*() {
+      const unhealthy = lazyBody("db down\n", 64 * 1024 * 1024)
+      const healthy = lazyBody("ok\n", 64 * 1024 * 1024)
+      const { exit, logs } = yield* probe([{ status: 503, body: unhealthy.stream }, { status: 200, body: healthy.stream }])
+      expect(logs).toContain("not healthy yet (attempt 1): status 503: db down")
+      expect(Exit.isSuccess(exit)).toBe(true)
+      for (const { seen } of [unhealthy, healthy]) {
+        expect(seen.cancelled).toBe(true)
+        expect(seen.read).toBeLessThanOrEqual(bodyPrefixBytes + 128 * 1024)
+      }
+    }))
+
+  it.effect("quotes the first line of a body even when it comes in small pieces", () =>
+    Effect.gen(function*() {
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          for (const piece of ["data", "base ", "down\n", "x".repeat(bodyPrefixBytes)]) controller.enqueue(new TextEncoder().encode(piece))
+          controller.close()
+        }
+      })
+      const { exit } = yield* probe([{ status: 503, body }], { timeout: Duration.millis(500) })
+      expect(failureMessage(exit)).toMatch(/last failure: status 503: database down$/)
     }))
 
   it.effect("accepts any status in --expect-status", () =>

@@ -7,6 +7,14 @@ import { Either } from "effect"
 
 /** Refuses anything but http and https before a single request is made. */
 export const parseUrl = (text: string): Either.Either<URL, string> => {
+  // WHATWG URLs (which undici, and so sipid, connect through) have no IPv6 zone ids.
+  const zone = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/@]*@)?\[[0-9a-f:.]*(%[^\]]*)\]/i.exec(text)
+  if (zone) {
+    return Either.left(
+      `"${text}": an IPv6 address with a zone id (${zone[1]}) cannot be probed, as Node's URL parser refuses zone ids; ` +
+        `use the job's global or unique local address, or a host name`
+    )
+  }
   if (!URL.canParse(text)) return Either.left(`"${text}" is not a URL; use e.g. https://127.0.0.1:8443/healthcheck`)
   const url = new URL(text)
   if (url.protocol !== "http:" && url.protocol !== "https:") {

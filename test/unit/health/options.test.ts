@@ -13,7 +13,9 @@ describe("parseUrl", () => {
     ["localhost", /is not a URL/],
     ["ftp://example.com/", /only http and https/],
     ["http://user:secret@example.com/", /credentials in the URL are not sent/],
-    ["http://[::1/", /is not a URL/]
+    ["http://[::1/", /is not a URL/],
+    ["http://[fe80::1%25eth0]:8080/", /a zone id \(%25eth0\) cannot be probed, as Node's URL parser refuses zone ids; use .* address, or a host name$/],
+    ["https://[fe80::1%eth0]/", /a zone id \(%eth0\)/]
   ])("refuses %j", (text, reason) => {
     expect(parseUrl(text)).toEqual(Either.left(expect.stringMatching(reason)))
   })

@@ -43,6 +43,34 @@ const scriptedServer = async (statuses: ReadonlyArray<number>) => {
   return { url: `http://127.0.0.1:${port}/healthcheck`, requests: () => requests }
 }
 
+/**
+ * A server whose every answer is `status`, the line `firstLine`, then filler
+ * written as fast as the client takes it: `length` bytes in all, or endless
+ * (chunked) when undefined. It records how many bytes each answer got out.
+ */
+const floodServer = async (status: number, firstLine: string, length?: number) => {
+  const sent: Array<number> = []
+  const filler = Buffer.alloc(64 * 1024, "x")
+  const port = await listen(
+    http.createServer((_, response) => {
+      const answer = sent.push(0) - 1
+      response.writeHead(status, length === undefined ? {} : { "content-length": String(length) })
+      response.write(firstLine)
+      sent[answer] = firstLine.length
+      const pump = () => {
+        while (!response.destroyed && (length === undefined || sent[answer]! < length)) {
+          const piece = length === undefined ? filler : filler.subarray(0, Math.min(filler.length, length - sent[answer]!))
+          sent[answer] += piece.length
+          if (!response.write(piece)) return response.once("drain", pump)
+        }
+        if (!response.destroyed) response.end()
+      }
+      pump()
+    })
+  )
+  return { url: `http://127.0.0.1:${port}/healthcheck`, sent }
+}
+
 /** Creates a self-signed certificate for 127.0.0.1 with openssl. */
 const selfSigned = (name: string) => {
   const cert = join(dir, `${name}.crt`)
@@ -132,6 +160,28 @@ describe("sipid wait-until-healthy", () => {
     expect(result.stderr).toMatch(/not healthy after \d+ attempts .*: last failure: timed out after \d+ms$/m)
   })
 
+  describe("reads only the start of a body", () => {
+    // Kernel socket buffers take a few MiB of each answer before sipid hangs up; reading it all would take GiBs.
+    const mostPerAnswer = 32 * 1024 * 1024
+
+    it("quotes an endless body's first line and still exits by the deadline", async () => {
+      const { sent, url } = await floodServer(503, "warming up\n")
+      const result = await runSipid(["wait-until-healthy", "--url", url, ...failing])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/last failure: status 503: warming up$/m)
+      expect(sent.length).toBeGreaterThan(0)
+      expect(Math.max(...sent)).toBeLessThan(mostPerAnswer)
+    })
+
+    it("is healthy on a 200 with a 1 GiB body, without reading it", async () => {
+      const { sent, url } = await floodServer(200, "ok\n", 1024 ** 3)
+      const result = await runSipid(["wait-until-healthy", "--url", url, ...fast])
+      expect(result.code).toBe(0)
+      expect(result.stderr).toMatch(/healthy after 1 attempt /)
+      expect(Math.max(...sent)).toBeLessThan(mostPerAnswer)
+    })
+  })
+
   it("follows redirects", async () => {
     const port = await listen(
       http.createServer((request, response) => {
@@ -202,6 +252,19 @@ describe("sipid wait-until-healthy", () => {
     expect(result.code).toBe(0)
   })
 
+  it("blames a dead proxy, not the job, and names it without its credentials", async () => {
+    const deadProxy = await listen(net.createServer())
+    closers.pop()!()
+    const env = { ...process.env, HTTP_PROXY: `http://sipid:secret@127.0.0.1:${deadProxy}`, NO_PROXY: "" }
+    // 192.0.2.1 (TEST-NET-1) is not loopback, so it goes through the proxy.
+    const result = await runSipid(["wait-until-healthy", "--url", "http://192.0.2.1:8080/healthcheck", ...failing], { env })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(
+      new RegExp(`last failure: the proxy http://127\\.0\\.0\\.1:${deadProxy} \\(from HTTP_PROXY\\) refused the connection; check HTTP_PROXY, or add .* NO_PROXY`)
+    )
+    expect(result.stderr).not.toMatch(/is the job listening|secret/)
+  })
+
   it("goes through HTTP_PROXY for other hosts", async () => {
     const { url } = await scriptedServer([200])
     const { port } = new URL(url)
@@ -224,6 +287,7 @@ describe("sipid wait-until-healthy", () => {
   it.each([
     [["--url", "ftp://127.0.0.1/"], /only http and https/],
     [["--url", "not a url"], /is not a URL/],
+    [["--url", "http://[fe80::1%25eth0]:8080/"], /zone id \(%25eth0\) cannot be probed/],
     [["--url", "http://127.0.0.1/", "--timeout", "30"], /invalid duration "30"/],
     [["--url", "http://127.0.0.1/", "--polling-frequency", "0s"], /--polling-frequency: must be longer than 0/],
     [["--url", "http://127.0.0.1/", "--header", "no colon"], /--header: "no colon" is not a header/],

@@ -5,6 +5,6 @@
 export { type Healthy, type ProbeSettings, waitUntilHealthy } from "./probe.js"
 export { describe as describeProbeFailure, hint as probeFailureHint, ProbeFailure } from "./failure.js"
 export * as HealthHttp from "./HttpLayer.js"
-export { proxyFor, type ProxySettings, proxySettingsFromEnv } from "./proxy.js"
+export { type Proxy, proxyFor, proxyName, type ProxySettings, proxySettingsFromEnv } from "./proxy.js"
 export { parseHeader, parseStatusRange, parseUrl, type StatusRange } from "./options.js"
 export { loadTls, type TlsFiles, type TlsOptions } from "./tls.js"

@@ -20,7 +20,7 @@ const pollingFrequency = goDuration("polling-frequency").pipe(
 
 const requestTimeout = goDuration("request-timeout").pipe(
   Options.withDefault(Duration.seconds(5)),
-  Options.withDescription("Time limit of one probe: connect, TLS, headers and the whole body (default 5s, never past --timeout)")
+  Options.withDescription("Time limit of one probe: connect, TLS, headers and the body's first 4 KiB, all sipid reads (default 5s, never past --timeout)")
 )
 
 const expectStatus = Options.text("expect-status").pipe(

@@ -56,6 +56,20 @@ describe("status", () => {
       })
     ))
 
+  it.effect("a pidfile naming a thread: 4, naming the thread's process", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pid } = yield* table.spawn()
+        const thread = yield* table.spawnThread(pid)
+        const pidfile = makePidfile(`${thread.pid}\n`)
+        expect(yield* check(pidfile.path)).toEqual({
+          code: 4,
+          line: expect.stringMatching(new RegExp(`^unknown: .*names ${thread.pid}, a thread of process ${pid}, not a process`))
+        })
+      })
+    ))
+
   it.effect("a symlink or a directory: 4", () =>
     simulate(() =>
       Effect.gen(function*() {

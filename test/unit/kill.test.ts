@@ -7,7 +7,7 @@ import type { Pid } from "../../src/process/Pid.js"
 import { type ProcessIdentity, Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
 import { defaultSchedule, parseStopSchedule } from "../../src/process/stopSchedule.js"
-import { makePidfile, simulate } from "./support/simulation.js"
+import { makePidfile, pidfileNamingAThread, simulate } from "./support/simulation.js"
 
 const seconds = (n: number) => TestClock.adjust(Duration.seconds(n))
 const millis = (n: number) => TestClock.adjust(Duration.millis(n))
@@ -337,15 +337,12 @@ describe("kill, refusals", () => {
   it.effect("a pidfile naming a thread: PidfileInvalid naming its process, file untouched, nothing signalled", () =>
     simulate(() =>
       Effect.gen(function*() {
-        const table = yield* ProcessTable
-        const { pid } = yield* table.spawn()
-        const thread = yield* table.spawnThread(pid)
-        const pidfile = makePidfile(`${thread.pid}\n`)
+        const { pidfile, process, thread } = yield* pidfileNamingAThread
         const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
         expect(error._tag).toBe("PidfileInvalid")
-        expect(error.message).toContain(`names ${thread.pid}, a thread of process ${pid}, not a process`)
-        expect(pidfile.content()).toBe(`${thread.pid}\n`)
-        expect(yield* table.events).toEqual([])
+        expect(error.message).toContain(`names ${thread}, a thread of process ${process}, not a process`)
+        expect(pidfile.content()).toBe(`${thread}\n`)
+        expect(yield* (yield* ProcessTable).events).toEqual([])
       })
     ))
 

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, symlinkSync, unlinkSync } from "node:fs"
 import { statusExitCode } from "../../src/cli/exitCodes.js"
 import { describeStatus, status } from "../../src/pidfile/status.js"
 import { ProcessTable } from "../../src/process/ProcessesTest.js"
-import { makePidfile, simulate } from "./support/simulation.js"
+import { makePidfile, pidfileNamingAThread, simulate } from "./support/simulation.js"
 
 const check = (path: string) => Effect.map(status(path), (current) => ({ code: statusExitCode(current), line: describeStatus(path, current) }))
 
@@ -59,13 +59,10 @@ describe("status", () => {
   it.effect("a pidfile naming a thread: 4, naming the thread's process", () =>
     simulate(() =>
       Effect.gen(function*() {
-        const table = yield* ProcessTable
-        const { pid } = yield* table.spawn()
-        const thread = yield* table.spawnThread(pid)
-        const pidfile = makePidfile(`${thread.pid}\n`)
+        const { pidfile, process, thread } = yield* pidfileNamingAThread
         expect(yield* check(pidfile.path)).toEqual({
           code: 4,
-          line: expect.stringMatching(new RegExp(`^unknown: .*names ${thread.pid}, a thread of process ${pid}, not a process`))
+          line: expect.stringMatching(new RegExp(`^unknown: .*names ${thread}, a thread of process ${process}, not a process`))
         })
       })
     ))

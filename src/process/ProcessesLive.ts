@@ -43,15 +43,18 @@ export const parseStat = (stat: string): { readonly state: string; readonly star
   return state && Number.isSafeInteger(startTicks) ? { state, startTicks } : undefined
 }
 
-/** The lines of /proc/PID/status sipid needs: `Tgid:` and `Uid:` (real, effective, saved, filesystem). */
-export const parseStatus = (status: string): { readonly threadGroup: number; readonly uids: ProcessUids } | undefined => {
+/** The lines of /proc/PID/status sipid needs: `Tgid:`, `Threads:` and `Uid:` (real, effective, saved, filesystem). */
+export const parseStatus = (
+  status: string
+): { readonly threadGroup: number; readonly threads: number; readonly uids: ProcessUids } | undefined => {
   const field = (name: string) =>
     status.split("\n").find((line) => line.startsWith(`${name}:`))?.slice(name.length + 1).trim().split(/\s+/).map(Number) ?? []
   const [threadGroup] = field("Tgid")
+  const [threads] = field("Threads")
   const [real, effective, saved] = field("Uid")
-  const numbers = [threadGroup, real, effective, saved]
+  const numbers = [threadGroup, threads, real, effective, saved]
   return numbers.every((value) => Number.isSafeInteger(value) && value! >= 0)
-    ? { threadGroup: threadGroup!, uids: { real: real!, effective: effective!, saved: saved! } }
+    ? { threadGroup: threadGroup!, threads: threads!, uids: { real: real!, effective: effective!, saved: saved! } }
     : undefined
 }
 
@@ -133,11 +136,14 @@ export const make = (options: LiveOptions = {}) =>
         if (Option.isNone(stat)) return yield* confirmGone(pid)
         const parsed = parseStat(stat.value)
         if (parsed === undefined) return yield* unparsable(`/proc/${pid}/stat`)
-        if (parsed.state === "Z" || parsed.state === "X") return { _tag: "Zombie" } as const
+        if (parsed.state === "X") return { _tag: "Zombie" } as const
         const status = yield* readProc(`/proc/${pid}/status`)
         if (Option.isNone(status)) return { _tag: "Gone" } as const
         const task = parseStatus(status.value)
         if (task === undefined) return yield* unparsable(`/proc/${pid}/status`)
+        // A process whose main thread exited (pthread_exit) while others run
+        // shows Z too, but lives on until its last thread ends.
+        if (parsed.state === "Z" && task.threads <= 1) return { _tag: "Zombie" } as const
         return {
           _tag: "Alive",
           identity: { pid, startTicks: parsed.startTicks, bootId },

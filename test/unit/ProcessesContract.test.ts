@@ -33,6 +33,12 @@ interface SubjectService {
   readonly processWithUids: ((uids: ProcessUids) => Effect.Effect<Pid, never, Scope.Scope>) | undefined
   /** A second thread of a new process: its TID and its process's PID. */
   readonly thread: Effect.Effect<{ readonly tid: Pid; readonly process: Pid }, never, Scope.Scope>
+  /**
+   * A process whose main thread has exited (pthread_exit) while another
+   * thread runs: /proc shows it as Z, yet it lives. Only the live table has
+   * this quirk to get right.
+   */
+  readonly withoutMainThread: Effect.Effect<Pid, never, Scope.Scope> | undefined
   /** A dead child whose parent never reaps it. */
   readonly zombie: Effect.Effect<Pid, never, Scope.Scope>
   /** Ends a process from outside (not through `Processes`), and its parent reaps it. */
@@ -62,6 +68,13 @@ elif kind == "thread":
     threading.Thread(target=run, daemon=True).start()
     started.wait()
     print(tids[0], flush=True)
+elif kind == "without-main-thread":
+    import ctypes
+    def run():
+        while open("/proc/self/stat").read().rsplit(") ", 1)[1][0] != "Z": time.sleep(0.001)
+        print(os.getpid(), flush=True); time.sleep(600)
+    threading.Thread(target=run).start()
+    ctypes.CDLL(None).pthread_exit(None)
 elif kind == "zombie":
     child = os.fork()
     if child == 0: os._exit(0)
@@ -97,6 +110,7 @@ const liveSubjects = Layer.sync(Subjects, () => {
       ? (uids) => Effect.map(start("uids", String(uids.real), String(uids.effective), String(uids.saved)), ({ printed }) => printed)
       : undefined,
     thread: Effect.map(start("thread"), ({ child, printed }) => ({ tid: printed, process: child.pid! as Pid })),
+    withoutMainThread: Effect.map(start("without-main-thread"), ({ printed }) => printed),
     zombie: Effect.map(start("zombie"), ({ printed }) => printed),
     end: (pid) => Effect.suspend(() => stop(children.get(pid)!)),
     reuse: undefined,
@@ -125,6 +139,7 @@ const simulatedSubjects = Layer.effect(
       const { pid } = yield* table.spawn({ uid: process.getuid!() })
       return { tid: (yield* table.spawnThread(pid)).pid, process: pid }
     }),
+    withoutMainThread: undefined,
     zombie: Effect.gen(function*() {
       const { pid } = yield* table.spawn({ behaviour: { fate: "Zombie" } })
       yield* table.exit(pid)
@@ -187,6 +202,15 @@ describe.each(subjects)("the Processes contract: $name", ({ layer, test }) => {
       expect(state).toMatchObject({ _tag: "Alive", identity: { pid: tid }, uids: subject.ownUids, threadGroup: process })
       expect(yield* Effect.scoped(processes.open(tid))).toBe("Gone")
       expect((yield* processes.inspect(process))._tag).toBe("Alive")
+    }))
+
+  run("a process whose main thread exited while another runs is alive, not a zombie", (processes, subject) =>
+    Effect.gen(function*() {
+      if (subject.withoutMainThread === undefined) return
+      const pid = yield* subject.withoutMainThread
+      expect(yield* processes.inspect(pid)).toMatchObject({ _tag: "Alive", threadGroup: pid })
+      const handle = yield* processes.open(pid)
+      expect(handle).not.toBe("Gone")
     }))
 
   run("reports a zombie as a zombie, and opens it as gone", (processes, subject) =>

@@ -41,11 +41,12 @@ describe("parseStat", () => {
 
 describe("parseStatus", () => {
   it("reads the thread group and the real, effective and saved uid", () => {
-    const status = "Name:\tpython3\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4100\nNgid:\t0\nPid:\t4102\nPPid:\t1\nTracerPid:\t0\nUid:\t0\t65534\t0\t65534\nGid:\t0\t0\t0\t0\n"
-    expect(parseStatus(status)).toEqual({ threadGroup: 4100, uids: { real: 0, effective: 65534, saved: 0 } })
+    const status =
+      "Name:\tpython3\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4100\nNgid:\t0\nPid:\t4102\nPPid:\t1\nTracerPid:\t0\nUid:\t0\t65534\t0\t65534\nGid:\t0\t0\t0\t0\nThreads:\t3\n"
+    expect(parseStatus(status)).toEqual({ threadGroup: 4100, threads: 3, uids: { real: 0, effective: 65534, saved: 0 } })
   })
 
-  it.each(["", "Tgid:\t4100\n", "Uid:\t0\t0\t0\t0\n", "Tgid:\tx\nUid:\t0\t0\t0\t0\n", "Tgid:\t1\nUid:\t0\t0\n"])("refuses %j", (status) => {
+  it.each(["", "Tgid:\t4100\nThreads:\t1\n", "Threads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\tx\nThreads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\t1\nThreads:\t1\nUid:\t0\t0\n"])("refuses %j", (status) => {
     expect(parseStatus(status)).toBeUndefined()
   })
 })

@@ -48,9 +48,13 @@ export class ProcessSurvived extends Data.TaggedError("ProcessSurvived")<{
   readonly path: string
   readonly pid: number
   readonly waited: string
+  /** Whether the schedule sent SIGKILL: only then is an uninterruptible sleep (D state) the likely cause. */
+  readonly sentKill: boolean
 }> {
   override get message(): string {
-    return `${this.path}: process ${this.pid} is still alive after ${this.waited} (stuck in D state?); pidfile kept, check it with ps -o stat= -p ${this.pid}`
+    return this.sentKill
+      ? `${this.path}: process ${this.pid} is still alive after ${this.waited}, SIGKILL included (stuck in D state?); pidfile kept, check it with ps -o stat= -p ${this.pid}`
+      : `${this.path}: process ${this.pid} is still alive after ${this.waited}; the schedule sent no SIGKILL (add KILL/N to --retry to force it); pidfile kept`
   }
 }
 

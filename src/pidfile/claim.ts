@@ -8,7 +8,7 @@ import { Effect, Option } from "effect"
 import { dirname } from "node:path"
 import { PidfileOwned, UsageError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
-import { Processes } from "../process/Processes.js"
+import { isThread, Processes } from "../process/Processes.js"
 import { readContent } from "./content.js"
 import { writeIdentityRecord } from "./identityRecord.js"
 import { lock } from "./lock.js"
@@ -34,6 +34,9 @@ export const claim = ({ path, pid }: ClaimRequest) =>
       return yield* new UsageError({
         detail: `PID ${pid} is not a running process; pass the PID of the job's process (in a start script, "$$" before exec)`
       })
+    }
+    if (isThread(claimant)) {
+      return yield* new UsageError({ detail: `PID ${pid} is a thread of process ${claimant.threadGroup}; pass ${claimant.threadGroup}` })
     }
 
     yield* files.makeDirectory(dirname(path))

@@ -84,7 +84,6 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, callerUid
 
     const occupant = yield* findOccupant(path, pid)
     if (occupant._tag !== "Running") return yield* stale(describeStale(pid, occupant))
-    yield* checkOwnerTrust(path, locked.file, { pid, uid: occupant.process.uid }, callerUid)
 
     // The pidfd pins one process; it must be the one just judged (and, with a
     // record, the one claimed), or the PID changed hands in between.
@@ -94,11 +93,13 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, callerUid
     if (handle.identity.startTicks !== expected.startTicks || handle.identity.bootId !== expected.bootId) {
       return yield* stale(`PID ${pid} changed hands while it was being opened`)
     }
+    // Judged on the pinned process, whose uids cannot be a predecessor's.
+    yield* checkOwnerTrust(path, locked.file, handle, callerUid)
 
     yield* Effect.logInfo(`stopping process ${pid} (schedule ${formatStopSchedule(schedule)})`)
     const outcome = yield* runStopSchedule(handle, schedule)
     if (outcome._tag === "Survived") {
-      return yield* new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after) })
+      return yield* new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill })
     }
     yield* removeIfStillNames(locked, pid)
     return "Stopped" satisfies KillOutcome

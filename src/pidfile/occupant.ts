@@ -1,12 +1,13 @@
 /**
  * Who a pidfile's PID names right now: the process sipid recorded, nobody,
  * a zombie, or an unrelated process that took over the PID. `claim`,
- * `kill` and `status` all decide from this one judgement.
+ * `kill` and `status` all decide from this one judgement; a pidfile naming
+ * a thread is invalid for all three.
  */
 import { Effect, Option } from "effect"
-import type { SystemError } from "../errors.js"
+import { PidfileInvalid, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
-import { isSameProcess, type ProcessIdentity, Processes, type ProcessState } from "../process/Processes.js"
+import { isSameProcess, isThread, type ProcessIdentity, Processes, type ProcessState } from "../process/Processes.js"
 import { readIdentityRecord } from "./identityRecord.js"
 import type { PidfileFiles } from "./PidfileFiles.js"
 
@@ -21,11 +22,18 @@ export type Occupant =
   /** Alive, but not the process that was claimed: the PID was reused. */
   | { readonly _tag: "Reused"; readonly process: Alive; readonly recorded: ProcessIdentity }
 
-export const findOccupant = (pidfile: string, pid: Pid): Effect.Effect<Occupant, SystemError, Processes | PidfileFiles> =>
+export const findOccupant = (pidfile: string, pid: Pid): Effect.Effect<Occupant, SystemError | PidfileInvalid, Processes | PidfileFiles> =>
   Effect.gen(function*() {
     const state = yield* (yield* Processes).inspect(pid)
     if (state._tag === "Gone") return { _tag: "Exited" } as const
     if (state._tag === "Zombie") return { _tag: "Zombie" } as const
+    // Only a process is a pidfile's occupant; a thread's ID cannot be signalled on its own.
+    if (isThread(state)) {
+      return yield* new PidfileInvalid({
+        path: pidfile,
+        reason: `names ${pid}, a thread of process ${state.threadGroup}, not a process`
+      })
+    }
     const recorded = yield* readIdentityRecord(pidfile, pid)
     return Option.isSome(recorded) && !isSameProcess(state, recorded.value)
       ? { _tag: "Reused", process: state, recorded: recorded.value } as const

@@ -6,6 +6,7 @@
  */
 import { Either } from "effect"
 import { PidfileInvalid } from "../errors.js"
+import type { ProcessHandle } from "../process/Processes.js"
 import type { OpenFile } from "./PidfileFiles.js"
 
 const worldWritable = 0o002
@@ -17,21 +18,27 @@ export const checkFileTrust = (path: string, file: OpenFile): Either.Either<void
     : Either.void
 
 /**
- * As root, a pidfile owned by another user may only name that user's own
- * processes: it can make root signal nothing its owner could not signal
- * itself. An unprivileged caller needs no rule, the kernel enforces it.
+ * As root, a pidfile owned by another user may only name a process that
+ * user could signal itself, by the kernel's rule: the process's real or
+ * saved uid is the owner's. Its effective uid decides nothing: a process
+ * running with real and saved uid 0 and effective uid `nobody` can get
+ * root back, and `nobody` cannot signal it. A root-owned pidfile may name
+ * anyone (BOSH: root claims, then `chpst -u vcap` runs the job). An
+ * unprivileged caller needs no rule, the kernel enforces it.
  */
 export const checkOwnerTrust = (
   path: string,
   file: OpenFile,
-  process: { readonly pid: number; readonly uid: number },
+  process: ProcessHandle,
   callerUid: number
-): Either.Either<void, PidfileInvalid> =>
-  callerUid === 0 && file.uid !== 0 && file.uid !== process.uid
+): Either.Either<void, PidfileInvalid> => {
+  const { real, saved } = process.uids
+  return callerUid === 0 && file.uid !== 0 && real !== file.uid && saved !== file.uid
     ? Either.left(
       new PidfileInvalid({
         path,
-        reason: `is owned by uid ${file.uid} but names process ${process.pid} of uid ${process.uid}; root signals only the pidfile owner's own processes`
+        reason: `is owned by uid ${file.uid}, which could not signal the process it names, ${process.identity.pid} (real uid ${real}, saved uid ${saved}); as root, sipid signals only what the owner could`
       })
     )
     : Either.void
+}

@@ -34,19 +34,35 @@ export const parsePid = (text: string, pidMax: number): Either.Either<Pid, strin
  */
 export const isSignalablePid = (pid: number): boolean => Number.isSafeInteger(pid) && pid > 1 && pid <= pidMaxCeiling
 
-/** What a pidfile holds, judged the way sipid reads it: whitespace around one PID, nothing else. */
+/**
+ * What a pidfile holds, judged the way sipid reads it: one PID with only
+ * ASCII space, tab, CR and LF around it, nothing else. Other whitespace
+ * (vertical tab, form feed, no-break space, a byte-order mark) is not what
+ * a PID writer puts there, so it makes the content invalid.
+ */
 export type PidfileContent =
   | { readonly _tag: "Empty" }
   | { readonly _tag: "Invalid"; readonly reason: string }
   | { readonly _tag: "Valid"; readonly pid: Pid }
 
 export const parsePidfileContent = (text: string, pidMax: number): PidfileContent => {
-  const trimmed = text.trim()
+  const trimmed = trimPidfileSpace(text)
   if (trimmed.length === 0) return { _tag: "Empty" }
   return Either.match(parsePid(trimmed, pidMax), {
     onLeft: (reason) => ({ _tag: "Invalid", reason }),
     onRight: (pid) => ({ _tag: "Valid", pid })
   })
+}
+
+const isPidfileSpace = (char: string | undefined) => char === " " || char === "\t" || char === "\r" || char === "\n"
+
+// A loop, not a regex: a trailing-space pattern backtracks quadratically on long content.
+const trimPidfileSpace = (text: string): string => {
+  let start = 0
+  let end = text.length
+  while (start < end && isPidfileSpace(text[start])) start++
+  while (end > start && isPidfileSpace(text[end - 1])) end--
+  return text.slice(start, end)
 }
 
 /** Shows control characters and long values safely inside a one-line message. */

@@ -21,15 +21,41 @@ export interface ProcessIdentity {
   readonly bootId: string
 }
 
+/**
+ * A process's user IDs (/proc/PID/status `Uid:`). The kernel lets a user
+ * signal a process only if the process's real or saved uid is the user's
+ * (real or effective) uid; the effective uid alone decides nothing.
+ */
+export interface ProcessUids {
+  readonly real: number
+  readonly effective: number
+  readonly saved: number
+}
+
 export type ProcessState =
   | { readonly _tag: "Gone" }
   | { readonly _tag: "Zombie" }
-  | { readonly _tag: "Alive"; readonly identity: ProcessIdentity; readonly uid: number }
+  | {
+    readonly _tag: "Alive"
+    readonly identity: ProcessIdentity
+    readonly uids: ProcessUids
+    /**
+     * The process the task belongs to (`Tgid:`). /proc answers for a
+     * thread's ID too: then this is another PID, and the ID names a thread,
+     * not a process.
+     */
+    readonly threadGroup: Pid
+  }
+
+/** True when the live task at `pid` is a thread of another process rather than a process. */
+export const isThread = (state: Extract<ProcessState, { _tag: "Alive" }>): boolean =>
+  state.threadGroup !== state.identity.pid
 
 /** A process opened for signalling; with pidfds it can never reach a recycled PID. */
 export interface ProcessHandle {
   readonly identity: ProcessIdentity
-  readonly uid: number
+  /** Read while the process was pinned, so they are this very process's. */
+  readonly uids: ProcessUids
 }
 
 export type SignalName = "SIGTERM" | "SIGQUIT" | "SIGKILL" | "SIGINT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGABRT"
@@ -41,7 +67,8 @@ export interface ProcessesService {
   readonly inspect: (pid: Pid) => Effect.Effect<ProcessState, SystemError>
   /**
    * Opens the live process `pid` for signalling, or `Gone` if it has exited
-   * (zombie included). The handle is released with the scope.
+   * (zombie included) or `pid` names a thread, not a process. The handle is
+   * released with the scope.
    */
   readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | "Gone", SystemError, Scope.Scope>
   /** Sends `signal`; `Gone` when the process had already exited. */

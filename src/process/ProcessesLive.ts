@@ -15,10 +15,12 @@ import { Errno, Libc } from "../native/Libc.js"
 import { isSignalablePid, type Pid, pidMaxCeiling } from "./Pid.js"
 import {
   isSameProcess,
+  isThread,
   type ProcessHandle,
   Processes,
   type ProcessesService,
   type ProcessState,
+  type ProcessUids,
   type SignalName
 } from "./Processes.js"
 
@@ -39,6 +41,21 @@ export const parseStat = (stat: string): { readonly state: string; readonly star
   const state = fields[0]
   const startTicks = Number(fields[19])
   return state && Number.isSafeInteger(startTicks) ? { state, startTicks } : undefined
+}
+
+/** The lines of /proc/PID/status sipid needs: `Tgid:`, `Threads:` and `Uid:` (real, effective, saved, filesystem). */
+export const parseStatus = (
+  status: string
+): { readonly threadGroup: number; readonly threads: number; readonly uids: ProcessUids } | undefined => {
+  const field = (name: string) =>
+    status.split("\n").find((line) => line.startsWith(`${name}:`))?.slice(name.length + 1).trim().split(/\s+/).map(Number) ?? []
+  const [threadGroup] = field("Tgid")
+  const [threads] = field("Threads")
+  const [real, effective, saved] = field("Uid")
+  const numbers = [threadGroup, threads, real, effective, saved]
+  return numbers.every((value) => Number.isSafeInteger(value) && value! >= 0)
+    ? { threadGroup: threadGroup!, threads: threads!, uids: { real: real!, effective: effective!, saved: saved! } }
+    : undefined
 }
 
 const errnoToSystem = (operation: string, pid: number) => (error: Errno) =>
@@ -108,22 +125,30 @@ export const make = (options: LiveOptions = {}) =>
         )
       )
 
+    const unparsable = (path: string) => new SystemError({ operation: "parse", path, code: "EINVAL" })
+
+    // Consistent only while the process is pinned (see open): a PID freed and
+    // reused between the two reads would pair two processes' facts.
     const inspect = (pid: Pid): Effect.Effect<ProcessState, SystemError> =>
       Effect.gen(function*() {
         yield* guard(pid)
         const stat = yield* readProc(`/proc/${pid}/stat`)
         if (Option.isNone(stat)) return yield* confirmGone(pid)
         const parsed = parseStat(stat.value)
-        if (parsed === undefined) {
-          return yield* new SystemError({ operation: "parse", path: `/proc/${pid}/stat`, code: "EINVAL" })
-        }
-        if (parsed.state === "Z" || parsed.state === "X") return { _tag: "Zombie" } as const
-        const info = yield* fs.stat(`/proc/${pid}`).pipe(Effect.option)
-        if (Option.isNone(info)) return { _tag: "Gone" } as const
+        if (parsed === undefined) return yield* unparsable(`/proc/${pid}/stat`)
+        if (parsed.state === "X") return { _tag: "Zombie" } as const
+        const status = yield* readProc(`/proc/${pid}/status`)
+        if (Option.isNone(status)) return { _tag: "Gone" } as const
+        const task = parseStatus(status.value)
+        if (task === undefined) return yield* unparsable(`/proc/${pid}/status`)
+        // A process whose main thread exited (pthread_exit) while others run
+        // shows Z too, but lives on until its last thread ends.
+        if (parsed.state === "Z" && task.threads <= 1) return { _tag: "Zombie" } as const
         return {
           _tag: "Alive",
           identity: { pid, startTicks: parsed.startTicks, bootId },
-          uid: Option.getOrElse(info.value.uid, () => -1)
+          uids: task.uids,
+          threadGroup: task.threadGroup as Pid
         } as const
       })
 
@@ -133,7 +158,9 @@ export const make = (options: LiveOptions = {}) =>
       libc.pidfdOpen(pid).pipe(
         Effect.map((fd): number | "Gone" | null => fd),
         Effect.catchTag("Errno", (error) =>
-          error.code === "ESRCH"
+          // ENOENT: `pid` is a thread, not a process (Linux 6.9+; older
+          // kernels say EINVAL, and open's inspection then finds the thread).
+          error.code === "ESRCH" || error.code === "ENOENT"
             ? Effect.succeed("Gone" as const)
             : error.code === "ENOSYS" || error.code === "EINVAL"
             ? Effect.succeed(null)
@@ -147,14 +174,14 @@ export const make = (options: LiveOptions = {}) =>
           typeof fd === "number" ? Effect.sync(() => closeSync(fd)) : Effect.void)
         if (pidfd === "Gone") return "Gone" as const
         const state = yield* inspect(pid)
-        if (state._tag !== "Alive") return "Gone" as const
+        if (state._tag !== "Alive" || isThread(state)) return "Gone" as const
         // The pidfd pins the process it was opened on. If that process exited
         // before the inspection, /proc may describe a newcomer on the same PID:
         // an already readable pidfd says so.
         if (pidfd !== null && (yield* libc.waitReadable(pidfd, 0).pipe(Effect.mapError(errnoToSystem("poll", pid))))) {
           return "Gone" as const
         }
-        const handle: LiveHandle = { identity: state.identity, uid: state.uid, pidfd }
+        const handle: LiveHandle = { identity: state.identity, uids: state.uids, pidfd }
         return handle
       })
 

@@ -6,7 +6,8 @@
  * Processes have scripted behaviour: how each signal affects them (exit
  * after a delay, optionally dumping stacks first, or nothing at all) and
  * whether their parent reaps them (gone) or not (zombie). A test drives the
- * rest through the `ProcessTable` tag: spawn, exit, reap, reuse a PID.
+ * rest through the `ProcessTable` tag: spawn processes and threads, exit,
+ * reap, reuse a PID.
  *
  * Exits are computed lazily from the clock rather than by forked fibers, so
  * `TestClock.adjust` sees only the program's own fibers and a process is
@@ -20,6 +21,7 @@ import {
   Processes,
   type ProcessesService,
   type ProcessState,
+  type ProcessUids,
   type SignalName
 } from "./Processes.js"
 
@@ -49,8 +51,10 @@ export interface Behaviour {
 export interface SpawnSpec {
   /** Default: the lowest free PID above 299. */
   readonly pid?: number
-  /** Default: 0 (root). */
+  /** Real, effective and saved uid at once; default 0 (root). */
   readonly uid?: number
+  /** The three apart, like a setuid program or one that called setresuid; overrides `uid`. */
+  readonly uids?: ProcessUids
   /** Default: a fresh value, larger than any before. */
   readonly startTicks?: number
   /** Default: the table's boot id; another one simulates a process from another boot. */
@@ -65,6 +69,12 @@ export type TableEvent =
 
 export interface ProcessTableService {
   readonly spawn: (spec?: SpawnSpec) => Effect.Effect<ProcessIdentity>
+  /**
+   * Starts a thread in the live process `leader`; returns the thread's own
+   * identity (its TID as `pid`). It takes no signals of its own and ends
+   * when its process exits.
+   */
+  readonly spawnThread: (leader: number, spec?: { readonly tid?: number }) => Effect.Effect<ProcessIdentity>
   /** The process exits now; `fate` overrides its behaviour's. */
   readonly exit: (pid: number, fate?: Fate) => Effect.Effect<void>
   /** Its parent finally waits for a zombie: the PID becomes free. */
@@ -89,6 +99,8 @@ export interface TestOptions {
 /** One process that holds (or held) a PID; a handle is its incarnation, so it never reaches a successor. */
 interface Incarnation extends ProcessHandle {
   readonly behaviour: Behaviour
+  /** Set for a thread: the process it belongs to. */
+  readonly threadOf: Incarnation | undefined
   /** Virtual instant of death, once known. */
   diesAt: number | undefined
   fate: Fate
@@ -125,27 +137,48 @@ export const make = (options: TestOptions = {}) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const process = table.get(pid)
         if (process === undefined) return { _tag: "Gone" } as const
+        // A thread ends with its process and is never a zombie of its own.
+        if (process.threadOf !== undefined) {
+          return isDead(process, now) || isDead(process.threadOf, now) ? ({ _tag: "Gone" } as const) : ({ _tag: "Alive", process } as const)
+        }
         if (!isDead(process, now)) return { _tag: "Alive", process } as const
         return process.fate === "Zombie" && !process.reaped ? ({ _tag: "Zombie", process } as const) : ({ _tag: "Gone" } as const)
       })
 
-    const spawn = (spec: SpawnSpec = {}) =>
+    const enter = (pid: number, identity: Omit<ProcessIdentity, "pid">, fields: Pick<Incarnation, "uids" | "behaviour" | "threadOf">) =>
       Effect.gen(function*() {
-        const pid = spec.pid ?? firstFreePid()
         if ((yield* current(pid))._tag !== "Gone") return yield* Effect.dieMessage(`ProcessesTest: PID ${pid} is taken`)
-        nextTicks = Math.max(nextTicks, (spec.startTicks ?? 0) + 1)
-        const identity: ProcessIdentity = { pid: pid as Pid, startTicks: spec.startTicks ?? nextTicks++, bootId: spec.bootId ?? bootId }
-        table.set(pid, {
-          identity,
-          uid: spec.uid ?? 0,
-          behaviour: spec.behaviour ?? {},
+        nextTicks = Math.max(nextTicks, identity.startTicks + 1)
+        const entry: Incarnation = {
+          identity: { pid: pid as Pid, ...identity },
+          ...fields,
           diesAt: undefined,
-          fate: spec.behaviour?.fate ?? "Reaped",
+          fate: fields.behaviour.fate ?? "Reaped",
           reaped: false,
           changed: yield* Deferred.make<void>()
-        })
-        return identity
+        }
+        table.set(pid, entry)
+        return entry.identity
       })
+
+    const spawn = (spec: SpawnSpec = {}) => {
+      const uid = spec.uid ?? 0
+      return enter(spec.pid ?? firstFreePid(), { startTicks: spec.startTicks ?? nextTicks, bootId: spec.bootId ?? bootId }, {
+        uids: spec.uids ?? { real: uid, effective: uid, saved: uid },
+        behaviour: spec.behaviour ?? {},
+        threadOf: undefined
+      })
+    }
+
+    const spawnThread = (leader: number, spec: { readonly tid?: number } = {}) =>
+      Effect.flatMap(current(leader), (state) =>
+        state._tag === "Alive" && state.process.threadOf === undefined
+          ? enter(spec.tid ?? firstFreePid(), { startTicks: nextTicks, bootId: state.process.identity.bootId }, {
+            uids: state.process.uids,
+            behaviour: {},
+            threadOf: state.process
+          })
+          : Effect.dieMessage(`ProcessesTest: no live process ${leader} to start a thread in`))
 
     const firstFreePid = () => {
       let pid = lowestAutoPid
@@ -178,11 +211,18 @@ export const make = (options: TestOptions = {}) =>
     const inspect = (pid: Pid): Effect.Effect<ProcessState> =>
       Effect.map(current(pid), (state) =>
         state._tag === "Alive"
-          ? { _tag: "Alive", identity: state.process.identity, uid: state.process.uid }
+          ? {
+            _tag: "Alive",
+            identity: state.process.identity,
+            uids: state.process.uids,
+            threadGroup: (state.process.threadOf ?? state.process).identity.pid
+          }
           : { _tag: state._tag })
 
     const open = (pid: Pid) =>
-      Effect.map(current(pid), (state): ProcessHandle | "Gone" => (state._tag === "Alive" ? state.process : "Gone"))
+      Effect.map(current(pid), (state): ProcessHandle | "Gone" =>
+        // Like pidfd_open: a thread's ID opens no process.
+        state._tag === "Alive" && state.process.threadOf === undefined ? state.process : "Gone")
 
     const signal = (handle: ProcessHandle, name: SignalName) =>
       Effect.gen(function*() {
@@ -216,6 +256,7 @@ export const make = (options: TestOptions = {}) =>
     const processes: ProcessesService = { pidMax: Effect.succeed(pidMax), inspect, open, signal, awaitExit }
     const control: ProcessTableService = {
       spawn,
+      spawnThread,
       exit,
       reap,
       reuse,

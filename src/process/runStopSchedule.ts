@@ -12,8 +12,8 @@ import type { StopSchedule } from "./stopSchedule.js"
 export type StopOutcome =
   /** The process exited (or became a zombie) `after` the schedule started. */
   | { readonly _tag: "Exited"; readonly after: Duration.Duration }
-  /** The schedule ran out with the process still alive. */
-  | { readonly _tag: "Survived"; readonly after: Duration.Duration }
+  /** The schedule ran out with the process still alive; `sentKill`: even SIGKILL was sent. */
+  | { readonly _tag: "Survived"; readonly after: Duration.Duration; readonly sentKill: boolean }
 
 export const runStopSchedule = (
   handle: ProcessHandle,
@@ -27,6 +27,7 @@ export const runStopSchedule = (
     const { repeatFrom, steps } = schedule
 
     let index = 0
+    let sentKill = false
     while (index < steps.length) {
       const step = steps[index]!
       if (step._tag === "Signal") {
@@ -35,6 +36,7 @@ export const runStopSchedule = (
           return { _tag: "Exited", after: yield* elapsed } as const
         }
         yield* Effect.logInfo(`sent ${step.signal} to process ${pid}`)
+        sentKill ||= step.signal === "SIGKILL"
       } else {
         const waitStarted = yield* Clock.currentTimeMillis
         // awaitExit wakes on the exit itself (pidfd poll), not on a polling tick.
@@ -49,5 +51,5 @@ export const runStopSchedule = (
       index++
       if (index === steps.length && repeatFrom !== undefined) index = repeatFrom
     }
-    return { _tag: "Survived", after: yield* elapsed } as const
+    return { _tag: "Survived", after: yield* elapsed, sentKill } as const
   })

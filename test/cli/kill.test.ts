@@ -155,8 +155,56 @@ time.sleep(1000)" > $D/child &
     expect(result.stdout).toContain("world-writable=4")
     expect(result.stdout).toContain("process alive")
     expect(result.stdout).toContain("pidfile kept")
-    expect(result.stderr).toContain("is owned by uid 65534 but names process")
+    expect(result.stderr).toContain("is owned by uid 65534, which could not signal the process it names")
     expect(result.stderr).toContain("is world-writable")
+  })
+
+  it("refuses a pidfile owned by nobody that names a process with real and saved uid 0, effective uid nobody", async () => {
+    const result = await ns(String.raw`
+      python3 -c "import os, time
+os.setresuid(0, 65534, 0)
+time.sleep(1000)" & C=$!
+      until grep -qP '^Uid:\t0\t65534\t0\t' /proc/$C/status; do sleep 0.01; done
+      printf '%s\n' $C > $P; chown nobody $P
+      set +e
+      $SIPID kill --pid-file $P; echo "kill=$?"
+      kill -0 $C && echo "process alive"
+      [ -e $P ] && echo "pidfile kept"
+    `)
+    expect(result.stdout).toContain("kill=4")
+    expect(result.stdout).toContain("process alive")
+    expect(result.stdout).toContain("pidfile kept")
+    expect(result.stderr).toMatch(/is owned by uid 65534, which could not signal the process it names, \d+ \(real uid 0, saved uid 0\)/)
+  })
+
+  it("a thread's ID: claim refuses it naming the process (exit 2); kill and status refuse a pidfile naming it (exit 4)", async () => {
+    const result = await ns(String.raw`
+      py "import threading
+threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()"; C=$!
+      await_file $D/ready
+      T=$(ls /proc/$C/task | grep -vx $C | head -n 1)
+      echo "process=$C thread=$T"
+      set +e
+      $SIPID claim --pid $T --pid-file $P; echo "claim=$?"
+      [ -e $P ] || echo "nothing written"
+      printf '%s\n' $T > $P; cp $P $D/before
+      $SIPID kill --pid-file $P; echo "kill=$?"
+      $SIPID status --pid-file $P; echo "status=$?"
+      cmp -s $P $D/before && echo "pidfile untouched"
+      kill -0 $C && echo "process alive"
+    `)
+    const [, process, thread] = /process=(\d+) thread=(\d+)/.exec(result.stdout) ?? []
+    expect(thread).toBeDefined()
+    expect(result.stdout).toContain("claim=2")
+    expect(result.stderr).toContain(`PID ${thread} is a thread of process ${process}; pass ${process}`)
+    expect(result.stdout).toContain("nothing written")
+    expect(result.stdout).toContain("kill=4")
+    expect(result.stdout).toMatch(new RegExp(`unknown: .*names ${thread}, a thread of process ${process}, not a process`))
+    expect(result.stdout).toContain("status=4")
+    expect(result.stdout).toContain("pidfile untouched")
+    expect(result.stdout).toContain("process alive")
+    expect(result.stderr).not.toContain("sent SIG")
+    expect(result.stderr).not.toContain("pidfd_open")
   })
 
   it("a pidfile owned by nobody may name nobody's process", async () => {
@@ -181,11 +229,13 @@ time.sleep(1000)" > $D/child &
       await_file $D/ready
       sleep 1000 & OTHER=$!
       $SIPID claim --pid $C --pid-file $P 2>/dev/null
-      $SIPID kill --pid-file $P --grace 3s 2>$D/kill.log & K=$!
+      # A grace no loaded machine runs out of; the script ends the process itself.
+      $SIPID kill --pid-file $P --grace 60s 2>$D/kill.log & K=$!
       until grep -q "sent SIGTERM" $D/kill.log; do sleep 0.01; done
       set +e
       $SIPID claim --pid $OTHER --pid-file $P; echo "claim=$?"
       $SIPID status --pid-file $P; echo "status=$?"
+      kill -KILL $C
       wait $K; echo "kill=$?"
     `)
     expect(result.stdout).toContain("claim=3")
@@ -208,7 +258,8 @@ time.sleep(1000)" > $D/child &
     expect(result.stdout).toContain("kill=1")
     expect(result.stdout).toContain("pidfile kept")
     expect(result.stdout).toContain("process alive")
-    expect(result.stderr).toMatch(/process \d+ is still alive after [\d.]+s .*; pidfile kept/)
+    expect(result.stderr).toMatch(/process \d+ is still alive after [\d.]+s; the schedule sent no SIGKILL .*; pidfile kept/)
+    expect(result.stderr).not.toContain("D state")
   })
 
   it("usage errors: a bad --retry, or --retry with --grace or --show-stacks, exit 2", async () => {

@@ -1,48 +1,30 @@
 /**
- * The live process table against real processes this test starts (and only
- * those): /proc parsing, zombies, pidfd signalling, and the kill(2)
- * fallback used where the kernel has no pidfds.
+ * The live process table's parsing and guards, without starting processes
+ * (ProcessesContract.test.ts runs it against real ones, on the live clock).
  */
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { afterEach, describe, expect, it } from "@effect/vitest"
-import { onTestFinished } from "vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { spawn } from "node:child_process"
-import { once } from "node:events"
-import { readFileSync } from "node:fs"
-import { setTimeout } from "node:timers/promises"
-import { Errno, Libc, LibcLive } from "../../src/native/Libc.js"
+import { LibcLive } from "../../src/native/Libc.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
-import { parseStat } from "../../src/process/ProcessesLive.js"
-import { startSleeper, stopAll } from "../support/processes.js"
+import { parseStat, parseStatus } from "../../src/process/ProcessesLive.js"
 
-afterEach(stopAll)
+const liveTable = (fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer) =>
+  ProcessesLive.layer().pipe(Layer.provide(Layer.merge(LibcLive, fs)))
 
-const withPidfds = ProcessesLive.layer().pipe(Layer.provide(Layer.merge(LibcLive, NodeFileSystem.layer)))
-
-/** libc as on a kernel before Linux 5.3: pidfd_open fails with ENOSYS. */
-const LibcWithoutPidfds = Layer.effect(
-  Libc,
-  Effect.map(Libc, (libc) => ({ ...libc, pidfdOpen: () => Effect.fail(new Errno({ syscall: "pidfd_open", code: "ENOSYS" })) }))
-).pipe(Layer.provide(LibcLive))
-const withoutPidfds = ProcessesLive.layer({ pollInterval: "5 millis" }).pipe(
-  Layer.provide(Layer.merge(LibcWithoutPidfds, NodeFileSystem.layer))
-)
-
-/** A child that exits at once but whose parent never reaps it: a zombie for as long as the parent lives. */
-const startZombie = async (): Promise<Pid> => {
-  const parent = spawn("python3", ["-c", "import os,sys,time\npid=os.fork()\nif pid==0: os._exit(0)\nprint(pid,flush=True)\ntime.sleep(600)"], {
-    stdio: ["ignore", "pipe", "inherit"]
-  })
-  const [line] = await once(parent.stdout, "data")
-  onTestFinished(() => void parent.kill("SIGKILL"))
-  const pid = Number(String(line).trim())
-  // The child may not have run its _exit yet.
-  while (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]![0] !== "Z") await setTimeout(1)
-  return pid as Pid
-}
+/** The real file system, except that /proc/sys/kernel/pid_max reads `value`. */
+const pidMaxReading = (value: string) =>
+  Layer.effect(
+    FileSystem.FileSystem,
+    Effect.map(FileSystem.FileSystem, (fs) => ({
+      ...fs,
+      readFileString: (path: string, encoding?: string) =>
+        path === "/proc/sys/kernel/pid_max" ? Effect.succeed(value) : fs.readFileString(path, encoding)
+    }))
+  ).pipe(Layer.provide(NodeFileSystem.layer))
 
 describe("parseStat", () => {
   it("splits at the last parenthesis, whatever the command name holds", () => {
@@ -57,34 +39,22 @@ describe("parseStat", () => {
   })
 })
 
-describe.each([
-  ["with pidfds", withPidfds],
-  ["without pidfds (kill(2) and an identity re-check)", withoutPidfds]
-])("the live process table, %s", (_, layer) => {
-  it.scoped("sees a running process with its start time, signals it, and notices its exit", () =>
-    Effect.gen(function*() {
-      const processes = yield* Processes
-      const pid = startSleeper() as Pid
-      const state = yield* processes.inspect(pid)
-      expect(state).toMatchObject({ _tag: "Alive", uid: process.getuid!(), identity: { pid, startTicks: expect.any(Number) } })
-      const handle = yield* processes.open(pid)
-      if (handle === "Gone") throw new Error("the sleeper should be running")
-      expect(yield* processes.signal(handle, "SIGTERM")).toBe("Sent")
-      yield* processes.awaitExit(handle)
-      expect((yield* processes.inspect(pid))._tag).not.toBe("Alive")
-    }).pipe(Effect.provide(layer)))
+describe("parseStatus", () => {
+  it("reads the thread group and the real, effective and saved uid", () => {
+    const status =
+      "Name:\tpython3\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4100\nNgid:\t0\nPid:\t4102\nPPid:\t1\nTracerPid:\t0\nUid:\t0\t65534\t0\t65534\nGid:\t0\t0\t0\t0\nThreads:\t3\n"
+    expect(parseStatus(status)).toEqual({ threadGroup: 4100, threads: 3, uids: { real: 0, effective: 65534, saved: 0 } })
+  })
 
-  it.effect("reports a zombie as a zombie, and opens it as gone", () =>
-    Effect.gen(function*() {
-      const processes = yield* Processes
-      const zombie = yield* Effect.promise(startZombie)
-      expect(yield* processes.inspect(zombie)).toEqual({ _tag: "Zombie" })
-      expect(yield* Effect.scoped(processes.open(zombie))).toBe("Gone")
-    }).pipe(Effect.provide(layer)))
+  it.each(["", "Tgid:\t4100\nThreads:\t1\n", "Threads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\tx\nThreads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\t1\nThreads:\t1\nUid:\t0\t0\n"])("refuses %j", (status) => {
+    expect(parseStatus(status)).toBeUndefined()
+  })
+})
 
+describe("the live process table", () => {
   // Only inspect and open, which send nothing: if the guard failed, the worst
   // that could follow is kill(pid, 0), an existence check.
-  it.effect.each([0, 1, -1, -42, 1.5, Number.NaN, 2 ** 40])("refuses to look at a PID made by a cast: %s", (value) =>
+  it.live.each([0, 1, -1, -42, 1.5, Number.NaN, 2 ** 40])("refuses to look at a PID made by a cast: %s", (value) =>
     Effect.gen(function*() {
       const processes = yield* Processes
       const attempts: ReadonlyArray<Effect.Effect<unknown, unknown>> = [
@@ -95,12 +65,13 @@ describe.each([
         const exit = yield* Effect.exit(attempt)
         expect(exit._tag === "Failure" && exit.cause._tag === "Die").toBe(true)
       }
-    }).pipe(Effect.provide(layer)))
+    }).pipe(Effect.provide(liveTable())))
 
-  it.effect("reads pid_max from the kernel", () =>
-    Effect.gen(function*() {
-      const pidMax = yield* (yield* Processes).pidMax
-      expect(pidMax).toBeGreaterThan(1)
-      expect(pidMax).toBeLessThanOrEqual(4_194_304)
-    }).pipe(Effect.provide(layer)))
+  it.live.each([["32768\n", 32768], ["4242\n", 4242], ["garbage\n", 4_194_304], ["1\n", 4_194_304]] as const)(
+    "takes pid_max from /proc/sys/kernel/pid_max: %j gives %d",
+    ([text, expected]) =>
+      Effect.gen(function*() {
+        expect(yield* (yield* Processes).pidMax).toBe(expected)
+      }).pipe(Effect.provide(liveTable(pidMaxReading(text))))
+  )
 })

@@ -15,7 +15,12 @@ describe("ProcessesTest", () => {
       const processes = yield* Processes
       const identity = yield* table.spawn({ pid: 4242, uid: 1000, startTicks: 77 })
       expect(identity).toEqual({ pid: 4242, startTicks: 77, bootId: "boot-a" })
-      expect(yield* processes.inspect(4242 as Pid)).toEqual({ _tag: "Alive", identity, uid: 1000 })
+      expect(yield* processes.inspect(4242 as Pid)).toEqual({
+        _tag: "Alive",
+        identity,
+        uids: { real: 1000, effective: 1000, saved: 1000 },
+        threadGroup: 4242
+      })
       expect(yield* processes.inspect(4243 as Pid)).toEqual({ _tag: "Gone" })
       expect(yield* processes.pidMax).toBe(32768)
       const next = yield* table.spawn()
@@ -70,6 +75,24 @@ describe("ProcessesTest", () => {
       expect(yield* processes.inspect(pid)).toEqual({ _tag: "Gone" })
       expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [10_000, "SIGQUIT"]])
       expect((yield* table.events).filter((event) => event._tag === "StackDump")).toHaveLength(1)
+    })))
+
+  it.effect("a thread ends with its process, and its TID can then be a process's PID", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const leader = yield* table.spawn({ uids: { real: 0, effective: 65534, saved: 0 } })
+      const thread = yield* table.spawnThread(leader.pid)
+      expect(yield* processes.inspect(thread.pid)).toEqual({
+        _tag: "Alive",
+        identity: thread,
+        uids: { real: 0, effective: 65534, saved: 0 },
+        threadGroup: leader.pid
+      })
+      yield* table.exit(leader.pid)
+      expect(yield* processes.inspect(thread.pid)).toEqual({ _tag: "Gone" })
+      const next = yield* table.spawn({ pid: thread.pid })
+      expect(yield* processes.inspect(thread.pid)).toMatchObject({ _tag: "Alive", identity: next, threadGroup: thread.pid })
     })))
 
   it.effect("a process in D state survives SIGKILL", () =>

@@ -109,6 +109,27 @@ describe("claim decides from the pidfile and the process table", () => {
       expect(yield* files.paths).toEqual([])
     }).pipe(Effect.provide(TestLayers)))
 
+  it.effect("refuses a thread's ID, naming the thread's process, and writes nothing", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const process = yield* table.spawn()
+      const thread = yield* table.spawnThread(process.pid)
+      const error = yield* Effect.flip(claimFor(thread.pid))
+      expect(error).toMatchObject({ _tag: "UsageError", message: `PID ${thread.pid} is a thread of process ${process.pid}; pass ${process.pid}` })
+      expect(yield* files.paths).toEqual([])
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.effect("refuses, and leaves untouched, a pidfile that names a thread", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const process = yield* table.spawn()
+      const thread = yield* table.spawnThread(process.pid)
+      const me = yield* table.spawn()
+      yield* files.put(path, "file", `${thread.pid}\n`)
+      expect((yield* Effect.flip(claimFor(me.pid)))._tag).toBe("PidfileInvalid")
+      expect(yield* contentOf(path)).toEqual(Option.some(`${thread.pid}\n`))
+    }).pipe(Effect.provide(TestLayers)))
+
   it.scoped("fails with PidfileLocked while another process holds the lock, leaving the file", () =>
     Effect.gen(function*() {
       const [table, files] = yield* setUp

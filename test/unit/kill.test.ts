@@ -1,18 +1,19 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Fiber, TestClock } from "effect"
+import { Cause, Duration, Effect, Either, Exit, Fiber, Layer, TestClock } from "effect"
 import { chownSync, unlinkSync, writeFileSync } from "node:fs"
 import { claim } from "../../src/pidfile/claim.js"
 import { kill, type KillRequest } from "../../src/pidfile/kill.js"
 import type { Pid } from "../../src/process/Pid.js"
-import { type Behaviour, ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
+import { type ProcessIdentity, Processes } from "../../src/process/Processes.js"
+import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
 import { defaultSchedule, parseStopSchedule } from "../../src/process/stopSchedule.js"
-import { makePidfile, simulate } from "./support/simulation.js"
+import { makePidfile, pidfileNamingAThread, simulate } from "./support/simulation.js"
 
 const seconds = (n: number) => TestClock.adjust(Duration.seconds(n))
 const millis = (n: number) => TestClock.adjust(Duration.millis(n))
 
 /** A claimed process: its pidfile holds its PID and its identity record. */
-const claimed = (behaviour: Behaviour = {}, spec: { readonly uid?: number } = {}) =>
+const claimed = (behaviour: Behaviour = {}, spec: Pick<SpawnSpec, "uids"> = {}) =>
   Effect.gen(function*() {
     const table = yield* ProcessTable
     const identity = yield* table.spawn({ behaviour, ...spec })
@@ -104,6 +105,7 @@ describe("kill, default schedule", () => {
         yield* seconds(25)
         const exit = yield* Fiber.await(fiber)
         expect(exit).toEqual(Exit.fail(expect.objectContaining({ _tag: "ProcessSurvived", pid, waited: "25s" })))
+        expect(Exit.isFailure(exit) && String(Cause.squash(exit.cause))).toContain("SIGKILL included (stuck in D state?)")
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [20_000, "SIGKILL"]])
         expect(pidfile.content()).toBe(`${pid}\n`)
         expect(logs).toContain(`WARN process ${pid} still running after 5s`)
@@ -160,6 +162,18 @@ describe("kill, --retry schedules", () => {
         yield* seconds(8)
         expect(Exit.isFailure(yield* Fiber.await(fiber))).toBe(true)
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [4_000, "SIGKILL"]])
+      })
+    ))
+  it.effect("a schedule without KILL (TERM/1) that the process survives: the error does not blame D state", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { pid, pidfile } = yield* claimed(ignoresTerm)
+        const fiber = yield* startKill({ path: pidfile.path, schedule: schedule("TERM/1") })
+        yield* seconds(1)
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        expect(error._tag).toBe("ProcessSurvived")
+        expect(error.message).toContain(`process ${pid} is still alive after 1s; the schedule sent no SIGKILL`)
+        expect(error.message).not.toContain("D state")
       })
     ))
 })
@@ -284,26 +298,70 @@ describe("kill, refusals", () => {
       })
     ))
 
-  it.effect("as root, a pidfile owned by nobody may not name root's process", () =>
+  // The kernel's rule for an unprivileged sender: the target's real or saved uid is the sender's.
+  it.effect.each([
+    ["root's process", { real: 0, effective: 0, saved: 0 }],
+    ["a process with real and saved uid 0 and effective uid nobody", { real: 0, effective: 65534, saved: 0 }],
+    ["vcap's process", { real: 1000, effective: 1000, saved: 1000 }]
+  ] as const)("as root, a pidfile owned by nobody may not name %s", ([, uids]) =>
     simulate(() =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
-        const { pid, pidfile } = yield* claimed({}, { uid: 0 })
+        const { pid, pidfile } = yield* claimed({}, { uids })
         chownSync(pidfile.path, 65534, 65534)
         const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
-        expect(error.message).toContain(`is owned by uid 65534 but names process ${pid} of uid 0`)
+        expect(error.message).toContain(
+          `is owned by uid 65534, which could not signal the process it names, ${pid} (real uid ${uids.real}, saved uid ${uids.saved})`
+        )
+        expect(pidfile.content()).toBe(`${pid}\n`)
         expect(yield* table.events).toEqual([])
       })
     ))
 
-  it.effect("as root, a pidfile owned by nobody may name nobody's process", () =>
+  it.effect.each([
+    ["nobody's process, owned by nobody", 65534, { real: 65534, effective: 65534, saved: 65534 }],
+    ["a process whose real uid is the owner's", 65534, { real: 65534, effective: 0, saved: 0 }],
+    ["a process whose saved uid is the owner's", 65534, { real: 0, effective: 0, saved: 65534 }],
+    ["vcap's process, owned by root (BOSH: root claims, chpst -u vcap runs the job)", 0, { real: 1000, effective: 1000, saved: 1000 }]
+  ] as const)("as root, a pidfile may name %s", ([, owner, uids]) =>
     simulate(() =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
-        const { pid, pidfile } = yield* claimed({}, { uid: 65534 })
-        chownSync(pidfile.path, 65534, 65534)
+        const { pid, pidfile } = yield* claimed({}, { uids })
+        chownSync(pidfile.path, owner, owner)
         expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("Stopped")
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
+      })
+    ))
+
+  it.effect("a pidfile naming a thread: PidfileInvalid naming its process, file untouched, nothing signalled", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { pidfile, process, thread } = yield* pidfileNamingAThread
+        const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
+        expect(error._tag).toBe("PidfileInvalid")
+        expect(error.message).toContain(`names ${thread}, a thread of process ${process}, not a process`)
+        expect(pidfile.content()).toBe(`${thread}\n`)
+        expect(yield* (yield* ProcessTable).events).toEqual([])
+      })
+    ))
+
+  it.effect("the pidfd's process must be the one judged: a PID that changes hands in between is never signalled", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const { pid, pidfile } = yield* claimed()
+        let successor: ProcessIdentity | undefined
+        // The PID is reused between the judgement (inspect) and open.
+        const racing = Layer.succeed(Processes, {
+          ...processes,
+          open: (target) => Effect.zipRight(Effect.tap(table.reuse(target), (identity) => (successor = identity)), processes.open(target))
+        })
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 }).pipe(Effect.provide(racing))).toBe("Stale")
+        expect(logs).toContain(`WARN pidfile is stale: PID ${pid} changed hands while it was being opened; not signalling`)
+        expect(yield* table.events).toEqual([])
+        expect(successor).toBeDefined()
       })
     ))
 

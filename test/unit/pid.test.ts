@@ -44,7 +44,7 @@ describe("parsePid", () => {
 })
 
 describe("parsePidfileContent", () => {
-  it.each(["1234\n", "1234", "  1234  \n", "\t1234\r\n"])("reads %j as PID 1234", (text) => {
+  it.each(["1234\n", "1234", "  1234  \n", "\t1234\r\n", " \t\r\n1234\n\r\t "])("reads %j as PID 1234", (text) => {
     expect(parsePidfileContent(text, pidMax)).toEqual({ _tag: "Valid", pid: 1234 })
   })
 
@@ -52,7 +52,11 @@ describe("parsePidfileContent", () => {
     expect(parsePidfileContent(text, pidMax)._tag).toBe("Empty")
   })
 
-  it.each(["-1", "0", "1", "1 2", "12\n34\n", "abc", "-5", "99999999999", "12abc"])("reads %j as invalid", (text) => {
-    expect(parsePidfileContent(text, pidMax)._tag).toBe("Invalid")
-  })
+  // Only ASCII space, tab, CR and LF may surround the PID.
+  it.each(["-1", "0", "1", "1 2", "12\n34\n", "abc", "-5", "99999999999", "12abc", "\u00a01234", "1234\u3000", "\ufeff1234\n", "\v1234", "1234\f", "\v"])(
+    "reads %j as invalid",
+    (text) => {
+      expect(parsePidfileContent(text, pidMax)._tag).toBe("Invalid")
+    }
+  )
 })

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, symlinkSync, unlinkSync } from "node:fs"
 import { statusExitCode } from "../../src/cli/exitCodes.js"
 import { describeStatus, status } from "../../src/pidfile/status.js"
 import { ProcessTable } from "../../src/process/ProcessesTest.js"
-import { makePidfile, simulate } from "./support/simulation.js"
+import { makePidfile, pidfileNamingAThread, simulate } from "./support/simulation.js"
 
 const check = (path: string) => Effect.map(status(path), (current) => ({ code: statusExitCode(current), line: describeStatus(path, current) }))
 
@@ -53,6 +53,17 @@ describe("status", () => {
     simulate(() =>
       Effect.gen(function*() {
         expect((yield* check(makePidfile(content).path)).code).toBe(4)
+      })
+    ))
+
+  it.effect("a pidfile naming a thread: 4, naming the thread's process", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { pidfile, process, thread } = yield* pidfileNamingAThread
+        expect(yield* check(pidfile.path)).toEqual({
+          code: 4,
+          line: expect.stringMatching(new RegExp(`^unknown: .*names ${thread}, a thread of process ${process}, not a process`))
+        })
       })
     ))
 

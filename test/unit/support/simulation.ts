@@ -14,7 +14,7 @@ import type { PidfileFiles } from "../../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesLive from "../../../src/pidfile/PidfileFilesLive.js"
 import type { ProcessIdentity, Processes } from "../../../src/process/Processes.js"
 import * as ProcessesTest from "../../../src/process/ProcessesTest.js"
-import type { ProcessTable } from "../../../src/process/ProcessesTest.js"
+import { ProcessTable } from "../../../src/process/ProcessesTest.js"
 
 export const bootId = "boot-a"
 
@@ -40,6 +40,14 @@ export const makePidfile = (content: string, identity?: ProcessIdentity, mode = 
     content: () => readFileSync(path, "utf8")
   }
 }
+
+/** A simulated process with a second thread, and a pidfile naming the thread's ID. */
+export const pidfileNamingAThread = Effect.gen(function*() {
+  const table = yield* ProcessTable
+  const { pid } = yield* table.spawn()
+  const thread = yield* table.spawnThread(pid)
+  return { process: pid, thread: thread.pid, pidfile: makePidfile(`${thread.pid}\n`) }
+})
 
 export const simulate = <A, E>(
   effect: (logs: ReadonlyArray<string>) => Effect.Effect<A, E, Processes | ProcessTable | PidfileFiles | Scope.Scope>,

@@ -1,0 +1,258 @@
+/**
+ * One contract for every `Processes` layer: the live table (with pidfds, and
+ * with the kill(2) fallback) against real processes this test starts, on
+ * the live clock, and the simulated table under TestClock. The same
+ * assertions run against each, so the simulation cannot drift from the
+ * kernel. Real signals go only to processes started here.
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, type Scope } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
+import { readFileSync } from "node:fs"
+import { Errno, Libc, LibcLive } from "../../src/native/Libc.js"
+import type { Pid } from "../../src/process/Pid.js"
+import { isSameProcess, Processes, type ProcessUids } from "../../src/process/Processes.js"
+import * as ProcessesLive from "../../src/process/ProcessesLive.js"
+import * as ProcessesTest from "../../src/process/ProcessesTest.js"
+import { ProcessTable } from "../../src/process/ProcessesTest.js"
+
+/** What a contract test needs from a process table besides `Processes`: ways to make processes in it. */
+interface Subject {
+  readonly name: string
+  readonly layer: Layer.Layer<Processes | Subjects>
+  /** it.scopedLive for real processes, it.scoped (TestClock) for simulated ones. */
+  readonly test: (name: string, self: () => Effect.Effect<void, unknown, Scope.Scope>) => void
+}
+
+interface SubjectService {
+  /** A process that exits on SIGTERM. */
+  readonly process: Effect.Effect<Pid, never, Scope.Scope>
+  /** A process with these uids; `undefined` where the subject cannot make one (live, not root). */
+  readonly processWithUids: ((uids: ProcessUids) => Effect.Effect<Pid, never, Scope.Scope>) | undefined
+  /** A second thread of a new process: its TID and its process's PID. */
+  readonly thread: Effect.Effect<{ readonly tid: Pid; readonly process: Pid }, never, Scope.Scope>
+  /**
+   * A process whose main thread has exited (pthread_exit) while another
+   * thread runs: /proc shows it as Z, yet it lives. Only the live table has
+   * this quirk to get right.
+   */
+  readonly withoutMainThread: Effect.Effect<Pid, never, Scope.Scope> | undefined
+  /** A dead child whose parent never reaps it. */
+  readonly zombie: Effect.Effect<Pid, never, Scope.Scope>
+  /** Ends a process from outside (not through `Processes`), and its parent reaps it. */
+  readonly end: (pid: Pid) => Effect.Effect<void>
+  /** Reuses `pid` for a new process, where the subject can. */
+  readonly reuse: ((pid: Pid) => Effect.Effect<void>) | undefined
+  /** The uids of a process from `process`. */
+  readonly ownUids: ProcessUids
+  readonly pidMax: number
+}
+
+class Subjects extends Effect.Tag("test/ProcessesContract/Subjects")<Subjects, SubjectService>() {}
+
+const myUids: ProcessUids = { real: process.getuid!(), effective: process.geteuid!(), saved: process.geteuid!() }
+
+/** One Python helper: prints a PID (or TID) once what `kind` asks for is in place, then sleeps. */
+const helperScript = `
+import os, sys, threading, time
+kind = sys.argv[1]
+if kind == "uids":
+    os.setresuid(*map(int, sys.argv[2:5]))
+    print(os.getpid(), flush=True)
+elif kind == "thread":
+    started = threading.Event(); tids = []
+    def run():
+        tids.append(threading.get_native_id()); started.set(); time.sleep(600)
+    threading.Thread(target=run, daemon=True).start()
+    started.wait()
+    print(tids[0], flush=True)
+elif kind == "without-main-thread":
+    import ctypes
+    def run():
+        while open("/proc/self/stat").read().rsplit(") ", 1)[1][0] != "Z": time.sleep(0.001)
+        print(os.getpid(), flush=True); time.sleep(600)
+    threading.Thread(target=run).start()
+    ctypes.CDLL(None).pthread_exit(None)
+elif kind == "zombie":
+    child = os.fork()
+    if child == 0: os._exit(0)
+    while open("/proc/%d/stat" % child).read().rsplit(") ", 1)[1][0] != "Z": time.sleep(0.001)
+    print(child, flush=True)
+else:
+    print(os.getpid(), flush=True)
+time.sleep(600)
+`
+
+const liveSubjects = Layer.sync(Subjects, () => {
+  const children = new Map<number, ChildProcess>()
+  const stop = (child: ChildProcess) =>
+    Effect.promise(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = once(child, "exit")
+      child.kill("SIGKILL")
+      await exited
+    })
+  const start = (...args: ReadonlyArray<string>) =>
+    Effect.acquireRelease(
+      Effect.promise(async () => {
+        const child = spawn("python3", ["-c", helperScript, ...args], { stdio: ["ignore", "pipe", "inherit"] })
+        const [line] = await once(child.stdout!, "data")
+        children.set(child.pid!, child)
+        return { child, printed: Number(String(line).trim()) as Pid }
+      }),
+      ({ child }) => stop(child)
+    )
+  return {
+    process: Effect.map(start("process"), ({ printed }) => printed),
+    processWithUids: process.getuid!() === 0
+      ? (uids) => Effect.map(start("uids", String(uids.real), String(uids.effective), String(uids.saved)), ({ printed }) => printed)
+      : undefined,
+    thread: Effect.map(start("thread"), ({ child, printed }) => ({ tid: printed, process: child.pid! as Pid })),
+    withoutMainThread: Effect.map(start("without-main-thread"), ({ printed }) => printed),
+    zombie: Effect.map(start("zombie"), ({ printed }) => printed),
+    end: (pid) => Effect.suspend(() => stop(children.get(pid)!)),
+    reuse: undefined,
+    ownUids: myUids,
+    pidMax: Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"))
+  }
+})
+
+/** libc as on a kernel before Linux 5.3: pidfd_open fails with ENOSYS. */
+const LibcWithoutPidfds = Layer.effect(
+  Libc,
+  Effect.map(Libc, (libc) => ({ ...libc, pidfdOpen: () => Effect.fail(new Errno({ syscall: "pidfd_open", code: "ENOSYS" })) }))
+).pipe(Layer.provide(LibcLive))
+
+const live = (libc: Layer.Layer<Libc>) =>
+  Layer.merge(ProcessesLive.layer({ pollInterval: "5 millis" }).pipe(Layer.provide(Layer.merge(libc, NodeFileSystem.layer))), liveSubjects)
+
+const simulatedPidMax = 50_000
+
+const simulatedSubjects = Layer.effect(
+  Subjects,
+  Effect.map(ProcessTable, (table) => ({
+    process: Effect.map(table.spawn({ uid: process.getuid!() }), ({ pid }) => pid),
+    processWithUids: (uids) => Effect.map(table.spawn({ uids }), ({ pid }) => pid),
+    thread: Effect.gen(function*() {
+      const { pid } = yield* table.spawn({ uid: process.getuid!() })
+      return { tid: (yield* table.spawnThread(pid)).pid, process: pid }
+    }),
+    withoutMainThread: undefined,
+    zombie: Effect.gen(function*() {
+      const { pid } = yield* table.spawn({ behaviour: { fate: "Zombie" } })
+      yield* table.exit(pid)
+      return pid
+    }),
+    end: (pid) => table.exit(pid, "Reaped"),
+    reuse: (pid) => Effect.asVoid(table.reuse(pid)),
+    ownUids: { real: process.getuid!(), effective: process.getuid!(), saved: process.getuid!() },
+    pidMax: simulatedPidMax
+  } satisfies SubjectService))
+)
+
+const subjects: ReadonlyArray<Subject> = [
+  { name: "live, with pidfds", layer: live(LibcLive), test: (name, self) => it.scopedLive(name, self) },
+  { name: "live, without pidfds (kill(2) and an identity re-check)", layer: live(LibcWithoutPidfds), test: (name, self) => it.scopedLive(name, self) },
+  {
+    name: "simulated (ProcessesTest, TestClock)",
+    layer: simulatedSubjects.pipe(Layer.provideMerge(ProcessesTest.layer({ pidMax: simulatedPidMax }))),
+    test: (name, self) => it.scoped(name, self)
+  }
+]
+
+describe.each(subjects)("the Processes contract: $name", ({ layer, test }) => {
+  const run = (name: string, body: (processes: typeof Processes.Service, subject: SubjectService) => Effect.Effect<void, unknown, Scope.Scope>) =>
+    test(name, () => Effect.flatMap(Effect.all([Processes, Subjects]), ([processes, subject]) => body(processes, subject)).pipe(Effect.provide(layer)))
+
+  run("pidMax is the kernel's (or the simulation's) pid_max", (processes, subject) =>
+    Effect.gen(function*() {
+      expect(yield* processes.pidMax).toBe(subject.pidMax)
+    }))
+
+  run("inspects a running process: its identity, its uids, and that it leads its thread group", (processes, subject) =>
+    Effect.gen(function*() {
+      const pid = yield* subject.process
+      const state = yield* processes.inspect(pid)
+      expect(state).toEqual({
+        _tag: "Alive",
+        identity: { pid, startTicks: expect.any(Number), bootId: expect.any(String) },
+        uids: subject.ownUids,
+        threadGroup: pid
+      })
+      if (state._tag !== "Alive") return
+      expect(isSameProcess(yield* processes.inspect(pid), state.identity)).toBe(true)
+      const handle = yield* processes.open(pid)
+      expect(handle).toMatchObject({ identity: state.identity, uids: subject.ownUids })
+    }))
+
+  run("reports real, effective and saved uid apart", (processes, subject) =>
+    Effect.gen(function*() {
+      if (subject.processWithUids === undefined) return
+      const uids = { real: 0, effective: 65534, saved: 0 }
+      const pid = yield* subject.processWithUids(uids)
+      expect(yield* processes.inspect(pid)).toMatchObject({ _tag: "Alive", uids })
+    }))
+
+  run("sees a thread's ID as a thread of its process, and opens it as no process", (processes, subject) =>
+    Effect.gen(function*() {
+      const { process, tid } = yield* subject.thread
+      const state = yield* processes.inspect(tid)
+      expect(state).toMatchObject({ _tag: "Alive", identity: { pid: tid }, uids: subject.ownUids, threadGroup: process })
+      expect(yield* Effect.scoped(processes.open(tid))).toBe("Gone")
+      expect((yield* processes.inspect(process))._tag).toBe("Alive")
+    }))
+
+  run("a process whose main thread exited while another runs is alive, not a zombie", (processes, subject) =>
+    Effect.gen(function*() {
+      if (subject.withoutMainThread === undefined) return
+      const pid = yield* subject.withoutMainThread
+      expect(yield* processes.inspect(pid)).toMatchObject({ _tag: "Alive", threadGroup: pid })
+      const handle = yield* processes.open(pid)
+      expect(handle).not.toBe("Gone")
+    }))
+
+  run("reports a zombie as a zombie, and opens it as gone", (processes, subject) =>
+    Effect.gen(function*() {
+      const zombie = yield* subject.zombie
+      expect(yield* processes.inspect(zombie)).toEqual({ _tag: "Zombie" })
+      expect(yield* Effect.scoped(processes.open(zombie))).toBe("Gone")
+    }))
+
+  run("signals an opened process and notices its exit; then the handle reaches nothing", (processes, subject) =>
+    Effect.gen(function*() {
+      const pid = yield* subject.process
+      const handle = yield* processes.open(pid)
+      if (handle === "Gone") return expect.unreachable("the process should be running")
+      expect(yield* processes.signal(handle, "SIGTERM")).toBe("Sent")
+      yield* processes.awaitExit(handle)
+      expect((yield* processes.inspect(pid))._tag).not.toBe("Alive")
+      expect(yield* processes.signal(handle, "SIGTERM")).toBe("Gone")
+    }))
+
+  run("a process that ended and was reaped is gone: inspect, open and its old handle all say so", (processes, subject) =>
+    Effect.gen(function*() {
+      const pid = yield* subject.process
+      const handle = yield* processes.open(pid)
+      if (handle === "Gone") return expect.unreachable("the process should be running")
+      yield* subject.end(pid)
+      yield* processes.awaitExit(handle)
+      expect(yield* processes.inspect(pid)).toEqual({ _tag: "Gone" })
+      expect(yield* Effect.scoped(processes.open(pid))).toBe("Gone")
+      expect(yield* processes.signal(handle, "SIGKILL")).toBe("Gone")
+    }))
+
+  run("a handle never reaches a process that reused its PID", (processes, subject) =>
+    Effect.gen(function*() {
+      if (subject.reuse === undefined) return
+      const pid = yield* subject.process
+      const handle = yield* processes.open(pid)
+      if (handle === "Gone") return expect.unreachable("the process should be running")
+      yield* subject.reuse(pid)
+      expect(yield* processes.signal(handle, "SIGTERM")).toBe("Gone")
+      const successor = yield* processes.inspect(pid)
+      expect(successor._tag).toBe("Alive")
+      expect(isSameProcess(successor, handle.identity)).toBe(false)
+    }))
+})

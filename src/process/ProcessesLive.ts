@@ -41,8 +41,9 @@ export const parseStat = (stat: string): { readonly state: string; readonly star
   return state && Number.isSafeInteger(startTicks) ? { state, startTicks } : undefined
 }
 
-const errnoToSystem = (operation: string, pid: number) => (error: Errno) =>
-  new SystemError({
+/** A `SystemError` from libc (its native code would not load) already says what to do. */
+const errnoToSystem = (operation: string, pid: number) => (error: Errno | SystemError) =>
+  error._tag === "SystemError" ? error : new SystemError({
     operation,
     path: `process ${pid}`,
     code: error.code,

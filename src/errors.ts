@@ -93,8 +93,9 @@ const fileHints: Record<string, string> = {
   EEXIST: "a file that is not a directory stands in the way; move it"
 }
 
-/** Wraps a Node error from a file operation as a `SystemError`. */
+/** Wraps a Node error from a file operation as a `SystemError`; one already made is kept as it is. */
 export const systemError = (operation: string, path: string, cause: unknown): SystemError => {
+  if (cause instanceof SystemError) return cause
   const error = cause as NodeJS.ErrnoException
   const code = error?.code ?? "EUNKNOWN"
   const hint = fileHints[code]

@@ -1,14 +1,19 @@
 /**
  * The only module that knows about FFI: the few libc calls Node lacks
  * (flock(2), pidfd_open(2), pidfd_send_signal(2), poll(2)), bound through
- * koffi, whose prebuilt binaries ship inside its npm package.
+ * koffi, whose prebuilt binaries ship in a per-platform optional package.
+ *
+ * koffi loads on the first call, not with the layer: `status` builds the
+ * same layers but never calls libc, so it works without the native binary.
+ * A binary that cannot be loaded is one `SystemError` saying what to install.
  *
  * Every call reports failure as an `Errno` with the symbolic code, never as
  * a bare `-1`, so callers can decide what each failure means.
  */
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Data, Effect, Either, Layer } from "effect"
 import { createRequire } from "node:module"
 import { constants } from "node:os"
+import { SystemError } from "../errors.js"
 
 export class Errno extends Data.TaggedError("Errno")<{
   readonly syscall: string
@@ -20,17 +25,19 @@ export class Errno extends Data.TaggedError("Errno")<{
 }
 
 export interface LibcService {
+  /** Loads the native code now, so that a command can fail before it changes anything. */
+  readonly load: Effect.Effect<void, SystemError>
   /** flock(fd, LOCK_EX | LOCK_NB): `false` when another open file description holds it. */
-  readonly tryLockExclusive: (fd: number) => Effect.Effect<boolean, Errno>
+  readonly tryLockExclusive: (fd: number) => Effect.Effect<boolean, Errno | SystemError>
   /** pidfd_open(pid, 0): a descriptor that can never refer to a recycled PID. */
-  readonly pidfdOpen: (pid: number) => Effect.Effect<number, Errno>
+  readonly pidfdOpen: (pid: number) => Effect.Effect<number, Errno | SystemError>
   /** pidfd_send_signal(pidfd, signal, NULL, 0). */
-  readonly pidfdSendSignal: (pidfd: number, signal: number) => Effect.Effect<void, Errno>
+  readonly pidfdSendSignal: (pidfd: number, signal: number) => Effect.Effect<void, Errno | SystemError>
   /**
    * poll(2) for readability, up to `timeoutMillis`, on a libuv pool thread.
    * A pidfd turns readable when its process exits (zombie included).
    */
-  readonly waitReadable: (fd: number, timeoutMillis: number) => Effect.Effect<boolean, Errno>
+  readonly waitReadable: (fd: number, timeoutMillis: number) => Effect.Effect<boolean, Errno | SystemError>
 }
 
 export class Libc extends Context.Tag("sipid/Libc")<Libc, LibcService>() {}
@@ -40,35 +47,78 @@ const errnoNames = new Map(Object.entries(constants.errno).map(([name, value]) =
 const LOCK_EX = 2
 const LOCK_NB = 4
 const POLLIN = 1
+// Called through syscall(2): glibc has wrappers only since 2.36 (Ubuntu Jammy
+// stemcells have 2.35). Both numbers are the same on every Linux architecture.
+const SYS_pidfd_send_signal = 424
+const SYS_pidfd_open = 434
 
-const bind = () => {
-  // koffi is CommonJS; a require keeps the ESM bundle free of interop shims.
-  const koffi = createRequire(import.meta.url)("koffi") as typeof import("koffi")
-  const libc = koffi.load("libc.so.6")
-  const pollfd = koffi.struct("sipid_pollfd", { fd: "int", events: "short", revents: "short" })
-  const errno = (syscall: string) => new Errno({ syscall, code: errnoNames.get(koffi.errno()) ?? `errno ${koffi.errno()}` })
-  const flock = libc.func("int flock(int fd, int operation)")
-  const pidfdOpen = libc.func("int pidfd_open(int pid, unsigned int flags)")
-  const pidfdSendSignal = libc.func("int pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags)")
-  const poll = libc.func("poll", "int", [koffi.inout(koffi.pointer(pollfd)), "unsigned long", "int"])
+const platform = `${process.platform}-${process.arch}`
+const nativePackage = `@koromix/koffi-${platform}`
 
-  const service: LibcService = {
-    tryLockExclusive: (fd) =>
-      Effect.suspend(() => {
-        if (flock(fd, LOCK_EX | LOCK_NB) === 0) return Effect.succeed(true)
-        const error = errno("flock")
-        return error.code === "EWOULDBLOCK" || error.code === "EAGAIN" ? Effect.succeed(false) : Effect.fail(error)
-      }),
-    pidfdOpen: (pid) =>
-      Effect.suspend(() => {
-        const fd = pidfdOpen(pid, 0) as number
-        return fd >= 0 ? Effect.succeed(fd) : Effect.fail(errno("pidfd_open"))
-      }),
-    pidfdSendSignal: (pidfd, signal) =>
-      Effect.suspend(() =>
-        pidfdSendSignal(pidfd, signal, null, 0) === 0 ? Effect.void : Effect.fail(errno("pidfd_send_signal"))
-      ),
-    waitReadable: (fd, timeoutMillis) =>
+/** One line for the log: which platform, what is missing, how to get it. */
+const unloadable = (what: "koffi" | "libc.so.6", cause: unknown): SystemError => {
+  // koffi's own message ends in advice for bundlers ("; did you bundle it correctly?").
+  const reason = String((cause as Error)?.message ?? cause).split(/[;\n]/)[0]
+  return what === "koffi"
+    ? new SystemError({
+      operation: "load native code",
+      path: "koffi",
+      code: "ENATIVE",
+      detail: `no native binary for ${platform} (${reason})`,
+      hint: `it comes from koffi's optional dependency ${nativePackage}: reinstall sipid without --omit=optional, or npm install ${nativePackage} at koffi's version`
+    })
+    : new SystemError({ operation: "load", path: what, code: "ENATIVE", detail: reason, hint: `sipid needs Linux with glibc, found ${platform}` })
+}
+
+const loadKoffi = () =>
+  Either.try({
+    // koffi is CommonJS; a require keeps the ESM bundle free of interop shims.
+    try: () => createRequire(import.meta.url)("koffi") as typeof import("koffi"),
+    catch: (cause) => unloadable("koffi", cause)
+  })
+
+const bind = () =>
+  Either.flatMap(loadKoffi(), (ffi) =>
+    Either.try({
+      try: () => {
+        const libc = ffi.load("libc.so.6")
+        const pollfd = ffi.struct("sipid_pollfd", { fd: "int", events: "short", revents: "short" })
+        const syscall = libc.func("long syscall(long number, ...)")
+        return {
+          errno: (name: string) => new Errno({ syscall: name, code: errnoNames.get(ffi.errno()) ?? `errno ${ffi.errno()}` }),
+          flock: libc.func("int flock(int fd, int operation)"),
+          pidfdOpen: (pid: number): number => syscall(SYS_pidfd_open, "int", pid, "unsigned int", 0),
+          pidfdSendSignal: (pidfd: number, signal: number): number =>
+            syscall(SYS_pidfd_send_signal, "int", pidfd, "int", signal, "void *", null, "unsigned int", 0),
+          poll: libc.func("poll", "int", [ffi.inout(ffi.pointer(pollfd)), "unsigned long", "int"])
+        }
+      },
+      catch: (cause) => unloadable("libc.so.6", cause)
+    }))
+
+// koffi registers struct names process-wide, so binding twice fails with
+// "Duplicate type name": every build of the layer shares one attempt.
+let bound: ReturnType<typeof bind> | undefined
+const bindings = Effect.suspend(() => (bound ??= bind()))
+
+const make = (): LibcService => ({
+  load: Effect.asVoid(bindings),
+  tryLockExclusive: (fd) =>
+    Effect.flatMap(bindings, ({ errno, flock }) => {
+      if (flock(fd, LOCK_EX | LOCK_NB) === 0) return Effect.succeed(true)
+      const error = errno("flock")
+      return error.code === "EWOULDBLOCK" || error.code === "EAGAIN" ? Effect.succeed(false) : Effect.fail(error)
+    }),
+  pidfdOpen: (pid) =>
+    Effect.flatMap(bindings, ({ errno, pidfdOpen }) => {
+      const fd = pidfdOpen(pid)
+      return fd >= 0 ? Effect.succeed(fd) : Effect.fail(errno("pidfd_open"))
+    }),
+  pidfdSendSignal: (pidfd, signal) =>
+    Effect.flatMap(bindings, ({ errno, pidfdSendSignal }) =>
+      pidfdSendSignal(pidfd, signal) === 0 ? Effect.void : Effect.fail(errno("pidfd_send_signal"))),
+  waitReadable: (fd, timeoutMillis) =>
+    Effect.flatMap(bindings, ({ errno, poll }) =>
       Effect.async<boolean, Errno>((resume) => {
         const request = { fd, events: POLLIN, revents: 0 }
         poll.async(request, 1, Math.max(0, Math.ceil(timeoutMillis)), (error: unknown, result: number) => {
@@ -78,14 +128,8 @@ const bind = () => {
             resume(failure.code === "EINTR" ? Effect.succeed(false) : Effect.fail(failure))
           } else resume(Effect.succeed(result > 0))
         })
-      })
-  }
-  return service
-}
+      }))
+})
 
-// koffi registers struct names process-wide, so binding twice fails with
-// "Duplicate type name": every build of the layer shares one binding.
-let bound: LibcService | undefined
-
-/** Loads libc on first use of the layer (koffi costs a few ms to import). */
-export const LibcLive: Layer.Layer<Libc> = Layer.sync(Libc, () => (bound ??= bind()))
+/** libc through koffi, loaded on the first call (koffi costs a few ms to import). */
+export const LibcLive: Layer.Layer<Libc> = Layer.sync(Libc, make)

@@ -52,7 +52,11 @@ export const make = Effect.gen(function*() {
   const tryLock = (file: OpenFile, path: string) =>
     libc.tryLockExclusive(file.fd).pipe(Effect.mapError((error) => systemError("flock", path, error)))
 
+  // A pidfile is created only to be locked: without flock, creating it would leave an empty file.
   const open = (path: string, options: { readonly create: boolean }) =>
+    Effect.zipRight(options.create ? libc.load : Effect.void, openNow(path, options))
+
+  const openNow = (path: string, options: { readonly create: boolean }) =>
     Effect.suspend((): Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError> => {
       let fd: number
       try {

@@ -58,8 +58,9 @@ export const parseStatus = (
     : undefined
 }
 
-const errnoToSystem = (operation: string, pid: number) => (error: Errno) =>
-  new SystemError({
+/** A `SystemError` from libc (its native code would not load) already says what to do. */
+const errnoToSystem = (operation: string, pid: number) => (error: Errno | SystemError) =>
+  error._tag === "SystemError" ? error : new SystemError({
     operation,
     path: `process ${pid}`,
     code: error.code,

@@ -8,7 +8,7 @@
 // fits the Node that made it), stripped of its debug symbols.
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
-import { chmodSync, copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { cliBundleOptions, version } from "./bundle.mjs"
 
@@ -79,7 +79,9 @@ ship("undici", ["package.json", "LICENSE", "index.js", "lib"])
 
 execFileSync("tar", [
   "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0",
-  "-I", "gzip -9", "-C", "dist", "-cf", tarball, name
+  "-I", "gzip -9", "-C", "dist", "-cf", `${tarball}.tmp`, name
 ])
+// Whole or not at all: tests may be waiting to unpack it.
+renameSync(`${tarball}.tmp`, tarball)
 rmSync(work, { recursive: true, force: true })
 console.log(`${tarball}: ${(Number(execFileSync("stat", ["-c", "%s", tarball])) / 2 ** 20).toFixed(1)} MiB`)

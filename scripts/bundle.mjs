@@ -1,11 +1,24 @@
 // The esbuild settings of the CLI bundle, shared by the npm bin (build.mjs)
-// and the single executable (sea/dist.mjs).
+// and the single executable (dist.mjs).
 import { readFileSync } from "node:fs"
 
 export const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
 
-/** One CommonJS file for Node 20; `overrides` replaces entry, output and whatever else differs. */
-export const cliBundleOptions = (overrides) => ({
+// @effect/cli parses YAML, TOML and INI for options read from configuration
+// files, which sipid has none of; the parsers were a sixth of the bundle that
+// every command loads.
+const withoutConfigFileParsers = {
+  name: "without-config-file-parsers",
+  setup(build) {
+    build.onResolve({ filter: /^(yaml|toml|ini)$/ }, (args) => ({ path: args.path, namespace: "without-config-file-parsers" }))
+    build.onLoad({ filter: /.*/, namespace: "without-config-file-parsers" }, (args) => ({
+      contents: `export const parse = () => { throw new Error("sipid is built without a ${args.path} parser") }`
+    }))
+  }
+}
+
+/** One CommonJS file for Node 20; `overrides` replaces entry, output and whatever else differs, and adds plugins. */
+export const cliBundleOptions = ({ plugins = [], ...overrides }) => ({
   entryPoints: ["src/cli/bin.ts"],
   outfile: "dist/bin/sipid.cjs",
   bundle: true,
@@ -17,6 +30,10 @@ export const cliBundleOptions = (overrides) => ({
   external: ["koffi", "undici"],
   define: { SIPID_VERSION: JSON.stringify(version), "import.meta.url": "__sipidModuleUrl" },
   banner: { js: "var __sipidModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Less to read and compile at each start; names stay, so stack traces of defects still read.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: "warning",
+  plugins: [withoutConfigFileParsers, ...plugins],
   ...overrides
 })

@@ -11,7 +11,6 @@
  * build time. koffi and undici are loaded from `lib/` beside the executable
  * (see scripts/sea/bundle.mjs).
  */
-import "@effect/platform-node/NodeRuntime"
 import { Console, Effect } from "effect"
 import { setFlagsFromString, startupSnapshot } from "node:v8"
 import { main } from "./main.js"

@@ -9,7 +9,7 @@
  * executable then starts in the deserialize main, which evaluates bin.ts:
  * argv, the environment and TTY checks are read there, never frozen at
  * build time. koffi and undici are loaded from `lib/` beside the executable
- * (see scripts/sea/bundle.mjs).
+ * (see scripts/dist.mjs).
  */
 import { Console, Effect } from "effect"
 import { setFlagsFromString, startupSnapshot } from "node:v8"

@@ -8,12 +8,20 @@
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
 import { rmSync } from "node:fs"
-import { cliBundleOptions } from "./bundle.mjs"
+import { bundleUndici, cliBundleOptions } from "./bundle.mjs"
 
 // Only what this script makes: dist/ also holds npm run dist's tarball.
 for (const made of ["lib", "bin"]) rmSync(new URL(`../dist/${made}`, import.meta.url), { recursive: true, force: true })
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" })
-await build(cliBundleOptions({}))
+// The bundle requires undici from the file beside it, made from node_modules/undici.
+const undiciBeside = {
+  name: "undici-beside",
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: "./undici.cjs", external: true }))
+  }
+}
+await build(cliBundleOptions({ external: ["koffi"], plugins: [undiciBeside] }))
+await bundleUndici("dist/bin/undici.cjs")
 // One run of the CLI records which functions start-up compiles; bin/sipid.js
 // saves V8's code for them next to the bundle.
 execFileSync(process.execPath, ["bin/sipid.js", "--version"], {

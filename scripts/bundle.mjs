@@ -1,5 +1,6 @@
 // The esbuild settings of the CLI bundle, shared by the npm bin (build.mjs)
 // and the single executable (dist.mjs).
+import { build } from "esbuild"
 import { readFileSync } from "node:fs"
 
 export const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
@@ -17,6 +18,23 @@ const withoutConfigFileParsers = {
   }
 }
 
+/**
+ * undici as one minified CommonJS file at `outfile`: its hundred modules to
+ * resolve, read and compile made a healthy wait-until-healthy cost twice a claim.
+ */
+export const bundleUndici = (outfile) =>
+  build({
+    entryPoints: ["node_modules/undici/index.js"],
+    outfile,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: "warning"
+  })
+
 /** One CommonJS file for Node 20; `overrides` replaces entry, output and whatever else differs, and adds plugins. */
 export const cliBundleOptions = ({ plugins = [], ...overrides }) => ({
   entryPoints: ["src/cli/bin.ts"],
@@ -25,8 +43,8 @@ export const cliBundleOptions = ({ plugins = [], ...overrides }) => ({
   format: "cjs",
   platform: "node",
   target: "node20",
-  // Loaded from node_modules when first required: koffi ships native binaries, and
-  // undici (only wait-until-healthy needs it) would double the bundle every command reads.
+  // Loaded when first required: koffi ships native binaries, and undici (only
+  // wait-until-healthy needs it) would add half again to the bundle every command reads.
   external: ["koffi", "undici"],
   define: { SIPID_VERSION: JSON.stringify(version), "import.meta.url": "__sipidModuleUrl" },
   banner: { js: "var __sipidModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

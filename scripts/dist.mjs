@@ -10,7 +10,7 @@ import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
 import { chmodSync, copyFileSync, cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
-import { cliBundleOptions, version } from "./bundle.mjs"
+import { bundleUndici, cliBundleOptions, version } from "./bundle.mjs"
 
 const name = `sipid-${version}-linux-x64`
 const work = "dist/sea"
@@ -75,7 +75,8 @@ const ship = (from, files) => {
 }
 ship("koffi", ["package.json", "LICENSE.txt", "index.cjs", "src/koffi/index.cjs", "src/koffi/src/static.cjs"])
 ship("@koromix/koffi-linux-x64", ["package.json", "index.js", "linux_x64/koffi.node"])
-ship("undici", ["package.json", "LICENSE", "index.js", "lib"])
+ship("undici", ["package.json", "LICENSE"])
+await bundleUndici(join(root, "lib", "node_modules", "undici", "index.js"))
 
 execFileSync("tar", [
   "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0",

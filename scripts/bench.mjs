@@ -1,29 +1,38 @@
-// Speed and memory of sipid against a baseline, side by side in one run.
-// Each scenario runs both commands alternately (so machine noise hits both),
-// then prints medians and the sipid/baseline ratios. Needs a prior build.
+// Speed and memory of sipid, side by side in one run: the npm bin
+// (bin/sipid.js, needs `npm run build`) and the single executable (needs
+// `npm run dist`), against `node -e 0` (the floor of any Node program) and the
+// tool each command stands in for. Within a scenario every command runs once
+// per round, in turn, so machine noise hits all of them alike; the table
+// shows medians and ratios.
 //
-//   npm run bench [-- --runs 15]
+//   npm run bench [-- --runs 21]
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { version } from "./bundle.mjs"
 
 const runsFlag = process.argv.indexOf("--runs")
-const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 15
-const sipid = [process.execPath, fileURLToPath(new URL("../bin/sipid.js", import.meta.url))]
+const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 21
+const repository = fileURLToPath(new URL("..", import.meta.url))
+const executable = join(repository, "dist", `sipid-${version}-linux-x64`, "bin", "sipid")
+const builds = [
+  { name: "npm bin", argv: [process.execPath, join(repository, "bin", "sipid.js")] },
+  ...(existsSync(executable) ? [{ name: "executable", argv: [executable] }] : [])
+]
 const gnuTime = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined
 const dir = mkdtempSync(join(tmpdir(), "sipid-bench-"))
 const pidfile = join(dir, "job.pid")
 
-/** Runs argv once; returns wall milliseconds and max RSS in KiB (when GNU time exists). */
+/** Runs argv once; returns wall milliseconds and peak RSS in KiB (when GNU time exists). */
 const measure = (argv) => {
   const command = gnuTime ? [gnuTime, "-f", "sipid-bench %M", ...argv] : argv
   const started = process.hrtime.bigint()
   const result = spawnSync(command[0], command.slice(1), { encoding: "utf8" })
   const millis = Number(process.hrtime.bigint() - started) / 1e6
   const rss = Number(/sipid-bench (\d+)/.exec(result.stderr ?? "")?.[1] ?? NaN)
-  return { millis, rss, status: result.status }
+  return { millis, rss, status: result.status, stderr: result.stderr }
 }
 
 // A sleeper whose parent subshell waits for it, so it is reaped the moment it
@@ -45,43 +54,34 @@ const server = spawn("python3", ["-m", "http.server", "--bind", "127.0.0.1", "--
 const healthUrl = `http://127.0.0.1:${port}/`
 while (spawnSync("curl", ["-sf", "-o", "/dev/null", healthUrl]).status !== 0) spawnSync("sleep", ["0.05"])
 
+const floor = { name: "node -e 0", run: () => [process.execPath, "-e", "0"] }
+/** Each scenario: how to prepare and run it with sipid, and the tool sipid stands in for. */
 const scenarios = [
   {
-    name: "start-up (--version vs node -e 0)",
-    sipid: { run: () => [...sipid, "--version"] },
-    baseline: { run: () => [process.execPath, "-e", "0"] }
+    name: "claim",
+    setup: () => freshPidfile(),
+    sipid: () => ["claim", "--pid", String(process.pid), "--pid-file", pidfile],
+    tool: { name: "flock + echo", run: () => ["flock", "-n", pidfile, "sh", "-c", `echo ${process.pid} > ${pidfile}`] }
   },
   {
-    name: "claim (vs flock + echo, the shell idiom)",
-    sipid: {
-      setup: () => freshPidfile(),
-      run: () => [...sipid, "claim", "--pid", String(process.pid), "--pid-file", pidfile]
-    },
-    baseline: {
-      setup: () => freshPidfile(),
-      run: () => ["flock", "-n", pidfile, "sh", "-c", `echo ${process.pid} > ${pidfile}`]
-    }
-  },
-  {
-    name: "status (vs kill -0 $(cat FILE))",
-    sipid: { setup: () => freshPidfile(`${process.pid}\n`), run: () => [...sipid, "status", "--pid-file", pidfile] },
-    baseline: { setup: () => freshPidfile(`${process.pid}\n`), run: () => ["sh", "-c", `kill -0 $(cat ${pidfile})`] }
-  },
-  {
-    name: "kill a process that exits on TERM (vs start-stop-daemon --retry TERM/20/KILL/5)",
-    sipid: {
-      setup: () => (freshPidfile(), startSleeperInto(pidfile)),
-      run: () => [...sipid, "kill", "--pid-file", pidfile]
-    },
-    baseline: {
-      setup: () => (freshPidfile(), startSleeperInto(pidfile)),
+    name: "kill (exits on TERM)",
+    setup: () => (freshPidfile(), startSleeperInto(pidfile)),
+    sipid: () => ["kill", "--pid-file", pidfile],
+    tool: {
+      name: "start-stop-daemon",
       run: () => ["start-stop-daemon", "--stop", "--pidfile", pidfile, "--retry", "TERM/20/KILL/5", "--remove-pidfile", "--quiet"]
     }
   },
   {
-    name: "wait-until-healthy on a healthy endpoint (vs curl -sf --retry 5)",
-    sipid: { run: () => [...sipid, "wait-until-healthy", "--url", healthUrl, "--timeout", "10s"] },
-    baseline: { run: () => ["curl", "-sf", "-o", "/dev/null", "--retry", "5", healthUrl] }
+    name: "status",
+    setup: () => freshPidfile(`${process.pid}\n`),
+    sipid: () => ["status", "--pid-file", pidfile],
+    tool: { name: "kill -0 $(cat FILE)", run: () => ["sh", "-c", `kill -0 $(cat ${pidfile})`] }
+  },
+  {
+    name: "wait-until-healthy (healthy)",
+    sipid: () => ["wait-until-healthy", "--url", healthUrl, "--timeout", "10s"],
+    tool: { name: "curl -sf --retry 5", run: () => ["curl", "-sf", "-o", "/dev/null", "--retry", "5", healthUrl] }
   }
 ]
 
@@ -91,32 +91,47 @@ const median = (values) => {
 }
 const fmt = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a")
 
-console.log(`sipid vs baseline: median of ${runs} alternating runs each${gnuTime ? "" : " (no /usr/bin/time: memory not measured)"}\n`)
-console.log(["scenario", "sipid ms", "baseline ms", "time ratio", "sipid KiB", "baseline KiB", "memory ratio"].join(" | "))
+/** Medians per command of one scenario, all commands run in turn `runs` times. */
+const runScenario = (scenario) => {
+  const commands = [
+    floor,
+    ...builds.map((build) => ({ name: `sipid (${build.name})`, build: build.name, run: () => [...build.argv, ...scenario.sipid()] })),
+    scenario.tool
+  ]
+  const samples = commands.map(() => [])
+  for (let round = 0; round < runs; round++) {
+    commands.forEach((command, index) => {
+      if (command !== floor) scenario.setup?.()
+      const sample = measure(command.run())
+      if (sample.status !== 0) throw new Error(`${scenario.name}: ${command.name} exited ${sample.status}: ${sample.stderr}`)
+      samples[index].push(sample)
+    })
+  }
+  return commands.map((command, index) => ({
+    ...command,
+    millis: median(samples[index].map((s) => s.millis)),
+    mib: median(samples[index].map((s) => s.rss)) / 1024
+  }))
+}
+
+console.log(`Median of ${runs} rounds; in each round every command of a scenario runs once, in turn.`)
+console.log(`${gnuTime ? "" : "No /usr/bin/time: memory not measured. "}${builds.length < 2 ? "No executable: run npm run dist first.\n" : ""}`)
+console.log("| scenario | command | wall ms | x node -e 0 | x claim (same build) | peak RSS MiB |")
+console.log("|---|---|---:|---:|---:|---:|")
+const claimMillis = new Map()
 try {
   for (const scenario of scenarios) {
-    const samples = { sipid: [], baseline: [] }
-    for (let run = 0; run < runs; run++) {
-      for (const side of ["sipid", "baseline"]) {
-        scenario[side].setup?.()
-        const sample = measure(scenario[side].run())
-        if (sample.status !== 0) throw new Error(`${scenario.name}: ${side} exited ${sample.status}`)
-        samples[side].push(sample)
-      }
+    const results = runScenario(scenario)
+    const nodeMillis = results[0].millis
+    for (const result of results) {
+      if (scenario.name === "claim" && result.build) claimMillis.set(result.build, result.millis / nodeMillis)
+      // Ratios to claim compare ratios to node -e 0, so they hold across scenarios measured minutes apart.
+      const perClaim = result.build ? result.millis / nodeMillis / claimMillis.get(result.build) : NaN
+      console.log(`| ${scenario.name} | ${result.name} | ${fmt(result.millis)} | ${fmt(result.millis / nodeMillis, 2)} | ${result.build ? fmt(perClaim, 2) : ""} | ${fmt(result.mib)} |`)
     }
-    const time = (side) => median(samples[side].map((s) => s.millis))
-    const rss = (side) => median(samples[side].map((s) => s.rss))
-    console.log([
-      scenario.name,
-      fmt(time("sipid")),
-      fmt(time("baseline")),
-      `${fmt(time("sipid") / time("baseline"), 2)}x`,
-      fmt(rss("sipid"), 0),
-      fmt(rss("baseline"), 0),
-      `${fmt(rss("sipid") / rss("baseline"), 2)}x`
-    ].join(" | "))
   }
 } finally {
   server.kill()
   rmSync(dir, { recursive: true, force: true })
 }
+console.log("\nTargets: claim <= 1.3x node -e 0 and <= 60 MiB; kill <= 1.1x claim; wait-until-healthy <= 1.5x claim.")

@@ -7,26 +7,21 @@
 // wait-until-healthy evaluates it.
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
-import { readFileSync, rmSync } from "node:fs"
+import { rmSync } from "node:fs"
+import { bundleUndici, cliBundleOptions } from "./bundle.mjs"
 
-const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
-
-rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true })
+// Only what this script makes: dist/ also holds npm run dist's tarball.
+for (const made of ["lib", "bin"]) rmSync(new URL(`../dist/${made}`, import.meta.url), { recursive: true, force: true })
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" })
-await build({
-  entryPoints: ["src/cli/bin.ts"],
-  outfile: "dist/bin/sipid.cjs",
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  // Loaded from node_modules when first required: koffi ships native binaries, and
-  // undici (only wait-until-healthy needs it) would double the bundle every command reads.
-  external: ["koffi", "undici"],
-  define: { SIPID_VERSION: JSON.stringify(version), "import.meta.url": "__sipidModuleUrl" },
-  banner: { js: "var __sipidModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: "warning"
-})
+// The bundle requires undici from the file beside it, made from node_modules/undici.
+const undiciBeside = {
+  name: "undici-beside",
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: "./undici.cjs", external: true }))
+  }
+}
+await build(cliBundleOptions({ external: ["koffi"], plugins: [undiciBeside] }))
+await bundleUndici("dist/bin/undici.cjs")
 // One run of the CLI records which functions start-up compiles; bin/sipid.js
 // saves V8's code for them next to the bundle.
 execFileSync(process.execPath, ["bin/sipid.js", "--version"], {

@@ -2,8 +2,7 @@
  * The built CLI against real servers on 127.0.0.1. Durations are short and
  * assertions are about exit codes and messages, never wall-clock times.
  */
-import { execFileSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
 import * as net from "node:net"
@@ -11,25 +10,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { runSipid } from "../support/cli.js"
+import { testServers } from "../support/servers.js"
 
 const fast = ["--polling-frequency", "50ms", "--timeout", "2s"]
 /** For runs that are meant to fail: the deadline is what they wait for. */
 const failing = ["--polling-frequency", "50ms", "--timeout", "1s"]
 
 const dir = mkdtempSync(join(tmpdir(), "sipid-health-"))
-const closers: Array<() => void> = []
-
-const listen = async (server: net.Server): Promise<number> => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const sockets = new Set<net.Socket>()
-  server.on("connection", (socket: net.Socket) => sockets.add(socket))
-  server.on("secureConnection", (socket: net.Socket) => sockets.add(socket))
-  closers.push(() => {
-    for (const socket of sockets) socket.destroy()
-    server.close()
-  })
-  return (server.address() as net.AddressInfo).port
-}
+const { listen, selfSigned, connectProxy, closeLast, closeAll } = testServers(dir)
 
 /** A server answering with `statuses` in order, repeating the last. */
 const scriptedServer = async (statuses: ReadonlyArray<number>) => {
@@ -71,33 +59,6 @@ const floodServer = async (status: number, firstLine: string, length?: number) =
   return { url: `http://127.0.0.1:${port}/healthcheck`, sent }
 }
 
-/** Creates a self-signed certificate for 127.0.0.1 with openssl. */
-const selfSigned = (name: string) => {
-  const cert = join(dir, `${name}.crt`)
-  const key = join(dir, `${name}.key`)
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-    "-subj", `/CN=${name}`, "-addext", "subjectAltName=IP:127.0.0.1,DNS:health.sipid.test", "-keyout", key, "-out", cert
-  ], { stdio: "ignore" })
-  return { cert, key, pem: { cert: readFileSync(cert), key: readFileSync(key) } }
-}
-
-/** A CONNECT proxy that sends every tunnel to 127.0.0.1, so made-up host names are never resolved. */
-const connectProxy = async () => {
-  const tunnels: Array<string> = []
-  const proxy = http.createServer((_, response) => response.writeHead(405).end())
-  proxy.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-    tunnels.push(request.url!)
-    const upstream = net.connect(Number(request.url!.split(":").at(-1)), "127.0.0.1", () => {
-      socket.write("HTTP/1.1 200 Connection Established\r\n\r\n")
-      upstream.write(head)
-      upstream.pipe(socket).pipe(upstream)
-    })
-    upstream.on("error", () => socket.destroy())
-  })
-  return { url: `http://127.0.0.1:${await listen(proxy)}`, tunnels }
-}
-
 let server: ReturnType<typeof selfSigned>
 let client: ReturnType<typeof selfSigned>
 let httpsUrl: string
@@ -113,7 +74,7 @@ beforeAll(async () => {
 })
 
 afterAll(() => {
-  for (const close of closers) close()
+  closeAll()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -138,7 +99,7 @@ describe("sipid wait-until-healthy", () => {
 
   it("reports a closed port as connection refused", async () => {
     const port = await listen(net.createServer())
-    closers.pop()!()
+    closeLast()
     const result = await runSipid(["wait-until-healthy", "--url", `http://127.0.0.1:${port}/`, ...failing])
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/last failure: connection refused/)
@@ -246,7 +207,7 @@ describe("sipid wait-until-healthy", () => {
   it("reaches loopback directly even with a proxy configured", async () => {
     const { url } = await scriptedServer([200])
     const deadProxy = await listen(net.createServer())
-    closers.pop()!()
+    closeLast()
     const env = { ...process.env, HTTP_PROXY: `http://127.0.0.1:${deadProxy}`, http_proxy: `http://127.0.0.1:${deadProxy}` }
     const result = await runSipid(["wait-until-healthy", "--url", url, ...fast], { env })
     expect(result.code).toBe(0)

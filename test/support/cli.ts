@@ -13,9 +13,17 @@ export interface RunResult {
   readonly stderr: string
 }
 
-export const runSipid = (args: ReadonlyArray<string>, options: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> =>
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv
+  /** Another build of sipid to run, such as the single executable; the npm bin by default. */
+  readonly executable?: string
+  readonly cwd?: string
+}
+
+export const runSipid = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<RunResult> =>
   new Promise((resolve) => {
-    const child = execFile(process.execPath, [sipidBin, ...args], { env: options.env ?? process.env }, (error, stdout, stderr) =>
+    const [file, argv] = options.executable === undefined ? [process.execPath, [sipidBin, ...args]] : [options.executable, args]
+    const child = execFile(file, argv, { env: options.env ?? process.env, cwd: options.cwd }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }))
     child.stdin?.end()
   })

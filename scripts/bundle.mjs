@@ -1,0 +1,57 @@
+// The esbuild settings of the CLI bundle, shared by the npm bin (build.mjs)
+// and the single executable (dist.mjs).
+import { build } from "esbuild"
+import { readFileSync } from "node:fs"
+
+export const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+
+// @effect/cli parses YAML, TOML and INI for options read from configuration
+// files, which sipid has none of; the parsers were a sixth of the bundle that
+// every command loads.
+const withoutConfigFileParsers = {
+  name: "without-config-file-parsers",
+  setup(build) {
+    build.onResolve({ filter: /^(yaml|toml|ini)$/ }, (args) => ({ path: args.path, namespace: "without-config-file-parsers" }))
+    build.onLoad({ filter: /.*/, namespace: "without-config-file-parsers" }, (args) => ({
+      contents: `export const parse = () => { throw new Error("sipid is built without a ${args.path} parser") }`
+    }))
+  }
+}
+
+/**
+ * undici as one minified CommonJS file at `outfile`: its hundred modules to
+ * resolve, read and compile made a healthy wait-until-healthy cost twice a claim.
+ */
+export const bundleUndici = (outfile) =>
+  build({
+    entryPoints: ["node_modules/undici/index.js"],
+    outfile,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: "warning"
+  })
+
+/** One CommonJS file for Node 20; `overrides` replaces entry, output and whatever else differs, and adds plugins. */
+export const cliBundleOptions = ({ plugins = [], ...overrides }) => ({
+  entryPoints: ["src/cli/bin.ts"],
+  outfile: "dist/bin/sipid.cjs",
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  // Loaded when first required: koffi ships native binaries, and undici (only
+  // wait-until-healthy needs it) would add half again to the bundle every command reads.
+  external: ["koffi", "undici"],
+  define: { SIPID_VERSION: JSON.stringify(version), "import.meta.url": "__sipidModuleUrl" },
+  banner: { js: "var __sipidModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Less to read and compile at each start; names stay, so stack traces of defects still read.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: "warning",
+  plugins: [withoutConfigFileParsers, ...plugins],
+  ...overrides
+})

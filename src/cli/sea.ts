@@ -1,0 +1,55 @@
+/**
+ * Entry point of the single executable (`npm run dist`): the script Node
+ * runs once at build time to make the V8 startup snapshot embedded in it.
+ *
+ * At build time it loads the CLI and runs it on help and usage-error argv
+ * with a silent console, so the snapshot holds effect and @effect/cli already
+ * initialised and warm. Nothing here may build the live layers: a native
+ * module (koffi) or an open handle cannot be serialised. Each run of the
+ * executable then starts in the deserialize main, which evaluates bin.ts:
+ * argv, the environment and TTY checks are read there, never frozen at
+ * build time. koffi and undici are loaded from `lib/` beside the executable
+ * (see scripts/dist.mjs).
+ */
+import { Console, Effect } from "effect"
+import { setFlagsFromString, startupSnapshot } from "node:v8"
+import { main } from "./main.js"
+
+const subcommands = ["claim", "kill", "status", "wait-until-healthy"]
+
+/** What a run parses: help of each command, and each command's options followed by a usage error. */
+const warmUpArgv: ReadonlyArray<ReadonlyArray<string>> = [
+  ["--version"],
+  ["--help"],
+  ["no-such-command"],
+  ...subcommands.flatMap((command) => [[command, "--help"], [command]]),
+  ["claim", "--pid", "4242", "--pid-file", "/x.pid", "--log-format", "json", "--no-such-option"],
+  ["kill", "--pid-file", "/x.pid", "--grace", "1s", "--show-stacks", "--no-such-option"],
+  ["status", "--pid-file", "/x.pid", "--no-such-option"],
+  ["wait-until-healthy", "--url", "http://127.0.0.1/", "--timeout", "1m30s", "--header", "A: b", "--no-such-option"]
+]
+
+const silent = Effect.void
+const silentConsole = (console: Console.Console): Console.Console => ({
+  ...console,
+  log: () => silent,
+  error: () => silent,
+  info: () => silent,
+  warn: () => silent,
+  debug: () => silent
+})
+
+const notTerminals = { stdinIsTerminal: false, stdoutIsTerminal: false, stderrIsTerminal: false }
+
+const warmUp = Effect.forEach(warmUpArgv, (argv) => main(argv, notTerminals), { discard: true }).pipe(
+  (effect) => Effect.consoleWith((console) => Effect.withConsole(effect, silentConsole(console)))
+)
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  // undici parses HTTP in WebAssembly; see bin/sipid.js.
+  setFlagsFromString("--liftoff-only")
+  void import("./bin.js")
+})
+
+// Node takes the snapshot once the event loop is empty, so after this has run.
+void Effect.runPromise(warmUp)

@@ -215,7 +215,7 @@ describe("sipid wait-until-healthy", () => {
 
   it("blames a dead proxy, not the job, and names it without its credentials", async () => {
     const deadProxy = await listen(net.createServer())
-    closers.pop()!()
+    closeLast()
     const env = { ...process.env, HTTP_PROXY: `http://sipid:secret@127.0.0.1:${deadProxy}`, NO_PROXY: "" }
     // 192.0.2.1 (TEST-NET-1) is not loopback, so it goes through the proxy.
     const result = await runSipid(["wait-until-healthy", "--url", "http://192.0.2.1:8080/healthcheck", ...failing], { env })

@@ -4,16 +4,16 @@
  * readers that do not lock, such as monit (atomic publish), and against
  * stale pidfiles and reused PIDs (the identity record).
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { dirname } from "node:path"
 import { PidfileOwned, UsageError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
 import { readContent } from "./content.js"
 import { identityRecordPath, writeIdentityRecord } from "./identityRecord.js"
-import { lockOrCreate } from "./lock.js"
+import { type LockedPidfile, lockOrCreate } from "./lock.js"
 import { describeStale, findOccupant } from "./occupant.js"
-import { type FileNode, PidfileFiles } from "./PidfileFiles.js"
+import { type FileNode, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
 export interface ClaimRequest {
   /** The pidfile to claim. */
@@ -37,6 +37,18 @@ const removeLeftovers = (path: string, held: FileNode) =>
     }
   }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove leftover temporary files: ${error.message}`)))
 
+/**
+ * Takes back a pidfile this claim created when the claim cannot finish (its
+ * record could not be written): a failed claim leaves nothing behind. Only
+ * while the path still names the file created, which the lock still holds.
+ */
+const withdraw = ({ file, path }: LockedPidfile) =>
+  Effect.gen(function*() {
+    const files = yield* PidfileFiles
+    const current = yield* files.nodeAt(path)
+    if (Option.isSome(current) && sameNode(current.value, file.node)) yield* files.remove(path)
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`)))
+
 export const claim = ({ path, pid }: ClaimRequest) =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
@@ -56,7 +68,7 @@ export const claim = ({ path, pid }: ClaimRequest) =>
       yield* Effect.logDebug("pidfile is new")
       // Only now, under the lock: a concurrent first claim that lost the
       // link(2) race never writes a record, so the winner's stays.
-      yield* writeIdentityRecord(path, claimant.identity)
+      yield* writeIdentityRecord(path, claimant.identity).pipe(Effect.tapError(() => withdraw(locked.locked)))
       yield* Effect.logInfo(`claimed for process ${pid}`)
       return "Claimed" satisfies ClaimOutcome
     }

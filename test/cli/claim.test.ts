@@ -185,16 +185,21 @@ describe("sipid claim", () => {
     expect(result.stdout.split("\n").filter((line) => line.endsWith(".tmp"))).toEqual([])
   }, 60_000)
 
-  it("on a full disk (ENOSPC) or a read-only file system (EROFS), exits 5 and leaves no pidfile at all", async () => {
+  it("on a full disk (ENOSPC, for the pidfile or its record) or a read-only file system (EROFS), exits 5 and leaves no pidfile at all", async () => {
     const result = await runInPidNamespace(String.raw`
-      mkdir $D/full $D/ro
+      mkdir $D/full $D/half $D/ro
       mount -t tmpfs -o size=4k tmpfs $D/full
       head -c 4096 /dev/zero > $D/full/filler 2>/dev/null || true
+      # Room for the pidfile's page, not for the identity record's.
+      mount -t tmpfs -o size=8k tmpfs $D/half
+      head -c 4096 /dev/zero > $D/half/filler
       mount --bind $D/ro $D/ro; mount -o remount,bind,ro $D/ro
       sleep 1000 & C=$!
       claim() { code=0; $SIPID claim --pid $C --pid-file $2 || code=$?; echo "$1=$code"; }
       claim full $D/full/job.pid
       ls -A $D/full
+      claim half $D/half/job.pid
+      ls -A $D/half
       claim ro $D/ro/job.pid
       claim "ro mkdir" $D/ro/run/job.pid
       ls -A $D/ro
@@ -205,6 +210,7 @@ describe("sipid claim", () => {
     expect(result.stdout).toContain("ro mkdir=5")
     expect(result.stdout).toMatch(/ro mkdir=5\nend/)
     expect(result.stdout).toMatch(/full=5\nfiller\n/)
+    expect(result.stdout).toMatch(/half=5\nfiller\n/)
     expect(result.stderr).toContain("ENOSPC")
     expect(result.stderr).toMatch(/\/ro\/run: create directory failed: EROFS/)
   })

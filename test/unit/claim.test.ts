@@ -123,11 +123,10 @@ describe("claim decides from the pidfile and the process table", () => {
       const [table, files] = yield* setUp
       const winner = yield* table.spawn()
       const winnerRecord = JSON.stringify(winner) + "\n"
-      // The winner links its pidfile between our open (nothing there) and our create.
-      yield* files.beforeNextLock(Effect.zipRight(
-        files.put(path, "file", `${winner.pid}\n`),
-        files.put(identityRecordPath(path), "file", winnerRecord)
-      ))
+      // The winner links its pidfile between our open (nothing there) and our
+      // create; its record may be written before we get anywhere near the lock.
+      yield* files.put(identityRecordPath(path), "file", winnerRecord)
+      yield* files.beforeNextLock(files.put(path, "file", `${winner.pid}\n`))
       const error = yield* Effect.flip(claimFor((yield* table.spawn()).pid))
       expect(error).toMatchObject({ _tag: "PidfileOwned", pid: winner.pid })
       expect(yield* contentOf(path)).toEqual(Option.some(`${winner.pid}\n`))

@@ -108,4 +108,5 @@ export const lockOrCreate = (
   path: string,
   content: string
 ): Effect.Effect<Exclude<Locked, { _tag: "Missing" }>, PidfileLocked | PidfileInvalid | SystemError, PidfileFiles | Scope.Scope> =>
+  // With content to create, a round never ends in Missing.
   Effect.map(retrying(path, content), (outcome) => outcome as Exclude<Locked, { _tag: "Missing" }>)

@@ -93,12 +93,19 @@ const fileHints: Record<string, string> = {
   EEXIST: "a file that is not a directory stands in the way; move it"
 }
 
+/** Operations that only look: permission trouble there is about reading, not writing. */
+const readingOperations = new Set(["open", "read", "lstat", "list"])
+const readHint = "run as a user that may read it (BOSH scripts run as root)"
+
+const hintFor = (operation: string, code: string): string | undefined =>
+  (code === "EACCES" || code === "EPERM") && readingOperations.has(operation) ? readHint : fileHints[code]
+
 /** Wraps a Node error from a file operation as a `SystemError`; one already made is kept as it is. */
 export const systemError = (operation: string, path: string, cause: unknown): SystemError => {
   if (cause instanceof SystemError) return cause
   const error = cause as NodeJS.ErrnoException
   const code = error?.code ?? "EUNKNOWN"
-  const hint = fileHints[code]
+  const hint = hintFor(operation, code)
   return new SystemError({
     operation,
     path,

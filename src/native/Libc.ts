@@ -25,8 +25,6 @@ export class Errno extends Data.TaggedError("Errno")<{
 }
 
 export interface LibcService {
-  /** Loads the native code now, so that a command can fail before it changes anything. */
-  readonly load: Effect.Effect<void, SystemError>
   /** flock(fd, LOCK_EX | LOCK_NB): `false` when another open file description holds it. */
   readonly tryLockExclusive: (fd: number) => Effect.Effect<boolean, Errno | SystemError>
   /** pidfd_open(pid, 0): a descriptor that can never refer to a recycled PID. */
@@ -102,7 +100,6 @@ let bound: ReturnType<typeof bind> | undefined
 const bindings = Effect.suspend(() => (bound ??= bind()))
 
 const make = (): LibcService => ({
-  load: Effect.asVoid(bindings),
   tryLockExclusive: (fd) =>
     Effect.flatMap(bindings, ({ errno, flock }) => {
       if (flock(fd, LOCK_EX | LOCK_NB) === 0) return Effect.succeed(true)

@@ -1,11 +1,14 @@
 /**
  * The file operations a pidfile needs and Node's `fs` alone cannot express
- * safely: opening without following a symlink, flock(2), and publishing new
- * content atomically (temporary file, fsync, rename, fsync of the directory).
+ * safely: opening without following a symlink, flock(2), and making content
+ * visible atomically (a locked temporary file, fsynced, then linked or
+ * renamed onto the path), so a reader that does not lock (monit) never sees
+ * an empty or partial pidfile.
  *
  * The lock protocol (`lock.ts`) and the programs use only this tag;
  * `PidfileFilesLive` is the real file system and `PidfileFilesTest` an
- * in-memory one whose inodes and locks a test can manipulate.
+ * in-memory one whose inodes and locks a test can manipulate. One contract
+ * suite (`test/unit/PidfileFiles.contract.test.ts`) runs against both.
  */
 import { Context, type Effect, type Option, type Scope } from "effect"
 import type { PidfileInvalid, SystemError } from "../errors.js"
@@ -26,23 +29,51 @@ export interface OpenFile {
   readonly mode: number
 }
 
+/**
+ * The name of a temporary file for `target` (a base name) in its directory:
+ * hidden, and recognisable by `isTemporaryOf` when an interrupted run left it.
+ */
+export const temporaryName = (target: string, id: string): string => `.${target}.${id}.tmp`
+
+/** How many hex digits a temporary's random id has. */
+export const temporaryIdLength = 12
+
+export const isTemporaryOf = (target: string, name: string): boolean => {
+  const prefix = `.${target}.`
+  return name.startsWith(prefix) && name.endsWith(".tmp") &&
+    /^[0-9a-f]+$/.test(name.slice(prefix.length, -".tmp".length)) &&
+    name.length === prefix.length + temporaryIdLength + ".tmp".length
+}
+
 export interface PidfileFilesService {
   /** Creates `directory` and its parents if missing. */
   readonly makeDirectory: (directory: string) => Effect.Effect<void, SystemError>
   /**
-   * Opens `path` without following a symlink in its last component. Refuses
-   * a symlink, a directory or anything else that is not a regular file.
-   * `None` when the file does not exist and `create` is false.
+   * Opens an existing `path` without following a symlink in its last
+   * component. Refuses a symlink, a directory or anything else that is not a
+   * regular file. `None` when nothing is at `path`.
    */
-  readonly open: (path: string, options: { readonly create: boolean }) => Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError>
+  readonly open: (path: string) => Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError>
   /** flock(LOCK_EX | LOCK_NB): false when another open file description holds the lock. */
   readonly tryLock: (file: OpenFile) => Effect.Effect<boolean, SystemError>
   /** Closes the file, which also releases its lock. */
   readonly close: (file: OpenFile) => Effect.Effect<void>
   /** lstat(2): what `path` names now, if anything. */
   readonly nodeAt: (path: string) => Effect.Effect<Option.Option<FileNode>, SystemError>
-  /** The file's first bytes as text; enough for any valid content (pidfiles are tiny). */
-  readonly read: (file: OpenFile) => Effect.Effect<string, SystemError>
+  /**
+   * The whole file as text, from its start; `None` when it holds more than
+   * `maxBytes` bytes (reading stops there, so a huge file costs nothing).
+   */
+  readonly read: (file: OpenFile, maxBytes: number) => Effect.Effect<Option.Option<string>, SystemError>
+  /**
+   * Makes a new file holding `content` (mode 0644) appear at `path`, unless
+   * something is already there (`None`, nothing changed). The file appears
+   * with its content or not at all, and already locked: it is a locked,
+   * fsynced temporary linked onto the path (link(2) fails with EEXIST
+   * instead of replacing anything). It stays open and locked until the scope
+   * closes.
+   */
+  readonly create: (path: string, content: string) => Effect.Effect<Option.Option<OpenFile>, SystemError, Scope.Scope>
   /**
    * Replaces `path` with a new file holding `content`, mode 0644, so that a
    * reader sees either the old or the new content, never a partial one. The
@@ -55,6 +86,14 @@ export interface PidfileFilesService {
     content: string,
     options?: { readonly durable?: boolean }
   ) => Effect.Effect<OpenFile, SystemError, Scope.Scope>
+  /**
+   * Removes the temporaries of `path` (see `temporaryName`) that earlier
+   * runs left when they were killed mid-write. A temporary is locked from
+   * its creation until it is linked or renamed, so one whose lock can be
+   * taken has no living writer; so has one that is another name of `held`,
+   * the pidfile the caller has locked. Returns the names removed.
+   */
+  readonly removeAbandonedTemporaries: (path: string, held: FileNode) => Effect.Effect<ReadonlyArray<string>, SystemError>
   /** Unlinks `path`; a missing file is not an error. */
   readonly remove: (path: string) => Effect.Effect<void, SystemError>
 }

@@ -1,24 +1,22 @@
 /**
- * Pidfile operations on the real file system. Node's `fs` gives O_NOFOLLOW
- * opens and fsync of a directory; flock comes from libc. Directory creation
- * goes through @effect/platform's FileSystem.
+ * Pidfile operations on the real file system with Node's `fs` (O_NOFOLLOW
+ * opens, link(2), fsync of a directory) and flock from libc.
  *
  * Modelled on FreeBSD's flopen(3)/pidfile(3): every syscall failure is
  * either a precise `PidfileInvalid` or a `SystemError` naming the path.
  */
-import * as FileSystem from "@effect/platform/FileSystem"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, type Scope } from "effect"
 import * as fs from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { randomBytes } from "node:crypto"
-import { PidfileInvalid, type SystemError, systemError } from "../errors.js"
+import { PidfileInvalid, SystemError, systemError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
-import { type OpenFile, PidfileFiles } from "./PidfileFiles.js"
+import { type FileNode, isTemporaryOf, type OpenFile, PidfileFiles, sameNode, temporaryIdLength, temporaryName } from "./PidfileFiles.js"
 
 const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR } = fs.constants
 
-/** More than any pidfile sipid would accept; a larger file is invalid whatever follows. */
-const readLimit = 4096
+/** How often a new temporary may be taken from under us (see `lockedTemporary`) before giving up. */
+const maxTemporaryAttempts = 5
 
 const describeNonRegular = (stats: fs.Stats): string =>
   stats.isDirectory()
@@ -27,6 +25,8 @@ const describeNonRegular = (stats: fs.Stats): string =>
     ? "is a FIFO, not a regular file"
     : stats.isSocket()
     ? "is a socket, not a regular file"
+    : stats.isSymbolicLink()
+    ? "is a symbolic link; sipid never follows one"
     : "is a device, not a regular file"
 
 const openFile = (fd: number, stats: fs.Stats): OpenFile => ({
@@ -35,6 +35,26 @@ const openFile = (fd: number, stats: fs.Stats): OpenFile => ({
   uid: stats.uid,
   mode: stats.mode
 })
+
+const attempt = <A>(operation: string, path: string, run: () => A): Effect.Effect<A, SystemError> =>
+  Effect.try({ try: run, catch: (cause) => systemError(operation, path, cause) })
+
+const codeOf = (cause: unknown) => (cause as NodeJS.ErrnoException).code
+
+/** lstat without throwing for a missing path. */
+const nodeAtSync = (path: string): FileNode | undefined => {
+  const stats = fs.lstatSync(path, { throwIfNoEntry: false })
+  return stats && { dev: stats.dev, ino: stats.ino }
+}
+
+/** unlink(2) of a name only this process could have used (a random temporary): nothing to report. */
+const unlinkIfPresent = (path: string) => {
+  try {
+    fs.unlinkSync(path)
+  } catch (cause) {
+    if (codeOf(cause) !== "ENOENT") throw cause
+  }
+}
 
 const fsyncDirectory = (directory: string) => {
   const fd = fs.openSync(directory, O_RDONLY | O_DIRECTORY)
@@ -45,30 +65,95 @@ const fsyncDirectory = (directory: string) => {
   }
 }
 
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir reports ENOENT
+ * where the kernel said EROFS, EACCES or ENOSPC.
+ */
+const makeDirectories = (directory: string): void => {
+  try {
+    fs.mkdirSync(directory)
+  } catch (cause) {
+    const code = codeOf(cause)
+    if (code === "ENOENT" && dirname(directory) !== directory) {
+      makeDirectories(dirname(directory))
+      return makeDirectories(directory)
+    }
+    if (code === "EEXIST" && fs.statSync(directory).isDirectory()) return
+    throw cause
+  }
+}
+
+interface Temporary {
+  readonly path: string
+  readonly file: OpenFile
+}
+
 export const make = Effect.gen(function*() {
-  const platformFs = yield* FileSystem.FileSystem
   const libc = yield* Libc
 
   const tryLock = (file: OpenFile, path: string) =>
     libc.tryLockExclusive(file.fd).pipe(Effect.mapError((error) => systemError("flock", path, error)))
 
-  // A pidfile is created only to be locked: without flock, creating it would leave an empty file.
-  const open = (path: string, options: { readonly create: boolean }) =>
-    Effect.zipRight(options.create ? libc.load : Effect.void, openNow(path, options))
+  const closeOnce = (fd: number) => {
+    let open = true
+    return () => {
+      if (open) fs.closeSync(fd)
+      open = false
+    }
+  }
 
-  const openNow = (path: string, options: { readonly create: boolean }) =>
+  /**
+   * A new, empty temporary beside `target`, locked before anything is
+   * written to it, so `removeAbandonedTemporaries` can tell it from a
+   * leftover. Another claim's clean-up may lock and remove it in the
+   * instant between the create and the flock: then take another name. The
+   * scope closes the file and removes the temporary's name.
+   */
+  const lockedTemporary = (target: string): Effect.Effect<Temporary & { readonly close: () => void }, SystemError, Scope.Scope> =>
+    Effect.gen(function*() {
+      for (let attempts = 1; attempts <= maxTemporaryAttempts; attempts++) {
+        const path = join(dirname(target), temporaryName(basename(target), randomBytes(temporaryIdLength / 2).toString("hex")))
+        const fd = yield* attempt("create", target, () => fs.openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644))
+        const close = closeOnce(fd)
+        const file = openFile(fd, fs.fstatSync(fd))
+        yield* Effect.addFinalizer(() => Effect.sync(() => (close(), unlinkIfPresent(path))).pipe(Effect.ignore))
+        const locked = yield* tryLock(file, path)
+        const current = nodeAtSync(path)
+        if (locked && current !== undefined && sameNode(current, file.node)) return { path, file, close }
+        close()
+      }
+      return yield* new SystemError({
+        operation: "create",
+        path: target,
+        code: "EAGAIN",
+        detail: `${maxTemporaryAttempts} temporary files were taken away while being created`
+      })
+    })
+
+  /** Writes `content` into a fresh temporary (mode 0644 whatever the umask), fsynced when `durable`. */
+  const writeTemporary = (target: string, content: string, durable: boolean) =>
+    Effect.flatMap(lockedTemporary(target), (temporary) =>
+      attempt("write", target, () => {
+        fs.fchmodSync(temporary.file.fd, 0o644)
+        fs.writeFileSync(temporary.file.fd, content)
+        if (durable) fs.fsyncSync(temporary.file.fd)
+        return temporary
+      }))
+
+  const open = (path: string) =>
     Effect.suspend((): Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError> => {
       let fd: number
       try {
         // O_NONBLOCK: opening a FIFO must not hang waiting for a writer.
-        const flags = options.create ? O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK : O_RDONLY | O_NOFOLLOW | O_NONBLOCK
-        fd = fs.openSync(path, flags, 0o644)
+        fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
       } catch (cause) {
-        const code = (cause as NodeJS.ErrnoException).code
-        if (code === "ENOENT" && !options.create) return Effect.succeed(Option.none<OpenFile>())
+        const code = codeOf(cause)
+        if (code === "ENOENT") return Effect.succeed(Option.none<OpenFile>())
         if (code === "ELOOP") return Effect.fail(new PidfileInvalid({ path, reason: "is a symbolic link; sipid never follows one" }))
         if (code === "EISDIR") return Effect.fail(new PidfileInvalid({ path, reason: "is a directory, not a pidfile" }))
-        if (code === "ENXIO") return Effect.fail(new PidfileInvalid({ path, reason: "is a socket or FIFO, not a regular file" }))
+        // ENXIO: a socket, or a device without a driver; say which.
+        const stats = code === "ENXIO" ? fs.lstatSync(path, { throwIfNoEntry: false }) : undefined
+        if (stats !== undefined) return Effect.fail(new PidfileInvalid({ path, reason: describeNonRegular(stats) }))
         return Effect.fail(systemError("open", path, cause))
       }
       const stats = fs.fstatSync(fd)
@@ -79,85 +164,86 @@ export const make = Effect.gen(function*() {
       return Effect.succeed(Option.some(openFile(fd, stats)))
     })
 
+  const read = (file: OpenFile, maxBytes: number) =>
+    attempt("read", `fd ${file.fd}`, () => {
+      // One byte more than allowed tells a file at the limit from a longer one.
+      const buffer = Buffer.alloc(maxBytes + 1)
+      let length = 0
+      for (let got = -1; got !== 0 && length < buffer.length;) {
+        got = fs.readSync(file.fd, buffer, length, buffer.length - length, length)
+        length += got
+      }
+      return length > maxBytes ? Option.none() : Option.some(buffer.toString("utf8", 0, length))
+    })
+
+  const create = (path: string, content: string) =>
+    Effect.gen(function*() {
+      const temporary = yield* writeTemporary(path, content, true)
+      // link(2), unlike rename(2), never replaces: EEXIST means another claim got there first.
+      const linked = yield* attempt("link", path, () => {
+        try {
+          fs.linkSync(temporary.path, path)
+          return true
+        } catch (cause) {
+          if (codeOf(cause) === "EEXIST") return false
+          throw cause
+        }
+      })
+      yield* attempt("remove", temporary.path, () => unlinkIfPresent(temporary.path))
+      if (!linked) {
+        temporary.close()
+        return Option.none()
+      }
+      yield* attempt("fsync", dirname(path), () => fsyncDirectory(dirname(path)))
+      return Option.some(temporary.file)
+    })
+
   const publish = (path: string, content: string, { durable = true }: { readonly durable?: boolean } = {}) =>
-    Effect.acquireRelease(
-      Effect.try({
-        try: () => {
-          const directory = dirname(path)
-          const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`)
-          const fd = fs.openSync(temporary, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
-          try {
-            fs.fchmodSync(fd, 0o644) // the umask must not decide who can read a pidfile
-            fs.writeSync(fd, content)
-            if (durable) fs.fsyncSync(fd)
-            return { fd, temporary, directory }
-          } catch (cause) {
-            fs.closeSync(fd)
-            fs.rmSync(temporary, { force: true })
-            throw cause
-          }
-        },
-        catch: (cause) => systemError("write", path, cause)
-      }).pipe(
-        Effect.flatMap(({ directory, fd, temporary }) => {
-          const file = openFile(fd, fs.fstatSync(fd))
-          const discard = Effect.sync(() => {
-            fs.closeSync(fd)
-            fs.rmSync(temporary, { force: true })
-          })
-          // Lock before the rename makes the file visible: a claimer that opens
-          // the new inode must find it locked.
-          return tryLock(file, path).pipe(
-            Effect.filterOrFail((locked) => locked, () => systemError("flock", temporary, new Error("new file already locked"))),
-            Effect.flatMap(() =>
-              Effect.try({
-                try: () => {
-                  fs.renameSync(temporary, path)
-                  if (durable) fsyncDirectory(directory)
-                  return file
-                },
-                catch: (cause) => systemError("rename", path, cause)
-              })
-            ),
-            Effect.tapError(() => discard)
-          )
-        })
-      ),
-      (file) => Effect.sync(() => fs.closeSync(file.fd))
-    )
+    Effect.gen(function*() {
+      const temporary = yield* writeTemporary(path, content, durable)
+      yield* attempt("rename", path, () => fs.renameSync(temporary.path, path))
+      if (durable) yield* attempt("fsync", dirname(path), () => fsyncDirectory(dirname(path)))
+      return temporary.file
+    })
+
+  /** Removes one temporary if it is abandoned; true when it did. */
+  const removeIfAbandoned = (path: string, held: FileNode) =>
+    Effect.gen(function*() {
+      const opened = yield* open(path).pipe(Effect.catchTag("PidfileInvalid", () => Effect.succeed(Option.none<OpenFile>())))
+      if (Option.isNone(opened)) return false
+      const file = opened.value
+      return yield* Effect.gen(function*() {
+        const abandoned = sameNode(file.node, held) || (yield* tryLock(file, path))
+        const current = yield* attempt("lstat", path, () => nodeAtSync(path))
+        if (!abandoned || current === undefined || !sameNode(current, file.node)) return false
+        yield* attempt("remove", path, () => unlinkIfPresent(path))
+        return true
+      }).pipe(Effect.ensuring(Effect.sync(() => fs.closeSync(file.fd))))
+    })
+
+  const removeAbandonedTemporaries = (path: string, held: FileNode) =>
+    Effect.gen(function*() {
+      const directory = dirname(path)
+      const names = yield* attempt("list", directory, () => fs.readdirSync(directory))
+      const removed: Array<string> = []
+      for (const name of names.filter((name) => isTemporaryOf(basename(path), name))) {
+        if (yield* removeIfAbandoned(join(directory, name), held)) removed.push(name)
+      }
+      return removed
+    })
 
   return PidfileFiles.of({
-    makeDirectory: (directory) =>
-      platformFs.makeDirectory(directory, { recursive: true }).pipe(
-        Effect.mapError((error) => systemError("create directory", directory, error.cause ?? error))
-      ),
+    makeDirectory: (directory) => attempt("create directory", directory, () => makeDirectories(directory)),
     open,
     tryLock: (file) => tryLock(file, `fd ${file.fd}`),
     close: (file) => Effect.sync(() => fs.closeSync(file.fd)),
-    nodeAt: (path) =>
-      Effect.try({
-        try: () => {
-          const stats = fs.lstatSync(path, { throwIfNoEntry: false })
-          return stats === undefined ? Option.none() : Option.some({ dev: stats.dev, ino: stats.ino })
-        },
-        catch: (cause) => systemError("lstat", path, cause)
-      }),
-    read: (file) =>
-      Effect.try({
-        try: () => {
-          const buffer = Buffer.alloc(readLimit)
-          const length = fs.readSync(file.fd, buffer, 0, readLimit, 0)
-          return buffer.toString("utf8", 0, length)
-        },
-        catch: (cause) => systemError("read", `fd ${file.fd}`, cause)
-      }),
+    nodeAt: (path) => attempt("lstat", path, () => Option.fromNullable(nodeAtSync(path))),
+    read,
+    create,
     publish,
-    remove: (path) =>
-      Effect.try({
-        try: () => fs.unlinkSync(path),
-        catch: (cause) => systemError("remove", path, cause)
-      }).pipe(Effect.catchIf((error) => error.code === "ENOENT", () => Effect.void))
+    removeAbandonedTemporaries,
+    remove: (path) => attempt("remove", path, () => unlinkIfPresent(path))
   })
 })
 
-export const layer: Layer.Layer<PidfileFiles, never, FileSystem.FileSystem | Libc> = Layer.effect(PidfileFiles, make)
+export const layer: Layer.Layer<PidfileFiles, never, Libc> = Layer.effect(PidfileFiles, make)

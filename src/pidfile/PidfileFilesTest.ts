@@ -1,14 +1,19 @@
 /**
- * An in-memory `PidfileFiles` for tests: paths name inodes, inodes carry
- * content, owner and mode, and flocks belong to inodes as in the kernel.
+ * An in-memory `PidfileFiles` for tests: paths name inodes (two paths may
+ * name one, as after link(2)), inodes carry content, owner and mode, and
+ * flocks belong to inodes as in the kernel. Every operation is atomic here,
+ * so `create` and `publish` never show their temporaries; a test plants
+ * leftovers of interrupted runs with `put`. The contract suite
+ * (`test/unit/PidfileFiles.contract.test.ts`) holds it to the live layer.
  *
  * `SimulatedFiles` lets a test play the other processes: hold a lock, plant
  * a symlink or a directory, or replace a file between another party's open
  * and flock, which is exactly where the lock protocol has to retry.
  */
 import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { basename, dirname } from "node:path"
 import { PidfileInvalid } from "../errors.js"
-import { type FileNode, type OpenFile, PidfileFiles } from "./PidfileFiles.js"
+import { type FileNode, isTemporaryOf, type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
 type Kind = "file" | "directory" | "symlink" | "fifo"
 
@@ -25,6 +30,8 @@ interface Inode {
 export interface SimulatedFilesService {
   /** Puts a new inode at `path` (a rename over whatever was there). */
   readonly put: (path: string, kind: Kind, content?: string, owner?: { readonly uid?: number; readonly mode?: number }) => Effect.Effect<void>
+  /** Gives the inode at `existing` a second name, as link(2) does. */
+  readonly link: (existing: string, path: string) => Effect.Effect<void>
   readonly remove: (path: string) => Effect.Effect<void>
   readonly content: (path: string) => Effect.Effect<Option.Option<string>>
   /** Another process locks the file at `path` until the scope closes. */
@@ -71,16 +78,20 @@ export const make = Effect.sync(() => {
     return hook ?? Effect.void
   })
 
+  const lockedFile = (inode: Inode): OpenFile => {
+    const file = openDescription(inode)
+    inode.lockedBy = file.fd
+    return file
+  }
+  const closeAtEnd = <E>(effect: Effect.Effect<Option.Option<OpenFile>, E>) =>
+    Effect.acquireRelease(effect, (file) => Effect.sync(() => Option.map(file, ({ fd }) => close(fd))))
+
   const files = PidfileFiles.of({
     makeDirectory: () => Effect.void,
-    open: (path, { create }) =>
+    open: (path) =>
       Effect.suspend(() => {
-        let inode = tree.get(path)
-        if (inode === undefined) {
-          if (!create) return Effect.succeed(Option.none())
-          inode = newInode("file")
-          tree.set(path, inode)
-        }
+        const inode = tree.get(path)
+        if (inode === undefined) return Effect.succeed(Option.none())
         if (inode.kind !== "file") {
           return Effect.fail(new PidfileInvalid({ path, reason: inode.kind === "symlink" ? "is a symbolic link" : `is a ${inode.kind}` }))
         }
@@ -95,23 +106,45 @@ export const make = Effect.sync(() => {
       }),
     close: (file) => Effect.sync(() => close(file.fd)),
     nodeAt: (path) => Effect.sync(() => Option.map(Option.fromNullable(tree.get(path)), nodeOf)),
-    read: (file) => Effect.sync(() => descriptors.get(file.fd)!.content),
+    read: (file, maxBytes) =>
+      Effect.sync(() => {
+        const content = descriptors.get(file.fd)!.content
+        return Buffer.byteLength(content) > maxBytes ? Option.none() : Option.some(content)
+      }),
+    create: (path, content) =>
+      closeAtEnd(Effect.sync(() => {
+        if (tree.has(path)) return Option.none()
+        const inode = newInode("file", content)
+        tree.set(path, inode)
+        return Option.some(lockedFile(inode))
+      })),
     publish: (path, content) =>
-      Effect.acquireRelease(
-        Effect.sync(() => {
+      Effect.map(
+        closeAtEnd(Effect.sync(() => {
           const inode = newInode("file", content)
-          const file = openDescription(inode)
-          inode.lockedBy = file.fd
           tree.set(path, inode)
-          return file
-        }),
-        (file) => Effect.sync(() => close(file.fd))
+          return Option.some(lockedFile(inode))
+        })),
+        Option.getOrThrow
       ),
+    removeAbandonedTemporaries: (path, held) =>
+      Effect.sync(() => {
+        const removed: Array<string> = []
+        for (const [candidate, inode] of tree) {
+          if (dirname(candidate) !== dirname(path) || !isTemporaryOf(basename(path), basename(candidate))) continue
+          if (inode.kind === "file" && (sameNode(nodeOf(inode), held) || inode.lockedBy === undefined)) {
+            tree.delete(candidate)
+            removed.push(basename(candidate))
+          }
+        }
+        return removed
+      }),
     remove: (path) => Effect.sync(() => void tree.delete(path))
   })
 
   const simulated = SimulatedFiles.of({
     put: (path, kind, content, owner) => Effect.sync(() => void tree.set(path, newInode(kind, content, owner))),
+    link: (existing, path) => Effect.sync(() => void tree.set(path, tree.get(existing)!)),
     remove: (path) => Effect.sync(() => void tree.delete(path)),
     content: (path) => Effect.sync(() => Option.map(Option.fromNullable(tree.get(path)), (inode) => inode.content)),
     holdLock: (path) =>

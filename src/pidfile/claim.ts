@@ -10,10 +10,10 @@ import { PidfileOwned, UsageError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isThread, Processes } from "../process/Processes.js"
 import { readContent } from "./content.js"
-import { writeIdentityRecord } from "./identityRecord.js"
-import { lock } from "./lock.js"
+import { identityRecordPath, writeIdentityRecord } from "./identityRecord.js"
+import { type LockedPidfile, lockOrCreate } from "./lock.js"
 import { describeStale, findOccupant } from "./occupant.js"
-import { PidfileFiles } from "./PidfileFiles.js"
+import { type FileNode, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
 export interface ClaimRequest {
   /** The pidfile to claim. */
@@ -23,6 +23,31 @@ export interface ClaimRequest {
 }
 
 export type ClaimOutcome = "Claimed" | "AlreadyClaimed"
+
+/**
+ * Removes temporaries that interrupted claims left beside the pidfile and
+ * its record. Tidying only: a failure is logged, never fails the claim.
+ */
+const removeLeftovers = (path: string, held: FileNode) =>
+  Effect.gen(function*() {
+    const files = yield* PidfileFiles
+    for (const target of [path, identityRecordPath(path)]) {
+      const removed = yield* files.removeAbandonedTemporaries(target, held)
+      if (removed.length > 0) yield* Effect.logInfo(`removed temporary files left by interrupted runs: ${removed.join(", ")}`)
+    }
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove leftover temporary files: ${error.message}`)))
+
+/**
+ * Takes back a pidfile this claim created when the claim cannot finish (its
+ * record could not be written): a failed claim leaves nothing behind. Only
+ * while the path still names the file created, which the lock still holds.
+ */
+const withdraw = ({ file, path }: LockedPidfile) =>
+  Effect.gen(function*() {
+    const files = yield* PidfileFiles
+    const current = yield* files.nodeAt(path)
+    if (Option.isSome(current) && sameNode(current.value, file.node)) yield* files.remove(path)
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`)))
 
 export const claim = ({ path, pid }: ClaimRequest) =>
   Effect.gen(function*() {
@@ -40,12 +65,21 @@ export const claim = ({ path, pid }: ClaimRequest) =>
     }
 
     yield* files.makeDirectory(dirname(path))
-    const locked = yield* lock(path, { create: true }).pipe(Effect.map(Option.getOrThrow))
-    const content = yield* readContent(locked.file)
+    const locked = yield* lockOrCreate(path, `${pid}\n`)
+    yield* removeLeftovers(path, locked.locked.file.node)
+    if (locked._tag === "Created") {
+      yield* Effect.logDebug("pidfile is new")
+      // Only now, under the lock: a concurrent first claim that lost the
+      // link(2) race never writes a record, so the winner's stays.
+      yield* writeIdentityRecord(path, claimant.identity).pipe(Effect.tapError(() => withdraw(locked.locked)))
+      yield* Effect.logInfo(`claimed for process ${pid}`)
+      return "Claimed" satisfies ClaimOutcome
+    }
+    const content = yield* readContent(locked.locked.file)
 
     switch (content._tag) {
       case "Empty":
-        yield* Effect.logInfo("pidfile is new or empty")
+        yield* Effect.logInfo("pidfile is empty")
         break
       case "Invalid":
         yield* Effect.logWarning(`pidfile is stale: ${content.reason}`)

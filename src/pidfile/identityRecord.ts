@@ -25,6 +25,9 @@ export const writeIdentityRecord = (pidfile: string, identity: ProcessIdentity):
   Effect.flatMap(PidfileFiles, (files) =>
     Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(identity) + "\n", { durable: false })))
 
+/** Far more than a record sipid writes (about 90 bytes); anything larger is not one. */
+const maxRecordBytes = 4096
+
 const decode = (text: string, pid: Pid): Option.Option<ProcessIdentity> => {
   try {
     const value = JSON.parse(text) as Partial<ProcessIdentity>
@@ -40,10 +43,10 @@ const decode = (text: string, pid: Pid): Option.Option<ProcessIdentity> => {
 export const readIdentityRecord = (pidfile: string, pid: Pid): Effect.Effect<Option.Option<ProcessIdentity>, never, PidfileFiles> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
-    const opened = yield* files.open(identityRecordPath(pidfile), { create: false })
+    const opened = yield* files.open(identityRecordPath(pidfile))
     if (Option.isNone(opened)) return Option.none()
-    const text = yield* files.read(opened.value).pipe(Effect.ensuring(files.close(opened.value)))
-    return decode(text, pid)
+    const text = yield* files.read(opened.value, maxRecordBytes).pipe(Effect.ensuring(files.close(opened.value)))
+    return Option.flatMap(text, (text) => decode(text, pid))
   }).pipe(
     Effect.catchAll((error) =>
       Effect.logWarning(`ignoring identity record ${identityRecordPath(pidfile)}: ${error.message}`).pipe(Effect.as(Option.none()))

@@ -107,7 +107,7 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, callerUid
 
 export const kill = ({ callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule() }: KillRequest) =>
   Effect.gen(function*() {
-    const locked = yield* lock(path, { create: false })
+    const locked = yield* lock(path)
     if (Option.isNone(locked)) {
       yield* Effect.logInfo("no pidfile; nothing to stop")
       return "NoPidfile" satisfies KillOutcome

@@ -21,7 +21,7 @@ export type PidfileStatus =
 export const status = (path: string): Effect.Effect<PidfileStatus, never, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
-    const opened = yield* files.open(path, { create: false })
+    const opened = yield* files.open(path)
     if (Option.isNone(opened)) return { _tag: "NoPidfile" } as const
     const content = yield* readContent(opened.value).pipe(Effect.ensuring(files.close(opened.value)))
     if (content._tag === "Empty") return { _tag: "Unknown", reason: `${path} is empty` } as const

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process"
 import { once } from "node:events"
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -129,18 +129,18 @@ describe("sipid claim", () => {
     expect(readFileSync(pidfile, "utf8")).toBe(`${winners[0]}\n`)
   })
 
-  it("never shows a reader that does not lock an empty or partial pidfile", async () => {
+  it("never shows a reader that does not lock an empty or partial pidfile, on a first claim or a takeover", async () => {
     const pidfile = join(dir, "job.pid")
-    await claim(startSleeper(), pidfile)
     const reader = spawn("python3", [fileURLToPath(new URL("../support/pidfile-reader.py", import.meta.url)), pidfile], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     const readerExit = once(reader, "exit")
     let output = ""
     reader.stdout.on("data", (chunk) => (output += chunk))
-    for (let round = 0; round < 25; round++) {
-      const previous = Number(readFileSync(pidfile, "utf8"))
-      await stop(previous)
+    for (let round = 0; round < 16; round++) {
+      // Even rounds: the first claim of a missing pidfile; odd rounds: a takeover of a stale one.
+      if (round % 2 === 0) expect((await runSipid(["kill", "--pid-file", pidfile])).code).toBe(0)
+      else await stop(Number(readFileSync(pidfile, "utf8")))
       expect((await claim(startSleeper(), pidfile)).code).toBe(0)
     }
     writeFileSync(`${pidfile}.stop`, "stop")
@@ -148,6 +148,71 @@ describe("sipid claim", () => {
     const [reads, bad] = output.trim().split(" ").map(Number)
     expect(reads).toBeGreaterThan(2000)
     expect(bad).toBe(0)
+  }, 120_000)
+
+  it("removes temporary files that interrupted claims left, and keeps one a live claim holds", async () => {
+    const pidfile = join(dir, "job.pid")
+    await claim(startSleeper(), pidfile)
+    const abandoned = [`.job.pid.${"a".repeat(12)}.tmp`, `.job.pid.identity.${"b".repeat(12)}.tmp`]
+    for (const name of abandoned) writeFileSync(join(dir, name), "")
+    // Killed between link(2) and unlink(2): a second name of the pidfile itself.
+    linkSync(pidfile, join(dir, `.job.pid.${"c".repeat(12)}.tmp`))
+    const alive = join(dir, `.job.pid.${"d".repeat(12)}.tmp`)
+    writeFileSync(alive, "")
+    const holder = await startLockHolder(alive)
+    await stop(Number(readFileSync(pidfile, "utf8")))
+    const result = await claim(startSleeper(), pidfile)
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain("removed temporary files left by interrupted runs")
+    expect(readdirSync(dir).sort()).toEqual([`.job.pid.${"d".repeat(12)}.tmp`, "job.pid", "job.pid.identity"])
+    await kill(holder)
+  })
+
+  it("leaves neither an empty pidfile nor a temporary when SIGKILLed at any moment", async () => {
+    const result = await runInPidNamespace(String.raw`
+      sleep 1000 & C=$!
+      for i in $(seq 0 39); do
+        timeout -s KILL 0.$(( 100 + i * 13 % 60 * 10 ))s $SIPID claim --pid $C --pid-file $D/job.pid 2>/dev/null || true
+        if [ -e $D/job.pid ] && [ "$(cat $D/job.pid)" != "$C" ]; then echo "bad content at round $i"; fi
+        # Every other round starts from a missing pidfile, where the first claim creates it.
+        if [ $((i % 2)) = 0 ]; then rm -f $D/job.pid; fi
+      done
+      $SIPID claim --pid $C --pid-file $D/job.pid 2>/dev/null; echo "claim=$?"
+      ls -A $D
+    `)
+    expect(result.stdout).not.toContain("bad content")
+    expect(result.stdout).toContain("claim=0")
+    expect(result.stdout.split("\n").filter((line) => line.endsWith(".tmp"))).toEqual([])
+  }, 60_000)
+
+  it("on a full disk (ENOSPC, for the pidfile or its record) or a read-only file system (EROFS), exits 5 and leaves no pidfile at all", async () => {
+    const result = await runInPidNamespace(String.raw`
+      mkdir $D/full $D/half $D/ro
+      mount -t tmpfs -o size=4k tmpfs $D/full
+      head -c 4096 /dev/zero > $D/full/filler 2>/dev/null || true
+      # Room for the pidfile's page, not for the identity record's.
+      mount -t tmpfs -o size=8k tmpfs $D/half
+      head -c 4096 /dev/zero > $D/half/filler
+      mount --bind $D/ro $D/ro; mount -o remount,bind,ro $D/ro
+      sleep 1000 & C=$!
+      claim() { code=0; $SIPID claim --pid $C --pid-file $2 || code=$?; echo "$1=$code"; }
+      claim full $D/full/job.pid
+      ls -A $D/full
+      claim half $D/half/job.pid
+      ls -A $D/half
+      claim ro $D/ro/job.pid
+      claim "ro mkdir" $D/ro/run/job.pid
+      ls -A $D/ro
+      echo end
+    `)
+    expect(result.stdout).toContain("full=5")
+    expect(result.stdout).toContain("ro=5")
+    expect(result.stdout).toContain("ro mkdir=5")
+    expect(result.stdout).toMatch(/ro mkdir=5\nend/)
+    expect(result.stdout).toMatch(/full=5\nfiller\n/)
+    expect(result.stdout).toMatch(/half=5\nfiller\n/)
+    expect(result.stderr).toContain("ENOSPC")
+    expect(result.stderr).toMatch(/\/ro\/run: create directory failed: EROFS/)
   })
 
   it("refuses a symlink at the path and never touches its target", async () => {

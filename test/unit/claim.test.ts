@@ -138,4 +138,30 @@ describe("claim decides from the pidfile and the process table", () => {
       expect((yield* Effect.flip(claimFor((yield* table.spawn()).pid)))._tag).toBe("PidfileLocked")
       expect(yield* contentOf(path)).toEqual(Option.some(""))
     }).pipe(Effect.provide(TestLayers)))
+
+  it.effect("a first claim that loses the race to create the pidfile leaves the winner's pidfile and record alone", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const winner = yield* table.spawn()
+      const winnerRecord = JSON.stringify(winner) + "\n"
+      // The winner links its pidfile between our open (nothing there) and our
+      // create; its record may be written before we get anywhere near the lock.
+      yield* files.put(identityRecordPath(path), "file", winnerRecord)
+      yield* files.beforeNextLock(files.put(path, "file", `${winner.pid}\n`))
+      const error = yield* Effect.flip(claimFor((yield* table.spawn()).pid))
+      expect(error).toMatchObject({ _tag: "PidfileOwned", pid: winner.pid })
+      expect(yield* contentOf(path)).toEqual(Option.some(`${winner.pid}\n`))
+      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(winnerRecord))
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.scoped("removes temporaries that interrupted runs left, but not one a live claim holds", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const abandoned = ["/run/job/.job.pid.aaaaaaaaaaaa.tmp", "/run/job/.job.pid.identity.bbbbbbbbbbbb.tmp"]
+      const alive = "/run/job/.job.pid.cccccccccccc.tmp"
+      for (const leftover of [...abandoned, alive]) yield* files.put(leftover, "file")
+      yield* files.holdLock(alive)
+      expect(yield* claimFor((yield* table.spawn()).pid)).toBe("Claimed")
+      expect(yield* files.paths).toEqual([alive, path, identityRecordPath(path)].sort())
+    }).pipe(Effect.provide(TestLayers)))
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Either, Exit, Fiber, Layer, TestClock } from "effect"
-import { chownSync, unlinkSync, writeFileSync } from "node:fs"
+import { chownSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
 import { claim } from "../../src/pidfile/claim.js"
 import { kill, type KillRequest } from "../../src/pidfile/kill.js"
 import type { Pid } from "../../src/process/Pid.js"
@@ -266,6 +266,21 @@ describe("kill, nothing to signal", () => {
         expect(logs).toContain(`WARN pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
       })
     ))
+  it.effect("a pidfile replaced during the stop by a new file naming the same PID is left in place", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const { pid, pidfile } = yield* claimed(ignoresTerm)
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* seconds(1)
+        // Same content, another inode: only the inode tells the files apart.
+        writeFileSync(`${pidfile.path}.new`, `${pid}\n`)
+        renameSync(`${pidfile.path}.new`, pidfile.path)
+        yield* seconds(20)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(pidfile.content()).toBe(`${pid}\n`)
+        expect(logs).toContain(`WARN pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
+      })
+    ))
 })
 
 describe("kill, refusals", () => {
@@ -284,6 +299,42 @@ describe("kill, refusals", () => {
           expect(yield* table.events).toEqual([])
         }), { pidMax: 32768 })
   )
+
+  it.effect("a valid PID followed by 5,000 blanks and garbage is refused: the whole file is judged", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const identity = yield* table.spawn()
+        const content = `${identity.pid}\n${" ".repeat(5000)}garbage\n`
+        const pidfile = makePidfile(content, identity)
+        const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
+        expect(error.message).toContain("is larger than 128 bytes")
+        expect(pidfile.content()).toBe(content)
+        expect(yield* table.events).toEqual([])
+      })
+    ))
+
+  it.effect.each([0o664, 0o620, 0o600])("a pidfile writable by its group but not the world (mode %o) is trusted", (mode) =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const identity = yield* (yield* ProcessTable).spawn()
+        const pidfile = makePidfile(`${identity.pid}\n`, identity, mode)
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("Stopped")
+      })
+    ))
+
+  it.effect.each([0o646, 0o602])("a world-writable pidfile (mode %o) is refused", (mode) =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const identity = yield* table.spawn()
+        const pidfile = makePidfile(`${identity.pid}\n`, identity, mode)
+        const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
+        expect(error.message).toContain("world-writable")
+        expect(pidfile.exists()).toBe(true)
+        expect(yield* table.events).toEqual([])
+      })
+    ))
 
   it.effect("a world-writable pidfile is refused", () =>
     simulate(() =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option } from "effect"
-import { lock, maxLockAttempts } from "../../src/pidfile/lock.js"
+import { lock, lockOrCreate, maxLockAttempts } from "../../src/pidfile/lock.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
@@ -8,14 +8,29 @@ import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 const path = "/run/job/job.pid"
 
 const lockedIno = (options = { create: true }) =>
-  lock(path, options).pipe(Effect.map(Option.map((locked) => locked.file.node.ino)))
+  options.create
+    ? lockOrCreate(path, "42\n").pipe(Effect.map((outcome) => Option.some(outcome.locked.file.node.ino)))
+    : lock(path).pipe(Effect.map(Option.map((locked) => locked.file.node.ino)))
 
 describe("the pidfile lock protocol", () => {
-  it.scoped("creates and locks a missing pidfile when asked to", () =>
+  it.scoped("creates a missing pidfile with its content, locked, when asked to", () =>
     Effect.gen(function*() {
-      const ino = yield* lockedIno()
-      expect(Option.isSome(ino)).toBe(true)
-      expect(yield* (yield* SimulatedFiles).paths).toEqual([path])
+      const outcome = yield* lockOrCreate(path, "42\n")
+      expect(outcome._tag).toBe("Created")
+      const simulated = yield* SimulatedFiles
+      expect(yield* simulated.paths).toEqual([path])
+      expect(yield* simulated.content(path)).toEqual(Option.some("42\n"))
+      const other = Option.getOrThrow(yield* (yield* PidfileFiles).open(path))
+      expect(yield* (yield* PidfileFiles).tryLock(other)).toBe(false)
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.scoped("locks what a concurrent claim created between its open and its create, and leaves its content", () =>
+    Effect.gen(function*() {
+      const simulated = yield* SimulatedFiles
+      yield* simulated.beforeNextLock(simulated.put(path, "file", "7\n"))
+      const outcome = yield* lockOrCreate(path, "42\n")
+      expect(outcome._tag).toBe("Existing")
+      expect(yield* simulated.content(path)).toEqual(Option.some("7\n"))
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 
   it.scoped("reports a missing pidfile without creating it", () =>
@@ -57,7 +72,7 @@ describe("the pidfile lock protocol", () => {
       yield* simulated.put(path, "file", "123\n")
       yield* simulated.beforeNextLock(simulated.remove(path))
       expect(Option.isSome(yield* lockedIno())).toBe(true)
-      expect(yield* simulated.content(path)).toEqual(Option.some(""))
+      expect(yield* simulated.content(path)).toEqual(Option.some("42\n"))
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 
   it.scoped("after the removal, a lock without create finds nothing", () =>

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { execFileSync } from "node:child_process"
 import { chmodSync, mkdirSync, symlinkSync, unlinkSync } from "node:fs"
 import { statusExitCode } from "../../src/cli/exitCodes.js"
+import { systemError } from "../../src/errors.js"
 import { describeStatus, status } from "../../src/pidfile/status.js"
 import { ProcessTable } from "../../src/process/ProcessesTest.js"
 import { makePidfile, pidfileNamingAThread, simulate } from "./support/simulation.js"
@@ -88,4 +90,31 @@ describe("status", () => {
         expect((yield* check(pidfile.path)).code).toBe(0)
       })
     ))
+
+  it.effect("a socket is named as a socket: 4", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const pidfile = makePidfile("")
+        unlinkSync(pidfile.path)
+        execFileSync("python3", ["-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", pidfile.path])
+        expect(yield* check(pidfile.path)).toEqual({ code: 4, line: `unknown: ${pidfile.path}: is a socket, not a regular file; left untouched, fix or remove it by hand` })
+      })
+    ))
+
+  it.effect("a valid PID followed by more than a pidfile can hold: 4", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const identity = yield* (yield* ProcessTable).spawn()
+        const pidfile = makePidfile(`${identity.pid}\n${" ".repeat(5000)}garbage`, identity)
+        expect(yield* check(pidfile.path)).toMatchObject({ code: 4, line: expect.stringContaining("is larger than 128 bytes") })
+      })
+    ))
+})
+
+describe("the hint of a failed file operation", () => {
+  it("asks for read permission when reading failed, and write permission when writing failed", () => {
+    const denied = Object.assign(new Error("EACCES: permission denied, open '/x'"), { code: "EACCES" })
+    expect(systemError("open", "/x", denied).message).toBe("/x: open failed: EACCES (permission denied); run as a user that may read it (BOSH scripts run as root)")
+    expect(systemError("create", "/x", denied).hint).toContain("may write there")
+  })
 })

@@ -1,0 +1,207 @@
+/**
+ * One contract for `PidfileFiles`, run against the live layer (a real
+ * temporary directory, real flock) and the simulated one, so the simulation
+ * the program tests rely on cannot drift from the kernel.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { LibcLive } from "../../src/native/Libc.js"
+import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
+import * as PidfileFilesLive from "../../src/pidfile/PidfileFilesLive.js"
+import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
+import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
+
+type Kind = "file" | "directory" | "symlink" | "fifo"
+
+/** What the other processes do to the directory, in either world. */
+interface Fixture {
+  readonly directory: string
+  readonly put: (name: string, kind: Kind, content?: string, mode?: number) => Effect.Effect<void>
+  readonly link: (existing: string, name: string) => Effect.Effect<void>
+  readonly names: Effect.Effect<ReadonlyArray<string>>
+  readonly content: (name: string) => Effect.Effect<Option.Option<string>>
+}
+class DirectoryFixture extends Context.Tag("test/DirectoryFixture")<DirectoryFixture, Fixture>() {}
+
+const liveFixture = Layer.scoped(
+  DirectoryFixture,
+  Effect.acquireRelease(
+    Effect.sync(() => fs.mkdtempSync(join(tmpdir(), "sipid-contract-"))),
+    (directory) => Effect.sync(() => fs.rmSync(directory, { recursive: true, force: true }))
+  ).pipe(Effect.map((directory): Fixture => ({
+    directory,
+    put: (name, kind, content = "", mode = 0o644) =>
+      Effect.sync(() => {
+        const path = join(directory, name)
+        if (kind === "file") (fs.writeFileSync(path, content), fs.chmodSync(path, mode))
+        else if (kind === "directory") fs.mkdirSync(path)
+        else if (kind === "symlink") fs.symlinkSync(join(directory, "elsewhere"), path)
+        else execFileSync("mkfifo", [path])
+      }),
+    link: (existing, name) => Effect.sync(() => fs.linkSync(join(directory, existing), join(directory, name))),
+    names: Effect.sync(() => fs.readdirSync(directory).sort()),
+    content: (name) => Effect.sync(() => Option.fromNullable(fs.existsSync(join(directory, name)) ? fs.readFileSync(join(directory, name), "utf8") : undefined))
+  })))
+)
+
+const simulatedDirectory = "/var/vcap/sys/run/job"
+const simulatedFixture = Layer.effect(
+  DirectoryFixture,
+  Effect.map(SimulatedFiles, (simulated): Fixture => ({
+    directory: simulatedDirectory,
+    put: (name, kind, content, mode) => simulated.put(join(simulatedDirectory, name), kind, content, { mode: mode ?? 0o644 }),
+    link: (existing, name) => simulated.link(join(simulatedDirectory, existing), join(simulatedDirectory, name)),
+    names: Effect.map(simulated.paths, (paths) => paths.map((path) => path.slice(simulatedDirectory.length + 1)).sort()),
+    content: (name) => simulated.content(join(simulatedDirectory, name))
+  }))
+)
+
+const backends = [
+  ["PidfileFilesLive", Layer.merge(PidfileFilesLive.layer.pipe(Layer.provide(LibcLive)), liveFixture)],
+  ["PidfileFilesTest", simulatedFixture.pipe(Layer.provideMerge(PidfileFilesTest.layer))]
+] as const
+
+const setUp = Effect.all([PidfileFiles, DirectoryFixture])
+const hex = (digit: string) => digit.repeat(12)
+
+describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
+  const test = (name: string, body: () => Effect.Effect<void, unknown, PidfileFiles | DirectoryFixture | Scope.Scope>) =>
+    it.scoped(name, () => body().pipe(Effect.provide(layer)))
+
+  test("open: nothing at the path is None; a regular file opens with its node and mode", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      const path = join(fixture.directory, "job.pid")
+      expect(yield* files.open(path)).toEqual(Option.none())
+      yield* fixture.put("job.pid", "file", "123\n", 0o640)
+      const file = Option.getOrThrow(yield* files.open(path))
+      expect(Option.some(file.node)).toEqual(yield* files.nodeAt(path))
+      expect(file.mode & 0o7777).toBe(0o640)
+      expect(yield* files.read(file, 128)).toEqual(Option.some("123\n"))
+    }))
+
+  it.scoped.each([["symlink", /symbolic link/], ["directory", /directory/], ["fifo", /fifo/i]] as const)(
+    "open refuses a %s",
+    ([kind, reason]) =>
+      Effect.gen(function*() {
+        const [files, fixture] = yield* setUp
+        yield* fixture.put("job.pid", kind)
+        const error = yield* Effect.flip(files.open(join(fixture.directory, "job.pid")))
+        expect(error).toMatchObject({ _tag: "PidfileInvalid", reason: expect.stringMatching(reason) })
+      }).pipe(Effect.provide(layer))
+  )
+
+  test("a lock excludes every other open file description until it is closed", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* fixture.put("job.pid", "file", "123\n")
+      const path = join(fixture.directory, "job.pid")
+      const first = Option.getOrThrow(yield* files.open(path))
+      const second = Option.getOrThrow(yield* files.open(path))
+      expect(yield* files.tryLock(first)).toBe(true)
+      expect(yield* files.tryLock(second)).toBe(false)
+      expect(yield* files.tryLock(first)).toBe(true)
+      yield* files.close(first)
+      expect(yield* files.tryLock(second)).toBe(true)
+    }))
+
+  test("create: the file appears with its content, mode 0644, already locked, and no temporary stays", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      const path = join(fixture.directory, "job.pid")
+      const created = Option.getOrThrow(yield* files.create(path, "4242\n"))
+      expect(yield* fixture.names).toEqual(["job.pid"])
+      expect(yield* fixture.content("job.pid")).toEqual(Option.some("4242\n"))
+      expect(Option.some(created.node)).toEqual(yield* files.nodeAt(path))
+      expect(created.mode & 0o7777).toBe(0o644)
+      const other = Option.getOrThrow(yield* files.open(path))
+      expect(yield* files.tryLock(other)).toBe(false)
+    }))
+
+  test("create releases its lock when the scope closes", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      const path = join(fixture.directory, "job.pid")
+      yield* Effect.scoped(files.create(path, "4242\n"))
+      expect(yield* files.tryLock(Option.getOrThrow(yield* files.open(path)))).toBe(true)
+    }))
+
+  it.scoped.each(["file", "symlink", "directory"] as const)("create never replaces what is already there (a %s): None, nothing changed", (kind) =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* fixture.put("job.pid", kind, "7\n")
+      const before = yield* files.nodeAt(join(fixture.directory, "job.pid"))
+      expect(yield* files.create(join(fixture.directory, "job.pid"), "4242\n")).toEqual(Option.none())
+      expect(yield* files.nodeAt(join(fixture.directory, "job.pid"))).toEqual(before)
+      expect(yield* fixture.names).toEqual(["job.pid"])
+      if (kind === "file") expect(yield* fixture.content("job.pid")).toEqual(Option.some("7\n"))
+    }).pipe(Effect.provide(layer)))
+
+  test("publish replaces the file with a new, locked one; an earlier open still reads the old content", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* fixture.put("job.pid", "file", "7\n")
+      const path = join(fixture.directory, "job.pid")
+      const old = Option.getOrThrow(yield* files.open(path))
+      const published = yield* files.publish(path, "4242\n")
+      expect(published.node).not.toEqual(old.node)
+      expect(Option.some(published.node)).toEqual(yield* files.nodeAt(path))
+      expect(yield* files.read(old, 128)).toEqual(Option.some("7\n"))
+      expect(yield* fixture.content("job.pid")).toEqual(Option.some("4242\n"))
+      expect(yield* fixture.names).toEqual(["job.pid"])
+      expect(yield* files.tryLock(Option.getOrThrow(yield* files.open(path)))).toBe(false)
+    }))
+
+  test("read takes the whole file up to the limit, and None past it", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      const readAs = (content: string, maxBytes: number) =>
+        Effect.gen(function*() {
+          yield* fixture.put("job.pid", "file", content)
+          return yield* files.read(Option.getOrThrow(yield* files.open(join(fixture.directory, "job.pid"))), maxBytes)
+        })
+      expect(yield* readAs("", 128)).toEqual(Option.some(""))
+      expect(yield* readAs("x".repeat(128), 128)).toEqual(Option.some("x".repeat(128)))
+      expect(yield* readAs("x".repeat(129), 128)).toEqual(Option.none())
+      expect(yield* readAs(`123\n${" ".repeat(5000)}garbage`, 128)).toEqual(Option.none())
+      expect(yield* readAs(`123\n${" ".repeat(5000)}`, 8192)).toEqual(Option.some(`123\n${" ".repeat(5000)}`))
+    }))
+
+  test("remove unlinks the path; a missing file is no error", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* fixture.put("job.pid", "file", "7\n")
+      const path = join(fixture.directory, "job.pid")
+      yield* files.remove(path)
+      yield* files.remove(path)
+      expect(yield* files.nodeAt(path)).toEqual(Option.none())
+    }))
+
+  test("removeAbandonedTemporaries removes unlocked temporaries and other names of the held pidfile, nothing else", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      const path = join(fixture.directory, "job.pid")
+      yield* fixture.put("job.pid", "file", "7\n")
+      const held = Option.getOrThrow(yield* files.open(path))
+      expect(yield* files.tryLock(held)).toBe(true)
+      const abandoned = `.job.pid.${hex("a")}.tmp`
+      const alive = `.job.pid.${hex("b")}.tmp`
+      const linked = `.job.pid.${hex("c")}.tmp`
+      const foreign = [`.other.pid.${hex("d")}.tmp`, ".job.pid.notmine.tmp", `job.pid.${hex("e")}.tmp`]
+      yield* fixture.put(abandoned, "file", "")
+      yield* fixture.put(alive, "file", "")
+      yield* fixture.link("job.pid", linked)
+      for (const name of foreign) yield* fixture.put(name, "file", "")
+      yield* fixture.put(`.job.pid.${hex("f")}.tmp`, "directory")
+      expect(yield* files.tryLock(Option.getOrThrow(yield* files.open(join(fixture.directory, alive))))).toBe(true)
+
+      const removed = yield* files.removeAbandonedTemporaries(path, held.node)
+      expect([...removed].sort()).toEqual([abandoned, linked])
+      expect(yield* fixture.names).toEqual([...foreign, `.job.pid.${hex("f")}.tmp`, alive, "job.pid"].sort())
+      expect(yield* files.read(held, 128)).toEqual(Option.some("7\n"))
+    }))
+})

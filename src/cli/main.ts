@@ -10,9 +10,9 @@ import { killCommand } from "./commands/kill.js"
 import { statusCommand } from "./commands/status.js"
 import { repeatableOptions, waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
 import { writeStderr } from "../log/output.js"
+import { findRepeatedOption, hoistLogLevel } from "./argv.js"
 import { ExitCode } from "./exitCodes.js"
 import { withHelpConsole } from "./helpConsole.js"
-import { findRepeatedOption, hoistLogLevel } from "./argv.js"
 import { ExitStatus } from "./runCommand.js"
 
 declare const SIPID_VERSION: string | undefined

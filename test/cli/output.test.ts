@@ -8,22 +8,20 @@ import { runInPidNamespace } from "../support/cli.js"
 
 /**
  * `faulty FAULT COMMAND...` runs COMMAND with one broken output stream (and
- * stdout discarded when stderr is the broken one) and prints its exit code. A dead pipe's read end is closed before COMMAND
- * starts, so every write to it fails with EPIPE.
+ * stdout discarded when stderr is the broken one) and prints its exit code.
  */
 const prelude = String.raw`
 P=$D/job.pid
-dead_pipe() { python3 -c 'import os, subprocess, sys
-r, w = os.pipe(); os.close(r)
-sys.exit(subprocess.call(sys.argv[2:], **{sys.argv[1]: w}))' "$@"; }
+# fd 4: a pipe whose only reader has exited, so every write to it fails with EPIPE.
+exec 4> >(exec true); wait $!
 faulty() {
   local fault=$1 rc=0; shift
   case $fault in
     full-stderr) "$@" 2>/dev/full >/dev/null || rc=$? ;;
-    dead-stderr) dead_pipe stderr "$@" >/dev/null || rc=$? ;;
+    dead-stderr) "$@" 2>&4 >/dev/null || rc=$? ;;
     closed-stdout) "$@" >&- || rc=$? ;;
     full-stdout) "$@" >/dev/full || rc=$? ;;
-    dead-stdout) dead_pipe stdout "$@" || rc=$? ;;
+    dead-stdout) "$@" >&4 || rc=$? ;;
   esac
   echo $rc
 }
@@ -55,7 +53,7 @@ describe("a stream that cannot be written changes no outcome", () => {
       "usage 2",
       "left []"
     ])
-  })
+  }, 120_000)
 
   it("closed, full or dead stdout: status still answers with its exit code, --help exits 0", async () => {
     const result = await runInPidNamespace(prelude + String.raw`
@@ -67,5 +65,5 @@ describe("a stream that cannot be written changes no outcome", () => {
       kill $C
     `)
     expect(result.stdout.trim().split("\n")).toEqual(["closed-stdout 0 3 0", "full-stdout 0 3 0", "dead-stdout 0 3 0"])
-  })
+  }, 120_000)
 })

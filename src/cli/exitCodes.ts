@@ -21,6 +21,12 @@ export const ExitCode = {
   system: 5
 } as const
 
+/** The signals that stop a command early: monit's stop timeout sends SIGTERM, Ctrl-C SIGINT. */
+export type StopSignal = "SIGINT" | "SIGTERM"
+
+/** Stopped early by a signal: 128 + the signal's number, as a shell reports a process the signal killed. */
+export const signalExitCode: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 }
+
 export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>().pipe(
   Match.tagsExhaustive({
     PidfileOwned: () => ExitCode.refused,

@@ -8,7 +8,9 @@ import { Effect, HashMap } from "effect"
 import { claimCommand } from "./commands/claim.js"
 import { killCommand } from "./commands/kill.js"
 import { statusCommand } from "./commands/status.js"
-import { waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
+import { repeatableOptions, waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
+import { writeStderr } from "../log/output.js"
+import { findRepeatedOption, hoistLogLevel } from "./argv.js"
 import { ExitCode } from "./exitCodes.js"
 import { withHelpConsole } from "./helpConsole.js"
 import { ExitStatus } from "./runCommand.js"
@@ -40,14 +42,17 @@ export interface Terminals {
  * `runCommand`; so nothing is printed twice.
  */
 export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.Effect<number> => {
-  // @effect/cli's wizard prompts on stdin and would hang a script forever.
-  if (argv.includes("--wizard") && !terminals.stdinIsTerminal) {
-    return Effect.sync(() => {
-      process.stderr.write("sipid: --wizard needs an interactive terminal; see sipid --help\n")
-      return ExitCode.usage
+  const usageError = (message: string) =>
+    Effect.sync(() => {
+      writeStderr(`sipid: ${message}; see sipid --help\n`)
+      return ExitCode.usage as number
     })
-  }
-  return cli(["node", "sipid", ...argv]).pipe(
+  // @effect/cli's wizard prompts on stdin and would hang a script forever.
+  if (argv.includes("--wizard") && !terminals.stdinIsTerminal) return usageError("--wizard needs an interactive terminal")
+  // @effect/cli reads the first of two and then misreads the next option ("Expected to find option '--pid-file'").
+  const repeated = findRepeatedOption(argv, repeatableOptions)
+  if (repeated !== undefined) return usageError(`${repeated} is given more than once; give it once`)
+  return cli(["node", "sipid", ...hoistLogLevel(argv)]).pipe(
     Effect.as(ExitCode.ok as number),
     Effect.catchAll((error) =>
       error instanceof ExitStatus
@@ -55,10 +60,7 @@ export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.
         : ValidationError.isValidationError(error)
         ? Effect.succeed(ExitCode.usage as number)
         : // What is left comes from @effect/cli's own machinery, such as a prompt quit with Ctrl-C.
-          Effect.zipRight(
-          Effect.sync(() => process.stderr.write(`sipid: ${String(error)}\n`)),
-          Effect.succeed(ExitCode.usage as number)
-        )
+          usageError(String(error))
     ),
     withHelpConsole(subcommandNames, terminals),
     Effect.provide(NodeContext.layer)

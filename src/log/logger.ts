@@ -6,6 +6,7 @@
  * (see `withLogContext`); this logger only decides the layout.
  */
 import { Effect, HashMap, Inspectable, Layer, Logger, Option } from "effect"
+import { writeStderr } from "./output.js"
 
 export type LogFormat = "text" | "json"
 export const logFormats: ReadonlyArray<LogFormat> = ["text", "json"]
@@ -16,7 +17,7 @@ const annotation = (annotations: HashMap.HashMap<string, unknown>, key: string):
 const messageText = (message: unknown): string =>
   Array.isArray(message) ? message.map(messageText).join(" ") : typeof message === "string" ? message : Inspectable.format(message)
 
-export const makeLogger = (format: LogFormat, write: (line: string) => void = (line) => process.stderr.write(line)) =>
+export const makeLogger = (format: LogFormat, write: (line: string) => void = writeStderr) =>
   Logger.make(({ annotations, date, logLevel, message }) => {
     const timestamp = date.toISOString()
     const text = messageText(message)

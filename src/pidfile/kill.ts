@@ -97,7 +97,10 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, callerUid
     yield* checkOwnerTrust(path, locked.file, handle, callerUid)
 
     yield* Effect.logInfo(`stopping process ${pid} (schedule ${formatStopSchedule(schedule)})`)
-    const outcome = yield* runStopSchedule(handle, schedule)
+    // monit's stop timeout (SIGTERM to sipid) lands here: say what is left behind.
+    const outcome = yield* runStopSchedule(handle, schedule).pipe(
+      Effect.onInterrupt(() => Effect.logWarning(`interrupted while stopping process ${pid}, which had not exited; pidfile kept`))
+    )
     if (outcome._tag === "Survived") {
       return yield* new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill })
     }

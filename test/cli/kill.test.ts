@@ -262,6 +262,28 @@ threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()"; C=$!
     expect(result.stderr).not.toContain("D state")
   })
 
+  it.each([["SIGTERM", 143], ["SIGINT", 130]])("%s to sipid kill (monit's stop timeout) is logged, exits %i, keeps the pidfile and releases the lock", async (signal, code) => {
+    const result = await ns(String.raw`
+      py "signal.signal(signal.SIGTERM, signal.SIG_IGN)"; C=$!
+      await_file $D/ready
+      $SIPID claim --pid $C --pid-file $P 2>/dev/null
+      $SIPID kill --pid-file $P --grace 30s 2>$D/log & K=$!
+      until grep -q "sent SIGTERM" $D/log; do sleep 0.01; done
+      kill -${signal} $K
+      wait $K && echo "kill=0" || echo "kill=$?"
+      cat $D/log >&2; rm $D/log $D/ready
+      echo "left [$(ls -A $D | tr '\n' ' ')]"
+      kill -0 $C && echo "process alive"
+      # No lock outlives sipid: the next stop goes ahead at once.
+      $SIPID kill --pid-file $P --grace 100ms 2>/dev/null && echo "next kill=0"
+      [ -e $P ] || echo "pidfile gone"
+    `)
+    expect(result.stdout.trim().split("\n")).toEqual([`kill=${code}`, "left [job.pid job.pid.identity ]", "process alive", "next kill=0", "pidfile gone"])
+    expect(result.stderr).toMatch(
+      new RegExp(`sent SIGTERM to process (\\d+)\n.*received ${signal}: stopping early \\(exit ${code}\\)\n.*interrupted while stopping process \\1, which had not exited; pidfile kept\n`)
+    )
+  })
+
   it("usage errors: a bad --retry, or --retry with --grace or --show-stacks, exit 2", async () => {
     const result = await ns(String.raw`
       set +e

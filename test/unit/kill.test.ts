@@ -42,6 +42,21 @@ describe("kill, default schedule", () => {
       })
     ))
 
+  it.effect("interrupted mid-schedule (SIGTERM to sipid): says so, keeps the pidfile, sends nothing more", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pid, pidfile } = yield* claimed(ignoresTerm)
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* seconds(5)
+        expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+        yield* seconds(30)
+        expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
+        expect(pidfile.exists()).toBe(true)
+        expect(logs).toContain(`WARN interrupted while stopping process ${pid}, which had not exited; pidfile kept`)
+      })
+    ))
+
   it.effect("SIGKILL exactly at 20 s, not a tick before", () =>
     simulate(() =>
       Effect.gen(function*() {

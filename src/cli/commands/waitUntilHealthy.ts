@@ -29,6 +29,9 @@ const expectStatus = Options.text("expect-status").pipe(
   Options.withDescription("The healthy status code or range (default 200; e.g. 200-399), after following up to 10 redirects")
 )
 
+/** The options that may be given more than once; any other given twice is a usage error. */
+export const repeatableOptions = ["--header", "--ca-cert"]
+
 const header = Options.text("header").pipe(
   Options.withPseudoName("'NAME: VALUE'"),
   Options.repeated,

@@ -12,7 +12,7 @@
 import { execFileSync } from "node:child_process"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
-import { describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { runInPidNamespace } from "../support/cli.js"
 import { distTarball } from "../support/dist.js"
 
@@ -150,12 +150,17 @@ echo "--- web.stderr.log"; cat $LOG/web.stderr.log
 `
 
 describe.skipIf(!hasMonit)("the example BOSH release under monit (install Debian's monit to run this)", () => {
+  let tarball: string
+  beforeAll(async () => {
+    tarball = await distTarball()
+  }, 600_000)
+
   // Each step waits for monit's 1 s cycle, and each `monit status` costs a few hundred ms on a busy machine.
   it("starts, restarts over a stale pidfile, gates post-start, stops and starts again, without node", { timeout: 120_000 }, async () => {
-    const result = await runInPidNamespace(scenario, { TARBALL: await distTarball(), RELEASE: release, PORT: String(await freePort()) })
+    const result = await runInPidNamespace(scenario, { TARBALL: tarball, RELEASE: release, PORT: String(await freePort()) })
     const out = result.stdout
     expect(out, result.stderr).not.toContain("timed out")
-    expect(result.code, result.stderr).toBe(0)
+    expect(result.code, `${out}${result.stderr}`).toBe(0)
 
     const started = /started: (\d+) runs as (\S+)/.exec(out)
     const first = started?.[1]

@@ -1,0 +1,191 @@
+/**
+ * examples/bosh-release under a real (stock) monit, as on a BOSH VM: the
+ * sipid package is unpacked from the dist tarball by its packaging script,
+ * the web job's templates are rendered under a temporary /var/vcap, and monit
+ * runs the job through its monit file and ctl script with node nowhere on
+ * the machine. All inside a PID and mount namespace: node is hidden there and
+ * a vcap user added, without touching the host.
+ *
+ * Stock monit waits for a start program (BOSH's fork does not): a ctl that
+ * kept the job in the foreground would time out after 30 s and fail here.
+ */
+import { execFileSync } from "node:child_process"
+import { createServer } from "node:net"
+import { fileURLToPath } from "node:url"
+import { beforeAll, describe, expect, it } from "vitest"
+import { runInPidNamespace } from "../support/cli.js"
+import { distTarball } from "../support/dist.js"
+
+const hasMonit = (() => {
+  try {
+    execFileSync("monit", ["-V"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+const release = fileURLToPath(new URL("../../examples/bosh-release", import.meta.url))
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))))
+    })
+  })
+
+// Within the namespace: $D is a fresh directory, $R the VM's /var/vcap.
+const scenario = String.raw`
+R=$D/vcap
+LOG=$R/sys/log/web
+P=$R/sys/run/web/web.pid
+chmod 755 $D
+
+# A stemcell: no node on the machine, a vcap user, monit's PATH.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+: > $D/no-node
+for node in $(type -ap node | xargs -r realpath | sort -u); do mount --bind $D/no-node $node; done
+if [ -x "$(command -v node)" ]; then echo "node is still on PATH"; exit 1; fi
+if ! getent passwd vcap >/dev/null; then
+  cp /etc/passwd $D/passwd && echo "vcap:x:52000:52000::/nonexistent:/usr/sbin/nologin" >> $D/passwd
+  cp /etc/group $D/group && echo "vcap:x:52000:" >> $D/group
+  mount --bind $D/passwd /etc/passwd && mount --bind $D/group /etc/group
+fi
+
+# Compile the sipid package from its blob, as the BOSH director does.
+mkdir -p $D/compile/sipid $R/packages/sipid $R/packages/web/bin $R/jobs/web/bin
+cp $TARBALL $D/compile/sipid/
+(cd $D/compile && BOSH_INSTALL_TARGET=$R/packages/sipid $RELEASE/packages/sipid/packaging)
+
+# The job's own package: serves /healthcheck, 503 until $D/ready exists.
+cat > $R/packages/web/bin/web <<PY
+#!/usr/bin/env python3
+import http.server, os, sys
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ready = os.path.exists("$D/ready")
+        self.send_response(200 if ready else 503)
+        self.end_headers()
+        self.wfile.write(b"ok\n" if ready else b"warming up\n")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), Health).serve_forever()
+PY
+chmod 755 $R/packages/web/bin/web
+
+# Render the job's templates (the only property: port) and its monit file.
+render() { sed "s/<%= p(\"port\") %>/$PORT/g" $RELEASE/jobs/web/templates/$1.erb > $R/jobs/web/bin/$1; chmod 755 $R/jobs/web/bin/$1; }
+render ctl
+render post-start
+if grep -n '<%' $R/jobs/web/bin/*; then echo "unrendered template"; exit 1; fi
+sed "s|/var/vcap|$R|g" $RELEASE/jobs/web/monit > $R/jobs/web/monit
+cat > $D/monitrc <<RC
+set daemon 1
+set pidfile $D/monit.pid
+set idfile $D/monit.id
+set statefile $D/monit.state
+set httpd unixsocket $D/monit.sock
+  allow localhost
+include $R/jobs/*/monit
+RC
+chmod 600 $D/monitrc
+
+wait_for() {
+  local deadline=$((SECONDS + 20))
+  until eval "$1"; do
+    if ((SECONDS >= deadline)); then echo "timed out: $1"; exit 1; fi
+    sleep 0.05
+  done
+}
+# monit's view of web in one call (each takes a few hundred ms): "STATUS/PID".
+monit_says() { monit -c $D/monitrc status web | awk '$1 == "status" { $1 = ""; s = substr($0, 2) } $1 == "pid" { p = $2 } END { print s "/" p }'; }
+running() { [ -s $P ] && [ "$(monit_says)" = "OK/$(cat $P)" ]; }
+gone() { [ ! -e /proc/$1 ] || [ "$(sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1)" = Z ]; }
+# How many processes run the script $1 (their argv[1], after the interpreter) with arguments $2...
+count_of() {
+  local count=0 cmdline
+  for cmdline in /proc/[0-9]*/cmdline; do
+    [ "$(tr '\0' '\n' < $cmdline 2>/dev/null | sed -n "2,$(($# + 1))p" | paste -sd' ')" = "$*" ] && count=$((count + 1))
+  done
+  echo $count
+}
+
+VCAP_ROOT=$R monit -c $D/monitrc -I >$D/monit.log 2>&1 &
+
+wait_for running
+FIRST=$(cat $P)
+echo "started: $FIRST runs as $(stat -c %U /proc/$FIRST)"
+
+VCAP_ROOT=$R $R/jobs/web/bin/ctl start
+wait_for '[ $(count_of $R/jobs/web/bin/ctl run) = 0 ]'
+grep -q "already names live process $FIRST" $LOG/sipid.log
+echo "second start: pidfile names $(cat $P), $(count_of $R/packages/web/bin/web --port $PORT) web process(es)"
+
+kill -9 $FIRST
+wait_for '[ "$(cat $P)" != $FIRST ] && running'
+SECOND=$(cat $P)
+echo "restarted: $FIRST -> $SECOND"
+
+VCAP_ROOT=$R $R/jobs/web/bin/post-start 2>>$LOG/post-start.stderr.log &
+POST_START=$!
+wait_for "grep -q 'status 503' $LOG/post-start.stderr.log"
+if kill -0 $POST_START; then echo "post-start waits while unhealthy"; fi
+touch $D/ready
+if wait $POST_START; then echo "post-start passed once healthy"; fi
+
+monit -c $D/monitrc stop web
+wait_for '[ ! -e $P ] && [ "$(monit_says)" = "Not monitored/" ]'
+if gone $SECOND; then echo "stopped: process $SECOND gone, pidfile removed"; fi
+
+monit -c $D/monitrc start web
+wait_for running
+echo "started again: $(cat $P)"
+monit -c $D/monitrc quit
+
+echo "--- monit.log"; cat $D/monit.log
+echo "--- sipid.log"; cat $LOG/sipid.log
+echo "--- post-start.stderr.log"; cat $LOG/post-start.stderr.log
+echo "--- web.stderr.log"; cat $LOG/web.stderr.log
+`
+
+describe.skipIf(!hasMonit)("the example BOSH release under monit (install Debian's monit to run this)", () => {
+  let tarball: string
+  beforeAll(async () => {
+    tarball = await distTarball()
+  }, 600_000)
+
+  // Each step waits for monit's 1 s cycle, and each `monit status` costs a few hundred ms on a busy machine.
+  it("starts, restarts over a stale pidfile, gates post-start, stops and starts again, without node", { timeout: 120_000 }, async () => {
+    const result = await runInPidNamespace(scenario, { TARBALL: tarball, RELEASE: release, PORT: String(await freePort()) })
+    const out = result.stdout
+    expect(out, result.stderr).not.toContain("timed out")
+    expect(result.code, `${out}${result.stderr}`).toBe(0)
+
+    const started = /started: (\d+) runs as (\S+)/.exec(out)
+    const first = started?.[1]
+    expect(started?.[2]).toBe("vcap")
+    expect(out).toContain(`second start: pidfile names ${first}, 1 web process(es)`)
+    expect(out).not.toContain("Address already in use")
+
+    const second = /restarted: (\d+) -> (\d+)/.exec(out)?.[2]
+    expect(second).toBeDefined()
+    expect(second).not.toBe(first)
+    expect(out).toContain("post-start waits while unhealthy")
+    expect(out).toContain("post-start passed once healthy")
+    expect(out).toContain(`stopped: process ${second} gone, pidfile removed`)
+    const third = /started again: (\d+)/.exec(out)?.[1]
+    expect(third).toBeDefined()
+    expect([first, second]).not.toContain(third)
+
+    expect(out).not.toMatch(/failed to (start|stop)/)
+    const sipidLog = out.slice(out.indexOf("--- sipid.log"), out.indexOf("--- post-start.stderr.log"))
+    expect(sipidLog).toContain(`claimed for process ${first}`)
+    expect(sipidLog).toContain(`pidfile is stale: process ${first} has exited`)
+    expect(sipidLog).toContain(`claimed for process ${second}`)
+    expect(sipidLog).toMatch(new RegExp(`process ${second} exited after`))
+    expect(sipidLog).toContain("pidfile removed")
+    expect(sipidLog).toContain(`claimed for process ${third}`)
+    expect(out).toMatch(/healthy after \d+ attempts/)
+  })
+})

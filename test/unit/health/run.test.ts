@@ -44,10 +44,11 @@ const server = Effect.gen(function*() {
 })
 
 /** A CONNECT proxy that sends every tunnel to 127.0.0.1 (made-up names are never resolved), or answers `refuseWith`. */
-const connectProxy = (refuseWith?: number) =>
+const connectProxy = (refuseWith?: number, pem?: { readonly cert: string; readonly key: string }) =>
   Effect.gen(function*() {
     const tunnels: Array<string> = []
-    const proxy = http.createServer((_, response) => response.writeHead(405).end())
+    const refuse = (_: http.IncomingMessage, response: http.ServerResponse) => response.writeHead(405).end()
+    const proxy = pem === undefined ? http.createServer(refuse) : https.createServer(pem, refuse)
     proxy.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       tunnels.push(request.url!)
       if (refuseWith !== undefined) return socket.end(`HTTP/1.1 ${refuseWith} No\r\n\r\n`)
@@ -58,7 +59,7 @@ const connectProxy = (refuseWith?: number) =>
       })
       upstream.on("error", () => socket.destroy())
     })
-    return { url: `http://127.0.0.1:${yield* listen(proxy)}`, tunnels }
+    return { url: `${pem === undefined ? "http" : "https"}://127.0.0.1:${yield* listen(proxy)}`, tunnels }
   })
 
 /** A certificate for 127.0.0.1 and its key, made when a test needs it. */
@@ -67,7 +68,7 @@ const selfSigned = () => {
   try {
     execFileSync("openssl", [
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key"), "-out", join(dir, "cert")
+      "-addext", "subjectAltName=IP:127.0.0.1,DNS:health.sipid.test", "-keyout", join(dir, "key"), "-out", join(dir, "cert")
     ], { stdio: "ignore" })
     return { cert: readFileSync(join(dir, "cert"), "utf8"), key: readFileSync(join(dir, "key"), "utf8") }
   } finally {
@@ -234,6 +235,41 @@ describe("HttpLayer", () => {
       expect(yield* get(settingsFor({}), url)).toMatchObject({ _tag: "Untrusted" })
       expect(yield* get({ ...settingsFor({}), tls: { rejectUnauthorized: true, ca: [pem.cert] } }, url)).toBe(200)
       expect(yield* get({ ...settingsFor({}), tls: { rejectUnauthorized: false } }, url)).toBe(200)
+    }))
+
+  it.live("speaks TLS to a proxy and through it with the same settings", () =>
+    Effect.gen(function*() {
+      const pem = selfSigned()
+      const port = yield* listen(https.createServer(pem, (_, response) => response.writeHead(200).end()))
+      const proxy = yield* connectProxy(undefined, pem)
+      const trusting = { ...settingsFor({ HTTPS_PROXY: proxy.url }), tls: { rejectUnauthorized: true, ca: [pem.cert] } }
+      expect(yield* get(trusting, `https://health.sipid.test:${port}/`)).toBe(200)
+      expect(proxy.tunnels).toEqual([`health.sipid.test:${port}`])
+    }))
+
+  it.live("closes its connections when its scope ends", () =>
+    Effect.gen(function*() {
+      const closed: Array<boolean> = []
+      const port = yield* listen(http.createServer((_, response) => response.writeHead(200).end()).on("connection", (socket: net.Socket) => {
+        closed.push(false)
+        socket.on("close", () => closed.push(true))
+      }))
+      expect(yield* get(settingsFor({}), `http://127.0.0.1:${port}/`)).toBe(200)
+      yield* Effect.sleep(Duration.millis(50)).pipe(Effect.repeat({ until: () => closed.includes(true), times: 40 }))
+      expect(closed).toEqual([false, true])
+    }))
+
+  it.live("leaves a URL it cannot parse to the client", () =>
+    Effect.gen(function*() {
+      const error = yield* HttpClient.get("not a url").pipe(Effect.flip, Effect.provide(HttpLayer.layer(settingsFor({ HTTP_PROXY: "http://p:1" }))))
+      expect(error).toMatchObject({ _tag: "RequestError", reason: "InvalidUrl" })
+    }))
+
+  it.live("gives up a connection to a proxy that never completes after the connect time-out", () =>
+    Effect.gen(function*() {
+      const silent = yield* listen(net.createServer(() => {}))
+      const settings = { ...settingsFor({ HTTP_PROXY: `https://127.0.0.1:${silent}` }), connectTimeout: Duration.millis(200) }
+      expect(yield* get(settings, "http://health.sipid.test/")).toMatchObject({ _tag: "Transport", code: "UND_ERR_CONNECT_TIMEOUT" })
     }))
 
   it.live("gives up a connection that never completes after the connect time-out", () =>

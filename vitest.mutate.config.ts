@@ -1,6 +1,16 @@
 // The unit tests alone, for mutation testing (npm run mutate): the CLI tests
 // run the built bundle, which Stryker's mutants never reach.
-import { defineConfig, mergeConfig } from "vitest/config"
+//
+// SIPID_MUTATE_TESTS narrows them to the tests that can reach the files a run
+// mutates (comma-separated globs, e.g. test/unit/health/**/*.test.ts): each
+// static mutant (one in module-level code) runs every included test, and a
+// mutant can only be killed by tests that import its file. Stryker's own
+// --testFiles is no substitute: in 9.5.1 it activates static mutants only
+// after the modules have loaded, so they all survive falsely.
+import { defineConfig } from "vitest/config"
 import base from "./vitest.config.js"
 
-export default mergeConfig(base, defineConfig({ test: { include: ["test/unit/**/*.test.ts"] } }))
+const include = process.env["SIPID_MUTATE_TESTS"]?.split(",") ?? ["test/unit/**/*.test.ts"]
+
+// Not mergeConfig: it concatenates arrays, which put the CLI tests back in.
+export default defineConfig({ ...base, test: { ...base.test, include } })

@@ -87,3 +87,123 @@ describe("bodySnippet", () => {
     expect(bodySnippet("x".repeat(150))).toBe(`${"x".repeat(100)}...`)
   })
 })
+
+describe("fromHttpClientError, code by code", () => {
+  it.each([
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
+  ])("%s: the certificate is not trusted", (code) => {
+    expect(fromHttpClientError(transportError(code, "m"))).toEqual(ProbeFailure.Untrusted({ detail: "m" }))
+  })
+
+  it.each(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_REVOKED", "CERT_UNTRUSTED", "CERT_REJECTED", "ERR_TLS_CERT_ALTNAME_INVALID", "ERR_SSL_X"])(
+    "%s: TLS failed",
+    (code) => {
+      expect(fromHttpClientError(transportError(code, "m"))).toEqual(ProbeFailure.Tls({ code, detail: "m" }))
+    }
+  )
+
+  it.each(["ECONNRESET", "ERR_TLSX", "ERR_SSLX", "XERR_TLS_", "CERT_HAS_EXPIREDX"])("%s: some other transport failure", (code) => {
+    expect(fromHttpClientError(transportError(code, "m"))).toEqual(ProbeFailure.Transport({ code, detail: "m" }))
+  })
+
+  const withCause = (cause: unknown) =>
+    new HttpClientError.RequestError({ request: HttpClientRequest.get("http://127.0.0.1/"), reason: "Transport", cause, description: "outer" })
+
+  it("stops at the last wrapped error that has a code, and falls back to the outer message", () => {
+    const codeless = Object.assign(new Error("fetch failed"), { code: "UND_ERR", cause: new Error("no code here") })
+    expect(fromHttpClientError(withCause(codeless))).toEqual(ProbeFailure.Transport({ code: "UND_ERR", detail: "fetch failed" }))
+    const nullCause = Object.assign(new Error("fetch failed"), { code: "UND_ERR", cause: null })
+    expect(fromHttpClientError(withCause(nullCause))).toEqual(ProbeFailure.Transport({ code: "UND_ERR", detail: "fetch failed" }))
+    const stringCause = Object.assign(new Error("fetch failed"), { code: "UND_ERR", cause: "ECONNREFUSED" })
+    expect(fromHttpClientError(withCause(stringCause))).toEqual(ProbeFailure.Transport({ code: "UND_ERR", detail: "fetch failed" }))
+    const codeNotString = Object.assign(new Error("fetch failed"), { code: "UND_ERR", cause: Object.assign(new Error("x"), { code: 7 }) })
+    expect(fromHttpClientError(withCause(codeNotString))).toEqual(ProbeFailure.Transport({ code: "UND_ERR", detail: "fetch failed" }))
+    const silent = Object.assign(new Error(""), { code: "EPIPE" })
+    expect(fromHttpClientError(withCause(silent))).toEqual(ProbeFailure.Transport({ code: "EPIPE", detail: withCause(silent).message }))
+    expect(fromHttpClientError(withCause(undefined))).toEqual(
+      ProbeFailure.Transport({ code: "EUNKNOWN", detail: withCause(undefined).message })
+    )
+    expect(fromHttpClientError(withCause({ code: 3, message: 4 }))).toEqual(
+      ProbeFailure.Transport({ code: "EUNKNOWN", detail: withCause(undefined).message })
+    )
+  })
+
+  it("blames a proxy that cannot be resolved for now, or refuses a tunnel with any status", () => {
+    const through = (code: string, message: string) =>
+      withCause(new ThroughProxy("http://p:1", "https_proxy", Object.assign(new Error(message), { code })))
+    expect(fromHttpClientError(through("EAI_AGAIN", "getaddrinfo EAI_AGAIN p"))).toEqual(
+      ProbeFailure.ProxyFailed({ proxy: "http://p:1", variable: "https_proxy", problem: "cannot be resolved (getaddrinfo EAI_AGAIN p)" })
+    )
+    expect(fromHttpClientError(through("UND_ERR_ABORTED", "Proxy response (407) !== 200"))).toMatchObject({
+      problem: "answered 407 instead of opening a tunnel to the endpoint"
+    })
+    expect(fromHttpClientError(through("UND_ERR_ABORTED", "Proxy response (abc) !== 200"))).toMatchObject({ _tag: "Transport" })
+    expect(fromHttpClientError(through("UND_ERR_SOCKET", "other side closed"))).toMatchObject({ _tag: "Transport" })
+  })
+})
+
+describe("describe and hint", () => {
+  it.each([
+    [ProbeFailure.BadStatus({ status: 503, body: "" }), "status 503", undefined],
+    [ProbeFailure.BadStatus({ status: 299, body: "x" }), "status 299: x", undefined],
+    [ProbeFailure.BadStatus({ status: 300, body: "" }), "status 300", "more than 10 redirects, or one without a Location; or widen --expect-status"],
+    [ProbeFailure.BadStatus({ status: 399, body: "" }), "status 399", "more than 10 redirects, or one without a Location; or widen --expect-status"],
+    [ProbeFailure.BadStatus({ status: 400, body: "" }), "status 400", undefined],
+    [ProbeFailure.TimedOut({ after: Duration.millis(1500) }), "timed out after 1.5s", undefined],
+    [ProbeFailure.Refused(), "connection refused", "is the job listening on that port yet?"],
+    [
+      ProbeFailure.Untrusted({ detail: "d" }),
+      "certificate not trusted (d)",
+      "is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)"
+    ],
+    [
+      ProbeFailure.Tls({ code: "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE", detail: "sslv3 alert Handshake Failure" }),
+      "TLS failed: sslv3 alert Handshake Failure",
+      "does the server want a client certificate? pass --client-cert and --client-key"
+    ],
+    [
+      ProbeFailure.Tls({ code: "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE", detail: "alert bad certificate" }),
+      "TLS failed: alert bad certificate",
+      "does the server want a client certificate? pass --client-cert and --client-key"
+    ],
+    [ProbeFailure.Tls({ code: "ERR_SSL_WRONG_VERSION_NUMBER", detail: "WRONG VERSION NUMBER" }), "TLS failed: WRONG VERSION NUMBER", "does the endpoint speak plain http?"],
+    [ProbeFailure.Tls({ code: "CERT_HAS_EXPIRED", detail: "certificate has expired" }), "TLS failed: certificate has expired", undefined],
+    [ProbeFailure.Transport({ code: "EAI_AGAIN", detail: "getaddrinfo EAI_AGAIN h" }), "cannot resolve host (getaddrinfo EAI_AGAIN h)", undefined],
+    [
+      ProbeFailure.Transport({ code: "ECONNRESET", detail: "read ECONNRESET" }),
+      "the server reset the connection without answering",
+      "over https, does the server want a client certificate (--client-cert, --client-key)?"
+    ],
+    [
+      ProbeFailure.ProxyFailed({ proxy: "http://p:1", variable: "HTTPS_PROXY", problem: "refused the connection" }),
+      "the proxy http://p:1 (from HTTPS_PROXY) refused the connection",
+      "check HTTPS_PROXY, or add the endpoint's host to NO_PROXY to reach it directly"
+    ]
+  ])("%j", (failure, description, expectedHint) => {
+    expect(describeFailure(failure)).toBe(description)
+    expect(hint(failure)).toBe(expectedHint)
+  })
+})
+
+describe("sameReason, either way round", () => {
+  it("does not take a time-out for another reason", () => {
+    expect(sameReason(ProbeFailure.TimedOut({ after: Duration.seconds(1) }), ProbeFailure.Refused())).toBe(false)
+  })
+})
+
+describe("bodySnippet, to the letter", () => {
+  it.each([
+    ["first\r\nsecond", "first"],
+    ["\n\n  ok\nnext", "ok"],
+    ["caf\u00e9 \u00a0x\u007fy\u0080z", "caf\u00e9 \u00a0x?y?z"],
+    ["~ !", "~ !"],
+    ["x".repeat(100), "x".repeat(100)],
+    ["x".repeat(101), `${"x".repeat(100)}...`]
+  ])("%j is quoted as %j", (body, snippet) => {
+    expect(bodySnippet(body)).toBe(snippet)
+  })
+})

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { parseHeader, parseStatusRange, parseUrl } from "../../../src/health/options.js"
+import { formatStatusRange, parseHeader, parseStatusRange, parseUrl, statusInRange } from "../../../src/health/options.js"
 
 describe("parseUrl", () => {
   it.each(["http://127.0.0.1:8080/health", "https://[::1]:8443/", "HTTPS://Example.COM/x?y=1"])("accepts %s", (text) => {
@@ -8,11 +8,15 @@ describe("parseUrl", () => {
   })
 
   it.each([
-    ["", /is not a URL/],
+    ["", /^"" is not a URL; use e.g. https:\/\/127.0.0.1:8443\/healthcheck$/],
     ["127.0.0.1:8080/health", /is not a URL/],
     ["localhost", /is not a URL/],
-    ["ftp://example.com/", /only http and https/],
-    ["http://user:secret@example.com/", /credentials in the URL are not sent/],
+    ["ftp://example.com/", /^"ftp:\/\/example.com\/": only http and https URLs can be probed$/],
+    ["http://user:secret@example.com/", /^"example.com": credentials in the URL are not sent; use --header 'Authorization: \.\.\.'$/],
+    ["http://user@example.com/", /credentials in the URL are not sent/],
+    ["http://:secret@example.com/", /credentials in the URL are not sent/],
+    ["http://user:secret@[fe80::1%25eth0]/", /a zone id \(%25eth0\)/],
+    ["x http://[fe80::1%25eth0]/", /is not a URL/],
     ["http://[::1/", /is not a URL/],
     ["http://[fe80::1%25eth0]:8080/", /a zone id \(%25eth0\) cannot be probed, as Node's URL parser refuses zone ids; use .* address, or a host name$/],
     ["https://[fe80::1%eth0]/", /a zone id \(%eth0\)/]
@@ -30,8 +34,14 @@ describe("parseStatusRange", () => {
     expect(parseStatusRange(text)).toEqual(Either.right(range))
   })
 
-  it.each(["", "2xx", "99", "600", "399-200", "200-", "200 - 399", "200,204"])("refuses %j", (text) => {
-    expect(Either.isLeft(parseStatusRange(text))).toBe(true)
+  it.each(["", "2xx", "99", "600", "399-200", "200-", "200 - 399", "200,204", "1200", "2000", "200-600", "200-3x9"])("refuses %j", (text) => {
+    expect(parseStatusRange(text)).toEqual(Either.left(`"${text}" is not a status code or range; use e.g. 200 or 200-399`))
+  })
+
+  it("formats a range as it reads it, and checks both ends", () => {
+    expect(formatStatusRange({ min: 200, max: 200 })).toBe("200")
+    expect(formatStatusRange({ min: 200, max: 399 })).toBe("200-399")
+    expect([199, 200, 250, 299, 300].map((status) => statusInRange({ min: 200, max: 299 }, status))).toEqual([false, true, true, true, false])
   })
 })
 
@@ -40,12 +50,14 @@ describe("parseHeader", () => {
     ["Authorization: Bearer abc", ["authorization", "Bearer abc"]],
     ["X-Probe:yes", ["x-probe", "yes"]],
     ["X-Empty:", ["x-empty", ""]],
-    ["Accept:  application/json  ", ["accept", "application/json"]]
+    ["Accept:  application/json  ", ["accept", "application/json"]],
+    ["X-Tabs:\tx\ty\t", ["x-tabs", "x\ty"]],
+    ["X-Latin1: caf\u00e9", ["x-latin1", "caf\u00e9"]]
   ])("reads %j", (text, header) => {
     expect(parseHeader(text)).toEqual(Either.right(header))
   })
 
-  it.each(["NoColon", ": value", "Bad Name: x", "X-A: line\r\nX-B: injected", "X-A: a\nb"])("refuses %j", (text) => {
-    expect(Either.isLeft(parseHeader(text))).toBe(true)
+  it.each(["NoColon", ": value", "Bad Name: x", "X-A: line\r\nX-B: injected", "X-A: a\nb", "X-A: a\u0000b", " X-A: b"])("refuses %j", (text) => {
+    expect(parseHeader(text)).toEqual(Either.left(`"${text}" is not a header; use 'Name: value' on one line`))
   })
 })

@@ -226,6 +226,31 @@ describe("waitUntilHealthy", () => {
       expect(requests[0]!.headers).toMatchObject({ authorization: "Bearer t" })
     }))
 
+  it.effect("says what it waits for before the first probe", () =>
+    Effect.gen(function*() {
+      const { logs } = yield* probe([{ status: 200 }], { expectStatus: { min: 200, max: 399 }, pollingFrequency: Duration.millis(250) })
+      expect(logs[0]).toBe("waiting for http://127.0.0.1:8080/health to answer 200-399, probing every 250ms for up to 10s")
+    }))
+
+  it.effect("does not take a 200 whose body breaks off for healthy", () =>
+    Effect.gen(function*() {
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => controller.error(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }))
+      })
+      const { exit } = yield* probe([{ status: 200, body }], { timeout: Duration.millis(500) })
+      expect(failureMessage(exit)).toMatch(/last failure: the server reset the connection without answering; /)
+    }))
+
+  it.effect("reports a time-out of the full request time-out even after another reason", () =>
+    Effect.gen(function*() {
+      const { exit, logs } = yield* probe(
+        [{ error: "DEPTH_ZERO_SELF_SIGNED_CERT" }, "never"],
+        { timeout: Duration.seconds(3), requestTimeout: Duration.seconds(1), pollingFrequency: Duration.millis(300) }
+      )
+      expect(logs).toContain("not healthy yet (attempt 2): timed out after 1s")
+      expect(failureMessage(exit)).toMatch(/last failure: timed out after \d+m?s$/)
+    }))
+
   it.effect("explains an untrusted certificate and hints at --ca-cert", () =>
     Effect.gen(function*() {
       const { exit } = yield* probe([{ error: "DEPTH_ZERO_SELF_SIGNED_CERT" }], { timeout: Duration.millis(500) })

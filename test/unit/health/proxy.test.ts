@@ -62,8 +62,22 @@ describe("proxyFor", () => {
     [{ ...both, NO_PROXY: "192.168.1.10:9000" }, "http://192.168.1.10:9001/", HTTP],
     [{ ...both, NO_PROXY: "[fd00::1]:80" }, "http://[fd00::1]/", "direct"],
     [{ ...both, NO_PROXY: "fd00::1" }, "http://[fd00::1]:81/", "direct"],
+    [{ ...both, NO_PROXY: "[fd00::1]" }, "http://[fd00::1]:81/", "direct"],
+    [{ ...both, NO_PROXY: "fd00::/16" }, "http://[fd01::1]/", HTTP],
+    [{ ...both, NO_PROXY: "example.com:80" }, "http://example.com/", "direct"],
+    [{ ...both, NO_PROXY: "example.com:80" }, "https://example.com/", HTTPS],
+    [{ ...both, NO_PROXY: "10.0.0.1" }, "http://10.0.0.1:8080/", "direct"],
+    [{ ...both, NO_PROXY: "10.0.0.1" }, "http://10.0.0.2/", HTTP],
+    [{ ...both, NO_PROXY: "10.0.0.0/8" }, "http://[fd00::1]/", HTTP],
+    [{ ...both, NO_PROXY: "example.com" }, "http://example.com./", "direct"],
+    [{ HTTP_PROXY: HTTP, http_proxy: "" }, "http://example.com/", HTTP],
+    [{ http_proxy: "" }, "http://example.com/", "direct"],
+    [{ HTTPS_PROXY: "HTTPS://Secure-Proxy.internal:3128" }, "https://example.com/", HTTPS.replace("http:", "https:")],
+    [{ HTTPS_PROXY: "socks5://proxy.internal:1080" }, "https://example.com/", "socks5://proxy.internal:1080"],
     // entries Go cannot read are ignored, not fatal
-    [{ ...both, NO_PROXY: "10.0.0.0/33,:80,," }, "http://10.0.0.1/", HTTP]
+    [{ ...both, NO_PROXY: "10.0.0.0/33,:80,," }, "http://10.0.0.1/", HTTP],
+    [{ ...both, NO_PROXY: "proxy/8,fd00::/129,[]:80" }, "http://10.0.0.1/", HTTP],
+    [{ ...both, NO_PROXY: "fd00::/129" }, "http://[fd00::1]/", HTTP]
   ])("%j routes %s via %s", (env, target, expected) => {
     expect(route(env, target)).toBe(expected)
   })
@@ -80,5 +94,8 @@ describe("proxyFor", () => {
       Either.left(`HTTPS_PROXY="ftp://proxy:21" is not a proxy URL; use e.g. http://proxy.example.com:3128`)
     )
     expect(Either.isLeft(proxySettingsFromEnv({ http_proxy: "http://[bad" }))).toBe(true)
+    expect(proxySettingsFromEnv({ https_proxy: "socks5:///no-host" })).toEqual(
+      Either.left(`https_proxy="socks5:///no-host" is not a proxy URL; use e.g. http://proxy.example.com:3128`)
+    )
   })
 })

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { rootCertificates } from "node:tls"
@@ -39,22 +39,31 @@ describe("loadTls", () => {
       const { ca } = yield* loadTls({ ...none, caCerts: [a.cert] })
       expect(ca).toHaveLength(rootCertificates.length + 1)
       expect(ca!.slice(0, -1)).toEqual(rootCertificates)
+      const both = yield* loadTls({ ...none, caCerts: [a.cert, b.cert] })
+      expect(both.ca!.slice(-2)).toEqual([readFileSync(a.cert, "utf8"), readFileSync(b.cert, "utf8")])
+      expect(both.rejectUnauthorized).toBe(true)
     }))
 
   it.effect("reads a client certificate and its key", () =>
     Effect.gen(function*() {
       const tls = yield* loadTls({ ...none, clientCert: a.cert, clientKey: a.key })
-      expect(tls.cert).toContain("BEGIN CERTIFICATE")
-      expect(tls.key).toContain("PRIVATE KEY")
+      expect(tls).toEqual({ cert: readFileSync(a.cert, "utf8"), key: readFileSync(a.key, "utf8"), rejectUnauthorized: true })
     }))
 
   const refusals: ReadonlyArray<readonly [Partial<TlsFiles>, RegExp]> = [
     [{ caCerts: [join(dir, "missing.crt")] }, /^--ca-cert \/.*\/missing\.crt: cannot read it \(ENOENT\)$/],
-    [{ caCerts: [file("empty.crt", "")] }, /--ca-cert .*empty\.crt: not a PEM certificate \(no BEGIN CERTIFICATE block\)/],
+    [{ caCerts: [file("empty.crt", "")] }, /^--ca-cert .*empty\.crt: not a PEM certificate \(no BEGIN CERTIFICATE block\)$/],
     [{ caCerts: [file("junk.crt", "-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n")] }, /junk\.crt: not a PEM certificate \(/],
     [{ clientCert: a.cert }, /--client-cert and --client-key go together/],
+    [{ clientKey: a.key }, /^--client-cert and --client-key go together; pass both or neither$/],
+    [
+      { caCerts: [file("half.crt", `${readFileSync(a.cert, "utf8")}-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n`)] },
+      /half\.crt: not a PEM certificate \(/
+    ],
+    [{ caCerts: [a.cert, file("empty2.crt", "")] }, /^--ca-cert .*empty2\.crt: not a PEM certificate \(no BEGIN CERTIFICATE block\)$/],
     [{ clientCert: a.cert, clientKey: b.key }, /--client-cert .*a\.crt, --client-key .*b\.key: not a PEM certificate and its private key/],
-    [{ clientCert: a.cert, clientKey: join(dir, "nokey") }, /--client-key .*nokey: cannot read it \(ENOENT\)/]
+    [{ clientCert: a.cert, clientKey: join(dir, "nokey") }, /--client-key .*nokey: cannot read it \(ENOENT\)/],
+    [{ clientCert: join(dir, "nocert"), clientKey: a.key }, /^--client-cert .*nocert: cannot read it \(ENOENT\)$/]
   ]
   it.effect.each(refusals)("refuses %j", ([files, message]) =>
     Effect.gen(function*() {

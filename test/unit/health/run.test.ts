@@ -1,0 +1,282 @@
+/**
+ * wait-until-healthy from raw option values, and the undici layer under it,
+ * against servers in this process on 127.0.0.1. Live clock, short deadlines;
+ * nothing here asserts how long anything took.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Either, Logger } from "effect"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import * as http from "node:http"
+import * as https from "node:https"
+import * as net from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fromHttpClientError, ProbeFailure, ThroughProxy } from "../../../src/health/failure.js"
+import * as HttpLayer from "../../../src/health/HttpLayer.js"
+import { proxySettingsFromEnv } from "../../../src/health/proxy.js"
+import { run, type WaitUntilHealthyInput } from "../../../src/health/run.js"
+
+const closers: Array<() => void> = []
+afterAll(() => closers.forEach((close) => close()))
+
+const listen = (server: net.Server): Effect.Effect<number> =>
+  Effect.promise(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const sockets = new Set<net.Socket>()
+    server.on("connection", (socket: net.Socket) => sockets.add(socket))
+    closers.push(() => {
+      for (const socket of sockets) socket.destroy()
+      server.close()
+    })
+    return (server.address() as net.AddressInfo).port
+  })
+
+/** Answers 204 to a request carrying `x-probe: sipid`, 401 to others; records each path. */
+const server = Effect.gen(function*() {
+  const paths: Array<string> = []
+  const port = yield* listen(http.createServer((request, response) => {
+    paths.push(request.url!)
+    response.writeHead(request.headers["x-probe"] === "sipid" ? 204 : 401).end()
+  }))
+  return { port, paths }
+})
+
+/** A CONNECT proxy that sends every tunnel to 127.0.0.1 (made-up names are never resolved), or answers `refuseWith`. */
+const connectProxy = (refuseWith?: number, pem?: { readonly cert: string; readonly key: string }) =>
+  Effect.gen(function*() {
+    const tunnels: Array<string> = []
+    const refuse = (_: http.IncomingMessage, response: http.ServerResponse) => response.writeHead(405).end()
+    const proxy = pem === undefined ? http.createServer(refuse) : https.createServer(pem, refuse)
+    proxy.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      tunnels.push(request.url!)
+      if (refuseWith !== undefined) return socket.end(`HTTP/1.1 ${refuseWith} No\r\n\r\n`)
+      const upstream = net.connect(Number(request.url!.split(":").at(-1)), "127.0.0.1", () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n")
+        upstream.write(head)
+        upstream.pipe(socket).pipe(upstream)
+      })
+      upstream.on("error", () => socket.destroy())
+    })
+    return { url: `${pem === undefined ? "http" : "https"}://127.0.0.1:${yield* listen(proxy)}`, tunnels }
+  })
+
+/** A certificate for 127.0.0.1 and its key, made when a test needs it. */
+const selfSigned = () => {
+  const dir = mkdtempSync(join(tmpdir(), "sipid-run-"))
+  try {
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+      "-addext", "subjectAltName=IP:127.0.0.1,DNS:health.sipid.test", "-keyout", join(dir, "key"), "-out", join(dir, "cert")
+    ], { stdio: "ignore" })
+    return { cert: readFileSync(join(dir, "cert"), "utf8"), key: readFileSync(join(dir, "key"), "utf8") }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const input = (overrides: Partial<WaitUntilHealthyInput>): WaitUntilHealthyInput => ({
+  url: "http://127.0.0.1:1/",
+  timeout: Duration.seconds(5),
+  pollingFrequency: Duration.millis(50),
+  requestTimeout: Duration.seconds(2),
+  expectStatus: "200",
+  headers: [],
+  env: {},
+  caCerts: [],
+  clientCert: undefined,
+  clientKey: undefined,
+  insecure: false,
+  ...overrides
+})
+
+const refusal = (overrides: Partial<WaitUntilHealthyInput>) =>
+  Effect.map(Effect.flip(run(input(overrides))), (error) => `${error._tag}: ${error.message}`)
+
+const captureLogs = () => {
+  const lines: Array<string> = []
+  const layer = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => lines.push(`${logLevel.label} ${String(message)}`)))
+  return { lines, layer }
+}
+
+describe("run", () => {
+  it.effect.each([
+    [{ url: "ftp://x/" }, `UsageError: --url: "ftp://x/": only http and https URLs can be probed`],
+    [{ headers: ["X-A: 1", "nope"] }, `UsageError: --header: "nope" is not a header; use 'Name: value' on one line`],
+    [{ expectStatus: "2xx" }, `UsageError: --expect-status: "2xx" is not a status code or range; use e.g. 200 or 200-399`],
+    [{ timeout: Duration.zero }, "UsageError: --timeout: must be longer than 0"],
+    [{ pollingFrequency: Duration.zero }, "UsageError: --polling-frequency: must be longer than 0"],
+    [{ requestTimeout: Duration.zero }, "UsageError: --request-timeout: must be longer than 0"],
+    [{ env: { HTTP_PROXY: "ftp://p:21" } }, `UsageError: HTTP_PROXY="ftp://p:21" is not a proxy URL; use e.g. http://proxy.example.com:3128`],
+    [{ clientCert: "/nonexistent" }, "UsageError: --client-cert and --client-key go together; pass both or neither"]
+  ] as const)("refuses %j before any request", ([overrides, message]) =>
+    Effect.gen(function*() {
+      expect(yield* refusal(overrides)).toBe(message)
+    }))
+
+  it.live("probes the URL with the headers, and says when it is unhealthy", () =>
+    Effect.gen(function*() {
+      const { paths, port } = yield* server
+      const url = `http://127.0.0.1:${port}/ready`
+      const healthy = yield* run(input({ url, headers: ["X-Probe: sipid"], expectStatus: "200-299" }))
+      expect(healthy.attempts).toBe(1)
+      expect(paths).toEqual(["/ready"])
+      expect(yield* refusal({ url, timeout: Duration.millis(300) })).toMatch(
+        new RegExp(`^Unhealthy: ${url}: not healthy after \\d+ attempts? .*: last failure: status 401$`)
+      )
+    }))
+
+  it.live("warns that --insecure does not verify certificates, and only then", () =>
+    Effect.gen(function*() {
+      const { port } = yield* server
+      for (const insecure of [true, false]) {
+        const logs = captureLogs()
+        yield* run(input({ url: `http://127.0.0.1:${port}/`, headers: ["X-Probe: sipid"], expectStatus: "204", insecure })).pipe(
+          Effect.provide(logs.layer)
+        )
+        expect(logs.lines.filter((line) => line.startsWith("WARN"))).toEqual(
+          insecure ? ["WARN --insecure: TLS certificates are not verified; anyone on the path can answer for the endpoint"] : []
+        )
+      }
+    }))
+
+  it.live("goes through the proxy the environment names", () =>
+    Effect.gen(function*() {
+      const { port } = yield* server
+      const proxy = yield* connectProxy()
+      yield* run(input({
+        url: `http://health.sipid.test:${port}/`,
+        headers: ["X-Probe: sipid"],
+        expectStatus: "204",
+        env: { HTTP_PROXY: proxy.url }
+      }))
+      expect(proxy.tunnels).toEqual([`health.sipid.test:${port}`])
+    }))
+})
+
+/** The layer's client, GETting `url`: its status, or the probe failure its error becomes. */
+const get = (settings: HttpLayer.HttpSettings, url: string) =>
+  HttpClient.get(url).pipe(
+    Effect.map((response) => response.status),
+    Effect.catchAll((error) => Effect.succeed(fromHttpClientError(error))),
+    Effect.provide(HttpLayer.layer(settings)),
+    Effect.timeoutFail({ duration: Duration.seconds(5), onTimeout: () => "no answer in 5s" })
+  )
+
+const settingsFor = (env: Record<string, string>): HttpLayer.HttpSettings => ({
+  tls: { rejectUnauthorized: true },
+  proxies: Either.getOrThrow(proxySettingsFromEnv(env)),
+  connectTimeout: Duration.seconds(2)
+})
+
+describe("HttpLayer", () => {
+  it.live("connects directly without a proxy", () =>
+    Effect.gen(function*() {
+      const { port } = yield* server
+      expect(yield* get(settingsFor({}), `http://127.0.0.1:${port}/`)).toBe(401)
+    }))
+
+  it.live("sends each scheme through its own proxy, sharing one when both variables name it", () =>
+    Effect.gen(function*() {
+      const { port } = yield* server
+      const proxy = yield* connectProxy()
+      const other = yield* connectProxy()
+      const target = `http://health.sipid.test:${port}/`
+      expect(yield* get(settingsFor({ HTTP_PROXY: proxy.url }), target)).toBe(401)
+      expect(yield* get(settingsFor({ HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url }), target)).toBe(401)
+      expect(yield* get(settingsFor({ HTTPS_PROXY: other.url, HTTP_PROXY: proxy.url }), target)).toBe(401)
+      expect(proxy.tunnels).toHaveLength(3)
+      expect(other.tunnels).toEqual([])
+      // Loopback stays direct whatever the proxy variables say.
+      expect(yield* get(settingsFor({ HTTP_PROXY: proxy.url }), `http://127.0.0.1:${port}/`)).toBe(401)
+      expect(proxy.tunnels).toHaveLength(3)
+    }))
+
+  it.live("names the proxy, without credentials, when the proxy fails", () =>
+    Effect.gen(function*() {
+      const refusing = yield* connectProxy(502)
+      const withCredentials = refusing.url.replace("http://", "http://sipid:secret@")
+      expect(yield* get(settingsFor({ http_proxy: withCredentials }), "http://health.sipid.test/")).toEqual(
+        ProbeFailure.ProxyFailed({
+          proxy: refusing.url,
+          variable: "http_proxy",
+          problem: "answered 502 instead of opening a tunnel to the endpoint"
+        })
+      )
+    }))
+
+  it.live("marks a proxied request's transport error with the proxy, and no other", () =>
+    Effect.gen(function*() {
+      const dead = yield* listen(net.createServer())
+      closers.pop()!()
+      const { port } = yield* server
+      const proxied = yield* HttpClient.get(`http://health.sipid.test:${port}/`).pipe(
+        Effect.flip,
+        Effect.provide(HttpLayer.layer(settingsFor({ HTTP_PROXY: `http://127.0.0.1:${dead}` })))
+      )
+      expect(proxied.cause).toBeInstanceOf(ThroughProxy)
+      expect(fromHttpClientError(proxied)).toEqual(
+        ProbeFailure.ProxyFailed({ proxy: `http://127.0.0.1:${dead}`, variable: "HTTP_PROXY", problem: "refused the connection" })
+      )
+      const direct = yield* HttpClient.get(`http://127.0.0.1:${dead}/`).pipe(
+        Effect.flip,
+        Effect.provide(HttpLayer.layer(settingsFor({ HTTP_PROXY: `http://127.0.0.1:${port}` })))
+      )
+      expect(direct.cause).not.toBeInstanceOf(ThroughProxy)
+      expect(fromHttpClientError(direct)).toEqual(ProbeFailure.Refused())
+    }))
+
+  it.live("verifies certificates as the TLS settings say", () =>
+    Effect.gen(function*() {
+      const pem = selfSigned()
+      const port = yield* listen(https.createServer(pem, (_, response) => response.writeHead(200).end()))
+      const url = `https://127.0.0.1:${port}/`
+      expect(yield* get(settingsFor({}), url)).toMatchObject({ _tag: "Untrusted" })
+      expect(yield* get({ ...settingsFor({}), tls: { rejectUnauthorized: true, ca: [pem.cert] } }, url)).toBe(200)
+      expect(yield* get({ ...settingsFor({}), tls: { rejectUnauthorized: false } }, url)).toBe(200)
+    }))
+
+  it.live("speaks TLS to a proxy and through it with the same settings", () =>
+    Effect.gen(function*() {
+      const pem = selfSigned()
+      const port = yield* listen(https.createServer(pem, (_, response) => response.writeHead(200).end()))
+      const proxy = yield* connectProxy(undefined, pem)
+      const trusting = { ...settingsFor({ HTTPS_PROXY: proxy.url }), tls: { rejectUnauthorized: true, ca: [pem.cert] } }
+      expect(yield* get(trusting, `https://health.sipid.test:${port}/`)).toBe(200)
+      expect(proxy.tunnels).toEqual([`health.sipid.test:${port}`])
+    }))
+
+  it.live("closes its connections when its scope ends", () =>
+    Effect.gen(function*() {
+      const closed: Array<boolean> = []
+      const port = yield* listen(http.createServer((_, response) => response.writeHead(200).end()).on("connection", (socket: net.Socket) => {
+        closed.push(false)
+        socket.on("close", () => closed.push(true))
+      }))
+      expect(yield* get(settingsFor({}), `http://127.0.0.1:${port}/`)).toBe(200)
+      yield* Effect.sleep(Duration.millis(50)).pipe(Effect.repeat({ until: () => closed.includes(true), times: 40 }))
+      expect(closed).toEqual([false, true])
+    }))
+
+  it.live("leaves a URL it cannot parse to the client", () =>
+    Effect.gen(function*() {
+      const error = yield* HttpClient.get("not a url").pipe(Effect.flip, Effect.provide(HttpLayer.layer(settingsFor({ HTTP_PROXY: "http://p:1" }))))
+      expect(error).toMatchObject({ _tag: "RequestError", reason: "InvalidUrl" })
+    }))
+
+  it.live("gives up a connection to a proxy that never completes after the connect time-out", () =>
+    Effect.gen(function*() {
+      const silent = yield* listen(net.createServer(() => {}))
+      const settings = { ...settingsFor({ HTTP_PROXY: `https://127.0.0.1:${silent}` }), connectTimeout: Duration.millis(200) }
+      expect(yield* get(settings, "http://health.sipid.test/")).toMatchObject({ _tag: "Transport", code: "UND_ERR_CONNECT_TIMEOUT" })
+    }))
+
+  it.live("gives up a connection that never completes after the connect time-out", () =>
+    Effect.gen(function*() {
+      // Accepts TCP but never answers the TLS handshake.
+      const port = yield* listen(net.createServer(() => {}))
+      const failure = yield* get({ ...settingsFor({}), connectTimeout: Duration.millis(200) }, `https://127.0.0.1:${port}/`)
+      expect(failure).toMatchObject({ _tag: "Transport", code: "UND_ERR_CONNECT_TIMEOUT" })
+    }))
+})

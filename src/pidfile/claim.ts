@@ -85,7 +85,7 @@ export const claim = ({ path, pid }: ClaimRequest) =>
         yield* Effect.logWarning(`pidfile is stale: ${content.reason}`)
         break
       case "Valid": {
-        const occupant = yield* findOccupant(path, content.pid)
+        const occupant = yield* findOccupant(path, locked.locked.file.uid, content.pid)
         if (occupant._tag === "Running") {
           if (content.pid !== pid) return yield* new PidfileOwned({ path, pid: content.pid })
           yield* Effect.logInfo(`already claimed by process ${pid}; nothing to do`)

@@ -12,6 +12,7 @@ import type { SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import type { ProcessIdentity } from "../process/Processes.js"
 import { PidfileFiles } from "./PidfileFiles.js"
+import { untrustedRecordReason } from "./trust.js"
 
 export const identityRecordPath = (pidfile: string): string => `${pidfile}.identity`
 
@@ -40,11 +41,21 @@ const decode = (text: string, pid: Pid): Option.Option<ProcessIdentity> => {
 }
 
 /** The recorded identity of `pid`, if a usable record for that PID exists. */
-export const readIdentityRecord = (pidfile: string, pid: Pid): Effect.Effect<Option.Option<ProcessIdentity>, never, PidfileFiles> =>
+export const readIdentityRecord = (
+  pidfile: string,
+  pid: Pid,
+  pidfileOwner: number
+): Effect.Effect<Option.Option<ProcessIdentity>, never, PidfileFiles> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const opened = yield* files.open(identityRecordPath(pidfile))
     if (Option.isNone(opened)) return Option.none()
+    const untrusted = untrustedRecordReason(opened.value, pidfileOwner)
+    if (untrusted !== undefined) {
+      yield* files.close(opened.value)
+      yield* Effect.logWarning(`ignoring identity record ${identityRecordPath(pidfile)}: ${untrusted}`)
+      return Option.none()
+    }
     const text = yield* files.read(opened.value, maxRecordBytes).pipe(Effect.ensuring(files.close(opened.value)))
     return Option.flatMap(text, (text) => decode(text, pid))
   }).pipe(

@@ -27,6 +27,12 @@ export interface KillRequest {
   readonly schedule?: StopSchedule
   /** Who is asking; the ownership rule applies to root. Default: this process's uid. */
   readonly callerUid?: number
+  /**
+   * Processes a pidfile may never make sipid signal: itself and whoever
+   * started it (a ctl script that `exec`s sipid, or its shell). Default:
+   * this process and its parent.
+   */
+  readonly callerPids?: ReadonlyArray<number>
 }
 
 export type KillOutcome =
@@ -69,10 +75,14 @@ const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
     yield* files.remove(locked.path)
     yield* removeIdentityRecord(locked.path)
     yield* Effect.logInfo("pidfile removed")
-  })
+  }).pipe(
+    // The process is gone either way, which is what kill reports; a pidfile
+    // left on a read-only or failing disk only names a dead PID now.
+    Effect.catchAll((error) => Effect.logWarning(`process ${pid} is gone, but its pidfile could not be removed: ${error.message}`))
+  )
 
 /** Stops `pid`, which the locked, trusted pidfile names, and removes the pidfile once it is gone. */
-const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, callerUid: number) =>
+const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, caller: { readonly uid: number; readonly pids: ReadonlyArray<number> }) =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const { path } = locked
@@ -82,8 +92,12 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, callerUid
         Effect.as("Stale" satisfies KillOutcome)
       )
 
-    const occupant = yield* findOccupant(path, pid)
+    const occupant = yield* findOccupant(path, locked.file.uid, pid)
     if (occupant._tag !== "Running") return yield* stale(describeStale(pid, occupant))
+    // A pidfile from another tool, or a PID reused since, may name the stopper itself.
+    if (caller.pids.includes(pid)) {
+      return yield* new PidfileInvalid({ path, reason: `names process ${pid}, which is sipid itself or the process that started it` })
+    }
 
     // The pidfd pins one process; it must be the one just judged (and, with a
     // record, the one claimed), or the PID changed hands in between.
@@ -94,7 +108,7 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, callerUid
       return yield* stale(`PID ${pid} changed hands while it was being opened`)
     }
     // Judged on the pinned process, whose uids cannot be a predecessor's.
-    yield* checkOwnerTrust(path, locked.file, handle, callerUid)
+    yield* checkOwnerTrust(path, locked.file, handle, caller.uid)
 
     yield* Effect.logInfo(`stopping process ${pid} (schedule ${formatStopSchedule(schedule)})`)
     // monit's stop timeout (SIGTERM to sipid) lands here: say what is left behind.
@@ -108,7 +122,9 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, callerUid
     return "Stopped" satisfies KillOutcome
   }).pipe(Effect.annotateLogs({ pid }))
 
-export const kill = ({ callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule() }: KillRequest) =>
+export const kill = (
+  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule() }: KillRequest
+) =>
   Effect.gen(function*() {
     const locked = yield* lock(path)
     if (Option.isNone(locked)) {
@@ -116,5 +132,5 @@ export const kill = ({ callerUid = process.getuid?.() ?? -1, path, schedule = de
       return "NoPidfile" satisfies KillOutcome
     }
     yield* checkFileTrust(path, locked.value.file)
-    return yield* stop(locked.value, yield* readPid(locked.value), schedule, callerUid)
+    return yield* stop(locked.value, yield* readPid(locked.value), schedule, { uid: callerUid, pids: callerPids })
   }).pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))

@@ -22,7 +22,11 @@ export type Occupant =
   /** Alive, but not the process that was claimed: the PID was reused. */
   | { readonly _tag: "Reused"; readonly process: Alive; readonly recorded: ProcessIdentity }
 
-export const findOccupant = (pidfile: string, pid: Pid): Effect.Effect<Occupant, SystemError | PidfileInvalid, Processes | PidfileFiles> =>
+export const findOccupant = (
+  pidfile: string,
+  pidfileOwner: number,
+  pid: Pid
+): Effect.Effect<Occupant, SystemError | PidfileInvalid, Processes | PidfileFiles> =>
   Effect.gen(function*() {
     const state = yield* (yield* Processes).inspect(pid)
     if (state._tag === "Gone") return { _tag: "Exited" } as const
@@ -34,7 +38,7 @@ export const findOccupant = (pidfile: string, pid: Pid): Effect.Effect<Occupant,
         reason: `names ${pid}, a thread of process ${state.threadGroup}, not a process`
       })
     }
-    const recorded = yield* readIdentityRecord(pidfile, pid)
+    const recorded = yield* readIdentityRecord(pidfile, pid, pidfileOwner)
     return Option.isSome(recorded) && !isSameProcess(state, recorded.value)
       ? { _tag: "Reused", process: state, recorded: recorded.value } as const
       : { _tag: "Running", process: state } as const

@@ -26,7 +26,7 @@ export const status = (path: string): Effect.Effect<PidfileStatus, never, Pidfil
     const content = yield* readContent(opened.value).pipe(Effect.ensuring(files.close(opened.value)))
     if (content._tag === "Empty") return { _tag: "Unknown", reason: `${path} is empty` } as const
     if (content._tag === "Invalid") return { _tag: "Unknown", reason: `${path}: ${content.reason}` } as const
-    const occupant = yield* findOccupant(path, content.pid)
+    const occupant = yield* findOccupant(path, opened.value.uid, content.pid)
     return occupant._tag === "Running"
       ? ({ _tag: "Running", pid: content.pid } as const)
       : ({ _tag: "Stale", pid: content.pid, reason: describeStale(content.pid, occupant) } as const)

@@ -11,6 +11,19 @@ import type { OpenFile } from "./PidfileFiles.js"
 
 const worldWritable = 0o002
 
+/**
+ * Why the identity record beside a pidfile owned by `pidfileOwner` cannot be
+ * believed, if it cannot. A record decides whether kill signals at all (a
+ * "reused" PID is left alone), so it needs the pidfile's own standing:
+ * claim writes both as the same user, and nobody else may have written it.
+ */
+export const untrustedRecordReason = (record: OpenFile, pidfileOwner: number): string | undefined =>
+  (record.mode & worldWritable) !== 0
+    ? `it is world-writable (mode ${(record.mode & 0o7777).toString(8)})`
+    : record.uid !== pidfileOwner
+    ? `it is owned by uid ${record.uid}, not by the pidfile's owner (uid ${pidfileOwner})`
+    : undefined
+
 /** Anyone could have written a world-writable pidfile: never act on it. */
 export const checkFileTrust = (path: string, file: OpenFile): Either.Either<void, PidfileInvalid> =>
   (file.mode & worldWritable) !== 0

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Either, Exit, Fiber, Layer, TestClock } from "effect"
-import { chownSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
+import { chmodSync, chownSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
+import { SystemError } from "../../src/errors.js"
+import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import { claim } from "../../src/pidfile/claim.js"
 import { kill, type KillRequest } from "../../src/pidfile/kill.js"
 import type { Pid } from "../../src/process/Pid.js"
@@ -428,6 +430,51 @@ describe("kill, refusals", () => {
         expect(logs).toContain(`WARN pidfile is stale: PID ${pid} changed hands while it was being opened; not signalling`)
         expect(yield* table.events).toEqual([])
         expect(successor).toBeDefined()
+      })
+    ))
+
+  it.effect.each<readonly [string, (record: string) => void]>([
+    ["owned by another user than the pidfile's", (record) => chownSync(record, 65534, 65534)],
+    ["world-writable", (record) => chmodSync(record, 0o666)]
+  ])("an identity record %s is ignored: a forged one cannot make kill leave a live job running", ([, spoil]) =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { identity, pid, pidfile } = yield* claimed()
+        // The forgery claims the PID was reused: a kill that believed it would remove the pidfile unsignalled.
+        writeFileSync(pidfile.record, JSON.stringify({ ...identity, startTicks: identity.startTicks + 1 }) + "\n")
+        spoil(pidfile.record)
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("Stopped")
+        expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
+        expect(logs.some((line) => line.startsWith(`WARN ignoring identity record ${pidfile.record}: it is`))).toBe(true)
+      })
+    ))
+
+  it.effect("never signals sipid itself or the process that started it: exit 4, pidfile untouched", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pid, pidfile } = yield* claimed()
+        const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0, callerPids: [4242, pid] }))
+        expect(error._tag).toBe("PidfileInvalid")
+        expect(error.message).toContain(`names process ${pid}, which is sipid itself or the process that started it`)
+        expect(yield* table.events).toEqual([])
+        expect(pidfile.content()).toBe(`${pid}\n`)
+      })
+    ))
+
+  it.effect("a pidfile that cannot be removed after the stop (read-only disk) still reports Stopped, with a warning", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const { pid, pidfile } = yield* claimed()
+        const readOnly = Layer.succeed(PidfileFiles, {
+          ...files,
+          remove: (path) => new SystemError({ operation: "remove", path, code: "EROFS" })
+        })
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 }).pipe(Effect.provide(readOnly))).toBe("Stopped")
+        expect(logs.some((line) => line.startsWith(`WARN process ${pid} is gone, but its pidfile could not be removed: ${pidfile.path}: remove failed: EROFS`))).toBe(true)
+        expect(pidfile.exists()).toBe(true)
       })
     ))
 

@@ -1,30 +1,51 @@
 /**
- * The live process table's parsing and guards, without starting processes
- * (ProcessesContract.test.ts runs it against real ones, on the live clock).
+ * The live process table's parsing, guards and error mapping, without
+ * starting processes (ProcessesContract.test.ts runs it against real ones,
+ * on the live clock). Where a process is needed it is the test's own: only
+ * libc's signal call is faked, so nothing is ever sent.
  */
+import { SystemError as PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { LibcLive } from "../../src/native/Libc.js"
+import { Effect, Either, Layer } from "effect"
+import { readFileSync } from "node:fs"
+import { SystemError } from "../../src/errors.js"
+import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
 import { parseStat, parseStatus } from "../../src/process/ProcessesLive.js"
 
-const liveTable = (fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer) =>
-  ProcessesLive.layer().pipe(Layer.provide(Layer.merge(LibcLive, fs)))
+const liveTable = (fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer, libc: Layer.Layer<Libc> = LibcLive) =>
+  ProcessesLive.layer().pipe(Layer.provide(Layer.merge(libc, fs)))
 
-/** The real file system, except that /proc/sys/kernel/pid_max reads `value`. */
-const pidMaxReading = (value: string) =>
+/** The real file system, except that `path` reads `value`, or is missing when `value` is undefined. */
+const fileReading = (path: string, value: string | undefined) =>
   Layer.effect(
     FileSystem.FileSystem,
     Effect.map(FileSystem.FileSystem, (fs) => ({
       ...fs,
-      readFileString: (path: string, encoding?: string) =>
-        path === "/proc/sys/kernel/pid_max" ? Effect.succeed(value) : fs.readFileString(path, encoding)
+      readFileString: (read: string, encoding?: string) =>
+        read !== path
+          ? fs.readFileString(read, encoding)
+          : value === undefined
+          ? Effect.fail(new PlatformError({ reason: "NotFound", module: "FileSystem", method: "readFileString", pathOrDescriptor: path }))
+          : Effect.succeed(value)
     }))
   ).pipe(Layer.provide(NodeFileSystem.layer))
+
+/** The real file system, except that /proc/sys/kernel/pid_max reads `value`. */
+const pidMaxReading = (value: string) => fileReading("/proc/sys/kernel/pid_max", value)
+
+/** The real libc with some calls replaced. */
+const libcWith = (overrides: Partial<LibcService>) =>
+  Layer.effect(Libc, Effect.map(Libc, (libc) => ({ ...libc, ...overrides }))).pipe(Layer.provide(LibcLive))
+
+const failing = (syscall: string, code: string) => () => Effect.fail(new Errno({ syscall, code }))
+
+/** This test's own process: safe to inspect and open, never signalled (the signal call is faked). */
+const self = process.pid as Pid
 
 describe("parseStat", () => {
   it("splits at the last parenthesis, whatever the command name holds", () => {
@@ -63,7 +84,9 @@ describe("the live process table", () => {
       ]
       for (const attempt of attempts) {
         const exit = yield* Effect.exit(attempt)
-        expect(exit._tag === "Failure" && exit.cause._tag === "Die").toBe(true)
+        expect(exit._tag === "Failure" && exit.cause._tag === "Die" && String(exit.cause.defect)).toContain(
+          `refusing to act on PID ${value}: not a validated PID (parsePid)`
+        )
       }
     }).pipe(Effect.provide(liveTable())))
 
@@ -74,4 +97,71 @@ describe("the live process table", () => {
         expect(yield* (yield* Processes).pidMax).toBe(expected)
       }).pipe(Effect.provide(liveTable(pidMaxReading(text))))
   )
+
+  it.live("tells processes of this boot by the kernel's boot id", () =>
+    Effect.gen(function*() {
+      const state = yield* (yield* Processes).inspect(self)
+      expect(state._tag === "Alive" && state.identity.bootId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    }).pipe(Effect.provide(liveTable())))
+
+  it.live.each([
+    ["stat state X", `/proc/${self}/stat`, readFileSync(`/proc/${self}/stat`, "utf8").replace(/\) \S /, ") X "), { _tag: "Zombie" }],
+    ["a status that vanished", `/proc/${self}/status`, undefined, { _tag: "Gone" }]
+  ] as const)("reads %s as what it means", ([, path, content, expected]) =>
+    Effect.gen(function*() {
+      expect(yield* (yield* Processes).inspect(self)).toEqual(expected)
+    }).pipe(Effect.provide(liveTable(fileReading(path, content)))))
+
+  it.live.each([
+    [`/proc/${self}/stat`, "4242 (sleep) S"],
+    [`/proc/${self}/status`, "Name:\tsleep\n"]
+  ])("fails on an unparsable %s", ([path, content]) =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Processes).inspect(self))
+      expect(error).toMatchObject({ _tag: "SystemError", operation: "parse", path, code: "EINVAL" })
+    }).pipe(Effect.provide(liveTable(fileReading(path, content)))))
+
+  it.live("a process that exists without a /proc entry is hidden (hidepid), never gone", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Processes).inspect(self))
+      expect(error).toMatchObject({ operation: "inspect", path: `process ${self}`, code: "HIDDEN (exists)" })
+      expect(error.message).toContain(`it exists but /proc/${self} is hidden (/proc mounted with hidepid?); run sipid as root`)
+    }).pipe(Effect.provide(liveTable(fileReading(`/proc/${self}/stat`, undefined)))))
+
+  it.scopedLive.each([
+    ["ESRCH", "Gone"],
+    ["ENOENT", "Gone"],
+    ["ENOSYS", "handle"],
+    ["EINVAL", "handle"]
+  ])("pidfd_open failing with %s: the process opens as %s", ([code, expected]) =>
+    Effect.gen(function*() {
+      const handle = yield* (yield* Processes).open(self)
+      expect(handle === "Gone" ? "Gone" : "handle").toBe(expected)
+    }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdOpen: failing("pidfd_open", code) })))))
+
+  it.scopedLive("pidfd_open failing otherwise (EMFILE) is a system error naming the call", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Processes).open(self))
+      expect(error).toMatchObject({ operation: "pidfd_open", path: `process ${self}`, code: "EMFILE" })
+    }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdOpen: failing("pidfd_open", "EMFILE") })))))
+
+  it.scopedLive("a pidfd already readable once /proc was read: the PID changed hands, so gone", () =>
+    Effect.gen(function*() {
+      expect(yield* (yield* Processes).open(self)).toBe("Gone")
+    }).pipe(Effect.provide(liveTable(undefined, libcWith({ waitReadable: () => Effect.succeed(true) })))))
+
+  const sendFailed = (code: string, hint?: string) =>
+    Either.left(new SystemError({ operation: "send SIGTERM", path: `process ${self}`, code, ...(hint && { hint }) }))
+
+  it.scopedLive.each([
+    ["ESRCH", Either.right("Gone")],
+    ["EPERM", sendFailed("EPERM", "not permitted to signal it: run sipid as root or as the process's user")],
+    ["EIO", sendFailed("EIO")]
+  ] as const)("pidfd_send_signal failing with %s", ([code, expected]) =>
+    Effect.gen(function*() {
+      const processes = yield* Processes
+      const handle = yield* processes.open(self)
+      if (handle === "Gone") return expect.unreachable("this process is running")
+      expect(yield* Effect.either(processes.signal(handle, "SIGTERM"))).toEqual(expected)
+    }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdSendSignal: failing("pidfd_send_signal", code) })))))
 })

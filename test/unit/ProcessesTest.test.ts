@@ -8,6 +8,10 @@ import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
 const run = <A, E>(effect: Effect.Effect<A, E, Processes | ProcessTable | Scope.Scope>) =>
   effect.pipe(Effect.scoped, Effect.provide(ProcessesTest.layer({ pidMax: 32768, bootId: "boot-a" })))
 
+/** The message `effect` dies with: the table's misuse by a test is a defect, not an error. */
+const defectMessage = (effect: Effect.Effect<unknown>) =>
+  effect.pipe(Effect.as("no defect"), Effect.catchAllDefect((defect) => Effect.succeed((defect as Error).message)))
+
 describe("ProcessesTest", () => {
   it.effect("spawns processes that inspect like live ones", () =>
     run(Effect.gen(function*() {
@@ -25,6 +29,27 @@ describe("ProcessesTest", () => {
       expect(yield* processes.pidMax).toBe(32768)
       const next = yield* table.spawn()
       expect(next.startTicks).toBeGreaterThan(77)
+    })))
+
+  it.effect("numbers processes from 300 up, with start times after any given one", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const given = yield* table.spawn({ pid: 300, startTicks: 5000 })
+      const first = yield* table.spawn()
+      const second = yield* table.spawn()
+      expect([given.pid, first.pid, second.pid]).toEqual([300, 301, 302])
+      expect(first.startTicks).toBeGreaterThan(given.startTicks)
+      expect(second.startTicks).toBeGreaterThan(first.startTicks)
+    })))
+
+  it.effect("refuses to start a process on a taken PID, or a thread in no live process", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { pid } = yield* table.spawn()
+      expect(yield* defectMessage(table.spawn({ pid }))).toBe(`ProcessesTest: PID ${pid} is taken`)
+      yield* table.exit(pid)
+      expect(yield* defectMessage(table.spawnThread(pid))).toBe(`ProcessesTest: no live process ${pid} to start a thread in`)
+      yield* table.reap(4000) // a PID nobody held: nothing to reap, no failure
     })))
 
   it.effect("exit, zombie, reap and reuse", () =>
@@ -93,6 +118,25 @@ describe("ProcessesTest", () => {
       expect(yield* processes.inspect(thread.pid)).toEqual({ _tag: "Gone" })
       const next = yield* table.spawn({ pid: thread.pid })
       expect(yield* processes.inspect(thread.pid)).toMatchObject({ _tag: "Alive", identity: next, threadGroup: thread.pid })
+    })))
+
+  it.effect("dies at the earliest exit any signal scheduled; only its own signals are listed", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const { pid } = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("10 seconds"), SIGKILL: Reaction.exit("1 second") } } })
+      const bystander = yield* table.spawn()
+      const handle = yield* processes.open(pid)
+      if (handle === "Gone") throw new Error("expected a handle")
+      yield* processes.signal(handle, "SIGTERM")
+      yield* TestClock.adjust(Duration.seconds(2))
+      yield* processes.signal(handle, "SIGKILL")
+      yield* TestClock.adjust(Duration.millis(999))
+      expect((yield* processes.inspect(pid))._tag).toBe("Alive")
+      yield* TestClock.adjust(Duration.millis(1))
+      expect(yield* processes.inspect(pid)).toEqual({ _tag: "Gone" })
+      expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [2000, "SIGKILL"]])
+      expect(yield* table.signalsTo(bystander.pid)).toEqual([])
     })))
 
   it.effect("a process in D state survives SIGKILL", () =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import fc from "fast-check"
-import { parsePid, parsePidfileContent } from "../../src/process/Pid.js"
+import { isSignalablePid, parsePid, parsePidfileContent, pidMaxCeiling, printable } from "../../src/process/Pid.js"
 
 const pidMax = 4_194_304
 
@@ -16,6 +16,15 @@ describe("parsePid", () => {
       expect(Either.isLeft(parsePid(text, pidMax))).toBe(true)
     }
   )
+
+  it.each([
+    ["", `"" is not a valid PID: expected a decimal number from 2 to ${pidMax}`],
+    ["12\n", `"12\\n" is not a valid PID: expected a decimal number from 2 to ${pidMax}`],
+    ["1", "PID 1 is init and is never a job's process"],
+    [String(pidMax + 1), `PID ${pidMax + 1} is above pid_max (${pidMax})`]
+  ])("says why it refuses %j", (text, reason) => {
+    expect(parsePid(text, pidMax)).toEqual(Either.left(reason))
+  })
 
   it("accepts exactly the canonical decimals from 2 to pid_max", () => {
     fc.assert(
@@ -43,9 +52,34 @@ describe("parsePid", () => {
   })
 })
 
+describe("isSignalablePid", () => {
+  it.each([2, 300, pidMaxCeiling])("lets %d through", (pid) => {
+    expect(isSignalablePid(pid)).toBe(true)
+  })
+
+  it.each([1, 0, -1, pidMaxCeiling + 1, 2.5, Number.NaN])("stops %d", (pid) => {
+    expect(isSignalablePid(pid)).toBe(false)
+  })
+})
+
+describe("printable", () => {
+  it("escapes control characters and quotes, without the JSON quotes around them", () => {
+    expect(printable("a\tb\"c\u0000")).toBe("a\\tb\\\"c\\u0000")
+  })
+
+  it("keeps 40 characters whole and cuts a longer text after 40", () => {
+    expect(printable("x".repeat(40))).toBe("x".repeat(40))
+    expect(printable("y".repeat(41))).toBe(`${"y".repeat(40)}...`)
+  })
+})
+
 describe("parsePidfileContent", () => {
   it.each(["1234\n", "1234", "  1234  \n", "\t1234\r\n", " \t\r\n1234\n\r\t "])("reads %j as PID 1234", (text) => {
     expect(parsePidfileContent(text, pidMax)).toEqual({ _tag: "Valid", pid: 1234 })
+  })
+
+  it("gives the PID parser's reason for invalid content", () => {
+    expect(parsePidfileContent(" 1\n", pidMax)).toEqual({ _tag: "Invalid", reason: "PID 1 is init and is never a job's process" })
   })
 
   it.each(["", "\n", "   "])("reads %j as empty", (text) => {

@@ -29,6 +29,7 @@ describe("parseStopSchedule", () => {
     ["TERM/1.5", "neither a timeout"],
     ["TERM/-1", "must end with a timeout"], // -1 is SIGHUP, not a negative timeout
     ["STOP/5", "neither a timeout"],
+    ["TERM-/5", "neither a timeout"],
     ["-0/5", "neither a timeout"],
     ["-19/5", "neither a timeout"],
     ["TERM/5/KILL", "must end with a timeout"],
@@ -43,6 +44,12 @@ describe("parseStopSchedule", () => {
   ])("refuses %j (%s)", (text, reason) => {
     const parsed = parseStopSchedule(text)
     expect(Either.isLeft(parsed) && parsed.left).toContain(reason)
+  })
+
+  it("names the schedule, the bad item and the signals it could have been", () => {
+    expect(parseStopSchedule("TERM/5/STOP/5")).toEqual(Either.left(
+      `invalid schedule "TERM/5/STOP/5": "STOP" is neither a timeout in seconds, "forever", nor one of TERM, QUIT, KILL, INT, HUP, USR1, USR2, ABRT`
+    ))
   })
 
   it("records where forever repeats from", () => {

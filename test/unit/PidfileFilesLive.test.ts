@@ -60,25 +60,49 @@ describe("PidfileFilesLive", () => {
       })
     ))
 
-  it.scoped.each([
+  it.scoped("open reports any other failure as a system error naming the code", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip((yield* PidfileFiles).open(join(dir, "x".repeat(300))))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "open", code: "ENAMETOOLONG" })
+      })
+    ))
+
+  const takenAway = [
     ["removed", (path: string) => fs.unlinkSync(path)],
     ["replaced by another file", (path: string) => (fs.unlinkSync(path), fs.writeFileSync(path, ""))]
-  ] as const)("a temporary %s by another claim's clean-up before its flock is given up for a new one", ([, cleanUp]) => {
+  ] as const
+  /** Another process does `takeAway` to the first file flocked, just before the flock; `interfered` says whether it did. */
+  const interferingOnce = (takeAway: (path: string) => void) => {
     let interfered = false
-    const files = liveFiles({
+    const layer = liveFiles({
       beforeLock: (path) => {
-        if (!interfered) cleanUp(path)
+        if (!interfered) takeAway(path)
         interfered = true
       },
       locks: true
     })
+    return { layer, interfered: () => interfered }
+  }
+
+  it.scoped.each(takenAway)("a leftover temporary %s between the clean-up's open and flock is not removed", ([kind, takeAway]) =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const leftover = join(dir, `.job.pid.${"a".repeat(12)}.tmp`)
+        fs.writeFileSync(leftover, "")
+        expect(yield* (yield* PidfileFiles).removeAbandonedTemporaries(join(dir, "job.pid"), { dev: 0, ino: 0 })).toEqual([])
+        expect(fs.existsSync(leftover)).toBe(kind !== "removed")
+      }), interferingOnce(takeAway).layer))
+
+  it.scoped.each(takenAway)("a temporary %s by another claim's clean-up before its flock is given up for a new one", ([, takeAway]) => {
+    const { interfered, layer } = interferingOnce(takeAway)
     return inDirectory((dir) =>
       Effect.gen(function*() {
         const path = join(dir, "job.pid")
         expect(Option.isSome(yield* (yield* PidfileFiles).create(path, "4242\n"))).toBe(true)
         expect(fs.readFileSync(path, "utf8")).toBe("4242\n")
-        expect(interfered).toBe(true)
-      }), files)
+        expect(interfered()).toBe(true)
+      }), layer)
   })
 
   it.scoped("gives up, leaving no temporary, when every new temporary is taken away", () =>

@@ -56,15 +56,16 @@ describe("the pidfile lock protocol", () => {
       expect(Option.isSome(yield* Effect.scoped(lockedIno()))).toBe(true)
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 
-  it.scoped("retries when a concurrent claim renames a new file over the path between open and flock", () =>
+  it.scoped.each([{ create: true }, { create: false }])("retries when a concurrent claim renames a new file over the path between open and flock (%o)", (options) =>
     Effect.gen(function*() {
       const simulated = yield* SimulatedFiles
       yield* simulated.put(path, "file", "123\n")
       yield* simulated.beforeNextLock(simulated.put(path, "file", "456\n"))
-      const ino = yield* lockedIno()
+      const ino = yield* lockedIno(options)
       const files = yield* PidfileFiles
       const current = yield* files.nodeAt(path)
       expect(ino).toEqual(Option.map(current, (node) => node.ino))
+      expect(Option.isSome(ino)).toBe(true)
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 
   it.scoped("lets go of a file that was replaced before its lock was checked, and says it retries", () =>

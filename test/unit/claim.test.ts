@@ -1,12 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { SystemError } from "../../src/errors.js"
 import { claim } from "../../src/pidfile/claim.js"
 import { identityRecordPath } from "../../src/pidfile/identityRecord.js"
+import { PidfileFiles, type PidfileFilesService } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 import type { Pid } from "../../src/process/Pid.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable } from "../../src/process/ProcessesTest.js"
+import { captureLogs } from "./support/simulation.js"
 
 const path = "/run/job/job.pid"
 const TestLayers = Layer.merge(PidfileFilesTest.layer, ProcessesTest.layer())
@@ -15,6 +18,27 @@ const setUp = Effect.all([ProcessTable, SimulatedFiles])
 const contentOf = (file: string) => Effect.flatMap(SimulatedFiles, (files) => files.content(file))
 const claimFor = (pid: number) => claim({ path, pid: pid as Pid })
 
+/** Claims for `pid`, with every log line down to debug, and what the claim logged. */
+const claimLogged = (pid: number) =>
+  Effect.gen(function*() {
+    const logs: Array<string> = []
+    const outcome = yield* claimFor(pid).pipe(Effect.either, Effect.provide(captureLogs(logs)), Logger.withMinimumLogLevel(LogLevel.Debug))
+    return { outcome, logs }
+  })
+
+const diskFull = (target: string) => new SystemError({ operation: "write", path: target, code: "ENOSPC" })
+
+/** The simulated files, with the operations `faults` returns replaced (a full disk, another tool at work). */
+const withFaults = (faults: (files: PidfileFilesService, simulated: typeof SimulatedFiles.Service) => Partial<PidfileFilesService>) =>
+  Layer.effect(PidfileFiles, Effect.map(Effect.all([PidfileFiles, SimulatedFiles]), ([files, simulated]) => ({ ...files, ...faults(files, simulated) })))
+
+/** Publishing the identity record fails after `meanwhile` ran; the pidfile's own publish works. */
+const recordWriteFails = (meanwhile: (simulated: typeof SimulatedFiles.Service) => Effect.Effect<void>) =>
+  withFaults((files, simulated) => ({
+    publish: (target, content, options) =>
+      target === identityRecordPath(path) ? Effect.zipRight(meanwhile(simulated), Effect.fail(diskFull(target))) : files.publish(target, content, options)
+  }))
+
 describe("claim decides from the pidfile and the process table", () => {
   it.effect("writes the PID and its identity record to a new pidfile", () =>
     Effect.gen(function*() {
@@ -22,7 +46,7 @@ describe("claim decides from the pidfile and the process table", () => {
       const me = yield* table.spawn()
       expect(yield* claimFor(me.pid)).toBe("Claimed")
       expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
-      expect(Option.map(yield* contentOf(identityRecordPath(path)), JSON.parse)).toEqual(Option.some(me))
+      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify(me) + "\n"))
     }).pipe(Effect.provide(TestLayers)))
 
   it.effect("refuses while the recorded process is alive", () =>
@@ -105,7 +129,9 @@ describe("claim decides from the pidfile and the process table", () => {
       const [table, files] = yield* setUp
       const gone = yield* table.spawn()
       yield* table.exit(gone.pid)
-      expect((yield* Effect.flip(claimFor(gone.pid)))._tag).toBe("UsageError")
+      expect((yield* Effect.flip(claimFor(gone.pid))).message).toBe(
+        `PID ${gone.pid} is not a running process; pass the PID of the job's process (in a start script, "$$" before exec)`
+      )
       expect(yield* files.paths).toEqual([])
     }).pipe(Effect.provide(TestLayers)))
 
@@ -163,5 +189,97 @@ describe("claim decides from the pidfile and the process table", () => {
       yield* files.holdLock(alive)
       expect(yield* claimFor((yield* table.spawn()).pid)).toBe("Claimed")
       expect(yield* files.paths).toEqual([alive, path, identityRecordPath(path)].sort())
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.effect.each([
+    ["a record that is not JSON", "{"],
+    ["a record whose start ticks are not a number", (pid: number, ticks: number) => JSON.stringify({ pid, startTicks: String(ticks), bootId: "boot-a" })],
+    ["a record whose boot id is not a string", (pid: number, ticks: number) => JSON.stringify({ pid, startTicks: ticks, bootId: 1 })]
+  ] as const)("ignores %s: the live owner keeps the pidfile", ([, record]) =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const owner = yield* table.spawn()
+      yield* files.put(path, "file", `${owner.pid}\n`)
+      yield* files.put(identityRecordPath(path), "file", typeof record === "string" ? record : record(owner.pid, owner.startTicks))
+      expect((yield* Effect.flip(claimFor((yield* table.spawn()).pid)))._tag).toBe("PidfileOwned")
+    }).pipe(Effect.provide(TestLayers)))
+})
+
+describe("a claim that cannot finish", () => {
+  it.effect("a new pidfile whose record cannot be written is taken back: the claim fails and leaves nothing", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const { logs, outcome } = yield* claimLogged((yield* table.spawn()).pid).pipe(Effect.provide(recordWriteFails(() => Effect.void)))
+      expect(outcome).toMatchObject({ left: { _tag: "SystemError", code: "ENOSPC" } })
+      expect(yield* files.paths).toEqual([])
+      expect(logs).toEqual(["DEBUG pidfile is new"])
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.effect.each([
+    ["replaced by another tool", (simulated: typeof SimulatedFiles.Service) => simulated.put(path, "file", "7\n"), [path]],
+    ["removed by another tool", (simulated: typeof SimulatedFiles.Service) => simulated.remove(path), []]
+  ] as const)("a new pidfile %s before its record failed is not ours to take back", ([, meanwhile, left]) =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const { outcome } = yield* claimLogged((yield* table.spawn()).pid).pipe(Effect.provide(recordWriteFails(meanwhile)))
+      expect(outcome).toMatchObject({ left: { _tag: "SystemError", code: "ENOSPC" } })
+      expect(yield* files.paths).toEqual(left)
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.effect("when taking the new pidfile back fails too, the claim reports the first failure and warns of the second", () =>
+    Effect.gen(function*() {
+      const [table] = yield* setUp
+      const faults = Layer.provide(
+        withFaults(() => ({ remove: (target) => Effect.fail(diskFull(target)) })),
+        recordWriteFails(() => Effect.void)
+      )
+      const { logs, outcome } = yield* claimLogged((yield* table.spawn()).pid).pipe(Effect.provide(faults))
+      expect(outcome).toMatchObject({ left: { _tag: "SystemError", path: identityRecordPath(path) } })
+      expect(logs).toContain(`WARN could not remove the new pidfile after the failure: ${diskFull(path).message}`)
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.effect("a failure to remove leftover temporaries is only a warning", () =>
+    Effect.gen(function*() {
+      const [table] = yield* setUp
+      const me = yield* table.spawn()
+      const faults = withFaults(() => ({ removeAbandonedTemporaries: () => Effect.fail(diskFull("/run/job")) }))
+      const { logs, outcome } = yield* claimLogged(me.pid).pipe(Effect.provide(faults))
+      expect(outcome).toMatchObject({ right: "Claimed" })
+      expect(logs).toContain(`WARN could not remove leftover temporary files: ${diskFull("/run/job").message}`)
+    }).pipe(Effect.provide(TestLayers)))
+})
+
+describe("claim says what it found and did", () => {
+  const leftovers = ["/run/job/.job.pid.aaaaaaaaaaaa.tmp", "/run/job/.job.pid.bbbbbbbbbbbb.tmp"]
+  it.effect.each([
+    ["a new pidfile", () => Effect.void, (me: number) => ["DEBUG pidfile is new", `INFO claimed for process ${me}`]],
+    ["an empty pidfile", () => Effect.flatMap(SimulatedFiles, (files) => files.put(path, "file", "")), (me: number) => [
+      "INFO pidfile is empty",
+      `INFO claimed for process ${me}`
+    ]],
+    ["a pidfile that holds no PID", () => Effect.flatMap(SimulatedFiles, (files) => files.put(path, "file", "garbage\n")), (me: number) => [
+      "WARN pidfile is stale: \"garbage\" is not a valid PID: expected a decimal number from 2 to 4194304",
+      `INFO claimed for process ${me}`
+    ]],
+    ["its own pidfile", (me: number) => Effect.flatMap(SimulatedFiles, (files) => files.put(path, "file", `${me}\n`)), (me: number) => [
+      `INFO already claimed by process ${me}; nothing to do`
+    ]],
+    ["the pidfile of an exited process", () =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const old = yield* table.spawn({ pid: 400 })
+        yield* table.exit(old.pid)
+        yield* (yield* SimulatedFiles).put(path, "file", "400\n")
+      }), (me: number) => ["WARN pidfile is stale: process 400 has exited", `INFO claimed for process ${me}`]],
+    ["leftover temporaries", () => Effect.forEach(leftovers, (leftover) => Effect.flatMap(SimulatedFiles, (files) => files.put(leftover, "file"))), (me: number) => [
+      "INFO removed temporary files left by interrupted runs: .job.pid.aaaaaaaaaaaa.tmp, .job.pid.bbbbbbbbbbbb.tmp",
+      "DEBUG pidfile is new",
+      `INFO claimed for process ${me}`
+    ]]
+  ] as const)("%s", ([, before, expected]) =>
+    Effect.gen(function*() {
+      const me = yield* (yield* ProcessTable).spawn()
+      yield* before(me.pid)
+      expect((yield* claimLogged(me.pid)).logs).toEqual(expected(me.pid))
     }).pipe(Effect.provide(TestLayers)))
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Either, Exit, Fiber, Layer, TestClock } from "effect"
-import { chmodSync, chownSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
+import { chmodSync, chownSync, existsSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
 import { SystemError } from "../../src/errors.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import { claim } from "../../src/pidfile/claim.js"
@@ -9,13 +9,13 @@ import type { Pid } from "../../src/process/Pid.js"
 import { type ProcessIdentity, Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
 import { defaultSchedule, parseStopSchedule } from "../../src/process/stopSchedule.js"
-import { makePidfile, pidfileNamingAThread, simulate } from "./support/simulation.js"
+import { makePidfile, type Pidfile, pidfileNamingAThread, simulate } from "./support/simulation.js"
 
 const seconds = (n: number) => TestClock.adjust(Duration.seconds(n))
 const millis = (n: number) => TestClock.adjust(Duration.millis(n))
 
 /** A claimed process: its pidfile holds its PID and its identity record. */
-const claimed = (behaviour: Behaviour = {}, spec: Pick<SpawnSpec, "uids"> = {}) =>
+const claimed = (behaviour: Behaviour = {}, spec: Pick<SpawnSpec, "uids" | "bootId"> = {}) =>
   Effect.gen(function*() {
     const table = yield* ProcessTable
     const identity = yield* table.spawn({ behaviour, ...spec })
@@ -39,6 +39,7 @@ describe("kill, default schedule", () => {
         expect(yield* Fiber.join(fiber)).toBe("Stopped")
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
         expect(pidfile.exists()).toBe(false)
+        expect(logs).toContain(`INFO stopping process ${pid} (schedule TERM/20/KILL/5)`)
         expect(logs).toContain(`INFO process ${pid} exited after 3s (waited up to 20s)`)
         expect(logs).toContain("INFO pidfile removed")
       })
@@ -197,11 +198,12 @@ describe("kill, --retry schedules", () => {
 
 describe("kill, nothing to signal", () => {
   it.effect("no pidfile: NoPidfile", () =>
-    simulate(() =>
+    simulate((logs) =>
       Effect.gen(function*() {
         const pidfile = makePidfile("")
         unlinkSync(pidfile.path)
         expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("NoPidfile")
+        expect(logs).toEqual(["INFO no pidfile; nothing to stop"])
       })
     ))
 
@@ -283,18 +285,27 @@ describe("kill, nothing to signal", () => {
         expect(logs).toContain(`WARN pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
       })
     ))
-  it.effect("a pidfile replaced during the stop by a new file naming the same PID is left in place", () =>
+  // Neither leaves anything sipid may remove: only the inode tells a replacement naming the same PID apart.
+  it.effect.each([
+    ["removed, by a tool that does not lock: stopped, and its record kept", (pidfile: Pidfile) => {
+      unlinkSync(pidfile.path)
+      return () => expect(existsSync(pidfile.record)).toBe(true)
+    }],
+    ["replaced by a new file naming the same PID: left in place", (pidfile: Pidfile, pid: number) => {
+      writeFileSync(`${pidfile.path}.new`, `${pid}\n`)
+      renameSync(`${pidfile.path}.new`, pidfile.path)
+      return () => expect(pidfile.content()).toBe(`${pid}\n`)
+    }]
+  ] as const)("a pidfile %s", ([, meddle]) =>
     simulate((logs) =>
       Effect.gen(function*() {
         const { pid, pidfile } = yield* claimed(ignoresTerm)
         const fiber = yield* startKill({ path: pidfile.path })
         yield* seconds(1)
-        // Same content, another inode: only the inode tells the files apart.
-        writeFileSync(`${pidfile.path}.new`, `${pid}\n`)
-        renameSync(`${pidfile.path}.new`, pidfile.path)
+        const checkLeft = meddle(pidfile, pid)
         yield* seconds(20)
         expect(yield* Fiber.join(fiber)).toBe("Stopped")
-        expect(pidfile.content()).toBe(`${pid}\n`)
+        checkLeft()
         expect(logs).toContain(`WARN pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
       })
     ))
@@ -316,6 +327,15 @@ describe("kill, refusals", () => {
           expect(yield* table.events).toEqual([])
         }), { pidMax: 32768 })
   )
+
+  it.effect("an empty pidfile is refused, saying so", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const pidfile = makePidfile("")
+        const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
+        expect(error.message).toContain(`${pidfile.path}: is empty, so it names no process to stop`)
+      })
+    ))
 
   it.effect("a valid PID followed by 5,000 blanks and garbage is refused: the whole file is judged", () =>
     simulate(() =>
@@ -414,22 +434,50 @@ describe("kill, refusals", () => {
       })
     ))
 
-  it.effect("the pidfd's process must be the one judged: a PID that changes hands in between is never signalled", () =>
+  // Between the judgement (inspect) and open, the PID is reused (a later start, or
+  // the same start tick in another boot) or the process exits.
+  it.effect.each([
+    ["changes hands", (table: typeof ProcessTable.Service, pid: number) => table.reuse(pid), "PID %d changed hands while it was being opened"],
+    [
+      "changes hands across a reboot",
+      (table: typeof ProcessTable.Service, pid: number, identity: ProcessIdentity) =>
+        table.reuse(pid, { startTicks: identity.startTicks, bootId: "boot-b" }),
+      "PID %d changed hands while it was being opened"
+    ],
+    ["exits", (table: typeof ProcessTable.Service, pid: number) => table.exit(pid), "process %d exited before it could be signalled"]
+  ] as const)("the pidfd's process must be the one judged: a PID that %s in between is never signalled", ([, race, reason]) =>
     simulate((logs) =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
         const processes = yield* Processes
-        const { pid, pidfile } = yield* claimed()
-        let successor: ProcessIdentity | undefined
-        // The PID is reused between the judgement (inspect) and open.
+        const { identity, pid, pidfile } = yield* claimed()
+        let raced = false
         const racing = Layer.succeed(Processes, {
           ...processes,
-          open: (target) => Effect.zipRight(Effect.tap(table.reuse(target), (identity) => (successor = identity)), processes.open(target))
+          open: (target) => Effect.zipRight(Effect.tap(race(table, target, identity), () => (raced = true)), processes.open(target))
         })
         expect(yield* kill({ path: pidfile.path, callerUid: 0 }).pipe(Effect.provide(racing))).toBe("Stale")
-        expect(logs).toContain(`WARN pidfile is stale: PID ${pid} changed hands while it was being opened; not signalling`)
+        expect(logs).toContain(`WARN pidfile is stale: ${reason.replace("%d", String(pid))}; not signalling`)
         expect(yield* table.events).toEqual([])
-        expect(successor).toBeDefined()
+        expect(raced).toBe(true)
+      })
+    ))
+
+  it.effect("the owner rule is root's: another caller is left to the kernel", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { pidfile } = yield* claimed()
+        chownSync(pidfile.path, 65534, 65534)
+        expect(yield* kill({ path: pidfile.path, callerUid: 1000 })).toBe("Stopped")
+      })
+    ))
+
+  it.effect.skipIf(process.getuid?.() !== 0)("the caller is this process by default (run as root: the owner rule applies)", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { pidfile } = yield* claimed()
+        chownSync(pidfile.path, 65534, 65534)
+        expect((yield* Effect.flip(kill({ path: pidfile.path }))).message).toContain("is owned by uid 65534")
       })
     ))
 

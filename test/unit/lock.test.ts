@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Option } from "effect"
+import { Effect, Exit, Logger, LogLevel, Option } from "effect"
 import { lock, lockOrCreate, maxLockAttempts } from "../../src/pidfile/lock.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
+import { captureLogs } from "./support/simulation.js"
 
 const path = "/run/job/job.pid"
 
@@ -55,15 +56,30 @@ describe("the pidfile lock protocol", () => {
       expect(Option.isSome(yield* Effect.scoped(lockedIno()))).toBe(true)
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 
-  it.scoped("retries when a concurrent claim renames a new file over the path between open and flock", () =>
+  it.scoped.each([{ create: true }, { create: false }])("retries when a concurrent claim renames a new file over the path between open and flock (%o)", (options) =>
     Effect.gen(function*() {
       const simulated = yield* SimulatedFiles
       yield* simulated.put(path, "file", "123\n")
       yield* simulated.beforeNextLock(simulated.put(path, "file", "456\n"))
-      const ino = yield* lockedIno()
+      const ino = yield* lockedIno(options)
       const files = yield* PidfileFiles
       const current = yield* files.nodeAt(path)
       expect(ino).toEqual(Option.map(current, (node) => node.ino))
+      expect(Option.isSome(ino)).toBe(true)
+    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+
+  it.scoped("lets go of a file that was replaced before its lock was checked, and says it retries", () =>
+    Effect.gen(function*() {
+      const simulated = yield* SimulatedFiles
+      const files = yield* PidfileFiles
+      const logs: Array<string> = []
+      yield* simulated.put(path, "file", "123\n")
+      // A second name keeps the replaced file reachable, to see whether it is still locked.
+      yield* simulated.link(path, `${path}.old`)
+      yield* simulated.beforeNextLock(simulated.put(path, "file", "456\n"))
+      yield* lockedIno().pipe(Effect.provide(captureLogs(logs)), Logger.withMinimumLogLevel(LogLevel.Debug))
+      expect(yield* files.tryLock(Option.getOrThrow(yield* files.open(`${path}.old`)))).toBe(true)
+      expect(logs).toEqual(["DEBUG pidfile was replaced while locking (attempt 1); retrying"])
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 
   it.scoped("retries when a concurrent kill removes the file between open and flock", () =>
@@ -93,7 +109,10 @@ describe("the pidfile lock protocol", () => {
       })
       yield* simulated.beforeNextLock(replaceForever)
       const exit = yield* Effect.exit(lockedIno())
-      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("SystemError")
+      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.message).toBe(
+        `${path}: lock failed: the file was replaced ${maxLockAttempts} times while locking`
+      )
+      expect(exit).toMatchObject({ cause: { error: { code: "EAGAIN" } } })
       expect(replacements).toBe(maxLockAttempts)
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 

@@ -47,7 +47,7 @@ describe("status", () => {
       Effect.gen(function*() {
         const pidfile = makePidfile("")
         unlinkSync(pidfile.path)
-        expect((yield* check(pidfile.path)).code).toBe(3)
+        expect(yield* check(pidfile.path)).toEqual({ code: 3, line: `not running: no pidfile at ${pidfile.path}` })
       })
     ))
 
@@ -55,6 +55,41 @@ describe("status", () => {
     simulate(() =>
       Effect.gen(function*() {
         expect((yield* check(makePidfile(content).path)).code).toBe(4)
+      })
+    ))
+
+  it.effect("an empty pidfile: 4, saying so", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const pidfile = makePidfile("")
+        expect(yield* check(pidfile.path)).toEqual({ code: 4, line: `unknown: ${pidfile.path} is empty` })
+      })
+    ))
+
+  it.effect.each([
+    ["in this boot", "boot-a", ""],
+    ["after a reboot", "an-earlier-boot", ", or after a reboot"]
+  ] as const)("a PID reused %s: the line gives both start ticks", ([, recordedBoot, suffix]) =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const old = yield* table.spawn({ bootId: recordedBoot, startTicks: 1000 })
+        const pidfile = makePidfile(`${old.pid}\n`, old)
+        yield* table.reuse(old.pid, { startTicks: 2000 })
+        expect((yield* check(pidfile.path)).line).toBe(
+          `not running: PID ${old.pid} now belongs to another process (started at tick 2000, not 1000${suffix}); stale pidfile ${pidfile.path}`
+        )
+      })
+    ))
+
+  it.effect("an identity record that cannot be read is ignored, with a warning", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const identity = yield* (yield* ProcessTable).spawn()
+        const pidfile = makePidfile(`${identity.pid}\n`)
+        mkdirSync(pidfile.record)
+        expect((yield* check(pidfile.path)).code).toBe(0)
+        expect(logs).toEqual([`WARN ignoring identity record ${pidfile.record}: ${pidfile.record}: is a directory, not a pidfile; left untouched, fix or remove it by hand`])
       })
     ))
 

@@ -49,12 +49,16 @@ export const pidfileNamingAThread = Effect.gen(function*() {
   return { process: pid, thread: thread.pid, pidfile: makePidfile(`${thread.pid}\n`) }
 })
 
+/** A logger that appends each line, as `LEVEL message`, to `logs`. */
+export const captureLogs = (logs: Array<string>) =>
+  Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => logs.push(`${logLevel.label} ${[message].flat().join(" ")}`)))
+
 export const simulate = <A, E>(
   effect: (logs: ReadonlyArray<string>) => Effect.Effect<A, E, Processes | ProcessTable | PidfileFiles | Scope.Scope>,
   options: ProcessesTest.TestOptions = {}
 ) => {
   const logs: Array<string> = []
-  const logger = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => logs.push(`${logLevel.label} ${[message].flat().join(" ")}`)))
+  const logger = captureLogs(logs)
   const files = PidfileFilesLive.layer.pipe(Layer.provide(Layer.merge(LibcLive, NodeFileSystem.layer)))
   return effect(logs).pipe(
     Effect.scoped,

@@ -1,0 +1,117 @@
+/**
+ * What only the live `PidfileFiles` does (the contract suite holds both
+ * layers to the rest): directories, devices, and the temporaries' race with
+ * another claim's clean-up, played by a `Libc` whose flock interferes. Real
+ * files in a temporary directory, on the live clock.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Option, type Scope } from "effect"
+import * as fs from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Libc, LibcLive } from "../../src/native/Libc.js"
+import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
+import * as PidfileFilesLive from "../../src/pidfile/PidfileFilesLive.js"
+
+const directory = Effect.acquireRelease(
+  Effect.sync(() => fs.mkdtempSync(join(tmpdir(), "sipid-files-"))),
+  (path) => Effect.sync(() => fs.rmSync(path, { recursive: true, force: true }))
+)
+
+/** The live layer; with `interfere`, each flock first runs `beforeLock` on the locked file's path, then answers `locks`. */
+const liveFiles = (interfere?: { readonly beforeLock: (path: string) => void; readonly locks: boolean }) =>
+  PidfileFilesLive.layer.pipe(Layer.provide(
+    interfere === undefined ? LibcLive : Layer.effect(
+      Libc,
+      Effect.map(Libc, (libc) => ({
+        ...libc,
+        tryLockExclusive: (fd: number) =>
+          Effect.flatMap(libc.tryLockExclusive(fd), (locked) =>
+            Effect.sync(() => {
+              interfere.beforeLock(fs.readlinkSync(`/proc/self/fd/${fd}`))
+              return locked && interfere.locks
+            }))
+      }))
+    ).pipe(Layer.provide(LibcLive))
+  ))
+
+const inDirectory = <A, E>(body: (dir: string) => Effect.Effect<A, E, PidfileFiles | Scope.Scope>, files = liveFiles()) =>
+  Effect.flatMap(directory, (dir) => body(dir).pipe(Effect.provide(files)))
+
+describe("PidfileFilesLive", () => {
+  it.scoped("makeDirectory creates missing parents, accepts an existing directory, and refuses a file in the way", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        yield* files.makeDirectory(join(dir, "a/b/c"))
+        yield* files.makeDirectory(join(dir, "a/b/c"))
+        expect(fs.statSync(join(dir, "a/b/c")).isDirectory()).toBe(true)
+        fs.writeFileSync(join(dir, "file"), "")
+        expect(yield* Effect.flip(files.makeDirectory(join(dir, "file")))).toMatchObject({ _tag: "SystemError", code: "EEXIST" })
+        expect(yield* Effect.flip(files.makeDirectory(join(dir, "file/below")))).toMatchObject({ _tag: "SystemError", code: "ENOTDIR" })
+      })
+    ))
+
+  it.scoped("open names a device as a device", () =>
+    inDirectory(() =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip((yield* PidfileFiles).open("/dev/null"))
+        expect(error).toMatchObject({ _tag: "PidfileInvalid", reason: "is a device, not a regular file" })
+      })
+    ))
+
+  it.scoped("open reports any other failure as a system error naming the code", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip((yield* PidfileFiles).open(join(dir, "x".repeat(300))))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "open", code: "ENAMETOOLONG" })
+      })
+    ))
+
+  const takenAway = [
+    ["removed", (path: string) => fs.unlinkSync(path)],
+    ["replaced by another file", (path: string) => (fs.unlinkSync(path), fs.writeFileSync(path, ""))]
+  ] as const
+  /** Another process does `takeAway` to the first file flocked, just before the flock; `interfered` says whether it did. */
+  const interferingOnce = (takeAway: (path: string) => void) => {
+    let interfered = false
+    const layer = liveFiles({
+      beforeLock: (path) => {
+        if (!interfered) takeAway(path)
+        interfered = true
+      },
+      locks: true
+    })
+    return { layer, interfered: () => interfered }
+  }
+
+  it.scoped.each(takenAway)("a leftover temporary %s between the clean-up's open and flock is not removed", ([kind, takeAway]) =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const leftover = join(dir, `.job.pid.${"a".repeat(12)}.tmp`)
+        fs.writeFileSync(leftover, "")
+        expect(yield* (yield* PidfileFiles).removeAbandonedTemporaries(join(dir, "job.pid"), { dev: 0, ino: 0 })).toEqual([])
+        expect(fs.existsSync(leftover)).toBe(kind !== "removed")
+      }), interferingOnce(takeAway).layer))
+
+  it.scoped.each(takenAway)("a temporary %s by another claim's clean-up before its flock is given up for a new one", ([, takeAway]) => {
+    const { interfered, layer } = interferingOnce(takeAway)
+    return inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        expect(Option.isSome(yield* (yield* PidfileFiles).create(path, "4242\n"))).toBe(true)
+        expect(fs.readFileSync(path, "utf8")).toBe("4242\n")
+        expect(interfered()).toBe(true)
+      }), layer)
+  })
+
+  it.scoped("gives up, leaving no temporary, when every new temporary is taken away", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
+        expect(error.message).toBe(`${path}: create failed: 5 temporary files were taken away while being created`)
+        expect(error).toMatchObject({ code: "EAGAIN" })
+        expect(fs.readdirSync(dir)).toEqual([])
+      }), liveFiles({ beforeLock: () => undefined, locks: false })))
+})

@@ -6,7 +6,7 @@
  */
 import { Effect, Option } from "effect"
 import { dirname } from "node:path"
-import { PidfileOwned, UsageError } from "../errors.js"
+import { PidfileInvalid, PidfileOwned, UsageError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isThread, Processes } from "../process/Processes.js"
 import { readContent } from "./content.js"
@@ -81,9 +81,18 @@ export const claim = ({ path, pid }: ClaimRequest) =>
       case "Empty":
         yield* Effect.logInfo("pidfile is empty")
         break
-      case "Invalid":
+      case "Invalid": {
+        // monit reads the first number: if that is a running process, the
+        // file is that job's pidfile to monit, and replacing it would start a second copy.
+        if (content.readAs !== undefined && (yield* findOccupant(path, locked.locked.file.uid, content.readAs))._tag === "Running") {
+          return yield* new PidfileInvalid({
+            path,
+            reason: `holds no single PID, yet monit reads it as process ${content.readAs}, which is running`
+          })
+        }
         yield* Effect.logWarning(`pidfile is stale: ${content.reason}`)
         break
+      }
       case "Valid": {
         const occupant = yield* findOccupant(path, locked.locked.file.uid, content.pid)
         if (occupant._tag === "Running") {

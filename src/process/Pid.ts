@@ -42,16 +42,31 @@ export const isSignalablePid = (pid: number): boolean => Number.isSafeInteger(pi
  */
 export type PidfileContent =
   | { readonly _tag: "Empty" }
-  | { readonly _tag: "Invalid"; readonly reason: string }
+  /**
+   * Not one PID. `readAs` is the PID a reader that takes the first number
+   * would see (monit's `fscanf("%d")`), when that is one: such a reader
+   * takes the file for that process's pidfile.
+   */
+  | { readonly _tag: "Invalid"; readonly reason: string; readonly readAs?: Pid }
   | { readonly _tag: "Valid"; readonly pid: Pid }
 
 export const parsePidfileContent = (text: string, pidMax: number): PidfileContent => {
   const trimmed = trimPidfileSpace(text)
   if (trimmed.length === 0) return { _tag: "Empty" }
   return Either.match(parsePid(trimmed, pidMax), {
-    onLeft: (reason) => ({ _tag: "Invalid", reason }),
+    onLeft: (reason) => {
+      const readAs = firstNumber(text, pidMax)
+      return readAs === undefined ? { _tag: "Invalid", reason } : { _tag: "Invalid", reason, readAs }
+    },
     onRight: (pid) => ({ _tag: "Valid", pid })
   })
+}
+
+/** What C's `fscanf("%d")` reads first (C whitespace, an optional sign, digits), if it is a PID sipid could own. */
+const firstNumber = (text: string, pidMax: number): Pid | undefined => {
+  const digits = /^[ \t\n\v\f\r]*\+?([0-9]{1,10})/.exec(text)?.[1]
+  const pid = Number(digits)
+  return digits !== undefined && pid > 1 && pid <= pidMax ? (pid as Pid) : undefined
 }
 
 const isPidfileSpace = (char: string | undefined) => char === " " || char === "\t" || char === "\r" || char === "\n"

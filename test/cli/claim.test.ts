@@ -67,7 +67,7 @@ describe("sipid claim", () => {
     expect(readFileSync(pidfile, "utf8")).toBe(`${pid}\n`)
   })
 
-  it.each(["", "garbage\n", "0\n", "-1\n", "1\n", "12 34\n", "99999999999\n"])("treats content %j as stale", async (content) => {
+  it.each(["", "garbage\n", "0\n", "-1\n", "1\n", "99999998 34\n", "99999999999\n"])("treats content %j as stale", async (content) => {
     const pidfile = join(dir, "job.pid")
     writeFileSync(pidfile, content)
     const pid = startSleeper()

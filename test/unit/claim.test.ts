@@ -124,6 +124,34 @@ describe("claim decides from the pidfile and the process table", () => {
       expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
     }).pipe(Effect.provide(TestLayers)))
 
+  it.effect.each(["PID junk\n", "  +PID 12\n", "\u000bPID\n"])(
+    "refuses content %j whose first number (what monit reads) is a running process, and leaves it",
+    (template) =>
+      Effect.gen(function*() {
+        const [table, files] = yield* setUp
+        const running = yield* table.spawn()
+        const content = template.replace("PID", String(running.pid))
+        yield* files.put(path, "file", content)
+        const error = yield* Effect.flip(claimFor((yield* table.spawn()).pid))
+        expect(error._tag).toBe("PidfileInvalid")
+        expect(error.message).toBe(
+          `${path}: holds no single PID, yet monit reads it as process ${running.pid}, which is running; left untouched, fix or remove it by hand`
+        )
+        expect(yield* contentOf(path)).toEqual(Option.some(content))
+      }).pipe(Effect.provide(TestLayers))
+  )
+
+  it.effect("replaces content whose first number is a process that has exited: stale", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const gone = yield* table.spawn()
+      yield* table.exit(gone.pid)
+      yield* files.put(path, "file", `${gone.pid} junk\n`)
+      const me = yield* table.spawn()
+      expect(yield* claimFor(me.pid)).toBe("Claimed")
+      expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
+    }).pipe(Effect.provide(TestLayers)))
+
   it.effect("refuses to claim for a PID that is not running, and writes nothing", () =>
     Effect.gen(function*() {
       const [table, files] = yield* setUp

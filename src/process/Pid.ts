@@ -64,7 +64,7 @@ export const parsePidfileContent = (text: string, pidMax: number): PidfileConten
 
 /** What C's `fscanf("%d")` reads first (C whitespace, an optional sign, digits), if it is a PID sipid could own. */
 const firstNumber = (text: string, pidMax: number): Pid | undefined => {
-  const digits = /^[ \t\n\v\f\r]*\+?([0-9]{1,10})/.exec(text)?.[1]
+  const digits = /^[ \t\n\v\f\r]*\+?([0-9]+)/.exec(text)?.[1]
   const pid = Number(digits)
   return digits !== undefined && pid > 1 && pid <= pidMax ? (pid as Pid) : undefined
 }

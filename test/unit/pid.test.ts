@@ -94,3 +94,32 @@ describe("parsePidfileContent", () => {
     }
   )
 })
+
+describe("parsePidfileContent: what monit reads from invalid content (readAs)", () => {
+  const readAs = (text: string, pidMax = 32768) => {
+    const content = parsePidfileContent(text, pidMax)
+    expect(content._tag).toBe("Invalid")
+    return content._tag === "Invalid" ? content.readAs : "not invalid"
+  }
+
+  it.each([
+    ["1234 junk", 1234],
+    ["  12 34", 12],
+    ["\u000b\u000c12 x", 12],
+    ["+123 x", 123],
+    ["0012 x", 12],
+    ["2 x", 2],
+    ["32768 x", 32768],
+    ["123\u000b", 123]
+  ])("%j is read as %i", (text, pid) => {
+    expect(readAs(text)).toBe(pid)
+  })
+
+  it.each(["x123", "a5 x", "-5 x", "1 2", "32769 x", "99999999999 x", "\u00a012 x"])("%j is read as no PID", (text) => {
+    expect(readAs(text)).toBeUndefined()
+  })
+
+  it("valid content has no readAs", () => {
+    expect(parsePidfileContent("1234\n", 32768)).toEqual({ _tag: "Valid", pid: 1234 })
+  })
+})

@@ -27,7 +27,6 @@ export const runStopSchedule = (
     const { repeatFrom, steps } = schedule
 
     let index = 0
-    let sentKill = false
     while (index < steps.length) {
       const step = steps[index]!
       if (step._tag === "Signal") {
@@ -36,7 +35,6 @@ export const runStopSchedule = (
           return { _tag: "Exited", after: yield* elapsed } as const
         }
         yield* Effect.logInfo(`sent ${step.signal} to process ${pid}`)
-        sentKill ||= step.signal === "SIGKILL"
       } else {
         const waitStarted = yield* Clock.currentTimeMillis
         // awaitExit wakes on the exit itself (pidfd poll), not on a polling tick.
@@ -51,5 +49,7 @@ export const runStopSchedule = (
       index++
       if (index === steps.length && repeatFrom !== undefined) index = repeatFrom
     }
+    // Surviving means every step ran, so the schedule's signals were all sent.
+    const sentKill = steps.some((step) => step._tag === "Signal" && step.signal === "SIGKILL")
     return { _tag: "Survived", after: yield* elapsed, sentKill } as const
   })

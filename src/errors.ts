@@ -58,6 +58,27 @@ export class ProcessSurvived extends Data.TaggedError("ProcessSurvived")<{
   }
 }
 
+/** `kill --tree`: processes of the job outlived everything sent to them. The pidfile is kept. */
+export class JobSurvived extends Data.TaggedError("JobSurvived")<{
+  readonly path: string
+  /** The main process, the one the pidfile names. */
+  readonly pid: number
+  readonly waited: string
+  readonly sentKill: boolean
+  readonly survivors: ReadonlyArray<{ readonly pid: number; readonly command: string; readonly state: string }>
+}> {
+  override get message(): string {
+    const list = this.survivors.map(({ command, pid, state }) =>
+      `${pid}${pid === this.pid ? " (main)" : ""} ${command} (${
+        state === "D" ? "state D: uninterruptible sleep, SIGKILL takes effect only when its kernel call returns" : `state ${state}`
+      })`
+    ).join(", ")
+    return `${this.path}: ${this.survivors.length} process(es) of process ${this.pid}'s job still alive after ${this.waited}${
+      this.sentKill ? ", SIGKILL included" : "; the schedule sent no SIGKILL (add KILL/N to --retry to force it)"
+    }: ${list}; pidfile kept, check them with ps -o pid,stat,args -p ${this.survivors.map(({ pid }) => pid).join(",")}`
+  }
+}
+
 /** `wait-until-healthy`: the deadline passed without a healthy answer. */
 export class Unhealthy extends Data.TaggedError("Unhealthy")<{
   readonly url: string
@@ -125,5 +146,6 @@ export type SipidError =
   | PidfileInvalid
   | PidfileOwned
   | ProcessSurvived
+  | JobSurvived
   | Unhealthy
   | SystemError

@@ -31,6 +31,7 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
   Match.tagsExhaustive({
     PidfileOwned: () => ExitCode.refused,
     ProcessSurvived: () => ExitCode.refused,
+    JobSurvived: () => ExitCode.refused,
     Unhealthy: () => ExitCode.refused,
     UsageError: () => ExitCode.usage,
     PidfileLocked: () => ExitCode.locked,

@@ -36,6 +36,8 @@ export interface LibcService {
    * A pidfd turns readable when its process exits (zombie included).
    */
   readonly waitReadable: (fd: number, timeoutMillis: number) => Effect.Effect<boolean, Errno | SystemError>
+  /** The same for many descriptors in one poll(2): those readable, once one is or `timeoutMillis` passed (then none). */
+  readonly readableAmong: (fds: ReadonlyArray<number>, timeoutMillis: number) => Effect.Effect<ReadonlyArray<number>, Errno | SystemError>
 }
 
 export class Libc extends Context.Tag("sipid/Libc")<Libc, LibcService>() {}
@@ -99,6 +101,19 @@ const bind = () =>
 let bound: ReturnType<typeof bind> | undefined
 const bindings = Effect.suspend(() => (bound ??= bind()))
 
+const readableAmong = (fds: ReadonlyArray<number>, timeoutMillis: number) =>
+  Effect.flatMap(bindings, ({ errno, poll }) =>
+    Effect.async<ReadonlyArray<number>, Errno>((resume) => {
+      const requests = fds.map((fd) => ({ fd, events: POLLIN, revents: 0 }))
+      poll.async(requests, requests.length, Math.max(0, Math.ceil(timeoutMillis)), (error: unknown, result: number) => {
+        if (error) resume(Effect.die(error))
+        else if (result < 0) {
+          const failure = errno("poll")
+          resume(failure.code === "EINTR" ? Effect.succeed([]) : Effect.fail(failure))
+        } else resume(Effect.succeed(requests.filter((request) => request.revents !== 0).map((request) => request.fd)))
+      })
+    }))
+
 const make = (): LibcService => ({
   tryLockExclusive: (fd) =>
     Effect.flatMap(bindings, ({ errno, flock }) => {
@@ -114,18 +129,8 @@ const make = (): LibcService => ({
   pidfdSendSignal: (pidfd, signal) =>
     Effect.flatMap(bindings, ({ errno, pidfdSendSignal }) =>
       pidfdSendSignal(pidfd, signal) === 0 ? Effect.void : Effect.fail(errno("pidfd_send_signal"))),
-  waitReadable: (fd, timeoutMillis) =>
-    Effect.flatMap(bindings, ({ errno, poll }) =>
-      Effect.async<boolean, Errno>((resume) => {
-        const request = { fd, events: POLLIN, revents: 0 }
-        poll.async(request, 1, Math.max(0, Math.ceil(timeoutMillis)), (error: unknown, result: number) => {
-          if (error) resume(Effect.die(error))
-          else if (result < 0) {
-            const failure = errno("poll")
-            resume(failure.code === "EINTR" ? Effect.succeed(false) : Effect.fail(failure))
-          } else resume(Effect.succeed(result > 0))
-        })
-      }))
+  waitReadable: (fd, timeoutMillis) => Effect.map(readableAmong([fd], timeoutMillis), (readable) => readable.length > 0),
+  readableAmong
 })
 
 /** libc through koffi, loaded on the first call (koffi costs a few ms to import). */

@@ -7,12 +7,14 @@
  * valid `Pid`, names a live process that is the one sipid recorded (when a
  * record exists), and was opened as a pidfd that pins that very process.
  */
-import { Effect, Option } from "effect"
+import { type Duration, Effect, Either, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { PidfileInvalid, ProcessSurvived } from "../errors.js"
+import { JobSurvived, PidfileInvalid, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
+import { type JobStopOptions, stopJob } from "../process/stopJob.js"
+import { jobOf } from "../process/tree.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
 import { readContent } from "./content.js"
 import { removeIdentityRecord } from "./identityRecord.js"
@@ -33,6 +35,8 @@ export interface KillRequest {
    * this process and its parent.
    */
   readonly callerPids?: ReadonlyArray<number>
+  /** Stop the whole job (`--tree`): the process's descendants and its session or group, as systemd's KillMode=mixed. */
+  readonly tree?: JobStopOptions
 }
 
 export type KillOutcome =
@@ -82,7 +86,13 @@ const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
   )
 
 /** Stops `pid`, which the locked, trusted pidfile names, and removes the pidfile once it is gone. */
-const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, caller: { readonly uid: number; readonly pids: ReadonlyArray<number> }) =>
+const stop = (
+  locked: LockedPidfile,
+  pid: Pid,
+  schedule: StopSchedule,
+  caller: { readonly uid: number; readonly pids: ReadonlyArray<number> },
+  tree: JobStopOptions | undefined
+) =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const { path } = locked
@@ -110,20 +120,39 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, caller: {
     // Judged on the pinned process, whose uids cannot be a predecessor's.
     yield* checkOwnerTrust(path, locked.file, handle, caller.uid)
 
-    yield* Effect.logInfo(`stopping process ${pid} (schedule ${formatStopSchedule(schedule)})`)
+    yield* Effect.logInfo(`stopping process ${pid}${tree ? " and its job" : ""} (schedule ${formatStopSchedule(schedule)})`)
+    const waited = (after: Duration.Duration) => formatGoDuration(after)
+    const stopping: Effect.Effect<"Exited" | "Gone", SystemError | ProcessSurvived | JobSurvived, Processes | Scope.Scope> = tree === undefined
+      ? Effect.flatMap(runStopSchedule(handle, schedule), (outcome) =>
+        outcome._tag === "Survived"
+          ? new ProcessSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill })
+          : Effect.succeed("Exited" as const))
+      : Effect.flatMap(jobOf(handle, {
+        excluded: caller.pids,
+        // A member is signalled only if the pidfile's owner could signal it, as for the main process.
+        mayStop: (member) => Either.isRight(checkOwnerTrust(path, locked.file, member, caller.uid))
+      }), Option.match({
+        onNone: () => Effect.succeed("Gone" as const),
+        onSome: (job) =>
+          Effect.flatMap(
+            stopJob(job, schedule, tree),
+            (outcome) =>
+              outcome._tag === "Survived"
+                ? new JobSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill, survivors: outcome.survivors })
+                : Effect.succeed("Exited" as const)
+          )
+      }))
     // monit's stop timeout (SIGTERM to sipid) lands here: say what is left behind.
-    const outcome = yield* runStopSchedule(handle, schedule).pipe(
+    const stopped = yield* stopping.pipe(
       Effect.onInterrupt(() => Effect.logWarning(`interrupted while stopping process ${pid}, which had not exited; pidfile kept`))
     )
-    if (outcome._tag === "Survived") {
-      return yield* new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill })
-    }
+    if (stopped === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
     yield* removeIfStillNames(locked, pid)
     return "Stopped" satisfies KillOutcome
   }).pipe(Effect.annotateLogs({ pid }))
 
 export const kill = (
-  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule() }: KillRequest
+  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule(), tree }: KillRequest
 ) =>
   Effect.gen(function*() {
     const locked = yield* lock(path)
@@ -132,5 +161,5 @@ export const kill = (
       return "NoPidfile" satisfies KillOutcome
     }
     yield* checkFileTrust(path, locked.value.file)
-    return yield* stop(locked.value, yield* readPid(locked.value), schedule, { uid: callerUid, pids: callerPids })
+    return yield* stop(locked.value, yield* readPid(locked.value), schedule, { uid: callerUid, pids: callerPids }, tree)
   }).pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))

@@ -6,7 +6,7 @@
  * pidfds; `ProcessesTest` is a simulated table driven by Effect's Clock, so
  * kill timing can be tested under TestClock.
  */
-import { Context, type Effect, type Scope } from "effect"
+import { Context, type Duration, type Effect, type Option, type Scope } from "effect"
 import type { SystemError } from "../errors.js"
 import type { Pid } from "./Pid.js"
 
@@ -58,6 +58,26 @@ export interface ProcessHandle {
   readonly uids: ProcessUids
 }
 
+/**
+ * What tree discovery needs about a process, all from one read of
+ * /proc/PID/stat, so the fields belong together and to `identity`.
+ */
+export interface ProcessLineage {
+  readonly identity: ProcessIdentity
+  /** Field 2, the kernel's 15-byte command name (may hold spaces and parentheses). */
+  readonly command: string
+  /** Field 3: R running, S sleeping, D uninterruptible (not even SIGKILL ends it until its call returns), Z zombie, T stopped... */
+  readonly state: string
+  /** Field 4; 0 for a process whose parent is outside sipid's PID namespace. */
+  readonly parent: number
+  /** Field 5: equal to the PID for a process-group leader. */
+  readonly processGroup: number
+  /** Field 6: equal to the PID for a session leader (setsid). */
+  readonly session: number
+  /** PF_KTHREAD in field 9: a kernel thread is never a job's process. */
+  readonly kernelThread: boolean
+}
+
 export type SignalName = "SIGTERM" | "SIGQUIT" | "SIGKILL" | "SIGINT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGABRT"
 
 export interface ProcessesService {
@@ -75,6 +95,26 @@ export interface ProcessesService {
   readonly signal: (handle: ProcessHandle, signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError>
   /** Completes once the process has exited (a zombie counts as exited). Interruptible. */
   readonly awaitExit: (handle: ProcessHandle) => Effect.Effect<void, SystemError>
+  /** `pid`'s stat line, or none when no process (a zombie is one) holds `pid`. */
+  readonly lineage: (pid: Pid) => Effect.Effect<Option.Option<ProcessLineage>, SystemError>
+  /** The child processes of every thread of `pid` (threads are never listed); none once it has exited. */
+  readonly children: (pid: Pid) => Effect.Effect<ReadonlyArray<Pid>, SystemError>
+  /** Every process in sipid's PID namespace except init, for finding a session's or group's processes. */
+  readonly allPids: Effect.Effect<ReadonlyArray<Pid>, SystemError>
+  /**
+   * The PID the kernel handed out last (to a process or a thread). While it
+   * stays the same, no process was created: nothing new to discover.
+   */
+  readonly newestPid: Effect.Effect<number, SystemError>
+  /**
+   * The handles whose process has exited (zombie included), waiting up to
+   * `timeout` for at least one when none has yet. One wait for many
+   * processes: a job's every member is watched by a single poll.
+   */
+  readonly exitedAmong: (
+    handles: ReadonlyArray<ProcessHandle>,
+    timeout: Duration.Duration
+  ) => Effect.Effect<ReadonlyArray<ProcessHandle>, SystemError>
 }
 
 export class Processes extends Context.Tag("sipid/Processes")<Processes, ProcessesService>() {}

@@ -7,11 +7,12 @@
  * `pollInterval`.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Schedule } from "effect"
 import { closeSync } from "node:fs"
 import { constants } from "node:os"
 import { SystemError, systemError } from "../errors.js"
 import { Errno, Libc } from "../native/Libc.js"
+import { makeLineageReaders } from "./lineageLive.js"
 import { isSignalablePid, type Pid, pidMaxCeiling } from "./Pid.js"
 import {
   isSameProcess,
@@ -225,7 +226,32 @@ export const make = (options: LiveOptions = {}) =>
       )
     }
 
-    return Processes.of({ pidMax, inspect, open, signal, awaitExit } satisfies ProcessesService)
+    const exitedAmong = (handles: ReadonlyArray<ProcessHandle>, timeout: Duration.Duration) =>
+      Effect.gen(function*() {
+        if (handles.length === 0) return []
+        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
+        const byFd = new Map(handles.flatMap((handle) => {
+          const { pidfd } = handle as LiveHandle
+          return pidfd === null ? [] : [[pidfd, handle] as const]
+        }))
+        const unpinned = handles.filter((handle) => (handle as LiveHandle).pidfd === null)
+        while (true) {
+          const remaining = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
+          // Short slices, as in awaitExit; without pidfds, /proc is checked every pollInterval.
+          const slice = Math.min(remaining, unpinned.length > 0 ? Duration.toMillis(pollInterval) : 100)
+          const readable = byFd.size === 0
+            ? []
+            : yield* libc.readableAmong([...byFd.keys()], unpinned.length > 0 ? 0 : slice).pipe(Effect.mapError(errnoToSystem("poll", handles[0]!.identity.pid)))
+          const changed = yield* Effect.filter(unpinned, (handle) => Effect.map(stillSame(handle), (same) => !same))
+          const exited = [...readable.map((fd) => byFd.get(fd)!), ...changed]
+          if (exited.length > 0 || remaining === 0) return exited
+          if (unpinned.length > 0) yield* Effect.sleep(slice)
+        }
+      })
+
+    return Processes.of(
+      { pidMax, inspect, open, signal, awaitExit, exitedAmong, ...makeLineageReaders(bootId, pidMax) } satisfies ProcessesService
+    )
   })
 
 /** The live process table; needs a FileSystem and libc. */

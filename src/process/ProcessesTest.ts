@@ -13,11 +13,12 @@
  * `TestClock.adjust` sees only the program's own fibers and a process is
  * dead exactly at its scheduled instant, not a scheduler turn later.
  */
-import { Clock, Context, Deferred, Duration, Effect, Layer } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Layer, Option } from "effect"
 import { type Pid, pidMaxCeiling } from "./Pid.js"
 import {
   type ProcessHandle,
   type ProcessIdentity,
+  type ProcessLineage,
   Processes,
   type ProcessesService,
   type ProcessState,
@@ -60,6 +61,21 @@ export interface SpawnSpec {
   /** Default: the table's boot id; another one simulates a process from another boot. */
   readonly bootId?: string
   readonly behaviour?: Behaviour
+  /**
+   * The parent's PID; default 1. A live simulated parent makes this a
+   * fork: its session and group are inherited, and when the parent dies
+   * the process is re-parented to the nearest live subreaper above, or init.
+   */
+  readonly parent?: number
+  /** Default: the parent's when it is simulated, else this process's own PID (a session leader). */
+  readonly session?: number
+  /** Default: the parent's when it is simulated, else this process's own PID (a group leader). */
+  readonly processGroup?: number
+  /** The kernel's command name; default "sim". */
+  readonly command?: string
+  /** Adopts orphaned descendants instead of init (prctl PR_SET_CHILD_SUBREAPER). */
+  readonly subreaper?: boolean
+  readonly kernelThread?: boolean
 }
 
 /** Something a simulated process did, at a virtual instant (Clock millis). */
@@ -107,6 +123,11 @@ interface Incarnation extends ProcessHandle {
   reaped: boolean
   /** Completed and replaced whenever `diesAt` or `fate` changes, to wake waiters. */
   changed: Deferred.Deferred<void>
+  /** The simulated parent at fork, if any; `parentPid` otherwise. */
+  readonly parent: Incarnation | undefined
+  readonly parentPid: number
+  readonly lineage: Pick<ProcessLineage, "command" | "session" | "processGroup" | "kernelThread">
+  readonly subreaper: boolean
 }
 
 const lowestAutoPid = 300
@@ -118,6 +139,7 @@ export const make = (options: TestOptions = {}) =>
     const table = new Map<number, Incarnation>()
     const events: Array<TableEvent> = []
     let nextTicks = 1000
+    let newestPid = 0
 
     const isDead = (process: Incarnation, now: number) => process.diesAt !== undefined && now >= process.diesAt
 
@@ -133,6 +155,16 @@ export const make = (options: TestOptions = {}) =>
       return notify(process)
     }
 
+    /** The parent now: the one it forked from while that lives, then the nearest live subreaper above, then init. */
+    const parentOf = (process: Incarnation, now: number): number => {
+      if (process.parent === undefined) return process.parentPid
+      if (!isDead(process.parent, now)) return process.parent.identity.pid
+      for (let ancestor = process.parent.parent; ancestor !== undefined; ancestor = ancestor.parent) {
+        if (ancestor.subreaper && !isDead(ancestor, now)) return ancestor.identity.pid
+      }
+      return 1
+    }
+
     const current = (pid: number) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const process = table.get(pid)
@@ -142,16 +174,37 @@ export const make = (options: TestOptions = {}) =>
           return isDead(process, now) || isDead(process.threadOf, now) ? ({ _tag: "Gone" } as const) : ({ _tag: "Alive", process } as const)
         }
         if (!isDead(process, now)) return { _tag: "Alive", process } as const
-        return process.fate === "Zombie" && !process.reaped ? ({ _tag: "Zombie", process } as const) : ({ _tag: "Gone" } as const)
+        // An orphan's zombie is reaped by init at once.
+        const reapedByInit = process.parent !== undefined && parentOf(process, now) === 1
+        return process.fate === "Zombie" && !process.reaped && !reapedByInit
+          ? ({ _tag: "Zombie", process } as const)
+          : ({ _tag: "Gone" } as const)
       })
 
-    const enter = (pid: number, identity: Omit<ProcessIdentity, "pid">, fields: Pick<Incarnation, "uids" | "behaviour" | "threadOf">) =>
+    const enter = (
+      pid: number,
+      identity: Omit<ProcessIdentity, "pid">,
+      fields: Pick<Incarnation, "uids" | "behaviour" | "threadOf"> & { readonly spec?: SpawnSpec }
+    ) =>
       Effect.gen(function*() {
         if ((yield* current(pid))._tag !== "Gone") return yield* Effect.dieMessage(`ProcessesTest: PID ${pid} is taken`)
         nextTicks = Math.max(nextTicks, identity.startTicks + 1)
+        newestPid = pid
+        const { spec = {}, ...rest } = fields
+        const parentState = spec.parent === undefined ? undefined : yield* current(spec.parent)
+        const parent = parentState?._tag === "Alive" ? parentState.process : undefined
         const entry: Incarnation = {
           identity: { pid: pid as Pid, ...identity },
-          ...fields,
+          ...rest,
+          parent,
+          parentPid: spec.parent ?? 1,
+          lineage: {
+            command: spec.command ?? "sim",
+            session: spec.session ?? parent?.lineage.session ?? pid,
+            processGroup: spec.processGroup ?? parent?.lineage.processGroup ?? pid,
+            kernelThread: spec.kernelThread ?? false
+          },
+          subreaper: spec.subreaper ?? false,
           diesAt: undefined,
           fate: fields.behaviour.fate ?? "Reaped",
           reaped: false,
@@ -166,7 +219,8 @@ export const make = (options: TestOptions = {}) =>
       return enter(spec.pid ?? firstFreePid(), { startTicks: spec.startTicks ?? nextTicks, bootId: spec.bootId ?? bootId }, {
         uids: spec.uids ?? { real: uid, effective: uid, saved: uid },
         behaviour: spec.behaviour ?? {},
-        threadOf: undefined
+        threadOf: undefined,
+        spec
       })
     }
 
@@ -253,7 +307,57 @@ export const make = (options: TestOptions = {}) =>
       return loop
     }
 
-    const processes: ProcessesService = { pidMax: Effect.succeed(pidMax), inspect, open, signal, awaitExit }
+    const lineage = (pid: Pid) =>
+      Effect.gen(function*() {
+        const state = yield* current(pid)
+        if (state._tag === "Gone") return Option.none<ProcessLineage>()
+        const { identity, lineage } = state.process
+        const now = yield* Clock.currentTimeMillis
+        return Option.some<ProcessLineage>({
+          identity,
+          ...lineage,
+          state: state._tag === "Zombie" ? "Z" : "S",
+          parent: parentOf(state.process, now)
+        })
+      })
+
+    /** Live processes and unreaped zombies, as /proc lists them (threads are not listed). */
+    const listed = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const processes: Array<Incarnation> = []
+      for (const pid of table.keys()) {
+        const state = yield* current(pid)
+        if (state._tag !== "Gone" && state.process.threadOf === undefined) processes.push(state.process)
+      }
+      return { now, processes }
+    })
+
+    const children = (pid: Pid) =>
+      Effect.map(listed, ({ now, processes }) =>
+        processes.filter((process) => parentOf(process, now) === pid).map((process) => process.identity.pid))
+
+    const allPids = Effect.map(listed, ({ processes }) => processes.map((process) => process.identity.pid).filter((pid) => pid !== 1))
+
+    const exitedAmong = (handles: ReadonlyArray<ProcessHandle>, timeout: Duration.Duration) =>
+      Effect.gen(function*() {
+        const exited = Effect.map(Clock.currentTimeMillis, (now) => handles.filter((handle) => isDead(handle as Incarnation, now)))
+        if ((yield* exited).length > 0 || handles.length === 0) return yield* exited
+        yield* Effect.timeoutOption(Effect.raceAll(handles.map(awaitExit)), timeout)
+        return yield* exited
+      })
+
+    const processes: ProcessesService = {
+      pidMax: Effect.succeed(pidMax),
+      inspect,
+      open,
+      signal,
+      awaitExit,
+      lineage,
+      children,
+      allPids,
+      newestPid: Effect.sync(() => newestPid),
+      exitedAmong
+    }
     const control: ProcessTableService = {
       spawn,
       spawnThread,

@@ -6,7 +6,7 @@
 import { Clock, Duration, Effect } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
 import type { SystemError } from "../errors.js"
-import { type ProcessHandle, Processes } from "./Processes.js"
+import { type ProcessHandle, Processes, type SignalName } from "./Processes.js"
 import type { StopSchedule } from "./stopSchedule.js"
 
 export type StopOutcome =
@@ -15,12 +15,25 @@ export type StopOutcome =
   /** The schedule ran out with the process still alive; `sentKill`: even SIGKILL was sent. */
   | { readonly _tag: "Survived"; readonly after: Duration.Duration; readonly sentKill: boolean }
 
+/**
+ * How the schedule's steps reach the process; by default they go to
+ * `handle` alone. `kill --tree` widens them to the job (SIGKILL to every
+ * member, and waiting for all once it was sent).
+ */
+export interface StopTarget {
+  readonly signal: (signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError>
+  readonly awaitExit: Effect.Effect<void, SystemError>
+}
+
 export const runStopSchedule = (
   handle: ProcessHandle,
-  schedule: StopSchedule
+  schedule: StopSchedule,
+  target?: StopTarget
 ): Effect.Effect<StopOutcome, SystemError, Processes> =>
   Effect.gen(function*() {
     const processes = yield* Processes
+    const send = target?.signal ?? ((signal: SignalName) => processes.signal(handle, signal))
+    const awaitExit = target?.awaitExit ?? processes.awaitExit(handle)
     const { pid } = handle.identity
     const started = yield* Clock.currentTimeMillis
     const elapsed = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(now - started))
@@ -30,7 +43,7 @@ export const runStopSchedule = (
     while (index < steps.length) {
       const step = steps[index]!
       if (step._tag === "Signal") {
-        if ((yield* processes.signal(handle, step.signal)) === "Gone") {
+        if ((yield* send(step.signal)) === "Gone") {
           yield* Effect.logInfo(`process ${pid} exited before ${step.signal} was sent`)
           return { _tag: "Exited", after: yield* elapsed } as const
         }
@@ -38,7 +51,7 @@ export const runStopSchedule = (
       } else {
         const waitStarted = yield* Clock.currentTimeMillis
         // awaitExit wakes on the exit itself (pidfd poll), not on a polling tick.
-        const exited = yield* Effect.timeoutOption(processes.awaitExit(handle), step.timeout)
+        const exited = yield* Effect.timeoutOption(awaitExit, step.timeout)
         const waited = formatGoDuration((yield* Clock.currentTimeMillis) - waitStarted)
         if (exited._tag === "Some") {
           yield* Effect.logInfo(`process ${pid} exited after ${waited} (waited up to ${formatGoDuration(step.timeout)})`)

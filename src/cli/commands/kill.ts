@@ -2,6 +2,7 @@ import { Command, Options } from "@effect/cli"
 import { type Duration, Effect, Either, Option } from "effect"
 import { UsageError } from "../../errors.js"
 import { kill } from "../../pidfile/kill.js"
+import type { JobStopOptions } from "../../process/stopJob.js"
 import { defaultSchedule, parseStopSchedule, type StopSchedule } from "../../process/stopSchedule.js"
 import { SipidLive } from "../../SipidLive.js"
 import { runCommand } from "../runCommand.js"
@@ -24,6 +25,25 @@ const retry = Options.text("retry").pipe(
   )
 )
 
+const tree = Options.boolean("tree").pipe(
+  Options.withDescription(
+    "Stop the whole job: the process's descendants and, if it leads its session or process group, their other processes. Signals before SIGKILL go to the process alone, SIGKILL to all (as systemd's KillMode=mixed)"
+  )
+)
+
+const treeGrace = goDuration("tree-grace").pipe(
+  Options.optional,
+  Options.withDescription("With --tree, when the process exits before SIGKILL: how long the rest of the job gets after SIGTERM before SIGKILL (default 2s)")
+)
+
+/** `--tree-grace` only means something with `--tree`. */
+const chooseTree = (options: { readonly tree: boolean; readonly treeGrace: Option.Option<Duration.Duration> }): Either.Either<JobStopOptions | undefined, UsageError> =>
+  options.tree
+    ? Either.right(Option.match(options.treeGrace, { onNone: () => ({}), onSome: (grace) => ({ grace }) }))
+    : Option.isSome(options.treeGrace)
+    ? Either.left(new UsageError({ detail: "--tree-grace applies only with --tree" }))
+    : Either.right(undefined)
+
 /** `--retry` is the full schedule, so the options that tweak the default one cannot apply to it. */
 const chooseSchedule = (options: {
   readonly showStacks: boolean
@@ -44,12 +64,13 @@ const chooseSchedule = (options: {
         : Either.mapLeft(parseStopSchedule(text), (reason) => new UsageError({ detail: `--retry: ${reason}` }))
   })
 
-export const killCommand = Command.make("kill", { pidFile, showStacks, grace, retry, logFormat }, (options) =>
+export const killCommand = Command.make("kill", { pidFile, showStacks, grace, retry, tree, treeGrace, logFormat }, (options) =>
   runCommand(
     { command: "kill", pidfile: options.pidFile, logFormat: options.logFormat },
     Effect.gen(function*() {
       const schedule = yield* chooseSchedule(options)
-      yield* kill({ path: options.pidFile, schedule })
+      const job = yield* chooseTree(options)
+      yield* kill({ path: options.pidFile, schedule, ...(job && { tree: job }) })
     }).pipe(Effect.provide(SipidLive))
   )).pipe(
     Command.withDescription(

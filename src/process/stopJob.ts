@@ -1,0 +1,178 @@
+/**
+ * `kill --tree`: stops a whole job the way systemd's `KillMode=mixed` does.
+ * The schedule's signals before SIGKILL go to the main process alone (a
+ * master stops its own workers); SIGKILL goes to every member still alive.
+ * When the main process exits first, the members left get SIGTERM, a short
+ * grace, then SIGKILL. Members are looked for again while the schedule runs
+ * (a master may fork during its shutdown) and once more after the main
+ * process exits (orphans keep its session or group).
+ */
+import { Clock, Duration, Effect, Fiber, Option, Schedule, type Scope } from "effect"
+import type { SystemError } from "../errors.js"
+import { formatGoDuration } from "../time/goDuration.js"
+import { type ProcessHandle, Processes, type SignalName } from "./Processes.js"
+import { runStopSchedule, type StopOutcome, type StopTarget } from "./runStopSchedule.js"
+import type { StopSchedule } from "./stopSchedule.js"
+import { discover, type Job, type Member } from "./tree.js"
+
+export interface JobStopOptions {
+  /** When the main process exits before SIGKILL: how long the rest get after SIGTERM. Default 2 s. */
+  readonly grace?: Duration.DurationInput
+  /**
+   * How often to look for processes the job started since the last look.
+   * Default 250 ms: a process that lives that long under a living parent is
+   * caught; a look costs one read of /proc/loadavg unless a process was
+   * created since, then one children walk (~2 ms for 50 processes).
+   */
+  readonly rediscoverEvery?: Duration.DurationInput
+}
+
+/** After the members' SIGKILL, how long they get to go (a process in D state takes a while). */
+export const memberKillWait = Duration.seconds(5)
+export const defaultTreeGrace = Duration.seconds(2)
+
+/** A member still alive at the end, as the error names it. */
+export interface Survivor {
+  readonly pid: number
+  readonly command: string
+  /** /proc/PID/stat's state letter: D is an uninterruptible sleep that even SIGKILL waits for. */
+  readonly state: string
+}
+
+export type JobOutcome =
+  | Extract<StopOutcome, { _tag: "Exited" }>
+  | (Extract<StopOutcome, { _tag: "Survived" }> & { readonly survivors: ReadonlyArray<Survivor> })
+
+export const stopJob = (
+  job: Job,
+  schedule: StopSchedule,
+  options: JobStopOptions = {}
+): Effect.Effect<JobOutcome, SystemError, Processes | Scope.Scope> =>
+  Effect.gen(function*() {
+    const processes = yield* Processes
+    const main = job.main
+    const started = yield* Clock.currentTimeMillis
+    const elapsed = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(now - started))
+    const members: Array<Member> = [main]
+    const exited = new Set<ProcessHandle>()
+    /** The last signal every member got; members found later get it too. */
+    let broadcast: SignalName | undefined
+    // Discovery and broadcasts take turns: a member found mid-broadcast gets the signal once.
+    const turn = yield* Effect.makeSemaphore(1)
+
+    const live = () => members.filter((member) => !exited.has(member.handle))
+    const others = () => live().filter((member) => member !== main)
+    const pids = (list: ReadonlyArray<Member>) => list.map((member) => member.handle.identity.pid).join(", ")
+
+    const markExited = (handles: ReadonlyArray<ProcessHandle>) =>
+      Effect.forEach(members.filter((member) => handles.includes(member.handle) && !exited.has(member.handle)), (member) => {
+        exited.add(member.handle)
+        // The main process's exit is logged by the schedule.
+        return member === main ? Effect.void : Effect.flatMap(elapsed, (after) =>
+          Effect.logInfo(`process ${member.handle.identity.pid} (${member.lineage.command}) exited after ${formatGoDuration(Duration.toMillis(after))}`))
+      })
+
+    const send = (targets: ReadonlyArray<Member>, signal: SignalName) =>
+      targets.length === 0 ? Effect.void : Effect.forEach(targets, (member) => processes.signal(member.handle, signal)).pipe(
+        Effect.zipRight(Effect.logInfo(`sent ${signal} to ${targets.length} other process(es) of the job: ${pids(targets)}`))
+      )
+
+    const adopt = (found: ReadonlyArray<Member>, what: string) =>
+      Effect.gen(function*() {
+        members.push(...found)
+        if (found.length > 0 || what === "") {
+          yield* Effect.logInfo(`found ${found.length} ${what}process(es) in process ${main.handle.identity.pid}'s job${found.length > 0 ? `: ${pids(found)}` : ""}`)
+        }
+        for (const member of found) {
+          yield* Effect.logDebug(`job member ${member.handle.identity.pid} (${member.lineage.command}), ${member.via}`)
+        }
+        if (broadcast !== undefined) yield* send(found, broadcast)
+      })
+
+    const look = (scan: boolean, what: string) =>
+      turn.withPermits(1)(Effect.gen(function*() {
+        yield* markExited(yield* processes.exitedAmong(live().map((member) => member.handle), Duration.zero))
+        yield* adopt(yield* discover(job, live(), { scan }), what)
+      }))
+
+    const sendAll = (signal: SignalName) =>
+      turn.withPermits(1)(Effect.suspend(() => {
+        broadcast = signal
+        return send(others(), signal)
+      }))
+
+    /** Waits up to `timeout` for every member to exit; true when none is left. */
+    const awaitAll = (timeout: Duration.Duration) =>
+      Effect.gen(function*() {
+        const deadline = started + Duration.toMillis(yield* elapsed) + Duration.toMillis(timeout)
+        while (live().length > 0) {
+          const remaining = deadline - (yield* Clock.currentTimeMillis)
+          if (remaining <= 0) return false
+          yield* markExited(yield* processes.exitedAmong(live().map((member) => member.handle), Duration.millis(remaining)))
+        }
+        return true
+      })
+
+    yield* look(true, "")
+    const rediscovery = yield* Effect.fork(rediscover(look, options.rediscoverEvery ?? Duration.millis(250)))
+
+    const target: StopTarget = {
+      signal: (signal) =>
+        signal === "SIGKILL" ? Effect.zipRight(sendAll(signal), processes.signal(main.handle, signal)) : processes.signal(main.handle, signal),
+      // Once SIGKILL went to all, the schedule's wait is for all.
+      awaitExit: Effect.suspend(() =>
+        broadcast === "SIGKILL"
+          ? Effect.zipRight(processes.awaitExit(main.handle), awaitAll(Duration.infinity))
+          : processes.awaitExit(main.handle))
+    }
+    const outcome = yield* runStopSchedule(main.handle, schedule, target)
+    if (outcome._tag === "Exited") {
+      yield* markExited([main.handle])
+      // Orphans keep the session and group: look for them now, while the schedule no longer can.
+      yield* look(true, "more ")
+      if (broadcast === "SIGKILL") yield* awaitAll(memberKillWait)
+      else if (others().length > 0) {
+        yield* sendAll("SIGTERM")
+        if (!(yield* awaitAll(Duration.decode(options.grace ?? defaultTreeGrace)))) {
+          yield* sendAll("SIGKILL")
+          yield* awaitAll(memberKillWait)
+        }
+      }
+    }
+    yield* Fiber.interrupt(rediscovery)
+    yield* markExited(yield* processes.exitedAmong(live().map((member) => member.handle), Duration.zero))
+    const after = yield* elapsed
+    if (live().length === 0) return { _tag: "Exited", after } as const
+    const sentKill = broadcast === "SIGKILL" || (outcome._tag === "Survived" && outcome.sentKill)
+    return { _tag: "Survived", after, sentKill, survivors: yield* describe(live()) } as const
+  })
+
+/**
+ * Looks again whenever a process was created since the last look: while
+ * the newest PID stays the same, no process can have joined the job.
+ */
+const rediscover = <R>(look: (scan: boolean, what: string) => Effect.Effect<void, SystemError, R>, every: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    const processes = yield* Processes
+    let seen = yield* processes.newestPid
+    const tick = Effect.gen(function*() {
+      const newest = yield* processes.newestPid
+      if (newest === seen) return
+      seen = newest
+      yield* look(false, "more ")
+    }).pipe(Effect.catchAll((error) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)))
+    yield* Effect.repeat(tick, Schedule.spaced(every))
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)))
+
+/** The survivors' state now, each checked to be the member (a process that took over a PID is not described). */
+const describe = (survivors: ReadonlyArray<Member>) =>
+  Effect.flatMap(Processes, (processes) =>
+    Effect.forEach(survivors, (member) =>
+      Effect.map(processes.lineage(member.handle.identity.pid), (now): Survivor => ({
+        pid: member.handle.identity.pid,
+        command: member.lineage.command,
+        state: Option.match(now, {
+          onNone: () => "?",
+          onSome: (lineage) => (lineage.identity.startTicks === member.handle.identity.startTicks ? lineage.state : "?")
+        })
+      }))))

@@ -1,0 +1,147 @@
+/**
+ * Which processes belong to a job: the main process's descendants and,
+ * when it leads its own session or process group, whoever is still in that
+ * session or group (a daemon that double-forked away from its parent keeps
+ * its session). A process is a member because of how it relates to the
+ * main process, never because of its PID or name, and each member is
+ * pinned (a pidfd, its identity compared) the moment it is found, so a PID
+ * that changes hands later is never signalled.
+ */
+import { Duration, Effect, Option, type Scope } from "effect"
+import type { SystemError } from "../errors.js"
+import type { Pid } from "./Pid.js"
+import { type ProcessHandle, type ProcessLineage, Processes } from "./Processes.js"
+
+/** A process of the job, pinned when found; `lineage` is what discovery read about it. */
+export interface Member {
+  readonly handle: ProcessHandle
+  readonly lineage: ProcessLineage
+  /** How it was found, for the log. */
+  readonly via: string
+}
+
+export interface Job {
+  readonly main: Member
+  /** Never members: sipid itself and whoever started it. */
+  readonly excluded: ReadonlyArray<number>
+  /** Whether a pinned process may be signalled at all (the pidfile owner's rule); false leaves it out, logged. */
+  readonly mayStop: (handle: ProcessHandle) => boolean
+}
+
+/** The job whose main process `handle` pins, or none if that process exited (or became a zombie) meanwhile. */
+export const jobOf = (
+  handle: ProcessHandle,
+  rules: Omit<Job, "main">
+): Effect.Effect<Option.Option<Job>, SystemError, Processes> =>
+  Effect.map(
+    Effect.flatMap(Processes, (processes) => processes.lineage(handle.identity.pid)),
+    Option.flatMap((lineage) =>
+      lineage.identity.startTicks === handle.identity.startTicks && lineage.state !== "Z"
+        ? Option.some({ ...rules, main: { handle, lineage, via: "main" } })
+        : Option.none())
+  )
+
+export const leadsSession = (lineage: ProcessLineage): boolean => lineage.session === lineage.identity.pid
+export const leadsGroup = (lineage: ProcessLineage): boolean => lineage.processGroup === lineage.identity.pid
+
+/**
+ * Whether `candidate` may be a member of `main`'s job at all, whatever
+ * relates it to the main process: not a kernel thread, not the stopper or
+ * its parent, from this boot, and started no earlier than the main process
+ * (so nothing that was there before the job, such as its parent shell or
+ * init, is ever one; init and PID 0 never get this far, parsePid drops them).
+ */
+export const mayBeMember = (main: ProcessLineage, candidate: ProcessLineage, excluded: ReadonlyArray<number>): boolean =>
+  !candidate.kernelThread &&
+  !excluded.includes(candidate.identity.pid) &&
+  candidate.identity.bootId === main.identity.bootId &&
+  candidate.identity.startTicks >= main.identity.startTicks &&
+  candidate.state !== "Z"
+
+/** Why `candidate`, already read, relates to the job's main process, if it does. */
+const relation = (main: ProcessLineage, candidate: ProcessLineage, parent: Member | undefined): string | undefined => {
+  if (parent !== undefined && candidate.parent === parent.handle.identity.pid) return `child of ${parent.handle.identity.pid}`
+  if (leadsSession(main) && candidate.session === main.identity.pid) return `in session ${main.identity.pid}`
+  if (leadsGroup(main) && candidate.processGroup === main.identity.pid) return `in process group ${main.identity.pid}`
+  return undefined
+}
+
+interface Candidate {
+  readonly pid: Pid
+  /** The member whose children list named it; none for a session or group scan. */
+  readonly parent: Member | undefined
+  readonly lineage?: ProcessLineage
+}
+
+/**
+ * One discovery round: starting from the live members `known` (the main
+ * process among them), the processes of the job not known yet, each
+ * pinned in the caller's scope. With `scan`, also every process of the main
+ * process's session or group (a walk over all of /proc: done at the
+ * moments that matter, not on every round).
+ */
+export const discover = (
+  job: Job,
+  known: ReadonlyArray<Member>,
+  options: { readonly scan: boolean }
+): Effect.Effect<ReadonlyArray<Member>, SystemError, Processes | Scope.Scope> =>
+  Effect.gen(function*() {
+    const processes = yield* Processes
+    const main = job.main.lineage
+    const taken = new Set<number>(known.map((member) => member.handle.identity.pid))
+    const found: Array<Member> = []
+
+    const childrenOf = (parents: ReadonlyArray<Member>) =>
+      Effect.map(
+        Effect.forEach(parents, (parent) =>
+          Effect.map(processes.children(parent.handle.identity.pid), (pids) => pids.map((pid): Candidate => ({ pid, parent })))),
+        (lists) => lists.flat()
+      )
+
+    const scanned = (): Effect.Effect<ReadonlyArray<Candidate>, SystemError> =>
+      !options.scan || (!leadsSession(main) && !leadsGroup(main))
+        ? Effect.succeed([])
+        : Effect.flatMap(processes.allPids, (pids) =>
+          Effect.map(
+            Effect.forEach(pids.filter((pid) => !taken.has(pid)), (pid) =>
+              Effect.map(processes.lineage(pid), Option.map((lineage): Candidate => ({ pid, parent: undefined, lineage })))),
+            (candidates) => candidates.flatMap(Option.toArray).filter((candidate) => relation(main, candidate.lineage!, undefined) !== undefined)
+          ))
+
+    const pin = (candidate: Candidate) =>
+      Effect.gen(function*() {
+        const lineage = candidate.lineage ?? Option.getOrUndefined(yield* processes.lineage(candidate.pid))
+        if (lineage === undefined || !mayBeMember(main, lineage, job.excluded)) return []
+        const via = relation(main, lineage, candidate.parent)
+        if (via === undefined) return []
+        const handle = yield* processes.open(candidate.pid)
+        // Pinned, then compared: the PID still names the process that was read.
+        if (handle === "Gone" || handle.identity.startTicks !== lineage.identity.startTicks) return []
+        if (!job.mayStop(handle)) {
+          yield* Effect.logWarning(`process ${candidate.pid} (${lineage.command}) is ${via} but its owner could not signal it; left alone`)
+          return []
+        }
+        return [{ member: { handle, lineage, via }, parent: candidate.parent }]
+      })
+
+    /**
+     * A children list is its parent's only while that parent lives: once it
+     * exits, its PID may name a stranger whose children would read as ours.
+     * Candidates whose parent exited during the round wait for the next.
+     */
+    const whileParentsRun = (pinned: ReadonlyArray<{ readonly member: Member; readonly parent: Member | undefined }>) =>
+      Effect.map(
+        processes.exitedAmong([...new Set(pinned.flatMap(({ parent }) => (parent ? [parent.handle] : [])))], Duration.zero),
+        (exited) => pinned.filter(({ parent }) => parent === undefined || !exited.includes(parent.handle)).map(({ member }) => member)
+      )
+
+    let frontier: ReadonlyArray<Candidate> = [...yield* childrenOf(known), ...yield* scanned()]
+    while (frontier.length > 0) {
+      // A child in the main process's session is found twice: keep the first (closest) finding.
+      const fresh = frontier.filter((candidate) => !taken.has(candidate.pid) && taken.add(candidate.pid))
+      const members = yield* whileParentsRun((yield* Effect.forEach(fresh, pin)).flat())
+      found.push(...members)
+      frontier = yield* childrenOf(members)
+    }
+    return found
+  })

@@ -76,6 +76,8 @@ export interface SpawnSpec {
   /** Adopts orphaned descendants instead of init (prctl PR_SET_CHILD_SUBREAPER). */
   readonly subreaper?: boolean
   readonly kernelThread?: boolean
+  /** The state letter a live process shows (/proc/PID/stat field 3); default "S". "D" for one stuck in the kernel. */
+  readonly state?: string
 }
 
 /** Something a simulated process did, at a virtual instant (Clock millis). */
@@ -126,7 +128,7 @@ interface Incarnation extends ProcessHandle {
   /** The simulated parent at fork, if any; `parentPid` otherwise. */
   readonly parent: Incarnation | undefined
   readonly parentPid: number
-  readonly lineage: Pick<ProcessLineage, "command" | "session" | "processGroup" | "kernelThread">
+  readonly lineage: Pick<ProcessLineage, "command" | "session" | "processGroup" | "kernelThread" | "state">
   readonly subreaper: boolean
 }
 
@@ -202,7 +204,8 @@ export const make = (options: TestOptions = {}) =>
             command: spec.command ?? "sim",
             session: spec.session ?? parent?.lineage.session ?? pid,
             processGroup: spec.processGroup ?? parent?.lineage.processGroup ?? pid,
-            kernelThread: spec.kernelThread ?? false
+            kernelThread: spec.kernelThread ?? false,
+            state: spec.state ?? "S"
           },
           subreaper: spec.subreaper ?? false,
           diesAt: undefined,
@@ -316,7 +319,7 @@ export const make = (options: TestOptions = {}) =>
         return Option.some<ProcessLineage>({
           identity,
           ...lineage,
-          state: state._tag === "Zombie" ? "Z" : "S",
+          ...(state._tag === "Zombie" && { state: "Z" }),
           parent: parentOf(state.process, now)
         })
       })

@@ -1,0 +1,278 @@
+/**
+ * `kill --tree` on the simulated process table under TestClock: who is a
+ * member of the job, which signal reaches whom and exactly when, and what
+ * is never signalled.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Exit, Fiber, Logger, LogLevel, TestClock } from "effect"
+import { JobSurvived } from "../../src/errors.js"
+import { kill, type KillRequest } from "../../src/pidfile/kill.js"
+import { Processes } from "../../src/process/Processes.js"
+import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
+import { defaultSchedule } from "../../src/process/stopSchedule.js"
+import { makePidfile, simulate } from "./support/simulation.js"
+
+const millis = (n: number) => TestClock.adjust(Duration.millis(n))
+
+const ignoresTerm: Behaviour = { onSignal: { SIGTERM: Reaction.ignore } }
+const survivesAll: Behaviour = { onSignal: { SIGTERM: Reaction.ignore, SIGKILL: Reaction.ignore } }
+
+/** A claimed master (a session and group leader, as a ctl script's setsid makes it) with `workers` children. */
+const job = (options: { readonly master?: Behaviour; readonly worker?: Behaviour; readonly workers?: number; readonly masterSpec?: SpawnSpec }) =>
+  Effect.gen(function*() {
+    const table = yield* ProcessTable
+    const master = yield* table.spawn({ command: "master", ...options.masterSpec, behaviour: options.master ?? {} })
+    const workers = yield* Effect.forEach(
+      Array.from({ length: options.workers ?? 2 }),
+      () => Effect.map(table.spawn({ parent: master.pid, command: "worker", behaviour: options.worker ?? {} }), ({ pid }) => pid)
+    )
+    return { master: master.pid, workers, pidfile: makePidfile(`${master.pid}\n`, master) }
+  })
+
+const startKill = (request: KillRequest) =>
+  Effect.fork(kill({ callerUid: 0, callerPids: [], tree: {}, ...request }).pipe(Logger.withMinimumLogLevel(LogLevel.Debug)))
+
+describe("kill --tree (KillMode=mixed)", () => {
+  it.effect("workers that ignore SIGTERM get SIGKILL with the master at exactly 20 s, never SIGTERM", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile, workers } = yield* job({ master: ignoresTerm, worker: ignoresTerm })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(19_999)
+        for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([])
+        yield* millis(1)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* table.signalsTo(master)).toEqual([[0, "SIGTERM"], [20_000, "SIGKILL"]])
+        for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[20_000, "SIGKILL"]])
+        expect(pidfile.exists()).toBe(false)
+        expect(logs).toContain(`INFO found 2 process(es) in process ${master}'s job: ${workers.join(", ")}`)
+        expect(logs).toContain(`DEBUG job member ${workers[0]} (worker), child of ${master}`)
+        expect(logs).toContain(`INFO sent SIGKILL to 2 other process(es) of the job: ${workers.join(", ")}`)
+        expect(logs).toContain(`INFO process ${workers[0]} (worker) exited after 20s`)
+      })
+    ))
+
+  it.effect("a master that exits on SIGTERM: its orphaned workers get SIGTERM then, and SIGKILL after the 2 s tree grace", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile, workers } = yield* job({ master: { onSignal: { SIGTERM: Reaction.exit("1 second") } }, worker: ignoresTerm })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(2_999)
+        expect(yield* table.signalsTo(workers[0]!)).toEqual([[1_000, "SIGTERM"]])
+        yield* millis(1)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* table.signalsTo(master)).toEqual([[0, "SIGTERM"]])
+        for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[1_000, "SIGTERM"], [3_000, "SIGKILL"]])
+      })
+    ))
+
+  it.effect("a master that stops its own workers: nothing but its SIGTERM is sent", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile, workers } = yield* job({ master: { onSignal: { SIGTERM: Reaction.exit("1 second") } } })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(500)
+        for (const worker of workers) yield* table.exit(worker)
+        yield* millis(500)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect((yield* table.events).filter((event) => event._tag === "Signal").map((event) => [event.pid, event.signal])).toEqual([[master, "SIGTERM"]])
+      })
+    ))
+
+  it.effect("--tree-grace 500ms moves the members' SIGKILL", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pidfile, workers } = yield* job({ worker: ignoresTerm, workers: 1 })
+        const fiber = yield* startKill({ path: pidfile.path, tree: { grace: "500 millis" } })
+        yield* millis(500)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* table.signalsTo(workers[0]!)).toEqual([[0, "SIGTERM"], [500, "SIGKILL"]])
+      })
+    ))
+
+  it.effect("a worker the master forks during its grace is found and gets SIGKILL with the rest", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile } = yield* job({ master: ignoresTerm, workers: 1 })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(5_000)
+        const late = yield* table.spawn({ parent: master, command: "worker", behaviour: ignoresTerm })
+        yield* millis(250)
+        expect(logs).toContain(`INFO found 1 more process(es) in process ${master}'s job: ${late.pid}`)
+        yield* millis(14_750)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* table.signalsTo(late.pid)).toEqual([[20_000, "SIGKILL"]])
+      })
+    ))
+
+  it.effect("a grandchild forked after SIGKILL was sent gets SIGKILL as soon as it is found", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pidfile, workers } = yield* job({ master: survivesAll, worker: survivesAll, workers: 1 })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(20_100)
+        const grandchild = yield* table.spawn({ parent: workers[0]!, behaviour: ignoresTerm })
+        yield* millis(250)
+        expect(yield* table.signalsTo(grandchild.pid)).toEqual([[20_250, "SIGKILL"]])
+        yield* millis(5_000)
+        yield* Fiber.await(fiber)
+      })
+    ))
+
+  it.effect("a daemon that double-forked away from the master is found by its session, after its parent exited", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile } = yield* job({ master: ignoresTerm, workers: 0 })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(5_000)
+        // The first fork exits at once, within one rediscovery period: its child is orphaned before anyone looks.
+        const first = yield* table.spawn({ parent: master })
+        const daemon = yield* table.spawn({ parent: first.pid, command: "daemon", behaviour: ignoresTerm })
+        yield* table.exit(first.pid)
+        yield* millis(15_000)
+        // Found at the latest when the master exits, by its session.
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* table.signalsTo(daemon.pid)).toEqual([[20_000, "SIGKILL"]])
+        expect(logs).toContain(`DEBUG job member ${daemon.pid} (daemon), in session ${master}`)
+      })
+    ))
+
+  it.effect("members by process group, when the master leads a group but not a session", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile } = yield* job({ master: ignoresTerm, workers: 0, masterSpec: { session: 50 } })
+        const orphan = yield* table.spawn({ parent: 1, session: 50, processGroup: master, behaviour: ignoresTerm })
+        const sameSessionOtherGroup = yield* table.spawn({ parent: 1, session: 50, processGroup: 50 })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(20_000)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* table.signalsTo(orphan.pid)).toEqual([[20_000, "SIGKILL"]])
+        expect(yield* table.signalsTo(sameSessionOtherGroup.pid)).toEqual([])
+      })
+    ))
+
+  it.effect("a process that took over an exited member's PID is never signalled", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pidfile, workers } = yield* job({ master: ignoresTerm, workers: 1 })
+        const worker = workers[0]!
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(5_000)
+        const newcomer = yield* table.reuse(worker, { command: "worker", behaviour: ignoresTerm })
+        yield* millis(15_000)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* table.signalsTo(worker)).toEqual([])
+        expect((yield* table.events).filter((event) => event._tag === "Signal" && event.startTicks === newcomer.startTicks)).toEqual([])
+      })
+    ))
+
+  it.effect("never signalled: an unrelated process with the workers' name, the stopper and its parent, one older than the master, a kernel thread", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile } = yield* job({ master: ignoresTerm, workers: 0 })
+        const namesake = yield* table.spawn({ parent: 1, command: "worker" })
+        const stopper = yield* table.spawn({ parent: master, command: "sipid" })
+        const older = yield* table.spawn({ parent: 1, session: master, startTicks: 1 })
+        const kernelThread = yield* table.spawn({ parent: 1, session: master, kernelThread: true })
+        const fiber = yield* startKill({ path: pidfile.path, callerPids: [stopper.pid] })
+        yield* millis(20_000)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        for (const bystander of [namesake, stopper, older, kernelThread]) expect(yield* table.signalsTo(bystander.pid)).toEqual([])
+      })
+    ))
+
+  it.effect("a member that became a zombie (a parent outside the job never reaps it) counts as gone", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const { master, pidfile } = yield* job({ master: ignoresTerm, workers: 0 })
+        const reaper = yield* table.spawn({ parent: 1, session: 77, startTicks: 1, subreaper: true })
+        const zombie = yield* table.spawn({ parent: reaper.pid, session: master, behaviour: { fate: "Zombie", onSignal: { SIGTERM: Reaction.ignore } } })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(20_000)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* table.signalsTo(zombie.pid)).toEqual([[20_000, "SIGKILL"]])
+        expect((yield* processes.inspect(zombie.pid))._tag).toBe("Zombie")
+      })
+    ))
+
+  it.effect("worst case, 27 s: the master exits just before SIGKILL, a member in D state survives; JobSurvived names it, pidfile kept", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile } = yield* job({ master: { onSignal: { SIGTERM: Reaction.exit("19999 millis") } }, workers: 0 })
+        const stuck = yield* table.spawn({ parent: master, command: "worker", state: "D", behaviour: survivesAll })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(26_998)
+        expect(fiber.unsafePoll()).toBeNull()
+        yield* millis(1)
+        const exit = yield* Fiber.await(fiber)
+        expect(exit).toEqual(Exit.fail(new JobSurvived({
+          path: pidfile.path,
+          pid: master,
+          waited: "26.999s",
+          sentKill: true,
+          survivors: [{ pid: stuck.pid, command: "worker", state: "D" }]
+        })))
+        expect(yield* table.signalsTo(stuck.pid)).toEqual([[19_999, "SIGTERM"], [21_999, "SIGKILL"]])
+        expect(pidfile.exists()).toBe(true)
+        expect(String(Exit.isFailure(exit) && exit.cause)).toContain("state D: uninterruptible sleep")
+        expect(logs.join("\n")).not.toContain("pidfile removed")
+      })
+    ))
+
+  it.effect("worst case with --show-stacks, 29 s: the master exits just before SIGKILL at 22 s", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile, workers } = yield* job({
+          master: { onSignal: { SIGTERM: Reaction.ignore, SIGQUIT: Reaction.exit("1999 millis") } },
+          worker: survivesAll,
+          workers: 1
+        })
+        const fiber = yield* startKill({ path: pidfile.path, schedule: defaultSchedule({ showStacks: true }) })
+        yield* millis(28_998)
+        expect(fiber.unsafePoll()).toBeNull()
+        yield* millis(1)
+        expect(Exit.isFailure(yield* Fiber.await(fiber))).toBe(true)
+        expect(yield* table.signalsTo(master)).toEqual([[0, "SIGTERM"], [20_000, "SIGQUIT"]])
+        expect(yield* table.signalsTo(workers[0]!)).toEqual([[21_999, "SIGTERM"], [23_999, "SIGKILL"]])
+      })
+    ))
+
+  it.effect("a master that survives SIGKILL too: JobSurvived lists it first, marked main", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { master, pidfile, workers } = yield* job({ master: survivesAll, worker: survivesAll, workers: 1 })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(25_000)
+        const exit = yield* Fiber.await(fiber)
+        expect(exit._tag).toBe("Failure")
+        const message = String(Exit.isFailure(exit) && exit.cause)
+        expect(message).toContain(`2 process(es) of process ${master}'s job still alive after 25s, SIGKILL included: ${master} (main) master (state S), ${workers[0]} worker (state S)`)
+      })
+    ))
+
+  it.effect("without --tree, the workers are left alone (today's behaviour)", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pidfile, workers } = yield* job({ master: ignoresTerm, worker: ignoresTerm })
+        const fiber = yield* Effect.fork(kill({ callerUid: 0, callerPids: [], path: pidfile.path }))
+        yield* millis(20_000)
+        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([])
+      })
+    ))
+})

@@ -1,0 +1,190 @@
+/**
+ * What tree discovery stands on: parsing /proc/PID/stat, who may be a
+ * member at all, and the process tables' lineage (the simulated one under
+ * TestClock, the live one against processes this test starts, on the live
+ * clock; none of them is ever signalled by sipid here).
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, Layer, Option, Schedule, TestClock } from "effect"
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { LibcLive } from "../../src/native/Libc.js"
+import { parseLineage } from "../../src/process/lineageLive.js"
+import type { Pid } from "../../src/process/Pid.js"
+import { type ProcessLineage, Processes } from "../../src/process/Processes.js"
+import * as ProcessesLive from "../../src/process/ProcessesLive.js"
+import * as ProcessesTest from "../../src/process/ProcessesTest.js"
+import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
+import { mayBeMember } from "../../src/process/tree.js"
+
+/** A stat line: fields 3 onwards as given, the rest filled in. */
+const statLine = (head: string, fields: Record<number, string>) => {
+  const rest = Array.from({ length: 50 }, (_, index) => fields[index + 3] ?? "0")
+  return `${head} ${rest.join(" ")}`
+}
+
+describe("parseLineage", () => {
+  it("reads state, parent, group, session, start time and a command name holding spaces and ') Z 1 ('", () => {
+    const line = statLine("4242 (a) Z 1 (b c)", { 3: "S", 4: "17", 5: "4240", 6: "4200", 9: "4194560", 22: "987654" })
+    expect(parseLineage(line)).toEqual({
+      pid: 4242,
+      command: "a) Z 1 (b c",
+      state: "S",
+      parent: 17,
+      processGroup: 4240,
+      session: 4200,
+      kernelThread: false,
+      startTicks: 987654
+    })
+  })
+
+  it("PF_KTHREAD (0x200000) in the flags marks a kernel thread, whatever the other bits", () => {
+    expect(parseLineage(statLine("2 (kthreadd)", { 3: "S", 9: String(0x200040) }))?.kernelThread).toBe(true)
+    expect(parseLineage(statLine("2 (kthreadd)", { 3: "S", 9: String(0x80200000 + 0x40) }))?.kernelThread).toBe(true)
+    expect(parseLineage(statLine("9 (x)", { 3: "S", 9: String(0x80000000 + 0x400000) }))?.kernelThread).toBe(false)
+  })
+
+  it("refuses lines without parentheses, numbers or a state", () => {
+    expect(parseLineage("42 no parentheses S 1 2 3")).toBeUndefined()
+    expect(parseLineage("42 (x) S 1 2")).toBeUndefined()
+    expect(parseLineage(statLine("42 (x)", { 3: "S", 4: "-1" }))).toBeUndefined()
+  })
+})
+
+const lineage = (fields: Partial<Omit<ProcessLineage, "identity">> & { pid: number; startTicks?: number; bootId?: string }): ProcessLineage => ({
+  identity: { pid: fields.pid as Pid, startTicks: fields.startTicks ?? 100, bootId: fields.bootId ?? "b" },
+  command: "x",
+  state: "S",
+  parent: 1,
+  processGroup: fields.pid,
+  session: fields.pid,
+  kernelThread: false,
+  ...fields
+})
+
+describe("mayBeMember", () => {
+  const main = lineage({ pid: 500, startTicks: 100 })
+  it("a later process of the same boot may be; one started with the main process (same tick) too", () => {
+    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 101 }), [])).toBe(true)
+    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 100 }), [])).toBe(true)
+  })
+  it("never: older than the main process, another boot, a kernel thread, excluded, a zombie", () => {
+    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 99 }), [])).toBe(false)
+    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200, bootId: "other" }), [])).toBe(false)
+    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200, kernelThread: true }), [])).toBe(false)
+    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200 }), [7, 501])).toBe(false)
+    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200, state: "Z" }), [])).toBe(false)
+  })
+})
+
+const simulated = <A, E>(effect: Effect.Effect<A, E, Processes | ProcessTable>) => effect.pipe(Effect.provide(ProcessesTest.layer()))
+
+describe("ProcessesTest lineage", () => {
+  it.effect("a fork inherits session and group; children lists it; its parent's exit re-parents it to init", () =>
+    simulated(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const master = yield* table.spawn({ command: "master" })
+      const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+      const read = (pid: Pid) => Effect.map(processes.lineage(pid), Option.getOrThrow)
+      expect(yield* read(worker.pid)).toMatchObject({ parent: master.pid, session: master.pid, processGroup: master.pid, command: "worker" })
+      expect(yield* processes.children(master.pid)).toEqual([worker.pid])
+      yield* table.exit(master.pid)
+      expect((yield* read(worker.pid)).parent).toBe(1)
+      expect(yield* processes.children(master.pid)).toEqual([])
+      expect(yield* processes.allPids).toEqual([worker.pid])
+    })))
+
+  it.effect("an orphan goes to the nearest live subreaper above its parent", () =>
+    simulated(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const reaper = yield* table.spawn({ subreaper: true })
+      const middle = yield* table.spawn({ parent: reaper.pid })
+      const child = yield* table.spawn({ parent: middle.pid })
+      yield* table.exit(middle.pid)
+      expect(Option.getOrThrow(yield* processes.lineage(child.pid)).parent).toBe(reaper.pid)
+    })))
+
+  it.effect("newestPid moves with every process and thread created", () =>
+    simulated(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const first = yield* table.spawn()
+      expect(yield* processes.newestPid).toBe(first.pid)
+      const thread = yield* table.spawnThread(first.pid)
+      expect(yield* processes.newestPid).toBe(thread.pid)
+    })))
+
+  it.effect("exitedAmong waits for the first exit among many, or the timeout", () =>
+    simulated(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const slow = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("3 seconds") } } })
+      const fast = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("1 second") } } })
+      const handles = yield* Effect.forEach([slow, fast], ({ pid }) => Effect.map(processes.open(pid), (handle) => handle as Exclude<typeof handle, "Gone">))
+      for (const handle of handles) yield* processes.signal(handle, "SIGTERM")
+      expect(yield* processes.exitedAmong(handles, Duration.zero)).toEqual([])
+      const waiting = yield* Effect.fork(processes.exitedAmong(handles, Duration.seconds(10)))
+      yield* TestClock.adjust(Duration.seconds(1))
+      expect(yield* Fiber.join(waiting)).toEqual([handles[1]])
+    }).pipe(Effect.scoped)))
+})
+
+describe("ProcessesLive lineage (real processes this test starts)", () => {
+  const live = ProcessesLive.layer().pipe(Layer.provide(Layer.merge(LibcLive, NodeFileSystem.layer)))
+
+  it.live("a shell's child: lineage, children, and exitedAmong on both once the shell is killed", () =>
+    Effect.gen(function*() {
+      const processes = yield* Processes
+      // The shell prints its child's PID, then waits; `exec` would make the shell the sleep itself.
+      const shell = spawn("bash", ["-c", "sleep 30 & echo $!; wait"], { stdio: ["ignore", "pipe", "ignore"] })
+      yield* Effect.addFinalizer(() => Effect.sync(() => shell.kill("SIGKILL")))
+      const [chunk] = yield* Effect.promise(() => once(shell.stdout!, "data"))
+      const child = Number(String(chunk).trim()) as Pid
+      yield* Effect.addFinalizer(() => Effect.sync(() => process.kill(child, "SIGKILL")))
+      const shellPid = shell.pid! as Pid
+
+      // Until its exec, the child is a copy of the shell.
+      const childLineage = yield* Effect.map(processes.lineage(child), Option.getOrThrow).pipe(
+        Effect.filterOrFail((found) => found.command === "sleep"),
+        Effect.retry(Schedule.spaced("5 millis"))
+      )
+      expect(childLineage).toMatchObject({ parent: shellPid, kernelThread: false })
+      expect(childLineage.state).not.toBe("Z")
+      expect(childLineage.session).toBe(Option.getOrThrow(yield* processes.lineage(shellPid)).session)
+      expect(yield* processes.children(shellPid)).toEqual([child])
+      expect(yield* processes.allPids).toEqual(expect.arrayContaining([shellPid, child]))
+      expect(yield* processes.newestPid).toBeGreaterThan(0)
+
+      const handles = yield* Effect.forEach([shellPid, child], (pid) => Effect.map(processes.open(pid), (handle) => handle as Exclude<typeof handle, "Gone">))
+      expect(yield* processes.exitedAmong(handles, Duration.zero)).toEqual([])
+      const waiting = yield* Effect.fork(processes.exitedAmong(handles, Duration.seconds(10)))
+      shell.kill("SIGKILL")
+      expect(yield* Fiber.join(waiting)).toEqual([handles[0]])
+      // The orphan went to init or a subreaper, never stays with its dead parent.
+      expect(Option.getOrThrow(yield* processes.lineage(child)).parent).not.toBe(shellPid)
+      expect(yield* processes.lineage(99_999_999 as Pid)).toEqual(Option.none())
+    }).pipe(Effect.scoped, Effect.provide(live)))
+
+  it.live("children lists a child forked by a thread other than the main one (a JVM's helpers)", () =>
+    Effect.gen(function*() {
+      const processes = yield* Processes
+      const script = "import os, threading, time\n" +
+        "def run():\n" +
+        "    child = os.fork()\n" +
+        "    if child == 0:\n" +
+        "        time.sleep(30); os._exit(0)\n" +
+        "    print(child, flush=True)\n" +
+        "    time.sleep(30)\n" +
+        "threading.Thread(target=run).start()\n" +
+        "time.sleep(30)\n"
+      const python = spawn("python3", ["-W", "ignore", "-c", script], { stdio: ["ignore", "pipe", "ignore"] })
+      yield* Effect.addFinalizer(() => Effect.sync(() => python.kill("SIGKILL")))
+      const [chunk] = yield* Effect.promise(() => once(python.stdout!, "data"))
+      const child = Number(String(chunk).trim()) as Pid
+      yield* Effect.addFinalizer(() => Effect.sync(() => process.kill(child, "SIGKILL")))
+      expect(yield* processes.children(python.pid! as Pid)).toEqual([child])
+    }).pipe(Effect.scoped, Effect.provide(live)))
+})

@@ -6,7 +6,7 @@
  */
 import { Data, Effect, Option } from "effect"
 import { dirname } from "node:path"
-import { PidfileInvalid, PidfileOwned, UsageError } from "../errors.js"
+import { PidfileInvalid, type PidfileLocked, PidfileOwned, type SystemError, UsageError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isThread, Processes } from "../process/Processes.js"
 import { readContent } from "./content.js"
@@ -56,7 +56,9 @@ const withdraw = ({ file, path }: LockedPidfile) =>
     if (Option.isSome(current) && sameNode(current.value, file.node)) yield* files.remove(path)
   }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`)))
 
-export const claim = ({ path, pid }: ClaimRequest) =>
+export const claim = (
+  { path, pid }: ClaimRequest
+): Effect.Effect<ClaimOutcome, UsageError | PidfileLocked | PidfileInvalid | PidfileOwned | SystemError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const processes = yield* Processes

@@ -7,17 +7,17 @@
  * valid `Pid`, names a live process that is the one sipid recorded (when a
  * record exists), and was opened as a pidfd that pins that very process.
  */
-import { Effect, Option } from "effect"
+import { Data, type Duration, Effect, Option } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { PidfileInvalid, ProcessSurvived } from "../errors.js"
+import { PidfileInvalid, type PidfileLocked, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
-import { Processes } from "../process/Processes.js"
+import { isSameProcess, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
 import { readContent } from "./content.js"
 import { removeIdentityRecord } from "./identityRecord.js"
 import { type LockedPidfile, lock } from "./lock.js"
-import { describeStale, findOccupant } from "./occupant.js"
+import { findOccupant, type Stale } from "./occupant.js"
 import { PidfileFiles, sameNode } from "./PidfileFiles.js"
 import { checkFileTrust, checkOwnerTrust } from "./trust.js"
 
@@ -35,13 +35,16 @@ export interface KillRequest {
   readonly callerPids?: ReadonlyArray<number>
 }
 
-export type KillOutcome =
+export type KillOutcome = Data.TaggedEnum<{
   /** No pidfile: nothing to stop. */
-  | "NoPidfile"
+  NoPidfile: {}
   /** The pidfile named no live process of its own (exited, zombie, PID reused); removed unsignalled. */
-  | "Stale"
-  /** The process exited during the schedule; the pidfile is removed. */
-  | "Stopped"
+  Stale: Stale
+  /** The process exited `after` the schedule started; the pidfile is removed. */
+  Stopped: { readonly pid: Pid; readonly after: Duration.Duration }
+}>
+
+export const KillOutcome = Data.taggedEnum<KillOutcome>()
 
 const readPid = (locked: LockedPidfile) =>
   Effect.gen(function*() {
@@ -89,11 +92,11 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, caller: {
     const stale = (reason: string) =>
       Effect.logWarning(`pidfile is stale: ${reason}; not signalling`).pipe(
         Effect.zipRight(removeIfStillNames(locked, pid)),
-        Effect.as("Stale" satisfies KillOutcome)
+        Effect.as(KillOutcome.Stale({ pid, reason }))
       )
 
     const occupant = yield* findOccupant(path, locked.file.uid, pid)
-    if (occupant._tag !== "Running") return yield* stale(describeStale(pid, occupant))
+    if (occupant._tag === "Stale") return yield* stale(occupant.reason)
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
     if (caller.pids.includes(pid)) {
       return yield* new PidfileInvalid({ path, reason: `names process ${pid}, which is sipid itself or the process that started it` })
@@ -102,9 +105,8 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, caller: {
     // The pidfd pins one process; it must be the one just judged (and, with a
     // record, the one claimed), or the PID changed hands in between.
     const handle = yield* processes.open(pid)
-    if (handle === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
-    const expected = occupant.process.identity
-    if (handle.identity.startTicks !== expected.startTicks || handle.identity.bootId !== expected.bootId) {
+    if (handle._tag === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
+    if (!isSameProcess(handle.identity, occupant.process.identity)) {
       return yield* stale(`PID ${pid} changed hands while it was being opened`)
     }
     // Judged on the pinned process, whose uids cannot be a predecessor's.
@@ -119,17 +121,17 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, caller: {
       return yield* new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill })
     }
     yield* removeIfStillNames(locked, pid)
-    return "Stopped" satisfies KillOutcome
+    return KillOutcome.Stopped({ pid, after: outcome.after })
   }).pipe(Effect.annotateLogs({ pid }))
 
 export const kill = (
   { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule() }: KillRequest
-) =>
+): Effect.Effect<KillOutcome, PidfileLocked | PidfileInvalid | ProcessSurvived | SystemError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const locked = yield* lock(path)
     if (Option.isNone(locked)) {
       yield* Effect.logInfo("no pidfile; nothing to stop")
-      return "NoPidfile" satisfies KillOutcome
+      return KillOutcome.NoPidfile()
     }
     yield* checkFileTrust(path, locked.value.file)
     return yield* stop(locked.value, yield* readPid(locked.value), schedule, { uid: callerUid, pids: callerPids })

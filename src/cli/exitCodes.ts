@@ -4,7 +4,7 @@
  */
 import { Match } from "effect"
 import type { SipidError } from "../errors.js"
-import type { PidfileStatus } from "../pidfile/status.js"
+import { PidfileStatus } from "../pidfile/status.js"
 
 export const ExitCode = {
   /** Done. */
@@ -44,8 +44,8 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
  * `sipid status` answers with the LSB init-script status codes instead, so
  * it can stand in for `service NAME status`.
  */
-export const statusExitCode: (status: PidfileStatus) => number = Match.type<PidfileStatus>().pipe(
-  Match.tagsExhaustive({
+export const statusExitCode = (status: PidfileStatus): number =>
+  PidfileStatus.$match(status, {
     Running: () => 0,
     /** Not running, but the pidfile exists. */
     Stale: () => 1,
@@ -54,4 +54,3 @@ export const statusExitCode: (status: PidfileStatus) => number = Match.type<Pidf
     /** Unknown: the pidfile is unreadable or invalid. */
     Unknown: () => 4
   })
-)

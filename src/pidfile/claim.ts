@@ -4,15 +4,15 @@
  * readers that do not lock, such as monit (atomic publish), and against
  * stale pidfiles and reused PIDs (the identity record).
  */
-import { Effect, Option } from "effect"
+import { Data, Effect, Option } from "effect"
 import { dirname } from "node:path"
-import { PidfileInvalid, PidfileOwned, UsageError } from "../errors.js"
+import { PidfileInvalid, type PidfileLocked, PidfileOwned, type SystemError, UsageError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isThread, Processes } from "../process/Processes.js"
 import { readContent } from "./content.js"
 import { identityRecordPath, writeIdentityRecord } from "./identityRecord.js"
 import { type LockedPidfile, lockOrCreate } from "./lock.js"
-import { describeStale, findOccupant } from "./occupant.js"
+import { findOccupant } from "./occupant.js"
 import { type FileNode, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
 export interface ClaimRequest {
@@ -22,7 +22,14 @@ export interface ClaimRequest {
   readonly pid: Pid
 }
 
-export type ClaimOutcome = "Claimed" | "AlreadyClaimed"
+export type ClaimOutcome = Data.TaggedEnum<{
+  /** The pidfile now names the process: it was created, or replaced a stale or invalid one. */
+  Claimed: {}
+  /** The pidfile already named this very process; nothing changed. */
+  AlreadyClaimed: {}
+}>
+
+export const ClaimOutcome = Data.taggedEnum<ClaimOutcome>()
 
 /**
  * Removes temporaries that interrupted claims left beside the pidfile and
@@ -49,7 +56,9 @@ const withdraw = ({ file, path }: LockedPidfile) =>
     if (Option.isSome(current) && sameNode(current.value, file.node)) yield* files.remove(path)
   }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`)))
 
-export const claim = ({ path, pid }: ClaimRequest) =>
+export const claim = (
+  { path, pid }: ClaimRequest
+): Effect.Effect<ClaimOutcome, UsageError | PidfileLocked | PidfileInvalid | PidfileOwned | SystemError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const processes = yield* Processes
@@ -73,7 +82,7 @@ export const claim = ({ path, pid }: ClaimRequest) =>
       // link(2) race never writes a record, so the winner's stays.
       yield* writeIdentityRecord(path, claimant.identity).pipe(Effect.tapError(() => withdraw(locked.locked)))
       yield* Effect.logInfo(`claimed for process ${pid}`)
-      return "Claimed" satisfies ClaimOutcome
+      return ClaimOutcome.Claimed()
     }
     const content = yield* readContent(locked.locked.file)
 
@@ -98,9 +107,9 @@ export const claim = ({ path, pid }: ClaimRequest) =>
         if (occupant._tag === "Running") {
           if (content.pid !== pid) return yield* new PidfileOwned({ path, pid: content.pid })
           yield* Effect.logInfo(`already claimed by process ${pid}; nothing to do`)
-          return "AlreadyClaimed" satisfies ClaimOutcome
+          return ClaimOutcome.AlreadyClaimed()
         }
-        yield* Effect.logWarning(`pidfile is stale: ${describeStale(content.pid, occupant)}`)
+        yield* Effect.logWarning(`pidfile is stale: ${occupant.reason}`)
       }
     }
 
@@ -109,5 +118,5 @@ export const claim = ({ path, pid }: ClaimRequest) =>
     yield* writeIdentityRecord(path, claimant.identity)
     yield* files.publish(path, `${pid}\n`)
     yield* Effect.logInfo(`claimed for process ${pid}`)
-    return "Claimed" satisfies ClaimOutcome
+    return ClaimOutcome.Claimed()
   }).pipe(Effect.scoped, Effect.annotateLogs({ pid, pidfile: path }))

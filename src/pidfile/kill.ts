@@ -7,11 +7,11 @@
  * valid `Pid`, names a live process that is the one sipid recorded (when a
  * record exists), and was opened as a pidfd that pins that very process.
  */
-import { type Duration, Effect, Either, Option, type Scope } from "effect"
+import { Data, type Duration, Effect, Either, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { JobSurvived, PidfileInvalid, ProcessSurvived, type SystemError } from "../errors.js"
+import { JobSurvived, PidfileInvalid, type PidfileLocked, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
-import { Processes } from "../process/Processes.js"
+import { isSameProcess, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
 import { type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { jobOf } from "../process/tree.js"
@@ -19,7 +19,7 @@ import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../proce
 import { readContent } from "./content.js"
 import { removeIdentityRecord } from "./identityRecord.js"
 import { type LockedPidfile, lock } from "./lock.js"
-import { describeStale, findOccupant } from "./occupant.js"
+import { findOccupant, type Stale } from "./occupant.js"
 import { PidfileFiles, sameNode } from "./PidfileFiles.js"
 import { checkFileTrust, checkOwnerTrust } from "./trust.js"
 
@@ -39,13 +39,16 @@ export interface KillRequest {
   readonly tree?: JobStopOptions
 }
 
-export type KillOutcome =
+export type KillOutcome = Data.TaggedEnum<{
   /** No pidfile: nothing to stop. */
-  | "NoPidfile"
+  NoPidfile: {}
   /** The pidfile named no live process of its own (exited, zombie, PID reused); removed unsignalled. */
-  | "Stale"
-  /** The process exited during the schedule; the pidfile is removed. */
-  | "Stopped"
+  Stale: Stale
+  /** The process exited `after` the schedule started; the pidfile is removed. */
+  Stopped: { readonly pid: Pid; readonly after: Duration.Duration }
+}>
+
+export const KillOutcome = Data.taggedEnum<KillOutcome>()
 
 const readPid = (locked: LockedPidfile) =>
   Effect.gen(function*() {
@@ -99,11 +102,11 @@ const stop = (
     const stale = (reason: string) =>
       Effect.logWarning(`pidfile is stale: ${reason}; not signalling`).pipe(
         Effect.zipRight(removeIfStillNames(locked, pid)),
-        Effect.as("Stale" satisfies KillOutcome)
+        Effect.as(KillOutcome.Stale({ pid, reason }))
       )
 
     const occupant = yield* findOccupant(path, locked.file.uid, pid)
-    if (occupant._tag !== "Running") return yield* stale(describeStale(pid, occupant))
+    if (occupant._tag === "Stale") return yield* stale(occupant.reason)
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
     if (caller.pids.includes(pid)) {
       return yield* new PidfileInvalid({ path, reason: `names process ${pid}, which is sipid itself or the process that started it` })
@@ -112,9 +115,8 @@ const stop = (
     // The pidfd pins one process; it must be the one just judged (and, with a
     // record, the one claimed), or the PID changed hands in between.
     const handle = yield* processes.open(pid)
-    if (handle === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
-    const expected = occupant.process.identity
-    if (handle.identity.startTicks !== expected.startTicks || handle.identity.bootId !== expected.bootId) {
+    if (handle._tag === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
+    if (!isSameProcess(handle.identity, occupant.process.identity)) {
       return yield* stale(`PID ${pid} changed hands while it was being opened`)
     }
     // Judged on the pinned process, whose uids cannot be a predecessor's.
@@ -122,43 +124,43 @@ const stop = (
 
     yield* Effect.logInfo(`stopping process ${pid}${tree ? " and its job" : ""} (schedule ${formatStopSchedule(schedule)})`)
     const waited = (after: Duration.Duration) => formatGoDuration(after)
-    const stopping: Effect.Effect<"Exited" | "Gone", SystemError | ProcessSurvived | JobSurvived, Processes | Scope.Scope> = tree === undefined
+    const stopping: Effect.Effect<Duration.Duration | "Gone", SystemError | ProcessSurvived | JobSurvived, Processes | Scope.Scope> = tree === undefined
       ? Effect.flatMap(runStopSchedule(handle, schedule), (outcome) =>
         outcome._tag === "Survived"
           ? new ProcessSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill })
-          : Effect.succeed("Exited" as const))
+          : Effect.succeed(outcome.after))
       : Effect.flatMap(jobOf(handle, {
         excluded: caller.pids,
         // A member is signalled only if the pidfile's owner could signal it, as for the main process.
         mayStop: (member) => Either.isRight(checkOwnerTrust(path, locked.file, member, caller.uid))
       }), Option.match({
-        onNone: () => Effect.succeed("Gone" as const),
+        onNone: () => Effect.succeed<Duration.Duration | "Gone">("Gone"),
         onSome: (job) =>
           Effect.flatMap(
             stopJob(job, schedule, tree),
             (outcome) =>
               outcome._tag === "Survived"
                 ? new JobSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill, survivors: outcome.survivors })
-                : Effect.succeed("Exited" as const)
+                : Effect.succeed(outcome.after)
           )
       }))
     // monit's stop timeout (SIGTERM to sipid) lands here: say what is left behind.
-    const stopped = yield* stopping.pipe(
+    const after = yield* stopping.pipe(
       Effect.onInterrupt(() => Effect.logWarning(`interrupted while stopping process ${pid}, which had not exited; pidfile kept`))
     )
-    if (stopped === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
+    if (after === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
     yield* removeIfStillNames(locked, pid)
-    return "Stopped" satisfies KillOutcome
+    return KillOutcome.Stopped({ pid, after })
   }).pipe(Effect.annotateLogs({ pid }))
 
 export const kill = (
   { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule(), tree }: KillRequest
-) =>
+): Effect.Effect<KillOutcome, PidfileLocked | PidfileInvalid | ProcessSurvived | JobSurvived | SystemError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const locked = yield* lock(path)
     if (Option.isNone(locked)) {
       yield* Effect.logInfo("no pidfile; nothing to stop")
-      return "NoPidfile" satisfies KillOutcome
+      return KillOutcome.NoPidfile()
     }
     yield* checkFileTrust(path, locked.value.file)
     return yield* stop(locked.value, yield* readPid(locked.value), schedule, { uid: callerUid, pids: callerPids }, tree)

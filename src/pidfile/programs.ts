@@ -1,4 +1,5 @@
 /** The pidfile programs, grouped for the library's `Pidfile` namespace. */
-export { claim, type ClaimOutcome, type ClaimRequest } from "./claim.js"
-export { kill, type KillOutcome, type KillRequest } from "./kill.js"
-export { describeStatus, type PidfileStatus, status } from "./status.js"
+export { claim, ClaimOutcome, type ClaimRequest } from "./claim.js"
+export { kill, KillOutcome, type KillRequest } from "./kill.js"
+export { type Stale } from "./occupant.js"
+export { describeStatus, PidfileStatus, status } from "./status.js"

@@ -23,7 +23,7 @@ export const jobMembers = (
 ): Effect.Effect<ReadonlyArray<JobMember>, SystemError, Processes> =>
   Effect.gen(function*() {
     const handle = yield* (yield* Processes).open(pid)
-    if (handle === "Gone") return []
+    if (handle._tag === "Gone") return []
     const job = yield* jobOf(handle, { excluded, mayStop: () => true })
     if (Option.isNone(job)) return []
     const others = yield* discover(job.value, [job.value.main], { scan: true })

@@ -1,12 +1,12 @@
 /**
  * The process table as sipid sees it: what a PID currently is, and a way to
- * signal exactly one process and wait for it to exit.
+ * open exactly one process, signal it and wait for it to exit.
  *
  * Programs depend only on this tag. `ProcessesLive` reads /proc and uses
  * pidfds; `ProcessesTest` is a simulated table driven by Effect's Clock, so
  * kill timing can be tested under TestClock.
  */
-import { Context, type Duration, type Effect, type Option, type Scope } from "effect"
+import { Context, Data, type Duration, type Effect, type Option, type Scope } from "effect"
 import type { SystemError } from "../errors.js"
 import type { Pid } from "./Pid.js"
 
@@ -21,6 +21,10 @@ export interface ProcessIdentity {
   readonly bootId: string
 }
 
+/** True when both identities name one process: the same PID, started at the same tick of the same boot. */
+export const isSameProcess = (a: ProcessIdentity, b: ProcessIdentity): boolean =>
+  a.pid === b.pid && a.startTicks === b.startTicks && a.bootId === b.bootId
+
 /**
  * A process's user IDs (/proc/PID/status `Uid:`). The kernel lets a user
  * signal a process only if the process's real or saved uid is the user's
@@ -32,11 +36,12 @@ export interface ProcessUids {
   readonly saved: number
 }
 
-export type ProcessState =
-  | { readonly _tag: "Gone" }
-  | { readonly _tag: "Zombie" }
-  | {
-    readonly _tag: "Alive"
+export type ProcessState = Data.TaggedEnum<{
+  /** Nothing runs at this PID: the process exited and was reaped, or never was. */
+  Gone: {}
+  /** Dead but not reaped by its parent: it will never run again. */
+  Zombie: {}
+  Alive: {
     readonly identity: ProcessIdentity
     readonly uids: ProcessUids
     /**
@@ -46,16 +51,32 @@ export type ProcessState =
      */
     readonly threadGroup: Pid
   }
+}>
+
+export const ProcessState = Data.taggedEnum<ProcessState>()
+
+export type Alive = Data.TaggedEnum.Value<ProcessState, "Alive">
+export type Gone = Data.TaggedEnum.Value<ProcessState, "Gone">
 
 /** True when the live task at `pid` is a thread of another process rather than a process. */
-export const isThread = (state: Extract<ProcessState, { _tag: "Alive" }>): boolean =>
-  state.threadGroup !== state.identity.pid
+export const isThread = (state: Alive): boolean => state.threadGroup !== state.identity.pid
 
-/** A process opened for signalling; with pidfds it can never reach a recycled PID. */
+export type SignalName = "SIGTERM" | "SIGQUIT" | "SIGKILL" | "SIGINT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGABRT"
+
+/**
+ * A process opened for signalling, valid while the scope that opened it is
+ * open. With pidfds it can never reach a recycled PID: once its process has
+ * exited, `signal` answers `Gone` whoever holds the PID now.
+ */
 export interface ProcessHandle {
+  readonly _tag: "Open"
   readonly identity: ProcessIdentity
   /** Read while the process was pinned, so they are this very process's. */
   readonly uids: ProcessUids
+  /** Sends `signal`; `Gone` when the process had already exited (zombie included). */
+  readonly signal: (signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError>
+  /** Completes once the process has exited (a zombie counts as exited). Interruptible. */
+  readonly awaitExit: Effect.Effect<void, SystemError>
 }
 
 /**
@@ -78,8 +99,6 @@ export interface ProcessLineage {
   readonly kernelThread: boolean
 }
 
-export type SignalName = "SIGTERM" | "SIGQUIT" | "SIGKILL" | "SIGINT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGABRT"
-
 export interface ProcessesService {
   /** /proc/sys/kernel/pid_max: the largest PID this kernel hands out. */
   readonly pidMax: Effect.Effect<number>
@@ -90,12 +109,8 @@ export interface ProcessesService {
    * (zombie included) or `pid` names a thread, not a process. The handle is
    * released with the scope.
    */
-  readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | "Gone", SystemError, Scope.Scope>
-  /** Sends `signal`; `Gone` when the process had already exited. */
-  readonly signal: (handle: ProcessHandle, signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError>
-  /** Completes once the process has exited (a zombie counts as exited). Interruptible. */
-  readonly awaitExit: (handle: ProcessHandle) => Effect.Effect<void, SystemError>
-  /** `pid`'s stat line, or none when no process (a zombie is one) holds `pid`. */
+  readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | Gone, SystemError, Scope.Scope>
+  /** `pid`'s stat line, or none when no process holds `pid` (a zombie shows state Z). */
   readonly lineage: (pid: Pid) => Effect.Effect<Option.Option<ProcessLineage>, SystemError>
   /** The child processes of every thread of `pid` (threads are never listed); none once it has exited. */
   readonly children: (pid: Pid) => Effect.Effect<ReadonlyArray<Pid>, SystemError>
@@ -107,9 +122,10 @@ export interface ProcessesService {
    */
   readonly newestPid: Effect.Effect<number, SystemError>
   /**
-   * The handles whose process has exited (zombie included), waiting up to
-   * `timeout` for at least one when none has yet. One wait for many
-   * processes: a job's every member is watched by a single poll.
+   * The handles (opened by this service) whose process has exited, zombie
+   * included, waiting up to `timeout` for at least one when none has yet.
+   * One wait for many processes: a job's members are watched by a single
+   * poll, where a wait per handle would hold a pool thread each.
    */
   readonly exitedAmong: (
     handles: ReadonlyArray<ProcessHandle>,
@@ -118,9 +134,3 @@ export interface ProcessesService {
 }
 
 export class Processes extends Context.Tag("sipid/Processes")<Processes, ProcessesService>() {}
-
-/** True when `state` is the process `identity` recorded, still running. */
-export const isSameProcess = (state: ProcessState, identity: ProcessIdentity): boolean =>
-  state._tag === "Alive" &&
-  state.identity.startTicks === identity.startTicks &&
-  state.identity.bootId === identity.bootId

@@ -7,7 +7,7 @@
  * `pollInterval`.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Clock, Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { closeSync } from "node:fs"
 import { constants } from "node:os"
 import { SystemError, systemError } from "../errors.js"
@@ -15,24 +15,20 @@ import { Errno, Libc } from "../native/Libc.js"
 import { makeLineageReaders } from "./lineageLive.js"
 import { isSignalablePid, type Pid, pidMaxCeiling } from "./Pid.js"
 import {
+  type Gone,
+  type ProcessHandle,
   isSameProcess,
   isThread,
-  type ProcessHandle,
+  type ProcessIdentity,
   Processes,
   type ProcessesService,
-  type ProcessState,
-  type ProcessUids,
-  type SignalName
+  ProcessState,
+  type ProcessUids
 } from "./Processes.js"
 
 export interface LiveOptions {
   /** How often the no-pidfd fallback checks /proc for the process. */
   readonly pollInterval?: Duration.DurationInput
-}
-
-interface LiveHandle extends ProcessHandle {
-  /** null when the kernel has no pidfds. */
-  readonly pidfd: number | null
 }
 
 /** Splits /proc/PID/stat at the last ")": the command name may itself contain ") Z 1 (". */
@@ -114,7 +110,7 @@ export const make = (options: LiveOptions = {}) =>
     const confirmGone = (pid: Pid) =>
       Effect.try({ try: () => process.kill(pid, 0), catch: (error) => (error as NodeJS.ErrnoException).code }).pipe(
         Effect.matchEffect({
-          onFailure: (code) => (code === "ESRCH" ? Effect.succeed({ _tag: "Gone" } as const) : Effect.fail(code)),
+          onFailure: (code) => (code === "ESRCH" ? Effect.succeed(ProcessState.Gone()) : Effect.fail(code)),
           onSuccess: () => Effect.fail("exists")
         }),
         Effect.mapError((answer) =>
@@ -138,23 +134,23 @@ export const make = (options: LiveOptions = {}) =>
         if (Option.isNone(stat)) return yield* confirmGone(pid)
         const parsed = parseStat(stat.value)
         if (parsed === undefined) return yield* unparsable(`/proc/${pid}/stat`)
-        if (parsed.state === "X") return { _tag: "Zombie" } as const
+        if (parsed.state === "X") return ProcessState.Zombie()
         const status = yield* readProc(`/proc/${pid}/status`)
-        if (Option.isNone(status)) return { _tag: "Gone" } as const
+        if (Option.isNone(status)) return ProcessState.Gone()
         const task = parseStatus(status.value)
         if (task === undefined) return yield* unparsable(`/proc/${pid}/status`)
         // A process whose main thread exited (pthread_exit) while others run
         // shows Z too, but lives on until its last thread ends.
-        if (parsed.state === "Z" && task.threads <= 1) return { _tag: "Zombie" } as const
-        return {
-          _tag: "Alive",
+        if (parsed.state === "Z" && task.threads <= 1) return ProcessState.Zombie()
+        return ProcessState.Alive({
           identity: { pid, startTicks: parsed.startTicks, bootId },
           uids: task.uids,
           threadGroup: task.threadGroup as Pid
-        } as const
+        })
       })
 
-    const stillSame = (handle: ProcessHandle) => Effect.map(inspect(handle.identity.pid), (state) => isSameProcess(state, handle.identity))
+    const stillRunning = (identity: ProcessIdentity) =>
+      Effect.map(inspect(identity.pid), (state) => state._tag === "Alive" && isSameProcess(state.identity, identity))
 
     const openPidfd = (pid: Pid) =>
       libc.pidfdOpen(pid).pipe(
@@ -169,89 +165,98 @@ export const make = (options: LiveOptions = {}) =>
             : Effect.fail(errnoToSystem("pidfd_open", pid)(error)))
       )
 
-    const open = (pid: Pid) =>
+    const open = (pid: Pid): Effect.Effect<ProcessHandle | Gone, SystemError, Scope.Scope> =>
       Effect.gen(function*() {
         yield* guard(pid)
         const pidfd = yield* Effect.acquireRelease(openPidfd(pid), (fd) =>
           typeof fd === "number" ? Effect.sync(() => closeSync(fd)) : Effect.void)
-        if (pidfd === "Gone") return "Gone" as const
+        if (pidfd === "Gone") return ProcessState.Gone()
         const state = yield* inspect(pid)
-        if (state._tag !== "Alive" || isThread(state)) return "Gone" as const
+        if (state._tag !== "Alive" || isThread(state)) return ProcessState.Gone()
         // The pidfd pins the process it was opened on. If that process exited
         // before the inspection, /proc may describe a newcomer on the same PID:
         // an already readable pidfd says so.
         if (pidfd !== null && (yield* libc.waitReadable(pidfd, 0).pipe(Effect.mapError(errnoToSystem("poll", pid))))) {
-          return "Gone" as const
+          return ProcessState.Gone()
         }
-        const handle: LiveHandle = { identity: state.identity, uids: state.uids, pidfd }
-        return handle
+        const { identity, uids } = state
+        return pidfd === null ? fallbackHandle(identity, uids) : pidfdHandle(pidfd, identity, uids)
       })
 
-    const signal = (handle: ProcessHandle, name: SignalName): Effect.Effect<"Sent" | "Gone", SystemError> => {
-      const { pidfd, identity } = handle as LiveHandle
-      const number = constants.signals[name]
-      if (pidfd !== null) {
-        return libc.pidfdSendSignal(pidfd, number).pipe(
+    /** The pidfd behind each handle this layer opened, for waiting on many at once (exitedAmong). */
+    const pidfdOf = new WeakMap<ProcessHandle, number>()
+
+    const pidfdHandle = (pidfd: number, identity: ProcessIdentity, uids: ProcessUids): ProcessHandle => {
+      const handle = pidfdHandleOf(pidfd, identity, uids)
+      pidfdOf.set(handle, pidfd)
+      return handle
+    }
+
+    const pidfdHandleOf = (pidfd: number, identity: ProcessIdentity, uids: ProcessUids): ProcessHandle => ({
+      _tag: "Open",
+      identity,
+      uids,
+      signal: (name) =>
+        libc.pidfdSendSignal(pidfd, constants.signals[name]).pipe(
           Effect.as("Sent" as const),
           Effect.catchTag("Errno", (error) =>
             error.code === "ESRCH" ? Effect.succeed("Gone" as const) : Effect.fail(errnoToSystem(`send ${name}`, identity.pid)(error)))
-        )
-      }
-      return Effect.flatMap(stillSame(handle), (same) =>
-        same
-          ? Effect.try({
-            try: () => (process.kill(identity.pid, number), "Sent" as const),
-            catch: (error) =>
-              errnoToSystem(`send ${name}`, identity.pid)(
-                new Errno({ syscall: "kill", code: (error as NodeJS.ErrnoException).code ?? "EUNKNOWN" })
-              )
-          }).pipe(Effect.catchIf((error) => error.code === "ESRCH", () => Effect.succeed("Gone" as const)))
-          : Effect.succeed("Gone" as const))
-    }
+        ),
+      // Short polls keep interruption prompt: an interrupted wait frees its
+      // pool thread within one slice.
+      awaitExit: libc.waitReadable(pidfd, 100).pipe(
+        Effect.mapError(errnoToSystem("poll", identity.pid)),
+        Effect.repeat({ until: (exited) => exited }),
+        Effect.asVoid
+      )
+    })
 
-    const awaitExit = (handle: ProcessHandle): Effect.Effect<void, SystemError> => {
-      const { pidfd, identity } = handle as LiveHandle
-      if (pidfd !== null) {
-        // Short polls keep interruption prompt: an interrupted wait frees its
-        // pool thread within one slice.
-        return libc.waitReadable(pidfd, 100).pipe(
-          Effect.mapError(errnoToSystem("poll", identity.pid)),
-          Effect.repeat({ until: (exited) => exited }),
-          Effect.asVoid
-        )
-      }
-      return stillSame(handle).pipe(
+    /** Without pidfds: kill(2) after checking the PID still names the opened process, and /proc polled for the exit. */
+    const fallbackHandle = (identity: ProcessIdentity, uids: ProcessUids): ProcessHandle => ({
+      _tag: "Open",
+      identity,
+      uids,
+      signal: (name) =>
+        Effect.flatMap(stillRunning(identity), (same) =>
+          same
+            ? Effect.try({
+              try: () => (process.kill(identity.pid, constants.signals[name]), "Sent" as const),
+              catch: (error) =>
+                errnoToSystem(`send ${name}`, identity.pid)(
+                  new Errno({ syscall: "kill", code: (error as NodeJS.ErrnoException).code ?? "EUNKNOWN" })
+                )
+            }).pipe(Effect.catchIf((error) => error.code === "ESRCH", () => Effect.succeed("Gone" as const)))
+            : Effect.succeed("Gone" as const)),
+      awaitExit: stillRunning(identity).pipe(
         Effect.repeat({ until: (same) => !same, schedule: Schedule.spaced(pollInterval) }),
         Effect.asVoid
       )
-    }
+    })
 
     const exitedAmong = (handles: ReadonlyArray<ProcessHandle>, timeout: Duration.Duration) =>
       Effect.gen(function*() {
         if (handles.length === 0) return []
         const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
         const byFd = new Map(handles.flatMap((handle) => {
-          const { pidfd } = handle as LiveHandle
-          return pidfd === null ? [] : [[pidfd, handle] as const]
+          const pidfd = pidfdOf.get(handle)
+          return pidfd === undefined ? [] : [[pidfd, handle] as const]
         }))
-        const unpinned = handles.filter((handle) => (handle as LiveHandle).pidfd === null)
+        const unpinned = handles.filter((handle) => !pidfdOf.has(handle))
         while (true) {
           const remaining = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
           // Short slices, as in awaitExit; without pidfds, /proc is checked every pollInterval.
           const slice = Math.min(remaining, unpinned.length > 0 ? Duration.toMillis(pollInterval) : 100)
-          const readable = byFd.size === 0
-            ? []
-            : yield* libc.readableAmong([...byFd.keys()], unpinned.length > 0 ? 0 : slice).pipe(Effect.mapError(errnoToSystem("poll", handles[0]!.identity.pid)))
-          const changed = yield* Effect.filter(unpinned, (handle) => Effect.map(stillSame(handle), (same) => !same))
+          const readable = byFd.size === 0 ? [] : yield* libc.readableAmong([...byFd.keys()], unpinned.length > 0 ? 0 : slice).pipe(
+            Effect.mapError(errnoToSystem("poll", handles[0]!.identity.pid))
+          )
+          const changed = yield* Effect.filter(unpinned, (handle) => Effect.map(stillRunning(handle.identity), (same) => !same))
           const exited = [...readable.map((fd) => byFd.get(fd)!), ...changed]
           if (exited.length > 0 || remaining === 0) return exited
           if (unpinned.length > 0) yield* Effect.sleep(slice)
         }
       })
 
-    return Processes.of(
-      { pidMax, inspect, open, signal, awaitExit, exitedAmong, ...makeLineageReaders(bootId, pidMax) } satisfies ProcessesService
-    )
+    return Processes.of({ pidMax, inspect, open, exitedAmong, ...makeLineageReaders(bootId, pidMax) } satisfies ProcessesService)
   })
 
 /** The live process table; needs a FileSystem and libc. */

@@ -16,12 +16,13 @@
 import { Clock, Context, Deferred, Duration, Effect, Layer, Option } from "effect"
 import { type Pid, pidMaxCeiling } from "./Pid.js"
 import {
+  type Gone,
   type ProcessHandle,
   type ProcessIdentity,
   type ProcessLineage,
   Processes,
   type ProcessesService,
-  type ProcessState,
+  ProcessState,
   type ProcessUids,
   type SignalName
 } from "./Processes.js"
@@ -115,7 +116,9 @@ export interface TestOptions {
 }
 
 /** One process that holds (or held) a PID; a handle is its incarnation, so it never reaches a successor. */
-interface Incarnation extends ProcessHandle {
+interface Incarnation {
+  readonly identity: ProcessIdentity
+  readonly uids: ProcessUids
   readonly behaviour: Behaviour
   /** Set for a thread: the process it belongs to. */
   readonly threadOf: Incarnation | undefined
@@ -268,22 +271,35 @@ export const make = (options: TestOptions = {}) =>
     const inspect = (pid: Pid): Effect.Effect<ProcessState> =>
       Effect.map(current(pid), (state) =>
         state._tag === "Alive"
-          ? {
-            _tag: "Alive",
+          ? ProcessState.Alive({
             identity: state.process.identity,
             uids: state.process.uids,
             threadGroup: (state.process.threadOf ?? state.process).identity.pid
-          }
-          : { _tag: state._tag })
+          })
+          : state._tag === "Zombie" ? ProcessState.Zombie() : ProcessState.Gone())
 
     const open = (pid: Pid) =>
-      Effect.map(current(pid), (state): ProcessHandle | "Gone" =>
+      Effect.map(current(pid), (state): ProcessHandle | Gone =>
         // Like pidfd_open: a thread's ID opens no process.
-        state._tag === "Alive" && state.process.threadOf === undefined ? state.process : "Gone")
+        state._tag === "Alive" && state.process.threadOf === undefined ? handleOf(state.process) : ProcessState.Gone())
 
-    const signal = (handle: ProcessHandle, name: SignalName) =>
+    /** Which incarnation each handle opened, for exitedAmong. */
+    const incarnationOf = new WeakMap<ProcessHandle, Incarnation>()
+
+    const handleOf = (process: Incarnation): ProcessHandle => {
+      const handle: ProcessHandle = {
+        _tag: "Open",
+        identity: process.identity,
+        uids: process.uids,
+        signal: (name) => signal(process, name),
+        awaitExit: awaitExit(process)
+      }
+      incarnationOf.set(handle, process)
+      return handle
+    }
+
+    const signal = (process: Incarnation, name: SignalName) =>
       Effect.gen(function*() {
-        const process = handle as Incarnation
         const now = yield* Clock.currentTimeMillis
         // Like a pidfd: a dead process (zombie included) takes no more signals,
         // and its handle never reaches whoever holds the PID now.
@@ -298,8 +314,7 @@ export const make = (options: TestOptions = {}) =>
         return "Sent" as const
       })
 
-    const awaitExit = (handle: ProcessHandle): Effect.Effect<void> => {
-      const process = handle as Incarnation
+    const awaitExit = (process: Incarnation): Effect.Effect<void> => {
       const loop: Effect.Effect<void> = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         if (isDead(process, now)) return
@@ -343,9 +358,9 @@ export const make = (options: TestOptions = {}) =>
 
     const exitedAmong = (handles: ReadonlyArray<ProcessHandle>, timeout: Duration.Duration) =>
       Effect.gen(function*() {
-        const exited = Effect.map(Clock.currentTimeMillis, (now) => handles.filter((handle) => isDead(handle as Incarnation, now)))
+        const exited = Effect.map(Clock.currentTimeMillis, (now) => handles.filter((handle) => isDead(incarnationOf.get(handle)!, now)))
         if ((yield* exited).length > 0 || handles.length === 0) return yield* exited
-        yield* Effect.timeoutOption(Effect.raceAll(handles.map(awaitExit)), timeout)
+        yield* Effect.timeoutOption(Effect.raceAll(handles.map((handle) => handle.awaitExit)), timeout)
         return yield* exited
       })
 
@@ -353,8 +368,6 @@ export const make = (options: TestOptions = {}) =>
       pidMax: Effect.succeed(pidMax),
       inspect,
       open,
-      signal,
-      awaitExit,
       lineage,
       children,
       allPids,

@@ -11,7 +11,7 @@ import { Clock, Duration, Effect, Fiber, Option, Schedule, type Scope } from "ef
 import type { SystemError } from "../errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
 import { type ProcessHandle, Processes, type SignalName } from "./Processes.js"
-import { runStopSchedule, type StopOutcome, type StopTarget } from "./runStopSchedule.js"
+import { runStopSchedule, type StopOutcome } from "./runStopSchedule.js"
 import type { StopSchedule } from "./stopSchedule.js"
 import { discover, type Job, type Member } from "./tree.js"
 
@@ -73,7 +73,7 @@ export const stopJob = (
       })
 
     const send = (targets: ReadonlyArray<Member>, signal: SignalName) =>
-      targets.length === 0 ? Effect.void : Effect.forEach(targets, (member) => processes.signal(member.handle, signal)).pipe(
+      targets.length === 0 ? Effect.void : Effect.forEach(targets, (member) => member.handle.signal(signal)).pipe(
         Effect.zipRight(Effect.logInfo(`sent ${signal} to ${targets.length} other process(es) of the job: ${pids(targets)}`))
       )
 
@@ -116,16 +116,15 @@ export const stopJob = (
     yield* look(true, "")
     const rediscovery = yield* Effect.fork(rediscover(look, options.rediscoverEvery ?? Duration.millis(250)))
 
-    const target: StopTarget = {
-      signal: (signal) =>
-        signal === "SIGKILL" ? Effect.zipRight(sendAll(signal), processes.signal(main.handle, signal)) : processes.signal(main.handle, signal),
-      // Once SIGKILL went to all, the schedule's wait is for all.
+    // The schedule runs on the main process as ever, through a handle that
+    // widens SIGKILL to every member and, once that was sent, waits for all.
+    const wholeJob: ProcessHandle = {
+      ...main.handle,
+      signal: (signal) => signal === "SIGKILL" ? Effect.zipRight(sendAll(signal), main.handle.signal(signal)) : main.handle.signal(signal),
       awaitExit: Effect.suspend(() =>
-        broadcast === "SIGKILL"
-          ? Effect.zipRight(processes.awaitExit(main.handle), awaitAll(Duration.infinity))
-          : processes.awaitExit(main.handle))
+        broadcast === "SIGKILL" ? Effect.zipRight(main.handle.awaitExit, Effect.asVoid(awaitAll(Duration.infinity))) : main.handle.awaitExit)
     }
-    const outcome = yield* runStopSchedule(main.handle, schedule, target)
+    const outcome = yield* runStopSchedule(wholeJob, schedule)
     if (outcome._tag === "Exited") {
       yield* markExited([main.handle])
       // Orphans keep the session and group: look for them now, while the schedule no longer can.

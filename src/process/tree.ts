@@ -10,7 +10,7 @@
 import { Duration, Effect, Option, type Scope } from "effect"
 import type { SystemError } from "../errors.js"
 import type { Pid } from "./Pid.js"
-import { type ProcessHandle, type ProcessLineage, Processes } from "./Processes.js"
+import { isSameProcess, type ProcessHandle, type ProcessLineage, Processes } from "./Processes.js"
 
 /** A process of the job, pinned when found; `lineage` is what discovery read about it. */
 export interface Member {
@@ -116,7 +116,7 @@ export const discover = (
         if (via === undefined) return []
         const handle = yield* processes.open(candidate.pid)
         // Pinned, then compared: the PID still names the process that was read.
-        if (handle === "Gone" || handle.identity.startTicks !== lineage.identity.startTicks) return []
+        if (handle._tag === "Gone" || !isSameProcess(handle.identity, lineage.identity)) return []
         if (!job.mayStop(handle)) {
           yield* Effect.logWarning(`process ${candidate.pid} (${lineage.command}) is ${via} but its owner could not signal it; left alone`)
           return []

@@ -136,7 +136,7 @@ describe("the live process table", () => {
   ])("pidfd_open failing with %s: the process opens as %s", ([code, expected]) =>
     Effect.gen(function*() {
       const handle = yield* (yield* Processes).open(self)
-      expect(handle === "Gone" ? "Gone" : "handle").toBe(expected)
+      expect(handle._tag === "Gone" ? "Gone" : "handle").toBe(expected)
     }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdOpen: failing("pidfd_open", code) })))))
 
   it.scopedLive("pidfd_open failing otherwise (EMFILE) is a system error naming the call", () =>
@@ -147,7 +147,7 @@ describe("the live process table", () => {
 
   it.scopedLive("a pidfd already readable once /proc was read: the PID changed hands, so gone", () =>
     Effect.gen(function*() {
-      expect(yield* (yield* Processes).open(self)).toBe("Gone")
+      expect(yield* (yield* Processes).open(self)).toEqual({ _tag: "Gone" })
     }).pipe(Effect.provide(liveTable(undefined, libcWith({ waitReadable: () => Effect.succeed(true) })))))
 
   const sendFailed = (code: string, hint?: string) =>
@@ -159,9 +159,8 @@ describe("the live process table", () => {
     ["EIO", sendFailed("EIO")]
   ] as const)("pidfd_send_signal failing with %s", ([code, expected]) =>
     Effect.gen(function*() {
-      const processes = yield* Processes
-      const handle = yield* processes.open(self)
-      if (handle === "Gone") return expect.unreachable("this process is running")
-      expect(yield* Effect.either(processes.signal(handle, "SIGTERM"))).toEqual(expected)
+      const handle = yield* (yield* Processes).open(self)
+      if (handle._tag === "Gone") return expect.unreachable("this process is running")
+      expect(yield* Effect.either(handle.signal("SIGTERM"))).toEqual(expected)
     }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdSendSignal: failing("pidfd_send_signal", code) })))))
 })

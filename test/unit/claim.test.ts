@@ -44,7 +44,7 @@ describe("claim decides from the pidfile and the process table", () => {
     Effect.gen(function*() {
       const [table] = yield* setUp
       const me = yield* table.spawn()
-      expect(yield* claimFor(me.pid)).toBe("Claimed")
+      expect(yield* claimFor(me.pid)).toEqual({ _tag: "Claimed" })
       expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
       expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify(me) + "\n"))
     }).pipe(Effect.provide(TestLayers)))
@@ -72,7 +72,7 @@ describe("claim decides from the pidfile and the process table", () => {
       const [table, files] = yield* setUp
       const me = yield* table.spawn()
       yield* files.put(path, "file", `${me.pid}\n`)
-      expect(yield* claimFor(me.pid)).toBe("AlreadyClaimed")
+      expect(yield* claimFor(me.pid)).toEqual({ _tag: "AlreadyClaimed" })
       expect(yield* files.paths).toEqual([path])
     }).pipe(Effect.provide(TestLayers)))
 
@@ -83,7 +83,7 @@ describe("claim decides from the pidfile and the process table", () => {
       yield* claimFor(old.pid)
       yield* table.exit(old.pid, fate)
       const me = yield* table.spawn()
-      expect(yield* claimFor(me.pid)).toBe("Claimed")
+      expect(yield* claimFor(me.pid)).toEqual({ _tag: "Claimed" })
       expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
     }).pipe(Effect.provide(TestLayers)))
 
@@ -94,7 +94,7 @@ describe("claim decides from the pidfile and the process table", () => {
       yield* claimFor(old.pid)
       yield* table.reuse(old.pid)
       const me = yield* table.spawn()
-      expect(yield* claimFor(me.pid)).toBe("Claimed")
+      expect(yield* claimFor(me.pid)).toEqual({ _tag: "Claimed" })
     }).pipe(Effect.provide(TestLayers)))
 
   it.effect("takes over when the recorded PID was reused after a reboot", () =>
@@ -103,7 +103,7 @@ describe("claim decides from the pidfile and the process table", () => {
       const old = yield* table.spawn({ bootId: "an-earlier-boot" })
       yield* claimFor(old.pid)
       yield* table.reuse(old.pid, { startTicks: old.startTicks })
-      expect(yield* claimFor((yield* table.spawn()).pid)).toBe("Claimed")
+      expect(yield* claimFor((yield* table.spawn()).pid)).toEqual({ _tag: "Claimed" })
     }).pipe(Effect.provide(TestLayers)))
 
   it.effect("ignores a record that names another PID than the pidfile", () =>
@@ -120,7 +120,7 @@ describe("claim decides from the pidfile and the process table", () => {
       const [table, files] = yield* setUp
       yield* files.put(path, "file", content)
       const me = yield* table.spawn()
-      expect(yield* claimFor(me.pid)).toBe("Claimed")
+      expect(yield* claimFor(me.pid)).toEqual({ _tag: "Claimed" })
       expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
     }).pipe(Effect.provide(TestLayers)))
 
@@ -148,7 +148,7 @@ describe("claim decides from the pidfile and the process table", () => {
       yield* table.exit(gone.pid)
       yield* files.put(path, "file", `${gone.pid} junk\n`)
       const me = yield* table.spawn()
-      expect(yield* claimFor(me.pid)).toBe("Claimed")
+      expect(yield* claimFor(me.pid)).toEqual({ _tag: "Claimed" })
       expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
     }).pipe(Effect.provide(TestLayers)))
 
@@ -215,7 +215,7 @@ describe("claim decides from the pidfile and the process table", () => {
       const alive = "/run/job/.job.pid.cccccccccccc.tmp"
       for (const leftover of [...abandoned, alive]) yield* files.put(leftover, "file")
       yield* files.holdLock(alive)
-      expect(yield* claimFor((yield* table.spawn()).pid)).toBe("Claimed")
+      expect(yield* claimFor((yield* table.spawn()).pid)).toEqual({ _tag: "Claimed" })
       expect(yield* files.paths).toEqual([alive, path, identityRecordPath(path)].sort())
     }).pipe(Effect.provide(TestLayers)))
 
@@ -272,7 +272,7 @@ describe("a claim that cannot finish", () => {
       const me = yield* table.spawn()
       const faults = withFaults(() => ({ removeAbandonedTemporaries: () => Effect.fail(diskFull("/run/job")) }))
       const { logs, outcome } = yield* claimLogged(me.pid).pipe(Effect.provide(faults))
-      expect(outcome).toMatchObject({ right: "Claimed" })
+      expect(outcome).toMatchObject({ right: { _tag: "Claimed" } })
       expect(logs).toContain(`WARN could not remove leftover temporary files: ${diskFull("/run/job").message}`)
     }).pipe(Effect.provide(TestLayers)))
 })

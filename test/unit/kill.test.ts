@@ -4,7 +4,7 @@ import { chmodSync, chownSync, existsSync, renameSync, unlinkSync, writeFileSync
 import { SystemError } from "../../src/errors.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import { claim } from "../../src/pidfile/claim.js"
-import { kill, type KillRequest } from "../../src/pidfile/kill.js"
+import { kill, KillOutcome, type KillRequest } from "../../src/pidfile/kill.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { type ProcessIdentity, Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
@@ -36,7 +36,7 @@ describe("kill, default schedule", () => {
         const { pid, pidfile } = yield* claimed({ onSignal: { SIGTERM: Reaction.exit("3 seconds") } })
         const fiber = yield* startKill({ path: pidfile.path })
         yield* seconds(3)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toEqual(KillOutcome.Stopped({ pid, after: Duration.seconds(3) }))
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
         expect(pidfile.exists()).toBe(false)
         expect(logs).toContain(`INFO stopping process ${pid} (schedule TERM/20/KILL/5)`)
@@ -70,7 +70,7 @@ describe("kill, default schedule", () => {
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
         yield* millis(1)
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [20_000, "SIGKILL"]])
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(pidfile.exists()).toBe(false)
       })
     ))
@@ -82,7 +82,7 @@ describe("kill, default schedule", () => {
         const { pid, pidfile } = yield* claimed(ignoresTerm)
         const fiber = yield* startKill({ path: pidfile.path, schedule: defaultSchedule({ grace: Duration.seconds(2) }) })
         yield* seconds(2)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [2_000, "SIGKILL"]])
       })
     ))
@@ -94,7 +94,7 @@ describe("kill, default schedule", () => {
         const { pid, pidfile } = yield* claimed({ onSignal: { SIGTERM: Reaction.ignore, SIGQUIT: Reaction.dumpStacksAndExit("500 millis") } })
         const fiber = yield* startKill({ path: pidfile.path, schedule: defaultSchedule({ showStacks: true }) })
         yield* millis(20_500)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [20_000, "SIGQUIT"]])
         expect((yield* table.events).filter((event) => event._tag === "StackDump").map((event) => event.at)).toEqual([20_000])
       })
@@ -109,7 +109,7 @@ describe("kill, default schedule", () => {
         yield* millis(21_999)
         expect(yield* table.signalsTo(pid)).toHaveLength(2)
         yield* millis(1)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [20_000, "SIGQUIT"], [22_000, "SIGKILL"]])
       })
     ))
@@ -138,7 +138,7 @@ describe("kill, default schedule", () => {
         yield* seconds(22)
         expect(fiber.unsafePoll()).toBeNull()
         yield* seconds(1)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(pidfile.exists()).toBe(false)
       })
     ))
@@ -152,7 +152,7 @@ describe("kill, --retry schedules", () => {
         const { pid, pidfile } = yield* claimed({ onSignal: { SIGHUP: Reaction.ignore, SIGINT: Reaction.ignore } })
         const fiber = yield* startKill({ path: pidfile.path, schedule: schedule("HUP/1/INT/2/KILL/3") })
         yield* seconds(3)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGHUP"], [1_000, "SIGINT"], [3_000, "SIGKILL"]])
       })
     ))
@@ -166,7 +166,7 @@ describe("kill, --retry schedules", () => {
         yield* seconds(8)
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [5_000, "SIGKILL"], [6_000, "SIGKILL"], [7_000, "SIGKILL"], [8_000, "SIGKILL"]])
         yield* table.exit(pid)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(pidfile.exists()).toBe(false)
       })
     ))
@@ -202,7 +202,7 @@ describe("kill, nothing to signal", () => {
       Effect.gen(function*() {
         const pidfile = makePidfile("")
         unlinkSync(pidfile.path)
-        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("NoPidfile")
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toEqual({ _tag: "NoPidfile" })
         expect(logs).toEqual(["INFO no pidfile; nothing to stop"])
       })
     ))
@@ -213,7 +213,7 @@ describe("kill, nothing to signal", () => {
         const table = yield* ProcessTable
         const { pid, pidfile } = yield* claimed()
         yield* table.exit(pid)
-        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("Stale")
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toEqual(KillOutcome.Stale({ pid, reason: `process ${pid} has exited` }))
         expect(pidfile.exists()).toBe(false)
         expect(yield* table.events).toEqual([])
       })
@@ -225,7 +225,7 @@ describe("kill, nothing to signal", () => {
         const table = yield* ProcessTable
         const { pid, pidfile } = yield* claimed({ fate: "Zombie" })
         yield* table.exit(pid)
-        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("Stale")
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toMatchObject({ _tag: "Stale" })
         expect(pidfile.exists()).toBe(false)
         expect(yield* table.events).toEqual([])
       })
@@ -237,7 +237,7 @@ describe("kill, nothing to signal", () => {
         const { pidfile } = yield* claimed({ fate: "Zombie", onSignal: { SIGTERM: Reaction.exit("1 second") } })
         const fiber = yield* startKill({ path: pidfile.path })
         yield* seconds(1)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
       })
     ))
 
@@ -247,7 +247,7 @@ describe("kill, nothing to signal", () => {
         const table = yield* ProcessTable
         const { pid, pidfile } = yield* claimed()
         yield* table.reuse(pid)
-        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("Stale")
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toMatchObject({ _tag: "Stale" })
         expect(yield* table.events).toEqual([])
         expect(pidfile.exists()).toBe(false)
         expect(logs.some((line) => line.includes(`PID ${pid} now belongs to another process`))).toBe(true)
@@ -263,7 +263,7 @@ describe("kill, nothing to signal", () => {
         yield* seconds(5)
         const newcomer = yield* table.reuse(pid, { behaviour: ignoresTerm })
         yield* seconds(30)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         const signals = (yield* table.events).filter((event) => event._tag === "Signal")
         expect(signals.map((event) => [event.at, event.startTicks, event.signal])).toEqual([[0, identity.startTicks, "SIGTERM"]])
         expect(signals.some((event) => event.startTicks === newcomer.startTicks)).toBe(false)
@@ -280,7 +280,7 @@ describe("kill, nothing to signal", () => {
         yield* seconds(1)
         writeFileSync(pidfile.path, `${other.pid}\n`)
         yield* seconds(20)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(pidfile.content()).toBe(`${other.pid}\n`)
         expect(logs).toContain(`WARN pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
       })
@@ -304,7 +304,7 @@ describe("kill, nothing to signal", () => {
         yield* seconds(1)
         const checkLeft = meddle(pidfile, pid)
         yield* seconds(20)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         checkLeft()
         expect(logs).toContain(`WARN pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
       })
@@ -356,7 +356,7 @@ describe("kill, refusals", () => {
       Effect.gen(function*() {
         const identity = yield* (yield* ProcessTable).spawn()
         const pidfile = makePidfile(`${identity.pid}\n`, identity, mode)
-        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("Stopped")
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toMatchObject({ _tag: "Stopped" })
       })
     ))
 
@@ -417,7 +417,7 @@ describe("kill, refusals", () => {
         const table = yield* ProcessTable
         const { pid, pidfile } = yield* claimed({}, { uids })
         chownSync(pidfile.path, owner, owner)
-        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("Stopped")
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
       })
     ))
@@ -456,7 +456,7 @@ describe("kill, refusals", () => {
           ...processes,
           open: (target) => Effect.zipRight(Effect.tap(race(table, target, identity), () => (raced = true)), processes.open(target))
         })
-        expect(yield* kill({ path: pidfile.path, callerUid: 0 }).pipe(Effect.provide(racing))).toBe("Stale")
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 }).pipe(Effect.provide(racing))).toMatchObject({ _tag: "Stale" })
         expect(logs).toContain(`WARN pidfile is stale: ${reason.replace("%d", String(pid))}; not signalling`)
         expect(yield* table.events).toEqual([])
         expect(raced).toBe(true)
@@ -468,7 +468,7 @@ describe("kill, refusals", () => {
       Effect.gen(function*() {
         const { pidfile } = yield* claimed()
         chownSync(pidfile.path, 65534, 65534)
-        expect(yield* kill({ path: pidfile.path, callerUid: 1000 })).toBe("Stopped")
+        expect(yield* kill({ path: pidfile.path, callerUid: 1000 })).toMatchObject({ _tag: "Stopped" })
       })
     ))
 
@@ -492,7 +492,7 @@ describe("kill, refusals", () => {
         // The forgery claims the PID was reused: a kill that believed it would remove the pidfile unsignalled.
         writeFileSync(pidfile.record, JSON.stringify({ ...identity, startTicks: identity.startTicks + 1 }) + "\n")
         spoil(pidfile.record)
-        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toBe("Stopped")
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 })).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
         expect(logs.some((line) => line.startsWith(`WARN ignoring identity record ${pidfile.record}: it is`))).toBe(true)
       })
@@ -520,7 +520,7 @@ describe("kill, refusals", () => {
           ...files,
           remove: (path) => new SystemError({ operation: "remove", path, code: "EROFS" })
         })
-        expect(yield* kill({ path: pidfile.path, callerUid: 0 }).pipe(Effect.provide(readOnly))).toBe("Stopped")
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 }).pipe(Effect.provide(readOnly))).toMatchObject({ _tag: "Stopped" })
         expect(logs.some((line) => line.startsWith(`WARN process ${pid} is gone, but its pidfile could not be removed: ${pidfile.path}: remove failed: EROFS`))).toBe(true)
         expect(pidfile.exists()).toBe(true)
       })
@@ -537,7 +537,7 @@ describe("kill, refusals", () => {
         const error = yield* Effect.flip(claim({ path: pidfile.path, pid: next.pid as Pid }))
         expect(error._tag).toBe("PidfileLocked")
         yield* seconds(19)
-        expect(yield* Fiber.join(fiber)).toBe("Stopped")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
       })
     ))
 })

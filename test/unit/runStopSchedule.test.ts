@@ -15,7 +15,7 @@ const stop = (behaviour: Behaviour, schedule: string, seconds: number) =>
   Effect.gen(function*() {
     const { pid } = yield* (yield* ProcessTable).spawn({ behaviour })
     const handle = yield* (yield* Processes).open(pid)
-    if (handle === "Gone") return yield* Effect.dieMessage("expected a handle")
+    if (handle._tag === "Gone") return yield* Effect.dieMessage("expected a handle")
     const fiber = yield* Effect.fork(runStopSchedule(handle, Either.getOrThrow(parseStopSchedule(schedule))))
     yield* TestClock.adjust(Duration.seconds(seconds))
     return { pid, outcome: yield* Fiber.join(fiber) }

@@ -78,6 +78,12 @@ describe("mayBeMember", () => {
   })
 })
 
+/** Opens a process the test knows is alive. */
+const opened = (pid: Pid) =>
+  Effect.flatMap(Processes, (processes) => processes.open(pid)).pipe(
+    Effect.flatMap((handle) => (handle._tag === "Open" ? Effect.succeed(handle) : Effect.dieMessage(`process ${pid} is gone`)))
+  )
+
 const simulated = <A, E>(effect: Effect.Effect<A, E, Processes | ProcessTable>) => effect.pipe(Effect.provide(ProcessesTest.layer()))
 
 describe("ProcessesTest lineage", () => {
@@ -123,8 +129,8 @@ describe("ProcessesTest lineage", () => {
       const processes = yield* Processes
       const slow = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("3 seconds") } } })
       const fast = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("1 second") } } })
-      const handles = yield* Effect.forEach([slow, fast], ({ pid }) => Effect.map(processes.open(pid), (handle) => handle as Exclude<typeof handle, "Gone">))
-      for (const handle of handles) yield* processes.signal(handle, "SIGTERM")
+      const handles = yield* Effect.forEach([slow, fast], ({ pid }) => opened(pid))
+      for (const handle of handles) yield* handle.signal("SIGTERM")
       expect(yield* processes.exitedAmong(handles, Duration.zero)).toEqual([])
       const waiting = yield* Effect.fork(processes.exitedAmong(handles, Duration.seconds(10)))
       yield* TestClock.adjust(Duration.seconds(1))
@@ -158,7 +164,7 @@ describe("ProcessesLive lineage (real processes this test starts)", () => {
       expect(yield* processes.allPids).toEqual(expect.arrayContaining([shellPid, child]))
       expect(yield* processes.newestPid).toBeGreaterThan(0)
 
-      const handles = yield* Effect.forEach([shellPid, child], (pid) => Effect.map(processes.open(pid), (handle) => handle as Exclude<typeof handle, "Gone">))
+      const handles = yield* Effect.forEach([shellPid, child], opened)
       expect(yield* processes.exitedAmong(handles, Duration.zero)).toEqual([])
       const waiting = yield* Effect.fork(processes.exitedAmong(handles, Duration.seconds(10)))
       shell.kill("SIGKILL")

@@ -104,6 +104,14 @@ describe("waitUntilHealthy", () => {
       expect(logs.at(-1)).toBe("healthy after 3 attempts (2s)")
     }))
 
+  it.effect("measures elapsed time from its own start, not from the clock's epoch", () =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("1 hour")
+      const { exit, logs } = yield* probe([{ status: 500 }, { status: 200 }])
+      expect(Exit.map(exit, ([healthy]) => healthy.elapsed)).toEqual(Exit.succeed(Duration.seconds(1)))
+      expect(logs.at(-1)).toBe("healthy after 2 attempts (1s)")
+    }))
+
   it.effect("spaces probes after slow answers instead of overlapping them", () =>
     Effect.gen(function*() {
       const { requests } = yield* probe([{ status: 503, after: 300 }, { status: 503, after: 300 }, { status: 200 }])

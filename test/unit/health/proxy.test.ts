@@ -77,7 +77,17 @@ describe("proxyFor", () => {
     // entries Go cannot read are ignored, not fatal
     [{ ...both, NO_PROXY: "10.0.0.0/33,:80,," }, "http://10.0.0.1/", HTTP],
     [{ ...both, NO_PROXY: "proxy/8,fd00::/129,[]:80" }, "http://10.0.0.1/", HTTP],
-    [{ ...both, NO_PROXY: "fd00::/129" }, "http://[fd00::1]/", HTTP]
+    [{ ...both, NO_PROXY: "fd00::/129" }, "http://[fd00::1]/", HTTP],
+    // an entry is read whole: no partial match of a bracketed host, a CIDR or a proxy scheme
+    [{ ...both, NO_PROXY: "[fd00::1]:80x" }, "http://[fd00::1]/", HTTP],
+    [{ ...both, NO_PROXY: "a[fd00::1]:80" }, "http://[fd00::1]/", HTTP],
+    [{ ...both, NO_PROXY: "10.0.0.0/8x" }, "http://10.0.0.1/", HTTP],
+    [{ HTTP_PROXY: "proxy.internal:3128/a://b" }, "http://example.com/", `${HTTP}a://b`],
+    // prefix lengths up to the family's size; addresses compared as addresses, not text
+    [{ ...both, NO_PROXY: "10.0.0.0/16" }, "http://10.0.5.5/", "direct"],
+    [{ ...both, NO_PROXY: "10.0.0.1/32" }, "http://10.0.0.1/", "direct"],
+    [{ ...both, NO_PROXY: "fd00::/64" }, "http://[fd00::1]/", "direct"],
+    [{ ...both, NO_PROXY: "fd00:0:0::1" }, "http://[fd00::1]/", "direct"]
   ])("%j routes %s via %s", (env, target, expected) => {
     expect(route(env, target)).toBe(expected)
   })

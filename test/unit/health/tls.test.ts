@@ -50,22 +50,25 @@ describe("loadTls", () => {
       expect(tls).toEqual({ cert: readFileSync(a.cert, "utf8"), key: readFileSync(a.key, "utf8"), rejectUnauthorized: true })
     }))
 
-  const refusals: ReadonlyArray<readonly [Partial<TlsFiles>, RegExp]> = [
-    [{ caCerts: [join(dir, "missing.crt")] }, /^--ca-cert \/.*\/missing\.crt: cannot read it \(ENOENT\)$/],
-    [{ caCerts: [file("empty.crt", "")] }, /^--ca-cert .*empty\.crt: not a PEM certificate \(no BEGIN CERTIFICATE block\)$/],
-    [{ caCerts: [file("junk.crt", "-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n")] }, /junk\.crt: not a PEM certificate \(/],
-    [{ clientCert: a.cert }, /--client-cert and --client-key go together/],
-    [{ clientKey: a.key }, /^--client-cert and --client-key go together; pass both or neither$/],
+  // Named by a label: a name holding the temporary directory's random path
+  // differs between runs, and mutation testing matches tests by name.
+  const refusals: ReadonlyArray<readonly [string, Partial<TlsFiles>, RegExp]> = [
+    ["a missing CA file", { caCerts: [join(dir, "missing.crt")] }, /^--ca-cert \/.*\/missing\.crt: cannot read it \(ENOENT\)$/],
+    ["an empty CA file", { caCerts: [file("empty.crt", "")] }, /^--ca-cert .*empty\.crt: not a PEM certificate \(no BEGIN CERTIFICATE block\)$/],
+    ["a CA block that is no certificate", { caCerts: [file("junk.crt", "-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n")] }, /junk\.crt: not a PEM certificate \(/],
+    ["a client certificate without its key", { clientCert: a.cert }, /--client-cert and --client-key go together/],
+    ["a client key without its certificate", { clientKey: a.key }, /^--client-cert and --client-key go together; pass both or neither$/],
     [
+      "a CA bundle with one bad certificate",
       { caCerts: [file("half.crt", `${readFileSync(a.cert, "utf8")}-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n`)] },
       /half\.crt: not a PEM certificate \(/
     ],
-    [{ caCerts: [a.cert, file("empty2.crt", "")] }, /^--ca-cert .*empty2\.crt: not a PEM certificate \(no BEGIN CERTIFICATE block\)$/],
-    [{ clientCert: a.cert, clientKey: b.key }, /--client-cert .*a\.crt, --client-key .*b\.key: not a PEM certificate and its private key/],
-    [{ clientCert: a.cert, clientKey: join(dir, "nokey") }, /--client-key .*nokey: cannot read it \(ENOENT\)/],
-    [{ clientCert: join(dir, "nocert"), clientKey: a.key }, /^--client-cert .*nocert: cannot read it \(ENOENT\)$/]
+    ["a bad second CA file", { caCerts: [a.cert, file("empty2.crt", "")] }, /^--ca-cert .*empty2\.crt: not a PEM certificate \(no BEGIN CERTIFICATE block\)$/],
+    ["a key that does not match the certificate", { clientCert: a.cert, clientKey: b.key }, /--client-cert .*a\.crt, --client-key .*b\.key: not a PEM certificate and its private key/],
+    ["a missing client key", { clientCert: a.cert, clientKey: join(dir, "nokey") }, /--client-key .*nokey: cannot read it \(ENOENT\)/],
+    ["a missing client certificate", { clientCert: join(dir, "nocert"), clientKey: a.key }, /^--client-cert .*nocert: cannot read it \(ENOENT\)$/]
   ]
-  it.effect.each(refusals)("refuses %j", ([files, message]) =>
+  it.effect.each(refusals)("refuses %s", ([, files, message]) =>
     Effect.gen(function*() {
       expect(yield* refusal(files)).toMatch(message)
     }))

@@ -1,0 +1,149 @@
+/**
+ * `sipid kill --tree` and `status --tree`, built, against real process
+ * trees. Every script runs in its own PID namespace, so whatever a bug
+ * would signal can only reach the script's own processes; each job is
+ * started under `setsid`, as a BOSH ctl script starts it.
+ */
+import { describe, expect, it } from "vitest"
+import { runInPidNamespace } from "../support/cli.js"
+
+const prelude = String.raw`
+P=$D/job.pid
+await_file() { until [ -s "$1" ]; do sleep 0.01; done; }
+# Live (not zombie) processes whose command name is $1.
+count() { local n=0 stat; for stat in /proc/[0-9]*/stat; do read -r line < $stat 2>/dev/null || continue
+  [[ "$line" == *"($1) "[^Z]* ]] && n=$((n + 1)); done; echo $n; }
+`
+
+const ns = (script: string) => runInPidNamespace(prelude + script)
+
+describe("sipid kill --tree (real processes, own PID namespace)", () => {
+  it("a shell that starts three sleeps and exits on SIGTERM: the orphaned sleeps get SIGTERM too, none is left", async () => {
+    const result = await ns(String.raw`
+      setsid bash -c 'echo $$ > $D/main; trap "exit 0" TERM; sleep 1000 & sleep 1000 & sleep 1000 & wait' &
+      await_file $D/main; M=$(cat $D/main)
+      until [ $(count sleep) = 3 ]; do sleep 0.01; done
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      $SIPID status --pid-file $P --tree
+      $SIPID kill --pid-file $P --tree --grace 5s; echo "kill=$?"
+      echo "sleeps left: $(count sleep)"
+      [ -e $P ] || echo "pidfile gone"
+    `)
+    expect(result.stdout).toContain("kill=0")
+    expect(result.stdout).toContain("sleeps left: 0")
+    expect(result.stdout).toContain("pidfile gone")
+    expect(result.stdout).toMatch(/^ {2}\d+ bash \(main\)$/m)
+    expect(result.stdout.match(/^ {2}\d+ sleep \(child of \d+\)$/gm)).toHaveLength(3)
+    expect(result.stderr).toMatch(/found 3 process\(es\) in process \d+'s job/)
+    expect(result.stderr).toMatch(/sent SIGTERM to process \d+[\s\S]*exited[\s\S]*sent SIGTERM to 3 other process\(es\) of the job/)
+    expect(result.stderr).not.toContain("SIGKILL")
+  })
+
+  it("a python master whose workers ignore SIGTERM: SIGTERM to the master alone, SIGKILL to all after the grace", async () => {
+    const result = await ns(String.raw`
+      setsid python3 -c "
+import os, signal, time
+workers = []
+for _ in range(3):
+    child = os.fork()
+    if child == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(1000)
+        os._exit(0)
+    workers.append(child)
+def stop(*_):
+    for worker in workers: os.kill(worker, signal.SIGTERM)
+    for worker in workers: os.waitpid(worker, 0)
+    os._exit(0)
+signal.signal(signal.SIGTERM, stop)
+open('$D/main', 'w').write(str(os.getpid()))
+time.sleep(1000)" &
+      await_file $D/main; M=$(cat $D/main)
+      until [ $(count python3) = 4 ]; do sleep 0.01; done
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      $SIPID kill --pid-file $P --tree --grace 500ms; echo "kill=$?"
+      echo "pythons left: $(count python3)"
+      [ -e $P ] || echo "pidfile gone"
+    `)
+    expect(result.stdout).toContain("kill=0")
+    expect(result.stdout).toContain("pythons left: 0")
+    expect(result.stdout).toContain("pidfile gone")
+    expect(result.stderr).toMatch(/found 3 process\(es\)/)
+    // Mixed mode: the master forwards SIGTERM itself; sipid's only broadcast is SIGKILL.
+    expect(result.stderr).not.toMatch(/sent SIGTERM to \d+ other/)
+    expect(result.stderr).toMatch(/sent SIGKILL to 3 other process\(es\) of the job/)
+  })
+
+  it("a daemon that double-forked under a setsid job is found by its session and stopped", async () => {
+    const result = await ns(String.raw`
+      setsid bash -c 'echo $$ > $D/main; trap "exit 0" TERM; (sleep 1000 &); sleep 1000 & wait' &
+      await_file $D/main; M=$(cat $D/main)
+      until [ $(count sleep) = 2 ]; do sleep 0.01; done
+      for stat in /proc/[0-9]*/stat; do read -r line < $stat; case "$line" in *"(sleep) S 1 "*) echo "daemon: $(echo $line | cut -d" " -f1)";; esac; done
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      $SIPID status --pid-file $P --tree
+      $SIPID kill --pid-file $P --tree --grace 5s; echo "kill=$?"
+      echo "sleeps left: $(count sleep)"
+    `)
+    const daemon = /daemon: (\d+)/.exec(result.stdout)?.[1]
+    expect(daemon, result.stdout + result.stderr).toBeDefined()
+    expect(result.stdout).toMatch(new RegExp(`^ {2}${daemon} sleep \\(in session \\d+\\)$`, "m"))
+    expect(result.stdout).toContain("kill=0")
+    expect(result.stdout).toContain("sleeps left: 0")
+  })
+
+  it("leaves alone a process that took over an exited member's PID (ns_last_pid), and a bystander of the same name", async () => {
+    const result = await ns(String.raw`
+      sleep 1000 & BYSTANDER=$!
+      setsid bash -c 'echo $$ > $D/main; trap "" TERM
+python3 -c "import os, time
+while not os.path.exists(\"$D/go\"): time.sleep(0.01)" & echo $! > $D/worker
+sleep 1000 & wait' &
+      await_file $D/main; await_file $D/worker; M=$(cat $D/main); W=$(cat $D/worker)
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      $SIPID kill --pid-file $P --tree --grace 2s 2>$D/kill.log & K=$!
+      until grep -q "found 2 process" $D/kill.log; do sleep 0.01; done
+      touch $D/go
+      while [ -e /proc/$W ]; do sleep 0.01; done
+      echo $((W - 1)) > /proc/sys/kernel/ns_last_pid
+      sleep 1000 & NEWCOMER=$!
+      [ "$NEWCOMER" = "$W" ] && echo "PID reused"
+      set +e; wait $K; echo "kill=$?"
+      kill -0 $NEWCOMER && echo "newcomer alive"
+      kill -0 $BYSTANDER && echo "bystander alive"
+      cat $D/kill.log >&2
+    `)
+    expect(result.stdout, result.stderr).toContain("PID reused")
+    expect(result.stdout).toContain("kill=0")
+    expect(result.stdout).toContain("newcomer alive")
+    expect(result.stdout).toContain("bystander alive")
+    const worker = /found 2 process\(es\) in process \d+'s job: (\d+), (\d+)/.exec(result.stderr)
+    expect(worker).not.toBeNull()
+    expect(result.stderr).toMatch(/process \d+ \(python3\) exited after/)
+    // SIGKILL went to the one member left, not to the PID the newcomer took.
+    expect(result.stderr).toMatch(/sent SIGKILL to 1 other process\(es\) of the job: \d+\n/)
+  })
+
+  it("a member that survives names itself: exit 1, pidfile kept, the state in the error", async () => {
+    // Nothing survives SIGKILL for root here, so the schedule sends none: a master that ignores
+    // SIGTERM (and passes that on to its child) outlives TERM/1 with its job.
+    const result = await ns(String.raw`
+      setsid bash -c 'echo $$ > $D/main; trap "" TERM; sleep 1000 & wait' &
+      await_file $D/main; M=$(cat $D/main)
+      until [ $(count sleep) = 1 ]; do sleep 0.01; done
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      set +e; $SIPID kill --pid-file $P --tree --retry TERM/1; echo "kill=$?"
+      [ -e $P ] && echo "pidfile kept"
+      kill -9 $M
+    `)
+    expect(result.stdout).toContain("kill=1")
+    expect(result.stdout).toContain("pidfile kept")
+    expect(result.stderr).toMatch(/2 process\(es\) of process \d+'s job still alive after 1\.\d+s; the schedule sent no SIGKILL .*: \d+ \(main\) bash \(state S\), \d+ sleep \(state S\); pidfile kept/)
+  })
+
+  it("--tree-grace without --tree is a usage error", async () => {
+    const result = await ns(String.raw`set +e; $SIPID kill --pid-file $P --tree-grace 1s; echo "kill=$?"`)
+    expect(result.stdout).toContain("kill=2")
+    expect(result.stderr).toContain("--tree-grace applies only with --tree")
+  })
+})

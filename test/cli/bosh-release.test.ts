@@ -74,6 +74,31 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), Health).serve_forever()
 PY
 chmod 755 $R/packages/web/bin/web
 
+# The pool job's package: a master that forks two workers sharing its listening socket, and
+# leaves them behind when SIGTERM ends it, as a careless master does: only --tree stops them.
+mkdir -p $R/packages/pool/bin $R/jobs/pool/bin
+cat > $R/packages/pool/bin/pool <<PY
+#!/usr/bin/env python3
+import os, signal, socket, sys, time
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", int(sys.argv[2])))
+server.listen()
+for _ in range(2):
+    if os.fork() == 0:
+        while True:
+            connection, _ = server.accept()
+            connection.sendall(b"pool worker %d\n" % os.getpid())
+            connection.close()
+signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+while True:
+    time.sleep(1000)
+PY
+chmod 755 $R/packages/pool/bin/pool
+sed "s/<%= p(\"port\") %>/$POOL_PORT/g" $RELEASE/jobs/pool/templates/ctl.erb > $R/jobs/pool/bin/ctl
+chmod 755 $R/jobs/pool/bin/ctl
+sed "s|/var/vcap|$R|g" $RELEASE/jobs/pool/monit > $R/jobs/pool/monit
+
 # Render the job's templates (the only property: port) and its monit file.
 render() { sed "s/<%= p(\"port\") %>/$PORT/g" $RELEASE/jobs/web/templates/$1.erb > $R/jobs/web/bin/$1; chmod 755 $R/jobs/web/bin/$1; }
 render ctl
@@ -99,7 +124,7 @@ wait_for() {
   done
 }
 # monit's view of web in one call (each takes a few hundred ms): "STATUS/PID".
-monit_says() { monit -c $D/monitrc status web | awk '$1 == "status" { $1 = ""; s = substr($0, 2) } $1 == "pid" { p = $2 } END { print s "/" p }'; }
+monit_says() { local job=web; [ $# = 0 ] || job=$1; monit -c $D/monitrc status $job | awk '$1 == "status" { $1 = ""; s = substr($0, 2) } $1 == "pid" { p = $2 } END { print s "/" p }'; }
 running() { [ -s $P ] && [ "$(monit_says)" = "OK/$(cat $P)" ]; }
 gone() { [ ! -e /proc/$1 ] || [ "$(sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1)" = Z ]; }
 # How many processes run the script $1 (their argv[1], after the interpreter) with arguments $2...
@@ -141,12 +166,33 @@ if gone $SECOND; then echo "stopped: process $SECOND gone, pidfile removed"; fi
 monit -c $D/monitrc start web
 wait_for running
 echo "started again: $(cat $P)"
+# The pool job: stopped with --tree, no worker is left and the port is free for the next start.
+POOL_P=$R/sys/run/pool/pool.pid
+pool_running() { [ -s $POOL_P ] && [ "$(monit_says pool)" = "OK/$(cat $POOL_P)" ]; }
+pool_count() { count_of $R/packages/pool/bin/pool --port $POOL_PORT; }
+answers() { python3 -c "import socket; print(socket.create_connection(('127.0.0.1', $POOL_PORT), 2).recv(100).decode().strip())"; }
+port_free() { python3 -c "import socket; socket.socket().bind(('127.0.0.1', $POOL_PORT))" 2>/dev/null; }
+wait_for pool_running
+wait_for '[ $(pool_count) = 3 ]'
+POOL=$(cat $POOL_P)
+echo "pool: master $POOL and workers, $(pool_count) processes; $(answers)"
+monit -c $D/monitrc stop pool
+wait_for '[ ! -e $POOL_P ] && [ "$(monit_says pool)" = "Not monitored/" ]'
+echo "pool stopped: $(pool_count) processes left"
+if port_free; then echo "pool port free"; fi
+monit -c $D/monitrc start pool
+wait_for '[ -s $POOL_P ] && [ "$(cat $POOL_P)" != $POOL ] && pool_running'
+wait_for '[ $(pool_count) = 3 ]'
+echo "pool started again: $(cat $POOL_P); $(answers)"
+
 monit -c $D/monitrc quit
 
 echo "--- monit.log"; cat $D/monit.log
 echo "--- sipid.log"; cat $LOG/sipid.log
 echo "--- post-start.stderr.log"; cat $LOG/post-start.stderr.log
 echo "--- web.stderr.log"; cat $LOG/web.stderr.log
+echo "--- pool sipid.log"; cat $R/sys/log/pool/sipid.log
+echo "--- pool.stderr.log"; cat $R/sys/log/pool/pool.stderr.log
 `
 
 describe.skipIf(!hasMonit)("the example BOSH release under monit (install Debian's monit to run this)", () => {
@@ -156,8 +202,13 @@ describe.skipIf(!hasMonit)("the example BOSH release under monit (install Debian
   }, 600_000)
 
   // Each step waits for monit's 1 s cycle, and each `monit status` costs a few hundred ms on a busy machine.
-  it("starts, restarts over a stale pidfile, gates post-start, stops and starts again, without node", { timeout: 120_000 }, async () => {
-    const result = await runInPidNamespace(scenario, { TARBALL: tarball, RELEASE: release, PORT: String(await freePort()) })
+  it("starts, restarts over a stale pidfile, gates post-start, stops and starts again, stops a job with workers (--tree), without node", { timeout: 150_000 }, async () => {
+    const result = await runInPidNamespace(scenario, {
+      TARBALL: tarball,
+      RELEASE: release,
+      PORT: String(await freePort()),
+      POOL_PORT: String(await freePort())
+    })
     const out = result.stdout
     expect(out, result.stderr).not.toContain("timed out")
     expect(result.code, `${out}${result.stderr}`).toBe(0)
@@ -187,5 +238,17 @@ describe.skipIf(!hasMonit)("the example BOSH release under monit (install Debian
     expect(sipidLog).toContain("pidfile removed")
     expect(sipidLog).toContain(`claimed for process ${third}`)
     expect(out).toMatch(/healthy after \d+ attempts/)
+
+    // The pool job, stopped with --tree: its master exits on SIGTERM and leaves its workers, which sipid stops.
+    const pool = /pool: master (\d+) and workers, 3 processes; pool worker \d+/.exec(out)?.[1]
+    expect(pool).toBeDefined()
+    expect(out).toContain("pool stopped: 0 processes left")
+    expect(out).toContain("pool port free")
+    expect(out).toMatch(/pool started again: \d+; pool worker \d+/)
+    const poolLog = out.slice(out.indexOf("--- pool sipid.log"), out.indexOf("--- pool.stderr.log"))
+    expect(poolLog).toContain(`stopping process ${pool} and its job`)
+    expect(poolLog).toMatch(new RegExp(`found 2 process\\(es\\) in process ${pool}'s job`))
+    expect(poolLog).toMatch(/sent SIGTERM to 2 other process\(es\) of the job/)
+    expect(out.slice(out.indexOf("--- pool.stderr.log"))).not.toContain("Address already in use")
   })
 })

@@ -11,6 +11,7 @@
  * a bare `-1`, so callers can decide what each failure means.
  */
 import { Context, Data, Effect, Either, Layer } from "effect"
+import { closeSync } from "node:fs"
 import { createRequire } from "node:module"
 import { constants } from "node:os"
 import { SystemError } from "../errors.js"
@@ -36,7 +37,12 @@ export interface LibcService {
    * A pidfd turns readable when its process exits (zombie included).
    */
   readonly waitReadable: (fd: number, timeoutMillis: number) => Effect.Effect<boolean, Errno | SystemError>
-  /** The same for many descriptors in one poll(2): those readable, once one is or `timeoutMillis` passed (then none). */
+  /**
+   * The same for many descriptors in one poll(2): those readable, once one
+   * is or `timeoutMillis` passed (then none; Infinity waits for ever).
+   * Interrupting it wakes the poll at once (an eventfd polled beside them),
+   * so a wait needs no short slices and costs no CPU while it lasts.
+   */
   readonly readableAmong: (fds: ReadonlyArray<number>, timeoutMillis: number) => Effect.Effect<ReadonlyArray<number>, Errno | SystemError>
 }
 
@@ -90,7 +96,9 @@ const bind = () =>
           pidfdOpen: (pid: number): number => syscall(SYS_pidfd_open, "int", pid, "unsigned int", 0),
           pidfdSendSignal: (pidfd: number, signal: number): number =>
             syscall(SYS_pidfd_send_signal, "int", pidfd, "int", signal, "void *", null, "unsigned int", 0),
-          poll: libc.func("poll", "int", [ffi.inout(ffi.pointer(pollfd)), "unsigned long", "int"])
+          poll: libc.func("poll", "int", [ffi.inout(ffi.pointer(pollfd)), "unsigned long", "int"]),
+          eventfd: libc.func("int eventfd(unsigned int initval, int flags)"),
+          write: libc.func("long write(int fd, const void *buf, unsigned long count)")
         }
       },
       catch: (cause) => unloadable("libc.so.6", cause)
@@ -101,17 +109,27 @@ const bind = () =>
 let bound: ReturnType<typeof bind> | undefined
 const bindings = Effect.suspend(() => (bound ??= bind()))
 
+const EFD_NONBLOCK = 0o4000
+const EFD_CLOEXEC = 0o2000000
+/** poll(2) takes an int: longer waits (and Infinity) wait for ever. */
+const pollTimeout = (millis: number) => (millis >= 2 ** 31 - 1 ? -1 : Math.max(0, Math.ceil(millis)))
+
 const readableAmong = (fds: ReadonlyArray<number>, timeoutMillis: number) =>
-  Effect.flatMap(bindings, ({ errno, poll }) =>
+  Effect.flatMap(bindings, ({ errno, eventfd, poll, write }) =>
     Effect.async<ReadonlyArray<number>, Errno>((resume) => {
-      const requests = fds.map((fd) => ({ fd, events: POLLIN, revents: 0 }))
-      poll.async(requests, requests.length, Math.max(0, Math.ceil(timeoutMillis)), (error: unknown, result: number) => {
+      const wakeup = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)
+      if (wakeup < 0) return resume(Effect.fail(errno("eventfd")))
+      const requests = [...fds, wakeup].map((fd) => ({ fd, events: POLLIN, revents: 0 }))
+      poll.async(requests, requests.length, pollTimeout(timeoutMillis), (error: unknown, result: number) => {
+        closeSync(wakeup)
         if (error) resume(Effect.die(error))
         else if (result < 0) {
           const failure = errno("poll")
           resume(failure.code === "EINTR" ? Effect.succeed([]) : Effect.fail(failure))
-        } else resume(Effect.succeed(requests.filter((request) => request.revents !== 0).map((request) => request.fd)))
+        } else resume(Effect.succeed(requests.filter((request) => request.revents !== 0 && request.fd !== wakeup).map((request) => request.fd)))
       })
+      // Interrupted: end the poll now, freeing its pool thread (the callback then closes the eventfd).
+      return Effect.sync(() => write(wakeup, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]), 8))
     }))
 
 const make = (): LibcService => ({

@@ -244,8 +244,8 @@ export const make = (options: LiveOptions = {}) =>
         const unpinned = handles.filter((handle) => !pidfdOf.has(handle))
         while (true) {
           const remaining = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
-          // Short slices, as in awaitExit; without pidfds, /proc is checked every pollInterval.
-          const slice = Math.min(remaining, unpinned.length > 0 ? Duration.toMillis(pollInterval) : 100)
+          // One poll for the whole wait (interrupting it wakes it); without pidfds, /proc is checked every pollInterval.
+          const slice = unpinned.length > 0 ? Math.min(remaining, Duration.toMillis(pollInterval)) : remaining
           const readable = byFd.size === 0 ? [] : yield* libc.readableAmong([...byFd.keys()], unpinned.length > 0 ? 0 : slice).pipe(
             Effect.mapError(errnoToSystem("poll", handles[0]!.identity.pid))
           )

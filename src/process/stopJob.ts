@@ -19,12 +19,15 @@ export interface JobStopOptions {
   /** When the main process exits before SIGKILL: how long the rest get after SIGTERM. Default 2 s. */
   readonly grace?: Duration.DurationInput
   /**
-   * How often to look for processes the job started since the last look.
-   * Default 250 ms: a process that lives that long under a living parent is
-   * caught; a look costs one read of /proc/loadavg unless a process was
-   * created since, then one children walk (~2 ms for 50 processes).
+   * How often to check whether any process was created since the last look
+   * (one read of /proc/loadavg); default 250 ms. Only then is the job walked
+   * again (each member's children: ~2-5 ms of CPU for 50 processes), and
+   * after a walk the next check waits `walkPause` more, so a machine that
+   * forks all the time costs a walk a second, not four.
    */
   readonly rediscoverEvery?: Duration.DurationInput
+  /** Default 1 s. */
+  readonly walkPause?: Duration.DurationInput
 }
 
 /** After the members' SIGKILL, how long they get to go (a process in D state takes a while). */
@@ -114,15 +117,21 @@ export const stopJob = (
       })
 
     yield* look(true, "")
-    const rediscovery = yield* Effect.fork(rediscover(look, options.rediscoverEvery ?? Duration.millis(250)))
+    const rediscovery = yield* Effect.fork(
+      rediscover(look, options.rediscoverEvery ?? Duration.millis(250), options.walkPause ?? Duration.seconds(1))
+    )
 
     // The schedule runs on the main process as ever, through a handle that
     // widens SIGKILL to every member and, once that was sent, waits for all.
     const wholeJob: ProcessHandle = {
       ...main.handle,
       signal: (signal) => signal === "SIGKILL" ? Effect.zipRight(sendAll(signal), main.handle.signal(signal)) : main.handle.signal(signal),
+      // One poll for the whole wait, not the handle's 100 ms slices: waiting costs no CPU.
       awaitExit: Effect.suspend(() =>
-        broadcast === "SIGKILL" ? Effect.zipRight(main.handle.awaitExit, Effect.asVoid(awaitAll(Duration.infinity))) : main.handle.awaitExit)
+        Effect.zipRight(
+          processes.exitedAmong([main.handle], Duration.infinity),
+          broadcast === "SIGKILL" ? Effect.asVoid(awaitAll(Duration.infinity)) : Effect.void
+        ))
     }
     const outcome = yield* runStopSchedule(wholeJob, schedule)
     if (outcome._tag === "Exited") {
@@ -150,7 +159,11 @@ export const stopJob = (
  * Looks again whenever a process was created since the last look: while
  * the newest PID stays the same, no process can have joined the job.
  */
-const rediscover = <R>(look: (scan: boolean, what: string) => Effect.Effect<void, SystemError, R>, every: Duration.DurationInput) =>
+const rediscover = <R>(
+  look: (scan: boolean, what: string) => Effect.Effect<void, SystemError, R>,
+  every: Duration.DurationInput,
+  walkPause: Duration.DurationInput
+) =>
   Effect.gen(function*() {
     const processes = yield* Processes
     let seen = yield* processes.newestPid
@@ -159,6 +172,7 @@ const rediscover = <R>(look: (scan: boolean, what: string) => Effect.Effect<void
       if (newest === seen) return
       seen = newest
       yield* look(false, "more ")
+      yield* Effect.sleep(walkPause)
     }).pipe(Effect.catchAll((error) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)))
     yield* Effect.repeat(tick, Schedule.spaced(every))
   }).pipe(Effect.catchAll((error) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)))

@@ -171,7 +171,7 @@ POOL_P=$R/sys/run/pool/pool.pid
 pool_running() { [ -s $POOL_P ] && [ "$(monit_says pool)" = "OK/$(cat $POOL_P)" ]; }
 pool_count() { count_of $R/packages/pool/bin/pool --port $POOL_PORT; }
 answers() { python3 -c "import socket; print(socket.create_connection(('127.0.0.1', $POOL_PORT), 2).recv(100).decode().strip())"; }
-port_free() { python3 -c "import socket; socket.socket().bind(('127.0.0.1', $POOL_PORT))" 2>/dev/null; }
+port_free() { python3 -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $POOL_PORT))" 2>/dev/null; }
 wait_for pool_running
 wait_for '[ $(pool_count) = 3 ]'
 POOL=$(cat $POOL_P)

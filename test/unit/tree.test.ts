@@ -9,6 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Option, Schedule, TestClock } from "effect"
 import { spawn } from "node:child_process"
 import { once } from "node:events"
+import { readFile } from "node:fs/promises"
 import { LibcLive } from "../../src/native/Libc.js"
 import { parseLineage } from "../../src/process/lineageLive.js"
 import type { Pid } from "../../src/process/Pid.js"
@@ -192,5 +193,19 @@ describe("ProcessesLive lineage (real processes this test starts)", () => {
       const child = Number(String(chunk).trim()) as Pid
       yield* Effect.addFinalizer(() => Effect.sync(() => process.kill(child, "SIGKILL")))
       expect(yield* processes.children(python.pid! as Pid)).toEqual([child])
+    }).pipe(Effect.scoped, Effect.provide(live)))
+
+  it.live("an interrupted exitedAmong frees its pool thread at once: five waits for ever, interrupted, leave the pool free", () =>
+    Effect.gen(function*() {
+      const processes = yield* Processes
+      const sleeper = spawn("sleep", ["30"], { stdio: "ignore" })
+      yield* Effect.addFinalizer(() => Effect.sync(() => sleeper.kill("SIGKILL")))
+      const handle = yield* opened(sleeper.pid! as Pid)
+      // libuv has four pool threads: five blocked polls would starve every file read after them.
+      const waits = yield* Effect.forEach(Array.from({ length: 5 }), () => Effect.fork(processes.exitedAmong([handle], Duration.infinity)))
+      yield* Effect.sleep("50 millis")
+      yield* Effect.forEach(waits, Fiber.interrupt)
+      const read = yield* Effect.promise(() => readFile("/proc/self/stat", "utf8")).pipe(Effect.timeout("2 seconds"))
+      expect(read).toContain("(")
     }).pipe(Effect.scoped, Effect.provide(live)))
 })

@@ -1,0 +1,68 @@
+// The CPU `sipid kill --tree` spends waiting out a 20 s grace with a 50-process
+// job (a python master and 49 workers, all ignoring SIGTERM, so the schedule
+// runs to SIGKILL at 20 s), inside a PID namespace of its own. Measured from
+// sipid's /proc/PID/stat (user + system ticks, all its threads) between 2 s
+// and 19 s after it started, so start-up, the first look at the job and the
+// final SIGKILL are left out: what is left is the waiting, scaled to 20 s.
+// Beside it, the same kill without --tree (the single-process wait).
+//
+// "busy" adds a neighbour outside the job that starts 20 processes a second,
+// as cron, monit and agents do on a VM: then the newest PID changes before
+// every look, and each look walks the whole job (the worst case).
+//
+//   npm run build && npm run bench:tree [-- --runs 3]
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+const runsFlag = process.argv.indexOf("--runs")
+const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 1
+const sipid = fileURLToPath(new URL("../bin/sipid.js", import.meta.url))
+
+/** One job, one kill, in a fresh PID namespace; prints "ticks N" (sipid's CPU from 2 s to 19 s, in clock ticks). */
+const scenario = ({ neighbour, tree }) => String.raw`
+set -euo pipefail
+D=$(mktemp -d); P=$D/job.pid
+${neighbour ? "(while true; do /bin/true; sleep 0.05; done) &" : ""}
+setsid python3 -c "
+import os, signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+for _ in range(49):
+    if os.fork() == 0:
+        time.sleep(1000); os._exit(0)
+open('$D/ready', 'w').write(str(os.getpid()))
+time.sleep(1000)" &
+until [ -s $D/ready ]; do sleep 0.01; done
+"${process.execPath}" ${sipid} claim --pid $(cat $D/ready) --pid-file $P 2>/dev/null
+"${process.execPath}" ${sipid} kill --pid-file $P ${tree ? "--tree" : ""} 2>$D/log & S=$!
+# utime + stime: fields 14 and 15, counted after the command name's last ")".
+ticks() { sed 's/.*) //' /proc/$S/stat | awk '{ print $12 + $13 }'; }
+sleep 2; FROM=$(ticks); sleep 17; TO=$(ticks)
+wait $S
+${tree ? "grep -q 'found 49 process' $D/log || { echo 'job not found'; cat $D/log; exit 1; }" : ""}
+echo "ticks $((TO - FROM))"
+rm -rf $D
+`
+
+const tickMillis = 1000 / Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim())
+
+/** sipid's CPU milliseconds for 20 s of waiting. */
+const cpuOf = (options) => {
+  const result = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "bash", "-c", scenario(options)], { encoding: "utf8" })
+  const match = /ticks (\d+)/.exec(result.stdout)
+  if (match === null) throw new Error(`no measurement: ${result.stdout}${result.stderr}`)
+  return (Number(match[1]) * tickMillis * 20) / 17
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+const rows = [
+  { name: "kill", options: { tree: false } },
+  { name: "kill --tree", options: { tree: true } },
+  { name: "kill --tree, busy neighbour", options: { tree: true, neighbour: true } }
+]
+console.log(`| 50-process job, 20 s grace (${runs} run(s), median) | sipid CPU ms while waiting |`)
+console.log("|---|---:|")
+for (const row of rows) {
+  const cpu = median(Array.from({ length: runs }, () => cpuOf(row.options)))
+  console.log(`| ${row.name} | ${cpu.toFixed(0)} |`)
+}

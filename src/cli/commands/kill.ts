@@ -5,24 +5,15 @@ import { kill } from "../../pidfile/kill.js"
 import { defaultSchedule, parseStopSchedule, type StopSchedule } from "../../process/stopSchedule.js"
 import { SipidLive } from "../../SipidLive.js"
 import { runCommand } from "../runCommand.js"
-import { goDuration, logFormat, pidFile } from "../sharedOptions.js"
+import { commandDocs } from "../docs.js"
+import { documented, goDuration, logFormat, pidFile } from "../sharedOptions.js"
 
-const showStacks = Options.boolean("show-stacks").pipe(
-  Options.withDescription("After the grace period, send SIGQUIT (Go, the JVM and Python's faulthandler print every thread's stack) and wait up to 2s before SIGKILL")
-)
+const showStacks = Options.boolean("show-stacks").pipe(documented)
 
-const grace = goDuration("grace").pipe(
-  Options.optional,
-  Options.withDescription("How long to wait for the process to exit after SIGTERM (default 20s)")
-)
+/** Its default, 20s, is defaultSchedule's. */
+const grace = goDuration("grace").pipe(Options.optional)
 
-const retry = Options.text("retry").pipe(
-  Options.withPseudoName("SCHEDULE"),
-  Options.optional,
-  Options.withDescription(
-    "The whole schedule in start-stop-daemon's --retry syntax, e.g. TERM/20/QUIT/2/KILL/5 or 10 (TERM/10/KILL/10); excludes --grace and --show-stacks"
-  )
-)
+const retry = Options.text("retry").pipe(Options.withPseudoName("SCHEDULE"), Options.optional, documented)
 
 /** `--retry` is the full schedule, so the options that tweak the default one cannot apply to it. */
 const chooseSchedule = (options: {
@@ -51,8 +42,4 @@ export const killCommand = Command.make("kill", { pidFile, showStacks, grace, re
       const schedule = yield* chooseSchedule(options)
       yield* kill({ path: options.pidFile, schedule })
     }).pipe(Effect.provide(SipidLive))
-  )).pipe(
-    Command.withDescription(
-      "Stop the process the pidfile names: SIGTERM, wait, (SIGQUIT, wait,) SIGKILL, wait; then remove the pidfile. No pidfile, or a stale one, is success."
-    )
-  )
+  )).pipe(Command.withDescription(commandDocs.kill!.summary))

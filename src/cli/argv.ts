@@ -39,7 +39,7 @@ export const globalOptions: ReadonlyArray<OptionSpec> = [
 const quoted = (word: string) => JSON.stringify(word)
 const didYouMean = (word: string, candidates: ReadonlyArray<string>) => {
   const near = nearest(word, candidates)
-  return near === undefined ? "" : `; did you mean ${near}?`
+  return near === undefined ? "" : `; did you mean \`${near}\`?`
 }
 
 const checkValue = (option: OptionSpec, value: string | undefined): string | undefined => {
@@ -73,10 +73,8 @@ export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<Comma
       if (command !== undefined) fail(`unexpected argument ${quoted(token)}: sipid takes options only`)
       else {
         command = commands.find(({ name }) => name === token)
-        if (command === undefined) {
-          return Route.Invalid({ command: undefined, problem: `unknown command ${quoted(token)}${didYouMean(token, commands.map(({ name }) => name))}` })
-        }
-        rest.push(token)
+        if (command === undefined) fail(`unknown command ${quoted(token)}${didYouMean(token, commands.map(({ name }) => name))}`)
+        else rest.push(token)
       }
       continue
     }

@@ -41,7 +41,7 @@ const receiveStopSignal = Effect.gen(function*() {
  * it reads the same whether argv.ts, @effect/cli or the program found it.
  */
 const logUsageError = (command: string | undefined, problem: string) =>
-  Effect.logError(`${problem}; see ${command === undefined ? "sipid --help" : `sipid ${command} --help`}`).pipe(
+  Effect.logError(`${problem}${problem.endsWith("?") ? "" : ";"} see ${command === undefined ? "sipid --help" : `sipid ${command} --help`}`).pipe(
     Effect.locally(FiberRef.currentLogAnnotations, command === undefined ? HashMap.empty() : HashMap.make(["command", command]))
   )
 

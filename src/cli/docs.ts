@@ -23,6 +23,13 @@ export interface CommandDoc {
 
 const stoppedBySignal = [`${signalExitCode.SIGTERM}, ${signalExitCode.SIGINT}`, "stopped early by SIGTERM, SIGINT; logged, nothing left half done"] as const
 const usage = [ExitCode.usage, "usage error: a missing, unknown or malformed option"] as const
+/** The codes claim and kill share: both lock the pidfile and refuse one they cannot trust. */
+const pidfileTrouble = [
+  [ExitCode.locked, "the pidfile is locked by a claim or kill in progress"],
+  [ExitCode.invalidPidfile, "invalid or untrusted pidfile (content, owner, symlink...); untouched"],
+  [ExitCode.system, "any other system error"],
+  stoppedBySignal
+] as const
 
 export const commandDocs: Record<string, CommandDoc> = {
   claim: {
@@ -32,10 +39,7 @@ export const commandDocs: Record<string, CommandDoc> = {
       [ExitCode.ok, "claimed"],
       [ExitCode.refused, "a live process already owns the pidfile"],
       [ExitCode.usage, "usage error, or --pid is not a running process"],
-      [ExitCode.locked, "the pidfile is locked by a claim or kill in progress"],
-      [ExitCode.invalidPidfile, "the pidfile cannot be trusted (symlink, owner, ...)"],
-      [ExitCode.system, "any other system error"],
-      stoppedBySignal
+      ...pidfileTrouble
     ]
   },
   kill: {
@@ -45,10 +49,7 @@ export const commandDocs: Record<string, CommandDoc> = {
       [ExitCode.ok, "stopped, or nothing to stop"],
       [ExitCode.refused, "the process survived the whole schedule; pidfile kept"],
       usage,
-      [ExitCode.locked, "the pidfile is locked by a claim or kill in progress"],
-      [ExitCode.invalidPidfile, "invalid or untrusted pidfile; nothing signalled"],
-      [ExitCode.system, "any other system error"],
-      stoppedBySignal
+      ...pidfileTrouble
     ]
   },
   status: {

@@ -27,13 +27,21 @@ export const Route = Data.taggedEnum<Route>()
 /** @effect/cli's `--log-level` values. */
 export const logLevels = LogLevel.allLevels.map((level) => level._tag.toLowerCase())
 
-/** Options of sipid itself, taken before or after the command. */
+const globalOption = (name: string, placeholder?: string, choices?: ReadonlyArray<string>): OptionSpec => ({
+  name,
+  placeholder,
+  choices,
+  required: false,
+  repeatable: false
+})
+
+/** Options of sipid itself, taken before or after the command; the last two are @effect/cli's. */
 export const globalOptions: ReadonlyArray<OptionSpec> = [
-  { name: "--log-level", placeholder: "LEVEL", choices: logLevels, required: false, repeatable: false },
-  { name: "--help", placeholder: undefined, choices: undefined, required: false, repeatable: false },
-  { name: "--version", placeholder: undefined, choices: undefined, required: false, repeatable: false },
-  { name: "--completions", placeholder: "SHELL", choices: undefined, required: false, repeatable: false },
-  { name: "--wizard", placeholder: undefined, choices: undefined, required: false, repeatable: false }
+  globalOption("--log-level", "LEVEL", logLevels),
+  globalOption("--help"),
+  globalOption("--version"),
+  globalOption("--completions", "SHELL", ["sh", "bash", "fish", "zsh"]),
+  globalOption("--wizard")
 ]
 
 const quoted = (word: string) => JSON.stringify(word)

@@ -56,6 +56,7 @@ describe("route", () => {
   it("leaves the completion script and the wizard to @effect/cli", () => {
     expect(routeOf("--completions", "bash")).toEqual(Route.BuiltIn())
     expect(routeOf("--wizard")).toEqual(Route.BuiltIn())
+    expect(routeOf("--completions", "zhs")).toEqual(invalid(undefined, "--completions: \"zhs\" is not one of sh, bash, fish, zsh; did you mean `zsh`?"))
   })
 })
 

@@ -26,6 +26,7 @@ describe("nearest", () => {
     expect(nearest("--gracee", options)).toBe("--grace")
     expect(nearest("--pidfile", options)).toBe("--pid-file")
     expect(nearest("--log-fromat", options)).toBe("--log-format")
+    expect(nearest("clm", commands)).toBe("claim")
   })
 
   it("suggests what a word abbreviates when only one option starts with it", () => {
@@ -36,11 +37,14 @@ describe("nearest", () => {
   it("prefers the nearest of several candidates", () => {
     expect(nearest("--pid-fil", options)).toBe("--pid-file")
     expect(nearest("--pi", options)).toBe("--pid")
+    expect(nearest("--grce", ["--grace", "--trace"])).toBe("--grace")
   })
 
   it("suggests nothing when nothing is close", () => {
     expect(nearest("frobnicate", commands)).toBeUndefined()
     expect(nearest("--verbose", options)).toBeUndefined()
     expect(nearest("x", commands)).toBeUndefined()
+    // one or two letters are too little to guess from, even when only one command starts with them
+    expect(nearest("w", commands)).toBeUndefined()
   })
 })

@@ -4,6 +4,7 @@ import { describeStatus, status } from "../../pidfile/status.js"
 import { SipidLive } from "../../SipidLive.js"
 import { statusExitCode } from "../exitCodes.js"
 import { ExitStatus, runCommand } from "../runCommand.js"
+import { commandDocs } from "../docs.js"
 import { logFormat, pidFile } from "../sharedOptions.js"
 
 export const statusCommand = Command.make("status", { pidFile, logFormat }, (options) =>
@@ -15,8 +16,4 @@ export const statusCommand = Command.make("status", { pidFile, logFormat }, (opt
       const code = statusExitCode(current)
       if (code !== 0) return yield* new ExitStatus({ code })
     }).pipe(Effect.provide(SipidLive))
-  )).pipe(
-    Command.withDescription(
-      "Print whether the pidfile's process is running, with LSB exit codes: 0 running, 1 not running but a (stale) pidfile exists, 3 not running and no pidfile, 4 unknown (invalid or unreadable pidfile). Takes no lock."
-    )
-  )
+  )).pipe(Command.withDescription(commandDocs.status!.summary))

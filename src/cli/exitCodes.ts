@@ -13,7 +13,7 @@ export const ExitCode = {
   refused: 1,
   /** A command-line value is malformed. */
   usage: 2,
-  /** Another process holds the pidfile's lock: try again. */
+  /** Another process holds the pidfile's lock, or kept replacing the pidfile while sipid locked it: try again. */
   locked: 3,
   /** The pidfile is invalid or not trustworthy: symlink, not a regular file, hostile content, wrong owner. */
   invalidPidfile: 4,
@@ -34,7 +34,9 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
     Unhealthy: () => ExitCode.refused,
     UsageError: () => ExitCode.usage,
     PidfileLocked: () => ExitCode.locked,
+    LockRetriesExhausted: () => ExitCode.locked,
     PidfileInvalid: () => ExitCode.invalidPidfile,
+    ProcessHidden: () => ExitCode.system,
     SystemError: () => ExitCode.system
   })
 )

@@ -26,12 +26,13 @@ export const status = (path: string): Effect.Effect<PidfileStatus, never, Pidfil
     const files = yield* PidfileFiles
     const opened = yield* files.open(path)
     if (Option.isNone(opened)) return PidfileStatus.NoPidfile()
-    const content = yield* readContent(opened.value).pipe(Effect.ensuring(files.close(opened.value)))
+    const content = yield* readContent(opened.value)
     if (content._tag === "Empty") return PidfileStatus.Unknown({ reason: `${path} is empty` })
     if (content._tag === "Invalid") return PidfileStatus.Unknown({ reason: `${path}: ${content.reason}` })
     const occupant = yield* findOccupant(path, opened.value.uid, content.pid)
     return occupant._tag === "Running" ? PidfileStatus.Running({ pid: content.pid }) : PidfileStatus.Stale(occupant)
   }).pipe(
+    Effect.scoped,
     Effect.catchAll((error) => Effect.succeed(PidfileStatus.Unknown({ reason: error.message })))
   )
 

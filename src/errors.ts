@@ -16,6 +16,37 @@ export class UsageError extends Data.TaggedError("UsageError")<{
   }
 }
 
+/** Text that is not a PID sipid may act on (`parsePid`). */
+export class InvalidPid extends Data.TaggedError("InvalidPid")<{
+  readonly input: string
+  /** The whole sentence: what is wrong with `input`. */
+  readonly reason: string
+}> {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+/** Text that is not a stop schedule in `--retry` syntax (`parseStopSchedule`). */
+export class InvalidStopSchedule extends Data.TaggedError("InvalidStopSchedule")<{
+  readonly input: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `invalid schedule "${this.input}": ${this.reason}`
+  }
+}
+
+/** Text that is not a Go duration with a unit (`parseGoDuration`). */
+export class InvalidDuration extends Data.TaggedError("InvalidDuration")<{
+  readonly input: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `invalid duration "${this.input}": ${this.reason}`
+  }
+}
+
 /** Another process holds the pidfile's lock; trying again later may work. */
 export class PidfileLocked extends Data.TaggedError("PidfileLocked")<{
   readonly path: string
@@ -178,6 +209,9 @@ export const systemError = (operation: string, path: string, cause: unknown): Sy
 
 export type SipidError =
   | UsageError
+  | InvalidPid
+  | InvalidStopSchedule
+  | InvalidDuration
   | PidfileLocked
   | LockRetriesExhausted
   | PidfileInvalid

@@ -27,7 +27,7 @@ export const goDuration = (name: string) =>
     Options.withPseudoName("DURATION"),
     Options.mapEffect((text) =>
       Either.match(parseGoDuration(text), {
-        onLeft: (reason) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: ${reason}`))),
+        onLeft: (error) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: ${error.message}`))),
         onRight: (duration): Effect.Effect<Duration.Duration> => Effect.succeed(duration)
       })
     )

@@ -41,7 +41,7 @@ const chooseSchedule = (options: {
     onSome: (text) =>
       options.showStacks || Option.isSome(options.grace)
         ? Either.left(new UsageError({ detail: "--retry gives the whole schedule; put QUIT and the grace period in it instead of --show-stacks or --grace" }))
-        : Either.mapLeft(parseStopSchedule(text), (reason) => new UsageError({ detail: `--retry: ${reason}` }))
+        : Either.mapLeft(parseStopSchedule(text), (error) => new UsageError({ detail: `--retry: ${error.message}` }))
   })
 
 export const killCommand = Command.make("kill", { pidFile, showStacks, grace, retry, logFormat }, (options) =>

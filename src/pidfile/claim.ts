@@ -74,14 +74,16 @@ const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | S
   })
 
 /** Makes the pidfile name a process, unless a live process already owns it. */
-export const claim = (
-  { path, pid }: ClaimRequest
-): Effect.Effect<ClaimOutcome, LockError | ClaimError, PidfileFiles | Processes> =>
-  Effect.gen(function*() {
-    const process = yield* claimant(pid)
-    yield* (yield* PidfileFiles).makeDirectory(dirname(path))
-    return yield* claimUnder(yield* lock(path, { create: `${pid}\n` }), process)
-  }).pipe(Effect.scoped, Effect.annotateLogs({ pid, pidfile: path }))
+export const claim: (request: ClaimRequest) => Effect.Effect<ClaimOutcome, LockError | ClaimError, PidfileFiles | Processes> = Effect
+  .fn("sipid/claim")(
+    function*({ path, pid }: ClaimRequest) {
+      yield* Effect.annotateCurrentSpan({ pidfile: path, pid })
+      const process = yield* claimant(pid)
+      yield* (yield* PidfileFiles).makeDirectory(dirname(path))
+      return yield* claimUnder(yield* lock(path, { create: `${pid}\n` }), process)
+    },
+    (effect, { path, pid }) => effect.pipe(Effect.scoped, Effect.annotateLogs({ pid, pidfile: path }))
+  )
 
 /**
  * The part of `claim` after the lock, for a caller that holds the lock

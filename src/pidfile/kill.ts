@@ -97,15 +97,18 @@ export type StopError = PidfileInvalid | ProcessSurvived | ProcessHidden | Syste
  * for a successor (`claimLocked`) before anyone else sees it gone; `kill`
  * removes it. `Stale` when the pidfile named no process of its own.
  */
-export const stop = (
+export const stop: (
   locked: LockedPidfile,
-  options: StopOptions = {}
-): Effect.Effect<Exclude<KillOutcome, { readonly _tag: "NoPidfile" }>, StopError, PidfileFiles | Processes> =>
-  Effect.gen(function*() {
+  options?: StopOptions
+) => Effect.Effect<Exclude<KillOutcome, { readonly _tag: "NoPidfile" }>, StopError, PidfileFiles | Processes> = Effect.fn("sipid/stop")(
+  function*(locked: LockedPidfile, options: StopOptions = {}) {
+    yield* Effect.annotateCurrentSpan({ pidfile: locked.path })
     yield* checkFileTrust(locked.path, locked.file)
     const pid = yield* readPid(locked)
+    yield* Effect.annotateCurrentSpan({ pid })
     return yield* stopProcess(locked, pid, options).pipe(Effect.scoped, Effect.annotateLogs({ pid }))
-  })
+  }
+)
 
 const stopProcess = (
   locked: LockedPidfile,
@@ -147,10 +150,11 @@ const stopProcess = (
   })
 
 /** Stops the process a pidfile names, on a schedule, and removes the pidfile once it is gone. */
-export const kill = (
-  { path, ...options }: KillRequest
-): Effect.Effect<KillOutcome, LockError | StopError, PidfileFiles | Processes> =>
-  Effect.gen(function*() {
+export const kill: (request: KillRequest) => Effect.Effect<KillOutcome, LockError | StopError, PidfileFiles | Processes> = Effect.fn(
+  "sipid/kill"
+)(
+  function*({ path, ...options }: KillRequest) {
+    yield* Effect.annotateCurrentSpan({ pidfile: path })
     const locked = yield* lock(path)
     if (Option.isNone(locked)) {
       yield* Effect.logInfo("no pidfile; nothing to stop")
@@ -159,4 +163,6 @@ export const kill = (
     const outcome = yield* stop(locked.value, options)
     yield* removeIfStillNames(locked.value, outcome.pid).pipe(Effect.annotateLogs({ pid: outcome.pid }))
     return outcome
-  }).pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))
+  },
+  (effect, { path }) => effect.pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))
+)

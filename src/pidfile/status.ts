@@ -21,8 +21,9 @@ export type PidfileStatus = Data.TaggedEnum<{
 
 export const PidfileStatus = Data.taggedEnum<PidfileStatus>()
 
-export const status = (path: string): Effect.Effect<PidfileStatus, never, PidfileFiles | Processes> =>
-  Effect.gen(function*() {
+export const status: (path: string) => Effect.Effect<PidfileStatus, never, PidfileFiles | Processes> = Effect.fn("sipid/status")(
+  function*(path: string) {
+    yield* Effect.annotateCurrentSpan({ pidfile: path })
     const files = yield* PidfileFiles
     const opened = yield* files.open(path)
     if (Option.isNone(opened)) return PidfileStatus.NoPidfile()
@@ -31,10 +32,10 @@ export const status = (path: string): Effect.Effect<PidfileStatus, never, Pidfil
     if (content._tag === "Invalid") return PidfileStatus.Unknown({ reason: `${path}: ${content.reason}` })
     const occupant = yield* findOccupant(path, opened.value.uid, content.pid)
     return occupant._tag === "Running" ? PidfileStatus.Running({ pid: content.pid }) : PidfileStatus.Stale(occupant)
-  }).pipe(
-    Effect.scoped,
-    Effect.catchAll((error) => Effect.succeed(PidfileStatus.Unknown({ reason: error.message })))
-  )
+  },
+  Effect.scoped,
+  Effect.catchAll((error) => Effect.succeed(PidfileStatus.Unknown({ reason: error.message })))
+)
 
 /** The one line `sipid status` prints. */
 export const describeStatus = (path: string, status: PidfileStatus): string =>

@@ -27,7 +27,7 @@ export const logFormat = Options.choice("log-format", logFormats).pipe(Options.w
 const parseDuration = (name: string) =>
   Options.mapEffect((text: string) =>
     Either.match(parseGoDuration(text), {
-      onLeft: (reason) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: ${reason}`))),
+      onLeft: (error) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: ${error.message}`))),
       onRight: (duration): Effect.Effect<Duration.Duration> => Effect.succeed(duration)
     })
   )

@@ -9,20 +9,20 @@
  */
 import { Data, type Duration, Effect, Option } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { PidfileInvalid, type PidfileLocked, ProcessSurvived, type SystemError } from "../errors.js"
+import { PidfileInvalid, type ProcessHidden, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isSameProcess, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
 import { readContent } from "./content.js"
 import { removeIdentityRecord } from "./identityRecord.js"
-import { type LockedPidfile, lock } from "./lock.js"
+import { type LockedPidfile, lock, type LockError } from "./lock.js"
 import { findOccupant, type Stale } from "./occupant.js"
 import { PidfileFiles, sameNode } from "./PidfileFiles.js"
 import { checkFileTrust, checkOwnerTrust } from "./trust.js"
 
-export interface KillRequest {
-  readonly path: string
+/** How to stop: the schedule, and who asks. */
+export interface StopOptions {
   /** Default: `defaultSchedule()`, TERM/20/KILL/5. */
   readonly schedule?: StopSchedule
   /** Who is asking; the ownership rule applies to root. Default: this process's uid. */
@@ -33,6 +33,10 @@ export interface KillRequest {
    * this process and its parent.
    */
   readonly callerPids?: ReadonlyArray<number>
+}
+
+export interface KillRequest extends StopOptions {
+  readonly path: string
 }
 
 export type KillOutcome = Data.TaggedEnum<{
@@ -84,21 +88,43 @@ const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
     Effect.catchAll((error) => Effect.logWarning(`process ${pid} is gone, but its pidfile could not be removed: ${error.message}`))
   )
 
-/** Stops `pid`, which the locked, trusted pidfile names, and removes the pidfile once it is gone. */
-const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, caller: { readonly uid: number; readonly pids: ReadonlyArray<number> }) =>
+export type StopError = PidfileInvalid | ProcessSurvived | ProcessHidden | SystemError
+
+/**
+ * The part of `kill` after the lock: stops the process that the locked
+ * pidfile names, if it is trusted and names a process of its own. Leaves
+ * the pidfile in place, so a caller that still holds the lock can claim it
+ * for a successor (`claimLocked`) before anyone else sees it gone; `kill`
+ * removes it. `Stale` when the pidfile named no process of its own.
+ */
+export const stop: (
+  locked: LockedPidfile,
+  options?: StopOptions
+) => Effect.Effect<Exclude<KillOutcome, { readonly _tag: "NoPidfile" }>, StopError, PidfileFiles | Processes> = Effect.fn("sipid/stop")(
+  function*(locked: LockedPidfile, options: StopOptions = {}) {
+    yield* Effect.annotateCurrentSpan({ pidfile: locked.path })
+    yield* checkFileTrust(locked.path, locked.file)
+    const pid = yield* readPid(locked)
+    yield* Effect.annotateCurrentSpan({ pid })
+    return yield* stopProcess(locked, pid, options).pipe(Effect.scoped, Effect.annotateLogs({ pid }))
+  }
+)
+
+const stopProcess = (
+  locked: LockedPidfile,
+  pid: Pid,
+  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, schedule = defaultSchedule() }: StopOptions
+) =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const { path } = locked
     const stale = (reason: string) =>
-      Effect.logWarning(`pidfile is stale: ${reason}; not signalling`).pipe(
-        Effect.zipRight(removeIfStillNames(locked, pid)),
-        Effect.as(KillOutcome.Stale({ pid, reason }))
-      )
+      Effect.as(Effect.logWarning(`pidfile is stale: ${reason}; not signalling`), KillOutcome.Stale({ pid, reason }))
 
     const occupant = yield* findOccupant(path, locked.file.uid, pid)
     if (occupant._tag === "Stale") return yield* stale(occupant.reason)
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
-    if (caller.pids.includes(pid)) {
+    if (callerPids.includes(pid)) {
       return yield* new PidfileInvalid({ path, reason: `names process ${pid}, which is sipid itself or the process that started it` })
     }
 
@@ -110,7 +136,7 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, caller: {
       return yield* stale(`PID ${pid} changed hands while it was being opened`)
     }
     // Judged on the pinned process, whose uids cannot be a predecessor's.
-    yield* checkOwnerTrust(path, locked.file, handle, caller.uid)
+    yield* checkOwnerTrust(path, locked.file, handle, callerUid)
 
     yield* Effect.logInfo(`stopping process ${pid} (schedule ${formatStopSchedule(schedule)})`)
     // monit's stop timeout (SIGTERM to sipid) lands here: say what is left behind.
@@ -120,19 +146,23 @@ const stop = (locked: LockedPidfile, pid: Pid, schedule: StopSchedule, caller: {
     if (outcome._tag === "Survived") {
       return yield* new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill })
     }
-    yield* removeIfStillNames(locked, pid)
     return KillOutcome.Stopped({ pid, after: outcome.after })
-  }).pipe(Effect.annotateLogs({ pid }))
+  })
 
-export const kill = (
-  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule() }: KillRequest
-): Effect.Effect<KillOutcome, PidfileLocked | PidfileInvalid | ProcessSurvived | SystemError, PidfileFiles | Processes> =>
-  Effect.gen(function*() {
+/** Stops the process a pidfile names, on a schedule, and removes the pidfile once it is gone. */
+export const kill: (request: KillRequest) => Effect.Effect<KillOutcome, LockError | StopError, PidfileFiles | Processes> = Effect.fn(
+  "sipid/kill"
+)(
+  function*({ path, ...options }: KillRequest) {
+    yield* Effect.annotateCurrentSpan({ pidfile: path })
     const locked = yield* lock(path)
     if (Option.isNone(locked)) {
       yield* Effect.logInfo("no pidfile; nothing to stop")
       return KillOutcome.NoPidfile()
     }
-    yield* checkFileTrust(path, locked.value.file)
-    return yield* stop(locked.value, yield* readPid(locked.value), schedule, { uid: callerUid, pids: callerPids })
-  }).pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))
+    const outcome = yield* stop(locked.value, options)
+    yield* removeIfStillNames(locked.value, outcome.pid).pipe(Effect.annotateLogs({ pid: outcome.pid }))
+    return outcome
+  },
+  (effect, { path }) => effect.pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))
+)

@@ -7,7 +7,7 @@
  * kill timing can be tested under TestClock.
  */
 import { Context, Data, type Effect, type Scope } from "effect"
-import type { SystemError } from "../errors.js"
+import type { ProcessHidden, SystemError } from "../errors.js"
 import type { Pid } from "./Pid.js"
 
 /**
@@ -74,22 +74,22 @@ export interface ProcessHandle {
   /** Read while the process was pinned, so they are this very process's. */
   readonly uids: ProcessUids
   /** Sends `signal`; `Gone` when the process had already exited (zombie included). */
-  readonly signal: (signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError>
+  readonly signal: (signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError | ProcessHidden>
   /** Completes once the process has exited (a zombie counts as exited). Interruptible. */
-  readonly awaitExit: Effect.Effect<void, SystemError>
+  readonly awaitExit: Effect.Effect<void, SystemError | ProcessHidden>
 }
 
 export interface ProcessesService {
   /** /proc/sys/kernel/pid_max: the largest PID this kernel hands out. */
   readonly pidMax: Effect.Effect<number>
   /** What `pid` is right now. Zombies are reported apart: they are dead but not yet reaped. */
-  readonly inspect: (pid: Pid) => Effect.Effect<ProcessState, SystemError>
+  readonly inspect: (pid: Pid) => Effect.Effect<ProcessState, SystemError | ProcessHidden>
   /**
    * Opens the live process `pid` for signalling, or `Gone` if it has exited
    * (zombie included) or `pid` names a thread, not a process. The handle is
    * released with the scope.
    */
-  readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | Gone, SystemError, Scope.Scope>
+  readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | Gone, SystemError | ProcessHidden, Scope.Scope>
 }
 
 export class Processes extends Context.Tag("sipid/Processes")<Processes, ProcessesService>() {}

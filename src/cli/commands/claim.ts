@@ -16,7 +16,7 @@ export const claimCommand = Command.make("claim", { pid, pidFile, logFormat }, (
     { command: "claim", pidfile: options.pidFile, logFormat: options.logFormat },
     Effect.gen(function*() {
       const pidMax = yield* (yield* Processes).pidMax
-      const parsed = yield* Either.mapLeft(parsePid(options.pid, pidMax), (reason) => new UsageError({ detail: `--pid: ${reason}` }))
+      const parsed = yield* Either.mapLeft(parsePid(options.pid, pidMax), (error) => new UsageError({ detail: `--pid: ${error.message}` }))
       yield* claim({ path: options.pidFile, pid: parsed })
     }).pipe(Effect.provide(SipidLive))
   )).pipe(Command.withDescription(commandDocs.claim!.summary))

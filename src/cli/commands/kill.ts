@@ -33,7 +33,7 @@ const chooseSchedule = (options: {
     onSome: (text) =>
       options.showStacks || Option.isSome(options.grace)
         ? Either.left(new UsageError({ detail: "--retry gives the whole schedule; put QUIT and the grace period in it instead of --show-stacks or --grace" }))
-        : Either.mapLeft(parseStopSchedule(text), (reason) => new UsageError({ detail: `--retry: ${reason}` }))
+        : Either.mapLeft(parseStopSchedule(text), (error) => new UsageError({ detail: `--retry: ${error.message}` }))
   })
 
 /** monit gives a stop program 30 s by default, then SIGTERMs it: sipid would stop early (exit 143). */

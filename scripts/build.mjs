@@ -7,12 +7,18 @@
 // wait-until-healthy evaluates it.
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
-import { rmSync } from "node:fs"
+import { existsSync, readFileSync, rmSync } from "node:fs"
 import { bundleUndici, cliBundleOptions } from "./bundle.mjs"
 
 // Only what this script makes: dist/ also holds npm run dist's tarball.
 for (const made of ["lib", "bin"]) rmSync(new URL(`../dist/${made}`, import.meta.url), { recursive: true, force: true })
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" })
+// Every entry point package.json exports ("sipid", "sipid/health", "sipid/testing") must have been built.
+for (const entry of Object.values(JSON.parse(readFileSync("package.json", "utf8")).exports)) {
+  for (const file of Object.values(entry)) {
+    if (!existsSync(file)) throw new Error(`package.json exports ${file}, which tsc did not make`)
+  }
+}
 // The bundle requires undici from the file beside it, made from node_modules/undici.
 const undiciBeside = {
   name: "undici-beside",

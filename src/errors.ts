@@ -3,7 +3,9 @@
  * `message`) that names the file or value, what is wrong and what to do; the
  * CLI edge (`cli/exitCodes.ts`) turns the tag into an exit code.
  */
+import * as PlatformError from "@effect/platform/Error"
 import { Data } from "effect"
+import { getSystemErrorMap } from "node:util"
 
 /** A command-line value is malformed: a PID, a duration, a URL, a schedule. */
 export class UsageError extends Data.TaggedError("UsageError")<{
@@ -11,6 +13,37 @@ export class UsageError extends Data.TaggedError("UsageError")<{
 }> {
   override get message(): string {
     return this.detail
+  }
+}
+
+/** Text that is not a PID sipid may act on (`parsePid`). */
+export class InvalidPid extends Data.TaggedError("InvalidPid")<{
+  readonly input: string
+  /** The whole sentence: what is wrong with `input`. */
+  readonly reason: string
+}> {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+/** Text that is not a stop schedule in `--retry` syntax (`parseStopSchedule`). */
+export class InvalidStopSchedule extends Data.TaggedError("InvalidStopSchedule")<{
+  readonly input: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `invalid schedule "${this.input}": ${this.reason}`
+  }
+}
+
+/** Text that is not a Go duration with a unit (`parseGoDuration`). */
+export class InvalidDuration extends Data.TaggedError("InvalidDuration")<{
+  readonly input: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `invalid duration "${this.input}": ${this.reason}`
   }
 }
 
@@ -30,6 +63,16 @@ export class PidfileInvalid extends Data.TaggedError("PidfileInvalid")<{
 }> {
   override get message(): string {
     return `${this.path}: ${this.reason}; left untouched, fix or remove it by hand`
+  }
+}
+
+/** Other programs kept replacing or removing the pidfile while sipid tried to lock it. */
+export class LockRetriesExhausted extends Data.TaggedError("LockRetriesExhausted")<{
+  readonly path: string
+  readonly attempts: number
+}> {
+  override get message(): string {
+    return `${this.path}: lock failed: the file was replaced ${this.attempts} times while locking; another program keeps rewriting it, try again`
   }
 }
 
@@ -98,9 +141,23 @@ export class SystemError extends Data.TaggedError("SystemError")<{
   readonly detail?: string
   /** What to do about it, where something helps. */
   readonly hint?: string
+  /** The error it was made from: a Node error, libc's errno, or @effect/platform's error. */
+  readonly cause?: unknown
 }> {
   override get message(): string {
     return `${this.path}: ${this.operation} failed: ${this.detail ?? this.code}${this.hint ? `; ${this.hint}` : ""}`
+  }
+}
+
+/**
+ * `/proc/PID` is hidden from sipid (/proc mounted with hidepid), yet the
+ * process exists: sipid cannot tell who it is, so it must not act on it.
+ */
+export class ProcessHidden extends Data.TaggedError("ProcessHidden")<{
+  readonly pid: number
+}> {
+  override get message(): string {
+    return `process ${this.pid}: it exists but /proc/${this.pid} is hidden (/proc mounted with hidepid?); run sipid as root`
   }
 }
 
@@ -117,35 +174,71 @@ const fileHints: Record<string, string> = {
 /** Operations that only look: permission trouble there is about reading, not writing. */
 const readingOperations = new Set(["open", "read", "lstat", "list"])
 const readHint = "run as a user that may read it (BOSH scripts run as root)"
+const signalHint = "not permitted to signal it: run sipid as root or as the process's user"
 
 const hintFor = (operation: string, code: string): string | undefined =>
-  (code === "EACCES" || code === "EPERM") && readingOperations.has(operation) ? readHint : fileHints[code]
+  code === "EPERM" && operation.startsWith("send ")
+    ? signalHint
+    : (code === "EACCES" || code === "EPERM") && readingOperations.has(operation)
+    ? readHint
+    : fileHints[code]
 
-/** Wraps a Node error from a file operation as a `SystemError`; one already made is kept as it is. */
+/** @effect/platform's reasons, as the errno a Node call would have reported. */
+const platformCodes: Partial<Record<PlatformError.SystemErrorReason, string>> = {
+  AlreadyExists: "EEXIST",
+  Busy: "EBUSY",
+  NotFound: "ENOENT",
+  PermissionDenied: "EACCES",
+  TimedOut: "ETIMEDOUT",
+  WouldBlock: "EAGAIN"
+}
+
+/** The errno name and its description, e.g. `EACCES` and `permission denied`. */
+const errnoOf = (cause: unknown): { readonly code: string; readonly description?: string } | undefined => {
+  if (PlatformError.isPlatformError(cause)) {
+    // A platform error wraps the Node error that says most.
+    return errnoOf(cause.cause) ??
+      { code: (cause._tag === "SystemError" && platformCodes[cause.reason]) || "EUNKNOWN", description: cause.message }
+  }
+  const code = (cause as { readonly code?: unknown } | undefined)?.code
+  if (typeof code !== "string") return undefined
+  const description = errnoDescriptions.get(code) ?? (cause as { readonly message?: unknown }).message
+  return typeof description === "string" ? { code, description } : { code }
+}
+
+const errnoDescriptions = new Map([...getSystemErrorMap().values()])
+
+/**
+ * The one way a failure of the system becomes a `SystemError`: a Node
+ * error, libc's `Errno`, or an @effect/platform error, kept as its `cause`.
+ * One already made is kept as it is.
+ */
 export const systemError = (operation: string, path: string, cause: unknown): SystemError => {
   if (cause instanceof SystemError) return cause
-  const error = cause as NodeJS.ErrnoException
-  const code = error?.code ?? "EUNKNOWN"
+  const errno = errnoOf(cause)
+  const code = errno?.code ?? "EUNKNOWN"
   const hint = hintFor(operation, code)
   return new SystemError({
     operation,
     path,
     code,
-    detail: error?.code ? `${error.code} (${describeErrno(error)})` : String(cause),
+    detail: errno === undefined ? String(cause) : errno.description === undefined ? code : `${code} (${errno.description})`,
+    cause,
     ...(hint && { hint })
   })
 }
 
-const describeErrno = (error: NodeJS.ErrnoException): string =>
-  // Node's messages read "EACCES: permission denied, open '/x'"; keep the middle part.
-  error.message?.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "") ?? "unknown error"
-
 export type SipidError =
   | UsageError
+  | InvalidPid
+  | InvalidStopSchedule
+  | InvalidDuration
   | PidfileLocked
+  | LockRetriesExhausted
   | PidfileInvalid
   | PidfileOwned
   | ProcessSurvived
   | JobSurvived
   | Unhealthy
+  | ProcessHidden
   | SystemError

@@ -1,14 +1,11 @@
-/**
- * Using sipid's programs inside another Effect app: claim a pidfile for a
- * worker this app starts, then stop it with a short custom schedule.
- * Outside this repository, import from "sipid" instead of "../../src/index.js".
- * `npm run typecheck` checks this file with the project.
- */
+// examples/library/claim-and-stop.ts
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { parsePid, Pidfile, Processes, SipidLive, StopSchedule } from "../../src/index.js"
+import { parsePid, Pidfile, Processes, SipidLive, StopSchedule } from "sipid"
 
+// Claims a pidfile for a worker this app starts, then stops the worker with a
+// short schedule of its own.
 const path = process.argv[2] ?? "/tmp/sipid-example/worker.pid"
 
 const program = Effect.gen(function*() {
@@ -17,7 +14,14 @@ const program = Effect.gen(function*() {
   yield* Pidfile.claim({ path, pid })
   yield* Effect.log(Pidfile.describeStatus(path, yield* Pidfile.status(path)))
   const schedule = yield* StopSchedule.parseStopSchedule("TERM/2/KILL/1")
-  yield* Pidfile.kill({ path, schedule })
+  const stopped = yield* Pidfile.kill({ path, schedule })
+  yield* Effect.log(
+    Pidfile.KillOutcome.$match(stopped, {
+      NoPidfile: () => "nothing to stop",
+      Stale: ({ reason }) => `stale pidfile: ${reason}`,
+      Stopped: ({ after, pid }) => `stopped process ${pid} after ${after}`
+    })
+  )
 })
 
 program.pipe(Effect.provide(SipidLive), NodeRuntime.runMain)

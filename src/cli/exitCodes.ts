@@ -13,7 +13,7 @@ export const ExitCode = {
   refused: 1,
   /** A command-line value is malformed. */
   usage: 2,
-  /** Another process holds the pidfile's lock: try again. */
+  /** Another process holds the pidfile's lock, or kept replacing the pidfile while sipid locked it: try again. */
   locked: 3,
   /** The pidfile is invalid or not trustworthy: symlink, not a regular file, hostile content, wrong owner. */
   invalidPidfile: 4,
@@ -34,8 +34,13 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
     JobSurvived: () => ExitCode.refused,
     Unhealthy: () => ExitCode.refused,
     UsageError: () => ExitCode.usage,
+    InvalidPid: () => ExitCode.usage,
+    InvalidStopSchedule: () => ExitCode.usage,
+    InvalidDuration: () => ExitCode.usage,
     PidfileLocked: () => ExitCode.locked,
+    LockRetriesExhausted: () => ExitCode.locked,
     PidfileInvalid: () => ExitCode.invalidPidfile,
+    ProcessHidden: () => ExitCode.system,
     SystemError: () => ExitCode.system
   })
 )

@@ -2,18 +2,19 @@
  * The `sipid` command line: the root command, its subcommands, and the
  * translation of every outcome into an exit code.
  */
-import { Command, ValidationError } from "@effect/cli"
+import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Effect, HashMap } from "effect"
+import { Effect } from "effect"
+import { writeStderr, writeStdout } from "../log/output.js"
+import { requestedLogFormat, Route, route } from "./argv.js"
 import { claimCommand } from "./commands/claim.js"
 import { killCommand } from "./commands/kill.js"
 import { statusCommand } from "./commands/status.js"
-import { repeatableOptions, waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
-import { writeStderr } from "../log/output.js"
-import { findRepeatedOption, hoistLogLevel } from "./argv.js"
+import { waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
+import { type CommandSpec, commandSpec } from "./commandSpec.js"
 import { ExitCode } from "./exitCodes.js"
-import { withHelpConsole } from "./helpConsole.js"
-import { ExitStatus } from "./runCommand.js"
+import { commandHelp, shortUsage, topHelp } from "./help.js"
+import { ExitStatus, reportUsageError } from "./runCommand.js"
 
 declare const SIPID_VERSION: string | undefined
 
@@ -21,48 +22,79 @@ declare const SIPID_VERSION: string | undefined
 export const version = typeof SIPID_VERSION === "string" ? SIPID_VERSION : "dev"
 
 const sipid = Command.make("sipid").pipe(
-  Command.withDescription("Pidfiles for BOSH jobs under monit: claim, kill, status and health checks, done safely."),
   Command.withSubcommands([claimCommand, killCommand, statusCommand, waitUntilHealthyCommand])
 )
 
-const subcommandNames = [...HashMap.keys(Command.getSubcommands(sipid))]
+export const commands: ReadonlyArray<CommandSpec> = [
+  commandSpec(claimCommand),
+  commandSpec(killCommand),
+  commandSpec(statusCommand),
+  commandSpec(waitUntilHealthyCommand)
+]
 
 const cli = Command.run(sipid, { name: "sipid", version })
 
-/** Which standard streams are terminals: decides colours and whether the wizard may prompt. */
+/** Which standard streams are terminals: the wizard may prompt only on one. */
 export interface Terminals {
   readonly stdinIsTerminal: boolean
   readonly stdoutIsTerminal: boolean
   readonly stderrIsTerminal: boolean
 }
 
+const print = (write: (text: string) => void, text: string, code: number) =>
+  Effect.sync(() => {
+    write(text)
+    return code
+  })
+
 /**
- * Runs the CLI on `argv` (without node and script) and yields the exit code.
- * Usage errors are printed by @effect/cli itself; command failures by
- * `runCommand`; so nothing is printed twice.
+ * @effect/cli prints each parse error itself, on stderr; sipid reports it as
+ * its own log line instead. Its other output (completion scripts, the wizard) stays.
  */
-export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.Effect<number> => {
-  const usageError = (message: string) =>
-    Effect.sync(() => {
-      writeStderr(`sipid: ${message}; see sipid --help\n`)
-      return ExitCode.usage as number
-    })
-  // @effect/cli's wizard prompts on stdin and would hang a script forever.
-  if (argv.includes("--wizard") && !terminals.stdinIsTerminal) return usageError("--wizard needs an interactive terminal")
-  // @effect/cli reads the first of two and then misreads the next option ("Expected to find option '--pid-file'").
-  const repeated = findRepeatedOption(argv, repeatableOptions)
-  if (repeated !== undefined) return usageError(`${repeated} is given more than once; give it once`)
-  return cli(["node", "sipid", ...hoistLogLevel(argv)]).pipe(
+const withoutCliErrorOutput = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.consoleWith((console) => Effect.withConsole(effect, { ...console, error: () => Effect.void }))
+
+const ansi = /\u001b\[[0-9;]*m/g
+
+/** A value an option refused (`--grace 20`), as the one line @effect/cli would have printed. */
+const problemOf = (error: ValidationError.ValidationError): string =>
+  HelpDoc.toAnsiText(error.error).replace(ansi, "").trim().split(/\n+/).join("; ")
+
+const runChecked = (argv: ReadonlyArray<string>, command: string | undefined, logFormat: "text" | "json") =>
+  cli(["node", "sipid", ...argv]).pipe(
     Effect.as(ExitCode.ok as number),
     Effect.catchAll((error) =>
       error instanceof ExitStatus
         ? Effect.succeed(error.code)
         : ValidationError.isValidationError(error)
-        ? Effect.succeed(ExitCode.usage as number)
+        ? reportUsageError(command, problemOf(error), logFormat)
         : // What is left comes from @effect/cli's own machinery, such as a prompt quit with Ctrl-C.
-          usageError(String(error))
+          reportUsageError(command, String(error), logFormat)
     ),
-    withHelpConsole(subcommandNames, terminals),
+    withoutCliErrorOutput,
     Effect.provide(NodeContext.layer)
   )
+
+/**
+ * Runs the CLI on `argv` (without node and script) and yields the exit code.
+ * sipid answers no arguments, help, the version and malformed command lines
+ * itself (see argv.ts); @effect/cli parses the values and runs the command.
+ */
+export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.Effect<number> => {
+  const logFormat = requestedLogFormat(argv)
+  return Route.$match(route(argv, commands), {
+    ShortUsage: () => print(writeStderr, shortUsage(commands), ExitCode.usage),
+    Version: () => print(writeStdout, `${version}\n`, ExitCode.ok),
+    Help: ({ command }) => {
+      const spec = commands.find(({ name }) => name === command)
+      return print(writeStdout, spec === undefined ? topHelp(commands, version) : commandHelp(spec), ExitCode.ok)
+    },
+    Invalid: ({ command, problem }) => reportUsageError(command, problem, logFormat),
+    // @effect/cli's wizard prompts on stdin and would hang a script forever.
+    BuiltIn: () =>
+      argv.includes("--wizard") && !terminals.stdinIsTerminal
+        ? reportUsageError(undefined, "--wizard needs an interactive terminal", logFormat)
+        : runChecked(argv, undefined, logFormat),
+    Run: ({ argv, command }) => runChecked(argv, command, logFormat)
+  })
 }

@@ -4,10 +4,10 @@
  * into an exit code (through `exitCodeFor`, the only mapping), and turns
  * SIGTERM or SIGINT into an orderly early stop.
  */
-import { Data, Deferred, Effect } from "effect"
+import { Data, Deferred, Effect, FiberRef, HashMap } from "effect"
 import type { SipidError } from "../errors.js"
 import * as Log from "../log/logger.js"
-import { exitCodeFor, signalExitCode, type StopSignal } from "./exitCodes.js"
+import { ExitCode, exitCodeFor, signalExitCode, type StopSignal } from "./exitCodes.js"
 
 /** A command finished with a non-zero exit code; whatever it had to say is already printed. */
 export class ExitStatus extends Data.TaggedError("ExitStatus")<{ readonly code: number }> {}
@@ -36,11 +36,28 @@ const receiveStopSignal = Effect.gen(function*() {
   return Deferred.await(received)
 })
 
-const reportFailure = <R>(program: Effect.Effect<unknown, SipidError | ExitStatus, R>) =>
+/**
+ * A usage error names the option, not the pidfile, and says where help is;
+ * it reads the same whether argv.ts, @effect/cli or the program found it.
+ */
+const logUsageError = (command: string | undefined, problem: string) =>
+  Effect.logError(`${problem}${problem.endsWith("?") ? "" : ";"} see ${command === undefined ? "sipid --help" : `sipid ${command} --help`}`).pipe(
+    Effect.locally(FiberRef.currentLogAnnotations, command === undefined ? HashMap.empty() : HashMap.make(["command", command]))
+  )
+
+/** Reports a usage error found before a command runs, in the log format asked for; yields exit code 2. */
+export const reportUsageError = (command: string | undefined, problem: string, logFormat: Log.LogFormat): Effect.Effect<number> =>
+  logUsageError(command, problem).pipe(Effect.as(ExitCode.usage as number), Effect.provide(Log.layer(logFormat)))
+
+const reportFailure = <R>(command: string, program: Effect.Effect<unknown, SipidError | ExitStatus, R>) =>
   Effect.catchIf(
     program,
     (error): error is SipidError => error._tag !== "ExitStatus",
-    (error) => Effect.zipRight(Effect.logError(error.message), Effect.fail(new ExitStatus({ code: exitCodeFor(error) })))
+    (error) =>
+      Effect.zipRight(
+        error._tag === "UsageError" ? logUsageError(command, error.message) : Effect.logError(error.message),
+        Effect.fail(new ExitStatus({ code: exitCodeFor(error) }))
+      )
   )
 
 /** Logged before the program is interrupted, so the program's own account of what it leaves behind follows it. */
@@ -55,7 +72,7 @@ export const runCommand = <R>(
 ): Effect.Effect<void, ExitStatus, R> =>
   Effect.gen(function*() {
     const stopSignal = yield* receiveStopSignal
-    yield* Effect.raceFirst(reportFailure(program), Effect.flatMap(stopSignal, stopEarly))
+    yield* Effect.raceFirst(reportFailure(context.command, program), Effect.flatMap(stopSignal, stopEarly))
   }).pipe(
     Effect.scoped,
     Log.withLogContext(context),

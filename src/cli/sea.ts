@@ -17,16 +17,20 @@ import { main } from "./main.js"
 
 const subcommands = ["claim", "kill", "status", "wait-until-healthy"]
 
-/** What a run parses: help of each command, and each command's options followed by a usage error. */
+/**
+ * What a run parses: help of each command, usage errors, and each command's
+ * options as @effect/cli parses them, ending in a value it refuses (so no
+ * command runs).
+ */
 const warmUpArgv: ReadonlyArray<ReadonlyArray<string>> = [
   ["--version"],
   ["--help"],
   ["no-such-command"],
-  ...subcommands.flatMap((command) => [[command, "--help"], [command]]),
-  ["claim", "--pid", "4242", "--pid-file", "/x.pid", "--log-format", "json", "--no-such-option"],
-  ["kill", "--pid-file", "/x.pid", "--grace", "1s", "--show-stacks", "--no-such-option"],
-  ["status", "--pid-file", "/x.pid", "--no-such-option"],
-  ["wait-until-healthy", "--url", "http://127.0.0.1/", "--timeout", "1m30s", "--header", "A: b", "--no-such-option"]
+  ...subcommands.flatMap((command) => [[command, "--help"], [command], [command, "--no-such-option"]]),
+  ["claim", "--pid", "4242", "--log-format", "json", "--pid-file", "/x/"],
+  ["kill", "--pid-file", "/x.pid", "--show-stacks", "--grace", "1"],
+  ["status", "--pid-file", "/x/"],
+  ["wait-until-healthy", "--url", "http://127.0.0.1/", "--header", "A: b", "--timeout", "1"]
 ]
 
 const silent = Effect.void

@@ -53,8 +53,11 @@ const readBodyPrefix = (response: HttpClientResponse.HttpClientResponse) =>
 
 const attemptsText = (attempts: number): string => `${attempts} attempt${attempts === 1 ? "" : "s"}`
 
-export const waitUntilHealthy = (settings: ProbeSettings): Effect.Effect<Healthy, Unhealthy, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
+export const waitUntilHealthy: (settings: ProbeSettings) => Effect.Effect<Healthy, Unhealthy, HttpClient.HttpClient> = Effect.fn(
+  "sipid/waitUntilHealthy"
+)(
+  function*(settings: ProbeSettings) {
+    yield* Effect.annotateCurrentSpan({ url: settings.url.href })
     const client = HttpClient.followRedirects(yield* HttpClient.HttpClient, maxRedirects)
     const request = HttpClientRequest.get(settings.url).pipe(HttpClientRequest.setHeaders(Object.fromEntries(settings.headers)))
     const start = yield* Clock.currentTimeMillis
@@ -115,4 +118,5 @@ export const waitUntilHealthy = (settings: ProbeSettings): Effect.Effect<Healthy
     const healthy: Healthy = { attempts: yield* Ref.get(attempts), elapsed: yield* elapsed }
     yield* Effect.logInfo(`healthy after ${attemptsText(healthy.attempts)} (${formatGoDuration(healthy.elapsed)})`)
     return healthy
-  })
+  }
+)

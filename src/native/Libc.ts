@@ -71,9 +71,10 @@ const unloadable = (what: "koffi" | "libc.so.6", cause: unknown): SystemError =>
       path: "koffi",
       code: "ENATIVE",
       detail: `no native binary for ${platform} (${reason})`,
-      hint: `it comes from koffi's optional dependency ${nativePackage}: reinstall sipid without --omit=optional, or npm install ${nativePackage} at koffi's version`
+      hint: `it comes from koffi's optional dependency ${nativePackage}: reinstall sipid without --omit=optional, or npm install ${nativePackage} at koffi's version`,
+      cause
     })
-    : new SystemError({ operation: "load", path: what, code: "ENATIVE", detail: reason, hint: `sipid needs Linux with glibc, found ${platform}` })
+    : new SystemError({ operation: "load", path: what, code: "ENATIVE", detail: reason, hint: `sipid needs Linux with glibc, found ${platform}`, cause })
 }
 
 const loadKoffi = () =>

@@ -51,13 +51,12 @@ export interface PidfileFilesService {
   /**
    * Opens an existing `path` without following a symlink in its last
    * component. Refuses a symlink, a directory or anything else that is not a
-   * regular file. `None` when nothing is at `path`.
+   * regular file. `None` when nothing is at `path`. The file stays open
+   * until the scope closes, which also releases any lock taken on it.
    */
-  readonly open: (path: string) => Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError>
+  readonly open: (path: string) => Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError, Scope.Scope>
   /** flock(LOCK_EX | LOCK_NB): false when another open file description holds the lock. */
   readonly tryLock: (file: OpenFile) => Effect.Effect<boolean, SystemError>
-  /** Closes the file, which also releases its lock. */
-  readonly close: (file: OpenFile) => Effect.Effect<void>
   /** lstat(2): what `path` names now, if anything. */
   readonly nodeAt: (path: string) => Effect.Effect<Option.Option<FileNode>, SystemError>
   /**

@@ -140,7 +140,7 @@ export const make = Effect.gen(function*() {
         return temporary
       }))
 
-  const open = (path: string) =>
+  const openUnscoped = (path: string) =>
     Effect.suspend((): Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError> => {
       let fd: number
       try {
@@ -163,6 +163,9 @@ export const make = Effect.gen(function*() {
       }
       return Effect.succeed(Option.some(openFile(fd, stats)))
     })
+
+  const open = (path: string) =>
+    Effect.acquireRelease(openUnscoped(path), (file) => Effect.sync(() => Option.map(file, ({ fd }) => fs.closeSync(fd))))
 
   const read = (file: OpenFile, maxBytes: number) =>
     attempt("read", `fd ${file.fd}`, () => {
@@ -212,14 +215,12 @@ export const make = Effect.gen(function*() {
       const opened = yield* open(path).pipe(Effect.catchTag("PidfileInvalid", () => Effect.succeed(Option.none<OpenFile>())))
       if (Option.isNone(opened)) return false
       const file = opened.value
-      return yield* Effect.gen(function*() {
-        const abandoned = sameNode(file.node, held) || (yield* tryLock(file, path))
-        const current = yield* attempt("lstat", path, () => nodeAtSync(path))
-        if (!abandoned || current === undefined || !sameNode(current, file.node)) return false
-        yield* attempt("remove", path, () => unlinkIfPresent(path))
-        return true
-      }).pipe(Effect.ensuring(Effect.sync(() => fs.closeSync(file.fd))))
-    })
+      const abandoned = sameNode(file.node, held) || (yield* tryLock(file, path))
+      const current = yield* attempt("lstat", path, () => nodeAtSync(path))
+      if (!abandoned || current === undefined || !sameNode(current, file.node)) return false
+      yield* attempt("remove", path, () => unlinkIfPresent(path))
+      return true
+    }).pipe(Effect.scoped)
 
   const removeAbandonedTemporaries = (path: string, held: FileNode) =>
     Effect.gen(function*() {
@@ -236,7 +237,6 @@ export const make = Effect.gen(function*() {
     makeDirectory: (directory) => attempt("create directory", directory, () => makeDirectories(directory)),
     open,
     tryLock: (file) => tryLock(file, `fd ${file.fd}`),
-    close: (file) => Effect.sync(() => fs.closeSync(file.fd)),
     nodeAt: (path) => attempt("lstat", path, () => Option.fromNullable(nodeAtSync(path))),
     read,
     create,

@@ -89,14 +89,14 @@ export const make = Effect.sync(() => {
   const files = PidfileFiles.of({
     makeDirectory: () => Effect.void,
     open: (path) =>
-      Effect.suspend(() => {
+      closeAtEnd(Effect.suspend(() => {
         const inode = tree.get(path)
         if (inode === undefined) return Effect.succeed(Option.none())
         if (inode.kind !== "file") {
           return Effect.fail(new PidfileInvalid({ path, reason: inode.kind === "symlink" ? "is a symbolic link" : `is a ${inode.kind}` }))
         }
         return Effect.succeed(Option.some(openDescription(inode)))
-      }).pipe(Effect.tap(() => takeHook)),
+      })).pipe(Effect.tap(() => takeHook)),
     tryLock: (file) =>
       Effect.sync(() => {
         const inode = descriptors.get(file.fd)!
@@ -104,7 +104,6 @@ export const make = Effect.sync(() => {
         inode.lockedBy = file.fd
         return true
       }),
-    close: (file) => Effect.sync(() => close(file.fd)),
     nodeAt: (path) => Effect.sync(() => Option.map(Option.fromNullable(tree.get(path)), nodeOf)),
     read: (file, maxBytes) =>
       Effect.sync(() => {

@@ -4,14 +4,14 @@
  * readers that do not lock, such as monit (atomic publish), and against
  * stale pidfiles and reused PIDs (the identity record).
  */
-import { Data, Effect, Option } from "effect"
+import { Data, Effect, Option, type Scope } from "effect"
 import { dirname } from "node:path"
-import { PidfileInvalid, type PidfileLocked, PidfileOwned, type SystemError, UsageError } from "../errors.js"
+import { PidfileInvalid, PidfileOwned, type ProcessHidden, type SystemError, UsageError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
-import { isThread, Processes } from "../process/Processes.js"
+import { type Alive, isThread, Processes } from "../process/Processes.js"
 import { readContent } from "./content.js"
 import { identityRecordPath, writeIdentityRecord } from "./identityRecord.js"
-import { type LockedPidfile, lockOrCreate } from "./lock.js"
+import { lock, type LockedPidfile, type LockError } from "./lock.js"
 import { findOccupant } from "./occupant.js"
 import { type FileNode, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
@@ -56,35 +56,63 @@ const withdraw = ({ file, path }: LockedPidfile) =>
     if (Option.isSome(current) && sameNode(current.value, file.node)) yield* files.remove(path)
   }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`)))
 
-export const claim = (
-  { path, pid }: ClaimRequest
-): Effect.Effect<ClaimOutcome, UsageError | PidfileLocked | PidfileInvalid | PidfileOwned | SystemError, PidfileFiles | Processes> =>
-  Effect.gen(function*() {
-    const files = yield* PidfileFiles
-    const processes = yield* Processes
+export type ClaimError = UsageError | PidfileOwned | PidfileInvalid | ProcessHidden | SystemError
 
-    const claimant = yield* processes.inspect(pid)
-    if (claimant._tag !== "Alive") {
+/** The process to claim for: it must be running, and a process rather than a thread. */
+const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | SystemError, Processes> =>
+  Effect.gen(function*() {
+    const state = yield* (yield* Processes).inspect(pid)
+    if (state._tag !== "Alive") {
       return yield* new UsageError({
         detail: `PID ${pid} is not a running process; pass the PID of the job's process (in a start script, "$$" before exec)`
       })
     }
-    if (isThread(claimant)) {
-      return yield* new UsageError({ detail: `PID ${pid} is a thread of process ${claimant.threadGroup}; pass ${claimant.threadGroup}` })
+    if (isThread(state)) {
+      return yield* new UsageError({ detail: `PID ${pid} is a thread of process ${state.threadGroup}; pass ${state.threadGroup}` })
     }
+    return state
+  })
 
-    yield* files.makeDirectory(dirname(path))
-    const locked = yield* lockOrCreate(path, `${pid}\n`)
-    yield* removeLeftovers(path, locked.locked.file.node)
-    if (locked._tag === "Created") {
+/** Makes the pidfile name a process, unless a live process already owns it. */
+export const claim: (request: ClaimRequest) => Effect.Effect<ClaimOutcome, LockError | ClaimError, PidfileFiles | Processes> = Effect
+  .fn("sipid/claim")(
+    function*({ path, pid }: ClaimRequest) {
+      yield* Effect.annotateCurrentSpan({ pidfile: path, pid })
+      const process = yield* claimant(pid)
+      yield* (yield* PidfileFiles).makeDirectory(dirname(path))
+      return yield* claimUnder(yield* lock(path, { create: `${pid}\n` }), process)
+    },
+    (effect, { path, pid }) => effect.pipe(Effect.scoped, Effect.annotateLogs({ pid, pidfile: path }))
+  )
+
+/**
+ * The part of `claim` after the lock, for a caller that holds the lock
+ * already (after `stop`, to hand a pidfile to a successor with no moment in
+ * which another claim could take it). The new pidfile stays locked until
+ * the caller's scope closes. A lock that created the pidfile (`created`)
+ * must have created it holding `PID\n`.
+ */
+export const claimLocked = (
+  locked: LockedPidfile,
+  pid: Pid
+): Effect.Effect<ClaimOutcome, ClaimError, PidfileFiles | Processes | Scope.Scope> =>
+  Effect.flatMap(claimant(pid), (process) => claimUnder(locked, process)).pipe(Effect.annotateLogs({ pid, pidfile: locked.path }))
+
+const claimUnder = (locked: LockedPidfile, claimant: Alive) =>
+  Effect.gen(function*() {
+    const files = yield* PidfileFiles
+    const { file, path } = locked
+    const { pid } = claimant.identity
+    yield* removeLeftovers(path, file.node)
+    if (locked.created) {
       yield* Effect.logDebug("pidfile is new")
       // Only now, under the lock: a concurrent first claim that lost the
       // link(2) race never writes a record, so the winner's stays.
-      yield* writeIdentityRecord(path, claimant.identity).pipe(Effect.tapError(() => withdraw(locked.locked)))
+      yield* writeIdentityRecord(path, claimant.identity).pipe(Effect.tapError(() => withdraw(locked)))
       yield* Effect.logInfo(`claimed for process ${pid}`)
       return ClaimOutcome.Claimed()
     }
-    const content = yield* readContent(locked.locked.file)
+    const content = yield* readContent(file)
 
     switch (content._tag) {
       case "Empty":
@@ -93,7 +121,7 @@ export const claim = (
       case "Invalid": {
         // monit reads the first number: if that is a running process, the
         // file is that job's pidfile to monit, and replacing it would start a second copy.
-        if (content.readAs !== undefined && (yield* findOccupant(path, locked.locked.file.uid, content.readAs))._tag === "Running") {
+        if (content.readAs !== undefined && (yield* findOccupant(path, file.uid, content.readAs))._tag === "Running") {
           return yield* new PidfileInvalid({
             path,
             reason: `holds no single PID, yet monit reads it as process ${content.readAs}, which is running`
@@ -103,7 +131,7 @@ export const claim = (
         break
       }
       case "Valid": {
-        const occupant = yield* findOccupant(path, locked.locked.file.uid, content.pid)
+        const occupant = yield* findOccupant(path, file.uid, content.pid)
         if (occupant._tag === "Running") {
           if (content.pid !== pid) return yield* new PidfileOwned({ path, pid: content.pid })
           yield* Effect.logInfo(`already claimed by process ${pid}; nothing to do`)
@@ -119,4 +147,4 @@ export const claim = (
     yield* files.publish(path, `${pid}\n`)
     yield* Effect.logInfo(`claimed for process ${pid}`)
     return ClaimOutcome.Claimed()
-  }).pipe(Effect.scoped, Effect.annotateLogs({ pid, pidfile: path }))
+  })

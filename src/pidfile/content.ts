@@ -1,7 +1,7 @@
 /** Reading a pidfile's content the one way sipid judges it: strictly, against this kernel's pid_max. */
 import { Effect, Option } from "effect"
 import type { SystemError } from "../errors.js"
-import { type PidfileContent, parsePidfileContent } from "../process/Pid.js"
+import { PidfileContent, parsePidfileContent } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
 import { type OpenFile, PidfileFiles } from "./PidfileFiles.js"
 
@@ -16,7 +16,7 @@ export const readContent = (file: OpenFile): Effect.Effect<PidfileContent, Syste
   Effect.gen(function*() {
     const text = yield* (yield* PidfileFiles).read(file, maxPidfileBytes)
     if (Option.isNone(text)) {
-      return { _tag: "Invalid", reason: `is larger than ${maxPidfileBytes} bytes, more than one PID and whitespace` } as const
+      return PidfileContent.Invalid({ reason: `is larger than ${maxPidfileBytes} bytes, more than one PID and whitespace` })
     }
     return parsePidfileContent(text.value, yield* (yield* Processes).pidMax)
   })

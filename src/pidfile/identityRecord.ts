@@ -7,7 +7,7 @@
  * A pidfile written by another tool has no record, and a record that names
  * another PID is ignored: everything works without one.
  */
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import type { ProcessIdentity } from "../process/Processes.js"
@@ -15,6 +15,19 @@ import { PidfileFiles } from "./PidfileFiles.js"
 import { untrustedRecordReason } from "./trust.js"
 
 export const identityRecordPath = (pidfile: string): string => `${pidfile}.identity`
+
+/**
+ * The record's format: one JSON object. Fields beyond these are ignored, so
+ * a later sipid may add some without voiding this one's records.
+ */
+const IdentityRecord = Schema.parseJson(Schema.Struct({
+  pid: Schema.Number,
+  startTicks: Schema.Int,
+  bootId: Schema.String
+}))
+
+const encodeRecord = Schema.encodeSync(IdentityRecord)
+const decodeRecord = Schema.decodeUnknownOption(IdentityRecord)
 
 /**
  * Replaces the record atomically. Call only while holding the pidfile's lock.
@@ -25,21 +38,17 @@ export const identityRecordPath = (pidfile: string): string => `${pidfile}.ident
 export const writeIdentityRecord = (pidfile: string, identity: ProcessIdentity): Effect.Effect<void, SystemError, PidfileFiles> =>
   Effect.flatMap(PidfileFiles, (files) =>
     // Stryker disable next-line ObjectLiteral,BooleanLiteral: an fsync more or less shows only after a crash
-    Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(identity) + "\n", { durable: false })))
+    Effect.scoped(files.publish(identityRecordPath(pidfile), encodeRecord(identity) + "\n", { durable: false })))
 
 /** Far more than a record sipid writes (about 90 bytes); anything larger is not one. */
 const maxRecordBytes = 4096
 
-const decode = (text: string, pid: Pid): Option.Option<ProcessIdentity> => {
-  try {
-    const value = JSON.parse(text) as Partial<ProcessIdentity>
-    return value.pid === pid && Number.isSafeInteger(value.startTicks) && typeof value.bootId === "string"
-      ? Option.some({ pid, startTicks: value.startTicks!, bootId: value.bootId })
-      : Option.none()
-  } catch {
-    return Option.none()
-  }
-}
+/** The identity a record holds, if it is one and names `pid`. */
+const decode = (text: string, pid: Pid): Option.Option<ProcessIdentity> =>
+  decodeRecord(text).pipe(
+    Option.filter((record) => record.pid === pid),
+    Option.map(({ bootId, startTicks }) => ({ pid, startTicks, bootId }))
+  )
 
 /** The recorded identity of `pid`, if a usable record for that PID exists. */
 export const readIdentityRecord = (
@@ -53,13 +62,13 @@ export const readIdentityRecord = (
     if (Option.isNone(opened)) return Option.none()
     const untrusted = untrustedRecordReason(opened.value, pidfileOwner)
     if (untrusted !== undefined) {
-      yield* files.close(opened.value)
       yield* Effect.logWarning(`ignoring identity record ${identityRecordPath(pidfile)}: ${untrusted}`)
       return Option.none()
     }
-    const text = yield* files.read(opened.value, maxRecordBytes).pipe(Effect.ensuring(files.close(opened.value)))
+    const text = yield* files.read(opened.value, maxRecordBytes)
     return Option.flatMap(text, (text) => decode(text, pid))
   }).pipe(
+    Effect.scoped,
     Effect.catchAll((error) =>
       Effect.logWarning(`ignoring identity record ${identityRecordPath(pidfile)}: ${error.message}`).pipe(Effect.as(Option.none()))
     )

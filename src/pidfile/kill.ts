@@ -9,22 +9,22 @@
  */
 import { Data, type Duration, Effect, Either, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { JobSurvived, PidfileInvalid, type PidfileLocked, ProcessSurvived, type SystemError } from "../errors.js"
+import { JobSurvived, PidfileInvalid, type ProcessHidden, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isSameProcess, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
+import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
 import { type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { jobOf } from "../process/tree.js"
-import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
 import { readContent } from "./content.js"
 import { removeIdentityRecord } from "./identityRecord.js"
-import { type LockedPidfile, lock } from "./lock.js"
+import { type LockedPidfile, lock, type LockError } from "./lock.js"
 import { findOccupant, type Stale } from "./occupant.js"
 import { PidfileFiles, sameNode } from "./PidfileFiles.js"
 import { checkFileTrust, checkOwnerTrust } from "./trust.js"
 
-export interface KillRequest {
-  readonly path: string
+/** How to stop: the schedule, and who asks. */
+export interface StopOptions {
   /** Default: `defaultSchedule()`, TERM/20/KILL/5. */
   readonly schedule?: StopSchedule
   /** Who is asking; the ownership rule applies to root. Default: this process's uid. */
@@ -37,6 +37,10 @@ export interface KillRequest {
   readonly callerPids?: ReadonlyArray<number>
   /** Stop the whole job (`--tree`): the process's descendants and its session or group, as systemd's KillMode=mixed. */
   readonly tree?: JobStopOptions
+}
+
+export interface KillRequest extends StopOptions {
+  readonly path: string
 }
 
 export type KillOutcome = Data.TaggedEnum<{
@@ -88,27 +92,43 @@ const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
     Effect.catchAll((error) => Effect.logWarning(`process ${pid} is gone, but its pidfile could not be removed: ${error.message}`))
   )
 
-/** Stops `pid`, which the locked, trusted pidfile names, and removes the pidfile once it is gone. */
-const stop = (
+export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | ProcessHidden | SystemError
+
+/**
+ * The part of `kill` after the lock: stops the process that the locked
+ * pidfile names, if it is trusted and names a process of its own. Leaves
+ * the pidfile in place, so a caller that still holds the lock can claim it
+ * for a successor (`claimLocked`) before anyone else sees it gone; `kill`
+ * removes it. `Stale` when the pidfile named no process of its own.
+ */
+export const stop: (
+  locked: LockedPidfile,
+  options?: StopOptions
+) => Effect.Effect<Exclude<KillOutcome, { readonly _tag: "NoPidfile" }>, StopError, PidfileFiles | Processes> = Effect.fn("sipid/stop")(
+  function*(locked: LockedPidfile, options: StopOptions = {}) {
+    yield* Effect.annotateCurrentSpan({ pidfile: locked.path })
+    yield* checkFileTrust(locked.path, locked.file)
+    const pid = yield* readPid(locked)
+    yield* Effect.annotateCurrentSpan({ pid })
+    return yield* stopProcess(locked, pid, options).pipe(Effect.scoped, Effect.annotateLogs({ pid }))
+  }
+)
+
+const stopProcess = (
   locked: LockedPidfile,
   pid: Pid,
-  schedule: StopSchedule,
-  caller: { readonly uid: number; readonly pids: ReadonlyArray<number> },
-  tree: JobStopOptions | undefined
+  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, schedule = defaultSchedule(), tree }: StopOptions
 ) =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const { path } = locked
     const stale = (reason: string) =>
-      Effect.logWarning(`pidfile is stale: ${reason}; not signalling`).pipe(
-        Effect.zipRight(removeIfStillNames(locked, pid)),
-        Effect.as(KillOutcome.Stale({ pid, reason }))
-      )
+      Effect.as(Effect.logWarning(`pidfile is stale: ${reason}; not signalling`), KillOutcome.Stale({ pid, reason }))
 
     const occupant = yield* findOccupant(path, locked.file.uid, pid)
     if (occupant._tag === "Stale") return yield* stale(occupant.reason)
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
-    if (caller.pids.includes(pid)) {
+    if (callerPids.includes(pid)) {
       return yield* new PidfileInvalid({ path, reason: `names process ${pid}, which is sipid itself or the process that started it` })
     }
 
@@ -120,48 +140,52 @@ const stop = (
       return yield* stale(`PID ${pid} changed hands while it was being opened`)
     }
     // Judged on the pinned process, whose uids cannot be a predecessor's.
-    yield* checkOwnerTrust(path, locked.file, handle, caller.uid)
+    yield* checkOwnerTrust(path, locked.file, handle, callerUid)
 
     yield* Effect.logInfo(`stopping process ${pid}${tree ? " and its job" : ""} (schedule ${formatStopSchedule(schedule)})`)
     const waited = (after: Duration.Duration) => formatGoDuration(after)
-    const stopping: Effect.Effect<Duration.Duration | "Gone", SystemError | ProcessSurvived | JobSurvived, Processes | Scope.Scope> = tree === undefined
+    const stopping: Effect.Effect<Duration.Duration | "Gone", StopError, Processes | Scope.Scope> = tree === undefined
       ? Effect.flatMap(runStopSchedule(handle, schedule), (outcome) =>
         outcome._tag === "Survived"
           ? new ProcessSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill })
           : Effect.succeed(outcome.after))
-      : Effect.flatMap(jobOf(handle, {
-        excluded: caller.pids,
-        // A member is signalled only if the pidfile's owner could signal it, as for the main process.
-        mayStop: (member) => Either.isRight(checkOwnerTrust(path, locked.file, member, caller.uid))
-      }), Option.match({
-        onNone: () => Effect.succeed<Duration.Duration | "Gone">("Gone"),
-        onSome: (job) =>
-          Effect.flatMap(
-            stopJob(job, schedule, tree),
-            (outcome) =>
+      : Effect.flatMap(
+        jobOf(handle, {
+          excluded: callerPids,
+          // A member is signalled only if the pidfile's owner could signal it, as for the main process.
+          mayStop: (member) => Either.isRight(checkOwnerTrust(path, locked.file, member, callerUid))
+        }),
+        Option.match({
+          onNone: () => Effect.succeed<Duration.Duration | "Gone">("Gone"),
+          onSome: (job) =>
+            Effect.flatMap(stopJob(job, schedule, tree), (outcome) =>
               outcome._tag === "Survived"
                 ? new JobSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill, survivors: outcome.survivors })
-                : Effect.succeed(outcome.after)
-          )
-      }))
+                : Effect.succeed(outcome.after))
+        })
+      )
     // monit's stop timeout (SIGTERM to sipid) lands here: say what is left behind.
     const after = yield* stopping.pipe(
       Effect.onInterrupt(() => Effect.logWarning(`interrupted while stopping process ${pid}, which had not exited; pidfile kept`))
     )
     if (after === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
-    yield* removeIfStillNames(locked, pid)
     return KillOutcome.Stopped({ pid, after })
-  }).pipe(Effect.annotateLogs({ pid }))
+  })
 
-export const kill = (
-  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, path, schedule = defaultSchedule(), tree }: KillRequest
-): Effect.Effect<KillOutcome, PidfileLocked | PidfileInvalid | ProcessSurvived | JobSurvived | SystemError, PidfileFiles | Processes> =>
-  Effect.gen(function*() {
+/** Stops the process a pidfile names, on a schedule, and removes the pidfile once it is gone. */
+export const kill: (request: KillRequest) => Effect.Effect<KillOutcome, LockError | StopError, PidfileFiles | Processes> = Effect.fn(
+  "sipid/kill"
+)(
+  function*({ path, ...options }: KillRequest) {
+    yield* Effect.annotateCurrentSpan({ pidfile: path })
     const locked = yield* lock(path)
     if (Option.isNone(locked)) {
       yield* Effect.logInfo("no pidfile; nothing to stop")
       return KillOutcome.NoPidfile()
     }
-    yield* checkFileTrust(path, locked.value.file)
-    return yield* stop(locked.value, yield* readPid(locked.value), schedule, { uid: callerUid, pids: callerPids }, tree)
-  }).pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))
+    const outcome = yield* stop(locked.value, options)
+    yield* removeIfStillNames(locked.value, outcome.pid).pipe(Effect.annotateLogs({ pid: outcome.pid }))
+    return outcome
+  },
+  (effect, { path }) => effect.pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))
+)

@@ -11,102 +11,86 @@
  * with its content and its lock at once (`PidfileFiles.create`), so no
  * reader ever sees it empty, and an interrupted claim leaves no empty file.
  */
-import { Effect, Option, type Scope } from "effect"
-import { PidfileLocked, SystemError } from "../errors.js"
-import type { PidfileInvalid } from "../errors.js"
+import { Data, Effect, ExecutionStrategy, Exit, Option, Scope } from "effect"
+import { LockRetriesExhausted, type PidfileInvalid, PidfileLocked, type SystemError } from "../errors.js"
 import { type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
+/** A pidfile locked for the life of the scope that locked it. */
 export interface LockedPidfile {
   readonly path: string
   readonly file: OpenFile
+  /** True when this lock made the pidfile, holding the content it was asked to create. */
+  readonly created: boolean
 }
+
+export type LockError = PidfileLocked | PidfileInvalid | LockRetriesExhausted | SystemError
 
 /** How many times the path may change under us before sipid gives up. */
 export const maxLockAttempts = 20
 
-type Attempt =
-  | { readonly _tag: "Locked"; readonly locked: LockedPidfile }
-  | { readonly _tag: "Missing" }
-  | { readonly _tag: "Replaced" }
+/** The path named another file by the time it was locked: this round is void. */
+class Replaced extends Data.TaggedError("Replaced") {}
 
-const attempt = (path: string) =>
+type Round<A> = Effect.Effect<A, Replaced | Exclude<LockError, LockRetriesExhausted>, PidfileFiles | Scope.Scope>
+
+/** Locks the file at `path` if there is one. */
+const lockExisting = (path: string): Round<Option.Option<LockedPidfile>> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const opened = yield* files.open(path)
-    if (Option.isNone(opened)) return { _tag: "Missing" } as Attempt
+    if (Option.isNone(opened)) return Option.none()
     const file = opened.value
-    const outcome = yield* Effect.gen(function*() {
-      if (!(yield* files.tryLock(file))) return yield* new PidfileLocked({ path })
-      const current = yield* files.nodeAt(path)
-      return Option.isSome(current) && sameNode(current.value, file.node)
-        ? ({ _tag: "Locked", locked: { path, file } } as Attempt)
-        : ({ _tag: "Replaced" } as Attempt)
-    }).pipe(Effect.onError(() => files.close(file)))
-    if (outcome._tag === "Replaced") yield* files.close(file)
-    return outcome
+    if (!(yield* files.tryLock(file))) return yield* new PidfileLocked({ path })
+    const current = yield* files.nodeAt(path)
+    if (Option.isNone(current) || !sameNode(current.value, file.node)) return yield* new Replaced()
+    return Option.some({ path, file, created: false })
   })
 
-const giveUp = (path: string) =>
-  new SystemError({
-    operation: "lock",
-    path,
-    code: "EAGAIN",
-    detail: `the file was replaced ${maxLockAttempts} times while locking`
-  })
+/** Locks the file at `path`, or creates it holding `content`, locked before it becomes visible. */
+const lockOrCreate = (path: string, content: string): Round<LockedPidfile> =>
+  Effect.flatMap(lockExisting(path), (existing) =>
+    Option.isSome(existing)
+      ? Effect.succeed(existing.value)
+      : Effect.flatMap(PidfileFiles, (files) => files.create(path, content)).pipe(
+        // Another claim created it first: lock what it made.
+        Effect.flatMap(Option.match({
+          onNone: () => new Replaced(),
+          onSome: (file) => Effect.succeed({ path, file, created: true })
+        }))
+      ))
 
 /**
- * One round of locking: the existing pidfile, locked; or, when there is
- * none and `content` is given, a new pidfile holding it, created locked;
- * `Retry` when the path changed under us.
+ * Runs `round` in a scope of its own until the path holds still. What a
+ * void or failed round opened is closed at once; the file of the round that
+ * succeeds stays open, and locked, until the caller's scope closes.
  */
-const lockRound = (path: string, content: string | undefined) =>
+const untilSettled = <A>(path: string, round: Round<A>): Effect.Effect<A, LockError, PidfileFiles | Scope.Scope> =>
   Effect.gen(function*() {
-    const files = yield* PidfileFiles
-    const outcome = yield* Effect.acquireRelease(
-      attempt(path),
-      (outcome) => (outcome._tag === "Locked" ? files.close(outcome.locked.file) : Effect.void)
-    )
-    if (outcome._tag === "Locked") return Option.some<Locked>({ _tag: "Existing", locked: outcome.locked })
-    if (outcome._tag === "Replaced") return Option.none<Locked>()
-    if (content === undefined) return Option.some<Locked>({ _tag: "Missing" })
-    // Another claim may create it first (None): then lock what it made.
-    const created = yield* files.create(path, content)
-    return Option.map(created, (file): Locked => ({ _tag: "Created", locked: { path, file } }))
-  })
-
-type Locked =
-  | { readonly _tag: "Existing"; readonly locked: LockedPidfile }
-  | { readonly _tag: "Created"; readonly locked: LockedPidfile }
-  | { readonly _tag: "Missing" }
-
-const retrying = (path: string, content: string | undefined) =>
-  Effect.gen(function*() {
+    const outer = yield* Effect.scope
     for (let attempts = 1; attempts <= maxLockAttempts; attempts++) {
-      const outcome = yield* lockRound(path, content)
+      const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
+      const outcome = yield* round.pipe(
+        Scope.extend(scope),
+        Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause))),
+        Effect.map(Option.some),
+        Effect.catchTag("Replaced", () => Effect.succeedNone)
+      )
       if (Option.isSome(outcome)) return outcome.value
       yield* Effect.logDebug(`pidfile was replaced while locking (attempt ${attempts}); retrying`)
     }
-    return yield* giveUp(path)
+    return yield* new LockRetriesExhausted({ path, attempts: maxLockAttempts })
   })
 
 /**
- * Locks the existing pidfile at `path` for the life of the scope; `None`
- * when it does not exist. Fails at once with `PidfileLocked` when another
- * process holds the lock.
+ * Locks the pidfile at `path` for the life of the scope. Fails at once with
+ * `PidfileLocked` when another process holds the lock.
+ *
+ * Without options: the lock, or `None` when there is no pidfile. With
+ * `create`: when there is none, creates it holding `create` (the lock's
+ * `created` says so), locked before it becomes visible.
  */
-export const lock = (
-  path: string
-): Effect.Effect<Option.Option<LockedPidfile>, PidfileLocked | PidfileInvalid | SystemError, PidfileFiles | Scope.Scope> =>
-  Effect.map(retrying(path, undefined), (outcome) => (outcome._tag === "Missing" ? Option.none() : Option.some(outcome.locked)))
-
-/**
- * Locks the pidfile at `path` for the life of the scope, as `lock` does;
- * when there is none, creates it holding `content` (`Created`), locked
- * before it becomes visible.
- */
-export const lockOrCreate = (
-  path: string,
-  content: string
-): Effect.Effect<Exclude<Locked, { _tag: "Missing" }>, PidfileLocked | PidfileInvalid | SystemError, PidfileFiles | Scope.Scope> =>
-  // With content to create, a round never ends in Missing.
-  Effect.map(retrying(path, content), (outcome) => outcome as Exclude<Locked, { _tag: "Missing" }>)
+export function lock(path: string): Effect.Effect<Option.Option<LockedPidfile>, LockError, PidfileFiles | Scope.Scope>
+export function lock(path: string, options: { readonly create: string }): Effect.Effect<LockedPidfile, LockError, PidfileFiles | Scope.Scope>
+export function lock(path: string, options?: { readonly create: string }) {
+  return options === undefined ? untilSettled(path, lockExisting(path)) : untilSettled(path, lockOrCreate(path, options.create))
+}

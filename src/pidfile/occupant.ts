@@ -6,7 +6,7 @@
  * a thread is invalid for all three.
  */
 import { Data, Effect, Option } from "effect"
-import { PidfileInvalid, type SystemError } from "../errors.js"
+import { PidfileInvalid, type ProcessHidden, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isSameProcess, isThread, Processes } from "../process/Processes.js"
 import { readIdentityRecord } from "./identityRecord.js"
@@ -34,7 +34,7 @@ export const findOccupant = (
   pidfile: string,
   pidfileOwner: number,
   pid: Pid
-): Effect.Effect<Occupant, SystemError | PidfileInvalid, Processes | PidfileFiles> =>
+): Effect.Effect<Occupant, SystemError | ProcessHidden | PidfileInvalid, Processes | PidfileFiles> =>
   Effect.gen(function*() {
     const state = yield* (yield* Processes).inspect(pid)
     if (state._tag === "Gone") return Occupant.Stale({ pid, reason: `process ${pid} has exited` })

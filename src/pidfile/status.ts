@@ -21,19 +21,21 @@ export type PidfileStatus = Data.TaggedEnum<{
 
 export const PidfileStatus = Data.taggedEnum<PidfileStatus>()
 
-export const status = (path: string): Effect.Effect<PidfileStatus, never, PidfileFiles | Processes> =>
-  Effect.gen(function*() {
+export const status: (path: string) => Effect.Effect<PidfileStatus, never, PidfileFiles | Processes> = Effect.fn("sipid/status")(
+  function*(path: string) {
+    yield* Effect.annotateCurrentSpan({ pidfile: path })
     const files = yield* PidfileFiles
     const opened = yield* files.open(path)
     if (Option.isNone(opened)) return PidfileStatus.NoPidfile()
-    const content = yield* readContent(opened.value).pipe(Effect.ensuring(files.close(opened.value)))
+    const content = yield* readContent(opened.value)
     if (content._tag === "Empty") return PidfileStatus.Unknown({ reason: `${path} is empty` })
     if (content._tag === "Invalid") return PidfileStatus.Unknown({ reason: `${path}: ${content.reason}` })
     const occupant = yield* findOccupant(path, opened.value.uid, content.pid)
     return occupant._tag === "Running" ? PidfileStatus.Running({ pid: content.pid }) : PidfileStatus.Stale(occupant)
-  }).pipe(
-    Effect.catchAll((error) => Effect.succeed(PidfileStatus.Unknown({ reason: error.message })))
-  )
+  },
+  Effect.scoped,
+  Effect.catchAll((error) => Effect.succeed(PidfileStatus.Unknown({ reason: error.message })))
+)
 
 /** The one line `sipid status` prints. */
 export const describeStatus = (path: string, status: PidfileStatus): string =>

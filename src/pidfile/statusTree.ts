@@ -4,7 +4,7 @@
  * Read-only: it signals nothing and takes no lock.
  */
 import { Effect, Option } from "effect"
-import type { SystemError } from "../errors.js"
+import type { ProcessHidden, SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
 import { discover, jobOf, type Member } from "../process/tree.js"
@@ -20,7 +20,7 @@ export interface JobMember {
 export const jobMembers = (
   pid: Pid,
   excluded: ReadonlyArray<number> = [process.pid, process.ppid]
-): Effect.Effect<ReadonlyArray<JobMember>, SystemError, Processes> =>
+): Effect.Effect<ReadonlyArray<JobMember>, SystemError | ProcessHidden, Processes> =>
   Effect.gen(function*() {
     const handle = yield* (yield* Processes).open(pid)
     if (handle._tag === "Gone") return []

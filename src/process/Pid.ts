@@ -4,7 +4,8 @@
  * 0 (the caller's own process group), `"01"` to 1, and negative numbers
  * address process groups, so nothing unparsed may ever reach it.
  */
-import { Brand, Either } from "effect"
+import { type Brand, Data, Either } from "effect"
+import { InvalidPid } from "../errors.js"
 
 export type Pid = number & Brand.Brand<"Pid">
 
@@ -18,13 +19,12 @@ const digits = /^[1-9][0-9]{0,9}$/
  * leading zero, no whitespace, greater than 1 (init is never ours to
  * claim or stop) and at most `pidMax`.
  */
-export const parsePid = (text: string, pidMax: number): Either.Either<Pid, string> => {
-  if (!digits.test(text)) {
-    return Either.left(`"${printable(text)}" is not a valid PID: expected a decimal number from 2 to ${pidMax}`)
-  }
+export const parsePid = (text: string, pidMax: number): Either.Either<Pid, InvalidPid> => {
+  const invalid = (reason: string) => Either.left(new InvalidPid({ input: text, reason }))
+  if (!digits.test(text)) return invalid(`"${printable(text)}" is not a valid PID: expected a decimal number from 2 to ${pidMax}`)
   const pid = Number(text)
-  if (pid === 1) return Either.left(`PID 1 is init and is never a job's process`)
-  if (pid > pidMax) return Either.left(`PID ${text} is above pid_max (${pidMax})`)
+  if (pid === 1) return invalid(`PID 1 is init and is never a job's process`)
+  if (pid > pidMax) return invalid(`PID ${text} is above pid_max (${pidMax})`)
   return Either.right(pid as Pid)
 }
 
@@ -40,25 +40,28 @@ export const isSignalablePid = (pid: number): boolean => Number.isSafeInteger(pi
  * (vertical tab, form feed, no-break space, a byte-order mark) is not what
  * a PID writer puts there, so it makes the content invalid.
  */
-export type PidfileContent =
-  | { readonly _tag: "Empty" }
+export type PidfileContent = Data.TaggedEnum<{
+  Empty: {}
   /**
    * Not one PID. `readAs` is the PID a reader that takes the first number
    * would see (monit's `fscanf("%d")`), when that is one: such a reader
    * takes the file for that process's pidfile.
    */
-  | { readonly _tag: "Invalid"; readonly reason: string; readonly readAs?: Pid }
-  | { readonly _tag: "Valid"; readonly pid: Pid }
+  Invalid: { readonly reason: string; readonly readAs?: Pid }
+  Valid: { readonly pid: Pid }
+}>
+
+export const PidfileContent = Data.taggedEnum<PidfileContent>()
 
 export const parsePidfileContent = (text: string, pidMax: number): PidfileContent => {
   const trimmed = trimPidfileSpace(text)
-  if (trimmed.length === 0) return { _tag: "Empty" }
+  if (trimmed.length === 0) return PidfileContent.Empty()
   return Either.match(parsePid(trimmed, pidMax), {
-    onLeft: (reason) => {
+    onLeft: ({ reason }) => {
       const readAs = firstNumber(text, pidMax)
-      return readAs === undefined ? { _tag: "Invalid", reason } : { _tag: "Invalid", reason, readAs }
+      return PidfileContent.Invalid(readAs === undefined ? { reason } : { reason, readAs })
     },
-    onRight: (pid) => ({ _tag: "Valid", pid })
+    onRight: (pid) => PidfileContent.Valid({ pid })
   })
 }
 

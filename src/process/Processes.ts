@@ -7,7 +7,7 @@
  * kill timing can be tested under TestClock.
  */
 import { Context, Data, type Duration, type Effect, type Option, type Scope } from "effect"
-import type { SystemError } from "../errors.js"
+import type { ProcessHidden, SystemError } from "../errors.js"
 import type { Pid } from "./Pid.js"
 
 /**
@@ -74,9 +74,9 @@ export interface ProcessHandle {
   /** Read while the process was pinned, so they are this very process's. */
   readonly uids: ProcessUids
   /** Sends `signal`; `Gone` when the process had already exited (zombie included). */
-  readonly signal: (signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError>
+  readonly signal: (signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError | ProcessHidden>
   /** Completes once the process has exited (a zombie counts as exited). Interruptible. */
-  readonly awaitExit: Effect.Effect<void, SystemError>
+  readonly awaitExit: Effect.Effect<void, SystemError | ProcessHidden>
 }
 
 /**
@@ -103,13 +103,13 @@ export interface ProcessesService {
   /** /proc/sys/kernel/pid_max: the largest PID this kernel hands out. */
   readonly pidMax: Effect.Effect<number>
   /** What `pid` is right now. Zombies are reported apart: they are dead but not yet reaped. */
-  readonly inspect: (pid: Pid) => Effect.Effect<ProcessState, SystemError>
+  readonly inspect: (pid: Pid) => Effect.Effect<ProcessState, SystemError | ProcessHidden>
   /**
    * Opens the live process `pid` for signalling, or `Gone` if it has exited
    * (zombie included) or `pid` names a thread, not a process. The handle is
    * released with the scope.
    */
-  readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | Gone, SystemError, Scope.Scope>
+  readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | Gone, SystemError | ProcessHidden, Scope.Scope>
   /** `pid`'s stat line, or none when no process holds `pid` (a zombie shows state Z). */
   readonly lineage: (pid: Pid) => Effect.Effect<Option.Option<ProcessLineage>, SystemError>
   /** The child processes of every thread of `pid` (threads are never listed); none once it has exited. */
@@ -130,7 +130,7 @@ export interface ProcessesService {
   readonly exitedAmong: (
     handles: ReadonlyArray<ProcessHandle>,
     timeout: Duration.Duration
-  ) => Effect.Effect<ReadonlyArray<ProcessHandle>, SystemError>
+  ) => Effect.Effect<ReadonlyArray<ProcessHandle>, SystemError | ProcessHidden>
 }
 
 export class Processes extends Context.Tag("sipid/Processes")<Processes, ProcessesService>() {}

@@ -10,8 +10,8 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import { Clock, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { closeSync } from "node:fs"
 import { constants } from "node:os"
-import { SystemError, systemError } from "../errors.js"
-import { Errno, Libc } from "../native/Libc.js"
+import { ProcessHidden, SystemError, systemError } from "../errors.js"
+import { Libc } from "../native/Libc.js"
 import { makeLineageReaders } from "./lineageLive.js"
 import { isSignalablePid, type Pid, pidMaxCeiling } from "./Pid.js"
 import {
@@ -55,14 +55,8 @@ export const parseStatus = (
     : undefined
 }
 
-/** A `SystemError` from libc (its native code would not load) already says what to do. */
-const errnoToSystem = (operation: string, pid: number) => (error: Errno | SystemError) =>
-  error._tag === "SystemError" ? error : new SystemError({
-    operation,
-    path: `process ${pid}`,
-    code: error.code,
-    ...(error.code === "EPERM" && { hint: "not permitted to signal it: run sipid as root or as the process's user" })
-  })
+/** A failure about process `pid`: libc's errno, or the `SystemError` of a native binary that would not load. */
+const processError = (operation: string, pid: number) => (error: unknown) => systemError(operation, `process ${pid}`, error)
 
 /** Every path to a system call starts here: an unvalidated PID is a bug in the caller, never a signal. */
 const guard = (pid: Pid) =>
@@ -78,13 +72,8 @@ export const make = (options: LiveOptions = {}) =>
     const readProc = (path: string) =>
       fs.readFileString(path).pipe(
         Effect.map(Option.some),
-        Effect.catchIf(
-          (error) =>
-            error._tag === "SystemError" &&
-            (error.reason === "NotFound" || (error.cause as NodeJS.ErrnoException | undefined)?.code === "ESRCH"),
-          () => Effect.succeed(Option.none<string>())
-        ),
-        Effect.mapError((error) => systemError("read", path, error))
+        Effect.mapError((error) => systemError("read", path, error)),
+        Effect.catchIf((error) => error.code === "ENOENT" || error.code === "ESRCH", () => Effect.succeed(Option.none<string>()))
       )
 
     const bootId = yield* readProc("/proc/sys/kernel/random/boot_id").pipe(
@@ -110,24 +99,16 @@ export const make = (options: LiveOptions = {}) =>
     const confirmGone = (pid: Pid) =>
       Effect.try({ try: () => process.kill(pid, 0), catch: (error) => (error as NodeJS.ErrnoException).code }).pipe(
         Effect.matchEffect({
-          onFailure: (code) => (code === "ESRCH" ? Effect.succeed(ProcessState.Gone()) : Effect.fail(code)),
-          onSuccess: () => Effect.fail("exists")
-        }),
-        Effect.mapError((answer) =>
-          new SystemError({
-            operation: "inspect",
-            path: `process ${pid}`,
-            code: `HIDDEN (${answer})`,
-            detail: `it exists but /proc/${pid} is hidden (/proc mounted with hidepid?); run sipid as root`
-          })
-        )
+          onFailure: (code) => (code === "ESRCH" ? Effect.succeed(ProcessState.Gone()) : new ProcessHidden({ pid })),
+          onSuccess: () => new ProcessHidden({ pid })
+        })
       )
 
     const unparsable = (path: string) => new SystemError({ operation: "parse", path, code: "EINVAL" })
 
     // Consistent only while the process is pinned (see open): a PID freed and
     // reused between the two reads would pair two processes' facts.
-    const inspect = (pid: Pid): Effect.Effect<ProcessState, SystemError> =>
+    const inspect = (pid: Pid): Effect.Effect<ProcessState, SystemError | ProcessHidden> =>
       Effect.gen(function*() {
         yield* guard(pid)
         const stat = yield* readProc(`/proc/${pid}/stat`)
@@ -162,10 +143,10 @@ export const make = (options: LiveOptions = {}) =>
             ? Effect.succeed("Gone" as const)
             : error.code === "ENOSYS" || error.code === "EINVAL"
             ? Effect.succeed(null)
-            : Effect.fail(errnoToSystem("pidfd_open", pid)(error)))
+            : Effect.fail(processError("pidfd_open", pid)(error)))
       )
 
-    const open = (pid: Pid): Effect.Effect<ProcessHandle | Gone, SystemError, Scope.Scope> =>
+    const open = (pid: Pid): Effect.Effect<ProcessHandle | Gone, SystemError | ProcessHidden, Scope.Scope> =>
       Effect.gen(function*() {
         yield* guard(pid)
         const pidfd = yield* Effect.acquireRelease(openPidfd(pid), (fd) =>
@@ -176,7 +157,7 @@ export const make = (options: LiveOptions = {}) =>
         // The pidfd pins the process it was opened on. If that process exited
         // before the inspection, /proc may describe a newcomer on the same PID:
         // an already readable pidfd says so.
-        if (pidfd !== null && (yield* libc.waitReadable(pidfd, 0).pipe(Effect.mapError(errnoToSystem("poll", pid))))) {
+        if (pidfd !== null && (yield* libc.waitReadable(pidfd, 0).pipe(Effect.mapError(processError("poll", pid))))) {
           return ProcessState.Gone()
         }
         const { identity, uids } = state
@@ -200,12 +181,12 @@ export const make = (options: LiveOptions = {}) =>
         libc.pidfdSendSignal(pidfd, constants.signals[name]).pipe(
           Effect.as("Sent" as const),
           Effect.catchTag("Errno", (error) =>
-            error.code === "ESRCH" ? Effect.succeed("Gone" as const) : Effect.fail(errnoToSystem(`send ${name}`, identity.pid)(error)))
+            error.code === "ESRCH" ? Effect.succeed("Gone" as const) : Effect.fail(processError(`send ${name}`, identity.pid)(error)))
         ),
       // Short polls keep interruption prompt: an interrupted wait frees its
       // pool thread within one slice.
       awaitExit: libc.waitReadable(pidfd, 100).pipe(
-        Effect.mapError(errnoToSystem("poll", identity.pid)),
+        Effect.mapError(processError("poll", identity.pid)),
         Effect.repeat({ until: (exited) => exited }),
         Effect.asVoid
       )
@@ -221,10 +202,7 @@ export const make = (options: LiveOptions = {}) =>
           same
             ? Effect.try({
               try: () => (process.kill(identity.pid, constants.signals[name]), "Sent" as const),
-              catch: (error) =>
-                errnoToSystem(`send ${name}`, identity.pid)(
-                  new Errno({ syscall: "kill", code: (error as NodeJS.ErrnoException).code ?? "EUNKNOWN" })
-                )
+              catch: processError(`send ${name}`, identity.pid)
             }).pipe(Effect.catchIf((error) => error.code === "ESRCH", () => Effect.succeed("Gone" as const)))
             : Effect.succeed("Gone" as const)),
       awaitExit: stillRunning(identity).pipe(
@@ -247,7 +225,7 @@ export const make = (options: LiveOptions = {}) =>
           // One poll for the whole wait (interrupting it wakes it); without pidfds, /proc is checked every pollInterval.
           const slice = unpinned.length > 0 ? Math.min(remaining, Duration.toMillis(pollInterval)) : remaining
           const readable = byFd.size === 0 ? [] : yield* libc.readableAmong([...byFd.keys()], unpinned.length > 0 ? 0 : slice).pipe(
-            Effect.mapError(errnoToSystem("poll", handles[0]!.identity.pid))
+            Effect.mapError(processError("poll", handles[0]!.identity.pid))
           )
           const changed = yield* Effect.filter(unpinned, (handle) => Effect.map(stillRunning(handle.identity), (same) => !same))
           const exited = [...readable.map((fd) => byFd.get(fd)!), ...changed]

@@ -8,7 +8,7 @@
  * process exits (orphans keep its session or group).
  */
 import { Clock, Duration, Effect, Fiber, Option, Schedule, type Scope } from "effect"
-import type { SystemError } from "../errors.js"
+import type { ProcessHidden, SystemError } from "../errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
 import { type ProcessHandle, Processes, type SignalName } from "./Processes.js"
 import { runStopSchedule, type StopOutcome } from "./runStopSchedule.js"
@@ -50,7 +50,7 @@ export const stopJob = (
   job: Job,
   schedule: StopSchedule,
   options: JobStopOptions = {}
-): Effect.Effect<JobOutcome, SystemError, Processes | Scope.Scope> =>
+): Effect.Effect<JobOutcome, SystemError | ProcessHidden, Processes | Scope.Scope> =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const main = job.main
@@ -160,7 +160,7 @@ export const stopJob = (
  * the newest PID stays the same, no process can have joined the job.
  */
 const rediscover = <R>(
-  look: (scan: boolean, what: string) => Effect.Effect<void, SystemError, R>,
+  look: (scan: boolean, what: string) => Effect.Effect<void, SystemError | ProcessHidden, R>,
   every: Duration.DurationInput,
   walkPause: Duration.DurationInput
 ) =>

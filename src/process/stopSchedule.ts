@@ -5,6 +5,7 @@
  */
 import { Duration, Either } from "effect"
 import { constants } from "node:os"
+import { InvalidStopSchedule } from "../errors.js"
 import type { SignalName } from "./Processes.js"
 
 export type StopStep =
@@ -50,7 +51,7 @@ const parseSignal = (item: string): SignalName | undefined => {
   return stopSignals.find((candidate) => candidate === name)
 }
 
-const invalid = (text: string, reason: string) => Either.left(`invalid schedule "${text}": ${reason}`)
+const invalid = (input: string, reason: string) => Either.left(new InvalidStopSchedule({ input, reason }))
 
 /**
  * Parses start-stop-daemon's `--retry` grammar: `/`-separated items, each a
@@ -63,7 +64,7 @@ const invalid = (text: string, reason: string) => Either.left(`invalid schedule 
  * timeout (otherwise the last signal's outcome is never observed), and a
  * repeated part must wait (otherwise it spins sending signals).
  */
-export const parseStopSchedule = (text: string): Either.Either<StopSchedule, string> => {
+export const parseStopSchedule = (text: string): Either.Either<StopSchedule, InvalidStopSchedule> => {
   if (seconds.test(text)) {
     return Either.right({ steps: [signal("SIGTERM"), wait(Duration.seconds(Number(text))), signal("SIGKILL"), wait(Duration.seconds(Number(text)))] })
   }

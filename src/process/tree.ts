@@ -8,7 +8,7 @@
  * that changes hands later is never signalled.
  */
 import { Duration, Effect, Option, type Scope } from "effect"
-import type { SystemError } from "../errors.js"
+import type { ProcessHidden, SystemError } from "../errors.js"
 import type { Pid } from "./Pid.js"
 import { isSameProcess, type ProcessHandle, type ProcessLineage, Processes } from "./Processes.js"
 
@@ -32,7 +32,7 @@ export interface Job {
 export const jobOf = (
   handle: ProcessHandle,
   rules: Omit<Job, "main">
-): Effect.Effect<Option.Option<Job>, SystemError, Processes> =>
+): Effect.Effect<Option.Option<Job>, SystemError | ProcessHidden, Processes> =>
   Effect.map(
     Effect.flatMap(Processes, (processes) => processes.lineage(handle.identity.pid)),
     Option.flatMap((lineage) =>
@@ -84,7 +84,7 @@ export const discover = (
   job: Job,
   known: ReadonlyArray<Member>,
   options: { readonly scan: boolean }
-): Effect.Effect<ReadonlyArray<Member>, SystemError, Processes | Scope.Scope> =>
+): Effect.Effect<ReadonlyArray<Member>, SystemError | ProcessHidden, Processes | Scope.Scope> =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const main = job.main.lineage
@@ -98,7 +98,7 @@ export const discover = (
         (lists) => lists.flat()
       )
 
-    const scanned = (): Effect.Effect<ReadonlyArray<Candidate>, SystemError> =>
+    const scanned = (): Effect.Effect<ReadonlyArray<Candidate>, SystemError | ProcessHidden> =>
       !options.scan || (!leadsSession(main) && !leadsGroup(main))
         ? Effect.succeed([])
         : Effect.flatMap(processes.allPids, (pids) =>

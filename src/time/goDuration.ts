@@ -4,6 +4,7 @@
  * option and `Duration.decode` wants `"1 minute"`, hence this parser.
  */
 import { Duration, Either } from "effect"
+import { InvalidDuration } from "../errors.js"
 
 const unitMillis: Record<string, number> = {
   ns: 1e-6,
@@ -22,10 +23,8 @@ const term = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y
  * Parses a non-negative Go duration. Unlike Go, a bare number (even `0`) is
  * refused: a unit-less value in a script is almost always a mistake.
  */
-export const parseGoDuration = (text: string): Either.Either<Duration.Duration, string> => {
-  const invalid = Either.left(
-    `invalid duration "${text}": use Go syntax with a unit, such as 500ms, 10s, 1m30s or 2h`
-  )
+export const parseGoDuration = (text: string): Either.Either<Duration.Duration, InvalidDuration> => {
+  const invalid = Either.left(new InvalidDuration({ input: text, reason: "use Go syntax with a unit, such as 500ms, 10s, 1m30s or 2h" }))
   if (text.length === 0) return invalid
   let millis = 0
   term.lastIndex = 0

@@ -290,7 +290,7 @@ describe("the sipid command line", () => {
   it("describes every command and option in --help", async () => {
     const result = await runSipid(["claim", "--help"])
     expect(result.code).toBe(0)
-    expect(result.stdout).toContain("$ sipid claim --pid PID --pid-file FILE")
+    expect(result.stdout).toContain("usage: sipid claim --pid PID --pid-file FILE")
     expect(result.stdout).not.toContain("\u001b[") // not a terminal: no colours
     expect(result.stdout).toContain("--pid-file")
     expect(result.stdout).toContain("--log-format")

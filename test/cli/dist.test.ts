@@ -58,7 +58,7 @@ describe("the single executable from npm run dist", () => {
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/)
     const help = await run(["kill", "--help"])
     expect(help.code).toBe(0)
-    expect(help.stdout).toContain("$ sipid kill")
+    expect(help.stdout).toContain("usage: sipid kill --pid-file FILE")
   })
 
   it("reports a usage error as usual (exit 2)", async () => {

@@ -1,5 +1,5 @@
-/** Command-line mistakes @effect/cli alone would misreport, on the built CLI (no process is signalled). */
-import { mkdtempSync, rmSync } from "node:fs"
+/** The command line as a script author meets it: help, the version, usage errors (built CLI; no process is signalled). */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -9,11 +9,110 @@ const directory = mkdtempSync(join(tmpdir(), "sipid-usage-"))
 const pidfile = join(directory, "job.pid")
 afterAll(() => rmSync(directory, { recursive: true, force: true }))
 
-describe("sipid command line", () => {
-  it("names an option given twice instead of complaining about the next one", async () => {
-    const result = await runSipid(["claim", "--pid", "5", "--pid", "6", "--pid-file", pidfile])
+const timestamp = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"
+/** One log line: `TIMESTAMP ERROR sipid COMMAND: PROBLEM...; see sipid COMMAND --help`. */
+const usageLine = (command: string | undefined, problem: string) => {
+  const where = command === undefined ? "sipid" : `sipid ${command}`
+  const escaped = problem.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
+  return new RegExp(`^${timestamp} ERROR ${where}: ${escaped}.*? see ${where} --help\\n$`)
+}
+
+const commands = ["claim", "kill", "status", "wait-until-healthy"]
+
+describe("sipid with no arguments", () => {
+  it("prints a short usage on stderr, one line per command, and exits 2", async () => {
+    const result = await runSipid([])
     expect(result.code).toBe(2)
-    expect(result.stderr).toBe("sipid: --pid is given more than once; give it once; see sipid --help\n")
+    expect(result.stdout).toBe("")
+    const lines = result.stderr.trimEnd().split("\n")
+    expect(lines.length).toBeLessThanOrEqual(8)
+    expect(lines[0]).toBe("usage: sipid COMMAND [OPTIONS]")
+    for (const command of commands) expect(result.stderr).toMatch(new RegExp(`^  ${command} +\\w`, "m"))
+    expect(lines.at(-1)).toContain("sipid COMMAND --help")
+  })
+})
+
+describe("help", () => {
+  it.each(commands)("sipid %s --help fits a screen of 80 columns and ends with the exit codes", async (command) => {
+    const result = await runSipid([command, "--help"])
+    expect(result.code).toBe(0)
+    const lines = result.stdout.trimEnd().split("\n")
+    expect(lines.length).toBeLessThanOrEqual(26)
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(80)
+    expect(lines[0]).toMatch(new RegExp(`^usage: sipid ${command} `))
+    expect(result.stdout).toContain("\nExit codes:\n  0 ")
+    expect(result.stdout).not.toMatch(/\u001b\[|A true or false value|This setting is optional|A user-defined piece of text|--wizard|--completions/)
+  })
+
+  it("marks required options, shows repeatable ones as repeatable, and gives each option its default", async () => {
+    const kill = (await runSipid(["kill", "--help"])).stdout
+    expect(kill).toMatch(/^usage: sipid kill --pid-file FILE \[--show-stacks\] \[--grace DURATION\]/)
+    expect(kill).toMatch(/^  --pid-file FILE +the pidfile.*\(required\)$/m)
+    expect(kill).toMatch(/^  --grace DURATION +.*\(default 20s\)$/m)
+    expect(kill).toMatch(/^  --retry SCHEDULE +\S/m)
+    expect(kill).toMatch(/^  1 +the process survived the whole schedule/m)
+    const health = (await runSipid(["wait-until-healthy", "--help"])).stdout
+    expect(health).toContain("[--header 'NAME: VALUE']...")
+    expect(health).toMatch(/^  --header 'NAME: VALUE' +.*\(repeatable\)$/m)
+    expect(health).toMatch(/^  --timeout DURATION +.*\(default 1m\)$/m)
+    const status = (await runSipid(["status", "--help"])).stdout
+    expect(status).toMatch(/^  3 +not running, no pidfile$/m)
+  })
+
+  it("lists the commands and the built-in options once, at the top level", async () => {
+    const result = await runSipid(["--help"])
+    expect(result.code).toBe(0)
+    const lines = result.stdout.trimEnd().split("\n")
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(80)
+    for (const command of commands) expect(result.stdout).toMatch(new RegExp(`^  ${command} +\\w`, "m"))
+    for (const builtIn of ["--log-level LEVEL", "-h, --help", "--version", "--completions SHELL", "--wizard"]) {
+      expect(result.stdout.split("\n").filter((line) => line.startsWith(`  ${builtIn} `))).toHaveLength(1)
+    }
+  })
+
+  it("--version prints exactly one line, the version", async () => {
+    const version = JSON.parse(readFileSync("package.json", "utf8")).version
+    for (const argv of [["--version"], ["kill", "--version"]]) {
+      expect(await runSipid(argv)).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" })
+    }
+  })
+
+  it("keeps the completion scripts", async () => {
+    const result = await runSipid(["--completions", "bash"])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain("_sipid_bash_completions")
+    expect(result.stdout).toContain("--pid-file")
+  })
+})
+
+describe("usage errors: one log line naming the option, exit 2", () => {
+  it.each([
+    [["kil"], undefined, "unknown command \"kil\"; did you mean `kill`?"],
+    [["kill", "--pid-file", pidfile, "--gracee", "5s"], "kill", "unknown option --gracee for kill; did you mean `--grace`?"],
+    [["claim", "--pid-file", pidfile], "claim", "missing --pid PID"],
+    [["kill", "--pid-file"], "kill", "--pid-file needs a value (FILE)"],
+    [["status", "--pid-file", pidfile, "--log-format", "xml"], "status", "--log-format: \"xml\" is not one of text, json"],
+    [["kill", "--pid-file", pidfile, "--log-level", "bogus"], "kill", "--log-level: \"bogus\" is not one of all, trace, debug, info, warning, error, fatal, none"],
+    [["claim", "--pid", "5", "--pid", "6", "--pid-file", pidfile], "claim", "--pid is given more than once; give it once"],
+    [["kill", "--pid-file", pidfile, "--grace", "20"], "kill", "--grace: invalid duration \"20\": use Go syntax with a unit, such as 500ms, 10s, 1m30s or 2h"],
+    [["kill", "--pid-file", pidfile, "--retry", "TERM/x"], "kill", "--retry: invalid schedule \"TERM/x\""],
+    [["claim", "--pid", "0", "--pid-file", pidfile], "claim", "--pid: \"0\" is not a valid PID"]
+  ] as const)("%j", async (argv, command, problem) => {
+    const result = await runSipid(argv)
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe("")
+    expect(result.stderr).toMatch(usageLine(command, problem))
+  })
+
+  it("comes as a JSON line with --log-format json, the same for a bad --grace and a bad --retry", async () => {
+    const grace = await runSipid(["kill", "--pid-file", pidfile, "--log-format", "json", "--grace", "20"])
+    const retry = await runSipid(["kill", "--pid-file", pidfile, "--log-format=json", "--retry", "TERM/x"])
+    for (const result of [grace, retry]) {
+      expect(result.code).toBe(2)
+      const line = JSON.parse(result.stderr)
+      expect(Object.keys(line)).toEqual(["timestamp", "level", "message", "command"])
+      expect(line).toMatchObject({ level: "error", command: "kill", message: expect.stringMatching(/^--(grace|retry): .*; see sipid kill --help$/) })
+    }
   })
 
   it("takes --log-level after the subcommand too, and applies it", async () => {
@@ -23,5 +122,12 @@ describe("sipid command line", () => {
     expect([quiet, quietToo].map(({ code, stderr }) => ({ code, stderr }))).toEqual([{ code: 0, stderr: "" }, { code: 0, stderr: "" }])
     expect(chatty.code).toBe(0)
     expect(chatty.stderr).toContain("no pidfile; nothing to stop")
+  })
+
+  it("kill warns, and goes on, when its schedule may outlast monit's 30 s stop timeout", async () => {
+    const long = await runSipid(["kill", "--pid-file", pidfile, "--grace", "40s"])
+    expect(long.code).toBe(0)
+    expect(long.stderr).toMatch(new RegExp(`^${timestamp} WARN  sipid kill ${pidfile}: the schedule may wait 45s, past monit's default stop timeout \\(30s\\)`))
+    expect((await runSipid(["kill", "--pid-file", pidfile, "--grace", "20s", "--show-stacks"])).stderr).not.toContain("WARN")
   })
 })

@@ -4,7 +4,7 @@
  * the program tests rely on cannot drift from the kernel.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import { tmpdir } from "node:os"
@@ -100,14 +100,15 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       const [files, fixture] = yield* setUp
       yield* fixture.put("job.pid", "file", "123\n")
       const path = join(fixture.directory, "job.pid")
-      const first = Option.getOrThrow(yield* files.open(path))
+      const firstScope = yield* Scope.make()
+      const first = Option.getOrThrow(yield* files.open(path).pipe(Scope.extend(firstScope)))
       const second = Option.getOrThrow(yield* files.open(path))
       expect(yield* files.tryLock(first)).toBe(true)
       expect(yield* files.tryLock(second)).toBe(false)
       expect(yield* files.tryLock(first)).toBe(true)
-      yield* files.close(Option.getOrThrow(yield* files.open(path)))
+      yield* Effect.scoped(files.open(path))
       expect(yield* files.tryLock(second)).toBe(false)
-      yield* files.close(first)
+      yield* Scope.close(firstScope, Exit.void)
       expect(yield* files.tryLock(second)).toBe(true)
     }))
 

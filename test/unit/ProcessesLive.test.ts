@@ -10,7 +10,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer } from "effect"
 import { readFileSync } from "node:fs"
-import { SystemError } from "../../src/errors.js"
+import { ProcessHidden, SystemError } from "../../src/errors.js"
 import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
@@ -124,8 +124,8 @@ describe("the live process table", () => {
   it.live("a process that exists without a /proc entry is hidden (hidepid), never gone", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip((yield* Processes).inspect(self))
-      expect(error).toMatchObject({ operation: "inspect", path: `process ${self}`, code: "HIDDEN (exists)" })
-      expect(error.message).toContain(`it exists but /proc/${self} is hidden (/proc mounted with hidepid?); run sipid as root`)
+      expect(error).toEqual(new ProcessHidden({ pid: self }))
+      expect(error.message).toBe(`process ${self}: it exists but /proc/${self} is hidden (/proc mounted with hidepid?); run sipid as root`)
     }).pipe(Effect.provide(liveTable(fileReading(`/proc/${self}/stat`, undefined)))))
 
   it.scopedLive.each([
@@ -150,13 +150,22 @@ describe("the live process table", () => {
       expect(yield* (yield* Processes).open(self)).toEqual({ _tag: "Gone" })
     }).pipe(Effect.provide(liveTable(undefined, libcWith({ waitReadable: () => Effect.succeed(true) })))))
 
-  const sendFailed = (code: string, hint?: string) =>
-    Either.left(new SystemError({ operation: "send SIGTERM", path: `process ${self}`, code, ...(hint && { hint }) }))
+  const sendFailed = (code: string, description: string, hint?: string) =>
+    Either.left(
+      new SystemError({
+        operation: "send SIGTERM",
+        path: `process ${self}`,
+        code,
+        detail: `${code} (${description})`,
+        cause: new Errno({ syscall: "pidfd_send_signal", code }),
+        ...(hint && { hint })
+      })
+    )
 
   it.scopedLive.each([
     ["ESRCH", Either.right("Gone")],
-    ["EPERM", sendFailed("EPERM", "not permitted to signal it: run sipid as root or as the process's user")],
-    ["EIO", sendFailed("EIO")]
+    ["EPERM", sendFailed("EPERM", "operation not permitted", "not permitted to signal it: run sipid as root or as the process's user")],
+    ["EIO", sendFailed("EIO", "i/o error")]
   ] as const)("pidfd_send_signal failing with %s", ([code, expected]) =>
     Effect.gen(function*() {
       const handle = yield* (yield* Processes).open(self)

@@ -1,3 +1,4 @@
+import { InvalidDuration } from "../../src/errors.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Either } from "effect"
 import fc from "fast-check"
@@ -21,7 +22,14 @@ describe("Go durations", () => {
   })
 
   it.each(["", "10", "0", "1 minute", "-5s", "5 s", "5S", "s", "1m30", "10sec", "1.2.3s"])("refuses %j", (text) => {
-    expect(Either.isLeft(parseGoDuration(text))).toBe(true)
+    expect(parseGoDuration(text)).toEqual(
+      Either.left(new InvalidDuration({ input: text, reason: "use Go syntax with a unit, such as 500ms, 10s, 1m30s or 2h" }))
+    )
+  })
+
+  it("says what is wrong in one line naming the value", () => {
+    const parsed = parseGoDuration("10")
+    expect(Either.isLeft(parsed) && parsed.left.message).toBe(`invalid duration "10": use Go syntax with a unit, such as 500ms, 10s, 1m30s or 2h`)
   })
 
   it("formats what it parses back to the same duration", () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Either, Exit, Fiber, Layer, TestClock } from "effect"
-import { chmodSync, chownSync, existsSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
+import { Cause, Duration, Effect, Either, Exit, Fiber, Layer, Option, TestClock } from "effect"
+import { chmodSync, chownSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
 import { SystemError } from "../../src/errors.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
-import { claim } from "../../src/pidfile/claim.js"
-import { kill, KillOutcome, type KillRequest } from "../../src/pidfile/kill.js"
+import { claim, ClaimOutcome, claimLocked } from "../../src/pidfile/claim.js"
+import { kill, KillOutcome, type KillRequest, stop } from "../../src/pidfile/kill.js"
+import { lock } from "../../src/pidfile/lock.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { type ProcessIdentity, Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
@@ -538,6 +539,36 @@ describe("kill, refusals", () => {
         expect(error._tag).toBe("PidfileLocked")
         yield* seconds(19)
         expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+      })
+    ))
+})
+
+describe("stop, then claimLocked, under one held lock", () => {
+  it.effect("hands the pidfile to a successor: never missing, and no other claim gets in meanwhile", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pid, pidfile } = yield* claimed({ onSignal: { SIGTERM: Reaction.exit("1 second") } })
+        const restart = Effect.gen(function*() {
+          const locked = Option.getOrThrow(yield* lock(pidfile.path))
+          const stopped = yield* stop(locked, { callerUid: 0 })
+          // The old process is gone, its pidfile still there and still locked.
+          const keptContent = pidfile.content()
+          const successor = yield* table.spawn()
+          const rival = yield* Effect.flip(claim({ path: pidfile.path, pid: successor.pid }))
+          const claimedOutcome = yield* claimLocked(locked, successor.pid)
+          return { stopped, keptContent, rival, claimedOutcome, successor }
+        }).pipe(Effect.scoped)
+        const fiber = yield* Effect.fork(restart)
+        yield* seconds(1)
+        const { claimedOutcome, keptContent, rival, stopped, successor } = yield* Fiber.join(fiber)
+        expect(stopped).toEqual(KillOutcome.Stopped({ pid, after: Duration.seconds(1) }))
+        expect(keptContent).toBe(`${pid}\n`)
+        expect(rival._tag).toBe("PidfileLocked")
+        expect(claimedOutcome).toEqual(ClaimOutcome.Claimed())
+        expect(pidfile.content()).toBe(`${successor.pid}\n`)
+        expect(JSON.parse(readFileSync(pidfile.record, "utf8"))).toEqual(successor)
+        expect(yield* table.signalsTo(successor.pid)).toEqual([])
       })
     ))
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Logger, LogLevel, Option } from "effect"
-import { lock, lockOrCreate, maxLockAttempts } from "../../src/pidfile/lock.js"
+import { lock, maxLockAttempts } from "../../src/pidfile/lock.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
@@ -10,14 +10,14 @@ const path = "/run/job/job.pid"
 
 const lockedIno = (options = { create: true }) =>
   options.create
-    ? lockOrCreate(path, "42\n").pipe(Effect.map((outcome) => Option.some(outcome.locked.file.node.ino)))
+    ? lock(path, { create: "42\n" }).pipe(Effect.map((locked) => Option.some(locked.file.node.ino)))
     : lock(path).pipe(Effect.map(Option.map((locked) => locked.file.node.ino)))
 
 describe("the pidfile lock protocol", () => {
   it.scoped("creates a missing pidfile with its content, locked, when asked to", () =>
     Effect.gen(function*() {
-      const outcome = yield* lockOrCreate(path, "42\n")
-      expect(outcome._tag).toBe("Created")
+      const locked = yield* lock(path, { create: "42\n" })
+      expect(locked.created).toBe(true)
       const simulated = yield* SimulatedFiles
       expect(yield* simulated.paths).toEqual([path])
       expect(yield* simulated.content(path)).toEqual(Option.some("42\n"))
@@ -29,8 +29,8 @@ describe("the pidfile lock protocol", () => {
     Effect.gen(function*() {
       const simulated = yield* SimulatedFiles
       yield* simulated.beforeNextLock(simulated.put(path, "file", "7\n"))
-      const outcome = yield* lockOrCreate(path, "42\n")
-      expect(outcome._tag).toBe("Existing")
+      const locked = yield* lock(path, { create: "42\n" })
+      expect(locked.created).toBe(false)
       expect(yield* simulated.content(path)).toEqual(Option.some("7\n"))
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 
@@ -99,7 +99,7 @@ describe("the pidfile lock protocol", () => {
       expect(yield* lockedIno({ create: false })).toEqual(Option.none())
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 
-  it.scoped("gives up with a system error if the path keeps changing", () =>
+  it.scoped("gives up with LockRetriesExhausted if the path keeps changing", () =>
     Effect.gen(function*() {
       const simulated = yield* SimulatedFiles
       let replacements = 0
@@ -110,9 +110,9 @@ describe("the pidfile lock protocol", () => {
       yield* simulated.beforeNextLock(replaceForever)
       const exit = yield* Effect.exit(lockedIno())
       expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.message).toBe(
-        `${path}: lock failed: the file was replaced ${maxLockAttempts} times while locking`
+        `${path}: lock failed: the file was replaced ${maxLockAttempts} times while locking; another program keeps rewriting it, try again`
       )
-      expect(exit).toMatchObject({ cause: { error: { code: "EAGAIN" } } })
+      expect(exit).toMatchObject({ cause: { error: { _tag: "LockRetriesExhausted", attempts: maxLockAttempts } } })
       expect(replacements).toBe(maxLockAttempts)
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 

@@ -1,3 +1,4 @@
+import { InvalidPid } from "../../src/errors.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import fc from "fast-check"
@@ -23,7 +24,7 @@ describe("parsePid", () => {
     ["1", "PID 1 is init and is never a job's process"],
     [String(pidMax + 1), `PID ${pidMax + 1} is above pid_max (${pidMax})`]
   ])("says why it refuses %j", (text, reason) => {
-    expect(parsePid(text, pidMax)).toEqual(Either.left(reason))
+    expect(parsePid(text, pidMax)).toEqual(Either.left(new InvalidPid({ input: text, reason })))
   })
 
   it("accepts exactly the canonical decimals from 2 to pid_max", () => {

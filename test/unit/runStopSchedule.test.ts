@@ -10,9 +10,14 @@ import { runStopSchedule } from "../../src/process/runStopSchedule.js"
 import { parseStopSchedule } from "../../src/process/stopSchedule.js"
 import { simulate } from "./support/simulation.js"
 
-/** Runs `schedule` against a new process with `behaviour` for `seconds` of virtual time. */
+/**
+ * Runs `schedule` against a new process with `behaviour` for `seconds` of
+ * virtual time, starting an hour after the clock's epoch so that durations
+ * measured from the clock's zero would show.
+ */
 const stop = (behaviour: Behaviour, schedule: string, seconds: number) =>
   Effect.gen(function*() {
+    yield* TestClock.adjust("1 hour")
     const { pid } = yield* (yield* ProcessTable).spawn({ behaviour })
     const handle = yield* (yield* Processes).open(pid)
     if (handle._tag === "Gone") return yield* Effect.dieMessage("expected a handle")

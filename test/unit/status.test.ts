@@ -3,7 +3,6 @@ import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
 import { chmodSync, mkdirSync, symlinkSync, unlinkSync } from "node:fs"
 import { statusExitCode } from "../../src/cli/exitCodes.js"
-import { systemError } from "../../src/errors.js"
 import { describeStatus, status } from "../../src/pidfile/status.js"
 import { ProcessTable } from "../../src/process/ProcessesTest.js"
 import { makePidfile, pidfileNamingAThread, simulate } from "./support/simulation.js"
@@ -144,12 +143,4 @@ describe("status", () => {
         expect(yield* check(pidfile.path)).toMatchObject({ code: 4, line: expect.stringContaining("is larger than 128 bytes") })
       })
     ))
-})
-
-describe("the hint of a failed file operation", () => {
-  it("asks for read permission when reading failed, and write permission when writing failed", () => {
-    const denied = Object.assign(new Error("EACCES: permission denied, open '/x'"), { code: "EACCES" })
-    expect(systemError("open", "/x", denied).message).toBe("/x: open failed: EACCES (permission denied); run as a user that may read it (BOSH scripts run as root)")
-    expect(systemError("create", "/x", denied).hint).toContain("may write there")
-  })
 })

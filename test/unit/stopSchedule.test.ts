@@ -43,13 +43,14 @@ describe("parseStopSchedule", () => {
     ["FOREVER/TERM/5", "neither a timeout"]
   ])("refuses %j (%s)", (text, reason) => {
     const parsed = parseStopSchedule(text)
-    expect(Either.isLeft(parsed) && parsed.left).toContain(reason)
+    expect(Either.isLeft(parsed) && parsed.left).toMatchObject({ _tag: "InvalidStopSchedule", input: text, reason: expect.stringContaining(reason) })
   })
 
   it("names the schedule, the bad item and the signals it could have been", () => {
-    expect(parseStopSchedule("TERM/5/STOP/5")).toEqual(Either.left(
+    const parsed = parseStopSchedule("TERM/5/STOP/5")
+    expect(Either.isLeft(parsed) && parsed.left.message).toBe(
       `invalid schedule "TERM/5/STOP/5": "STOP" is neither a timeout in seconds, "forever", nor one of TERM, QUIT, KILL, INT, HUP, USR1, USR2, ABRT`
-    ))
+    )
   })
 
   it("records where forever repeats from", () => {

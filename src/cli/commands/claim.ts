@@ -6,23 +6,17 @@ import { parsePid } from "../../process/Pid.js"
 import { Processes } from "../../process/Processes.js"
 import { SipidLive } from "../../SipidLive.js"
 import { runCommand } from "../runCommand.js"
-import { logFormat, pidFile } from "../sharedOptions.js"
+import { commandDocs } from "../docs.js"
+import { documented, logFormat, pidFile } from "../sharedOptions.js"
 
-const pid = Options.text("pid").pipe(
-  Options.withPseudoName("PID"),
-  Options.withDescription("The process that owns the pidfile from now on (in a start script: $$, before exec)")
-)
+const pid = Options.text("pid").pipe(Options.withPseudoName("PID"), documented)
 
 export const claimCommand = Command.make("claim", { pid, pidFile, logFormat }, (options) =>
   runCommand(
     { command: "claim", pidfile: options.pidFile, logFormat: options.logFormat },
     Effect.gen(function*() {
       const pidMax = yield* (yield* Processes).pidMax
-      const parsed = yield* Either.mapLeft(parsePid(options.pid, pidMax), (reason) => new UsageError({ detail: `--pid: ${reason}` }))
+      const parsed = yield* Either.mapLeft(parsePid(options.pid, pidMax), (error) => new UsageError({ detail: `--pid: ${error.message}` }))
       yield* claim({ path: options.pidFile, pid: parsed })
     }).pipe(Effect.provide(SipidLive))
-  )).pipe(
-    Command.withDescription(
-      "Write PID to the pidfile, unless a live process already owns it. Creates the directory, locks the pidfile (flock), and replaces it atomically."
-    )
-  )
+  )).pipe(Command.withDescription(commandDocs.claim!.summary))

@@ -1,29 +1,21 @@
 import { Command, Options } from "@effect/cli"
-import { type Duration, Effect, Either, Option } from "effect"
+import { Duration, Effect, Either, Option } from "effect"
 import { UsageError } from "../../errors.js"
 import { kill } from "../../pidfile/kill.js"
 import type { JobStopOptions } from "../../process/stopJob.js"
 import { defaultSchedule, parseStopSchedule, type StopSchedule } from "../../process/stopSchedule.js"
 import { SipidLive } from "../../SipidLive.js"
+import { formatGoDuration } from "../../time/goDuration.js"
 import { runCommand } from "../runCommand.js"
-import { goDuration, logFormat, pidFile } from "../sharedOptions.js"
+import { commandDocs } from "../docs.js"
+import { documented, goDuration, logFormat, pidFile } from "../sharedOptions.js"
 
-const showStacks = Options.boolean("show-stacks").pipe(
-  Options.withDescription("After the grace period, send SIGQUIT (Go, the JVM and Python's faulthandler print every thread's stack) and wait up to 2s before SIGKILL")
-)
+const showStacks = Options.boolean("show-stacks").pipe(documented)
 
-const grace = goDuration("grace").pipe(
-  Options.optional,
-  Options.withDescription("How long to wait for the process to exit after SIGTERM (default 20s)")
-)
+/** Its default, 20s, is defaultSchedule's. */
+const grace = goDuration("grace").pipe(Options.optional)
 
-const retry = Options.text("retry").pipe(
-  Options.withPseudoName("SCHEDULE"),
-  Options.optional,
-  Options.withDescription(
-    "The whole schedule in start-stop-daemon's --retry syntax, e.g. TERM/20/QUIT/2/KILL/5 or 10 (TERM/10/KILL/10); excludes --grace and --show-stacks"
-  )
-)
+const retry = Options.text("retry").pipe(Options.withPseudoName("SCHEDULE"), Options.optional, documented)
 
 const tree = Options.boolean("tree").pipe(
   Options.withDescription(
@@ -61,8 +53,27 @@ const chooseSchedule = (options: {
     onSome: (text) =>
       options.showStacks || Option.isSome(options.grace)
         ? Either.left(new UsageError({ detail: "--retry gives the whole schedule; put QUIT and the grace period in it instead of --show-stacks or --grace" }))
-        : Either.mapLeft(parseStopSchedule(text), (reason) => new UsageError({ detail: `--retry: ${reason}` }))
+        : Either.mapLeft(parseStopSchedule(text), (error) => new UsageError({ detail: `--retry: ${error.message}` }))
   })
+
+/** monit gives a stop program 30 s by default, then SIGTERMs it: sipid would stop early (exit 143). */
+const monitStopTimeout = Duration.seconds(30)
+
+/** The longest the schedule can wait, once through: what monit's stop timeout has to cover. */
+const longestWait = (schedule: StopSchedule): Duration.Duration =>
+  schedule.steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
+
+/** A long grace is the job author's call, not a mistake: warn, do not refuse. */
+const warnIfPastMonitTimeout = (schedule: StopSchedule) => {
+  const longest = longestWait(schedule)
+  return Effect.when(
+    Effect.logWarning(
+      `the schedule may wait ${formatGoDuration(longest)}, past monit's default stop timeout (${formatGoDuration(monitStopTimeout)}): ` +
+        "monit may stop sipid first; give the job's stop program a longer timeout (with timeout N seconds) or shorten the schedule"
+    ),
+    () => Duration.greaterThan(longest, monitStopTimeout)
+  )
+}
 
 export const killCommand = Command.make("kill", { pidFile, showStacks, grace, retry, tree, treeGrace, logFormat }, (options) =>
   runCommand(
@@ -70,10 +81,7 @@ export const killCommand = Command.make("kill", { pidFile, showStacks, grace, re
     Effect.gen(function*() {
       const schedule = yield* chooseSchedule(options)
       const job = yield* chooseTree(options)
+      yield* warnIfPastMonitTimeout(schedule)
       yield* kill({ path: options.pidFile, schedule, ...(job && { tree: job }) })
     }).pipe(Effect.provide(SipidLive))
-  )).pipe(
-    Command.withDescription(
-      "Stop the process the pidfile names: SIGTERM, wait, (SIGQUIT, wait,) SIGKILL, wait; then remove the pidfile. No pidfile, or a stale one, is success."
-    )
-  )
+  )).pipe(Command.withDescription(commandDocs.kill!.summary))

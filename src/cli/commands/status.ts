@@ -5,6 +5,7 @@ import { describeMembers, jobMembers } from "../../pidfile/statusTree.js"
 import { SipidLive } from "../../SipidLive.js"
 import { statusExitCode } from "../exitCodes.js"
 import { ExitStatus, runCommand } from "../runCommand.js"
+import { commandDocs } from "../docs.js"
 import { logFormat, pidFile } from "../sharedOptions.js"
 
 const tree = Options.boolean("tree").pipe(
@@ -25,8 +26,4 @@ export const statusCommand = Command.make("status", { pidFile, tree, logFormat }
       const code = statusExitCode(current)
       if (code !== 0) return yield* new ExitStatus({ code })
     }).pipe(Effect.provide(SipidLive))
-  )).pipe(
-    Command.withDescription(
-      "Print whether the pidfile's process is running, with LSB exit codes: 0 running, 1 not running but a (stale) pidfile exists, 3 not running and no pidfile, 4 unknown (invalid or unreadable pidfile). Takes no lock."
-    )
-  )
+  )).pipe(Command.withDescription(commandDocs.status!.summary))

@@ -47,7 +47,7 @@ export const commandDocs: Record<string, CommandDoc> = {
     description: "Stop the process the pidfile names: SIGTERM, wait, (SIGQUIT, wait,) SIGKILL, wait; then remove the pidfile. No pidfile, or a stale one, is success. Durations in Go syntax: 500ms, 10s, 1m30s.",
     exitCodes: [
       [ExitCode.ok, "stopped, or nothing to stop"],
-      [ExitCode.refused, "the process survived the whole schedule; pidfile kept"],
+      [ExitCode.refused, "the process (or, with --tree, one of its job) survived; pidfile kept"],
       usage,
       ...pidfileTrouble
     ]
@@ -82,6 +82,8 @@ export const optionDocs: Record<string, OptionDoc> = {
   "--grace": { meaning: "time from SIGTERM to SIGKILL, e.g. 30s", default: "20s" },
   "--show-stacks": { meaning: "SIGQUIT after the grace (stack dumps), 2s before KILL" },
   "--retry": { meaning: "the whole schedule instead, e.g. TERM/20/QUIT/2/KILL/5" },
+  "--tree": { meaning: "stop (kill) or list (status) the process's whole job" },
+  "--tree-grace": { meaning: "the job's grace after the process exits", default: "2s" },
   "--url": { meaning: "the endpoint, http:// or https://" },
   "--timeout": { meaning: "give up after this long, e.g. 1m30s", default: "1m" },
   "--polling-frequency": { meaning: "pause after a failed probe", default: "5s" },

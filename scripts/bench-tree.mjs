@@ -1,7 +1,7 @@
 // The CPU `sipid kill --tree` spends waiting out a 20 s grace with a 50-process
 // job (a python master and 49 workers, all ignoring SIGTERM, so the schedule
 // runs to SIGKILL at 20 s), inside a PID namespace of its own. Measured from
-// sipid's /proc/PID/stat (user + system ticks, all its threads) between 2 s
+// sipid
 // and 19 s after it started, so start-up, the first look at the job and the
 // final SIGKILL are left out: what is left is the waiting, scaled to 20 s.
 // Beside it, the same kill without --tree (the single-process wait).
@@ -18,7 +18,7 @@ const runsFlag = process.argv.indexOf("--runs")
 const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 1
 const sipid = fileURLToPath(new URL("../bin/sipid.js", import.meta.url))
 
-/** One job, one kill, in a fresh PID namespace; prints "ticks N" (sipid's CPU from 2 s to 19 s, in clock ticks). */
+/** One job, one kill, in a fresh PID namespace; prints "ticks N" (sipid's CPU from 5 s to 19 s, in clock ticks). */
 const scenario = ({ neighbour, tree }) => String.raw`
 set -euo pipefail
 D=$(mktemp -d); P=$D/job.pid
@@ -36,7 +36,7 @@ until [ -s $D/ready ]; do sleep 0.01; done
 "${process.execPath}" ${sipid} kill --pid-file $P ${tree ? "--tree" : ""} 2>$D/log & S=$!
 # utime + stime: fields 14 and 15, counted after the command name's last ")".
 ticks() { sed 's/.*) //' /proc/$S/stat | awk '{ print $12 + $13 }'; }
-sleep 2; FROM=$(ticks); sleep 17; TO=$(ticks)
+sleep 5; FROM=$(ticks); sleep 14; TO=$(ticks)
 wait $S
 ${tree ? "grep -q 'found 49 process' $D/log || { echo 'job not found'; cat $D/log; exit 1; }" : ""}
 echo "ticks $((TO - FROM))"
@@ -50,7 +50,7 @@ const cpuOf = (options) => {
   const result = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "bash", "-c", scenario(options)], { encoding: "utf8" })
   const match = /ticks (\d+)/.exec(result.stdout)
   if (match === null) throw new Error(`no measurement: ${result.stdout}${result.stderr}`)
-  return (Number(match[1]) * tickMillis * 20) / 17
+  return (Number(match[1]) * tickMillis * 20) / 14
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]

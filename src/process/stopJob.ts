@@ -34,6 +34,22 @@ export interface JobStopOptions {
 export const memberKillWait = Duration.seconds(5)
 export const defaultTreeGrace = Duration.seconds(2)
 
+const waits = (steps: StopSchedule["steps"]) =>
+  steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
+
+/**
+ * The longest `stopJob` can take, once through the schedule: all of its
+ * waits, or, when the main process exits just before SIGKILL, the waits
+ * before it plus the members' grace and their SIGKILL wait (TERM/20/KILL/5:
+ * 20 + 2 + 5 = 27 s).
+ */
+export const longestJobWait = (schedule: StopSchedule, options: JobStopOptions = {}): Duration.Duration => {
+  const firstKill = schedule.steps.findIndex((step) => step._tag === "Signal" && step.signal === "SIGKILL")
+  const beforeKill = waits(firstKill < 0 ? schedule.steps : schedule.steps.slice(0, firstKill))
+  const mainExitsFirst = Duration.sum(beforeKill, Duration.sum(Duration.decode(options.grace ?? defaultTreeGrace), memberKillWait))
+  return Duration.max(waits(schedule.steps), mainExitsFirst)
+}
+
 /** A member still alive at the end, as the error names it. */
 export interface Survivor {
   readonly pid: number

@@ -4,12 +4,13 @@
  * is never signalled.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Logger, LogLevel, TestClock } from "effect"
+import { Duration, Effect, Either, Exit, Fiber, Logger, LogLevel, TestClock } from "effect"
 import { JobSurvived } from "../../src/errors.js"
 import { kill, type KillRequest } from "../../src/pidfile/kill.js"
 import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
-import { defaultSchedule } from "../../src/process/stopSchedule.js"
+import { longestJobWait } from "../../src/process/stopJob.js"
+import { defaultSchedule, parseStopSchedule } from "../../src/process/stopSchedule.js"
 import { makePidfile, simulate } from "./support/simulation.js"
 
 const millis = (n: number) => TestClock.adjust(Duration.millis(n))
@@ -275,4 +276,15 @@ describe("kill --tree (KillMode=mixed)", () => {
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([])
       })
     ))
+})
+
+describe("longestJobWait: the worst case monit's 30 s stop timeout has to cover", () => {
+  it("27 s by default, 29 s with --show-stacks, 31 s with --grace 24s (sipid then warns), 25 s when no SIGKILL comes before the last wait", () => {
+    expect(Duration.toSeconds(longestJobWait(defaultSchedule()))).toBe(27)
+    expect(Duration.toSeconds(longestJobWait(defaultSchedule({ showStacks: true })))).toBe(29)
+    expect(Duration.toSeconds(longestJobWait(defaultSchedule({ grace: "24 seconds" })))).toBe(31)
+    expect(Duration.toSeconds(longestJobWait(defaultSchedule(), { grace: "10 seconds" }))).toBe(35)
+    expect(Duration.toSeconds(longestJobWait(Either.getOrThrow(parseStopSchedule("TERM/5/KILL/30"))))).toBe(35)
+    expect(Duration.toSeconds(longestJobWait(Either.getOrThrow(parseStopSchedule("TERM/25"))))).toBe(32)
+  })
 })

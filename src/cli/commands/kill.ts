@@ -2,7 +2,7 @@ import { Command, Options } from "@effect/cli"
 import { Duration, Effect, Either, Option } from "effect"
 import { UsageError } from "../../errors.js"
 import { kill } from "../../pidfile/kill.js"
-import type { JobStopOptions } from "../../process/stopJob.js"
+import { type JobStopOptions, longestJobWait } from "../../process/stopJob.js"
 import { defaultSchedule, parseStopSchedule, type StopSchedule } from "../../process/stopSchedule.js"
 import { SipidLive } from "../../SipidLive.js"
 import { formatGoDuration } from "../../time/goDuration.js"
@@ -64,8 +64,8 @@ const longestWait = (schedule: StopSchedule): Duration.Duration =>
   schedule.steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
 
 /** A long grace is the job author's call, not a mistake: warn, do not refuse. */
-const warnIfPastMonitTimeout = (schedule: StopSchedule) => {
-  const longest = longestWait(schedule)
+const warnIfPastMonitTimeout = (schedule: StopSchedule, tree: JobStopOptions | undefined) => {
+  const longest = tree === undefined ? longestWait(schedule) : longestJobWait(schedule, tree)
   return Effect.when(
     Effect.logWarning(
       `the schedule may wait ${formatGoDuration(longest)}, past monit's default stop timeout (${formatGoDuration(monitStopTimeout)}): ` +
@@ -81,7 +81,7 @@ export const killCommand = Command.make("kill", { pidFile, showStacks, grace, re
     Effect.gen(function*() {
       const schedule = yield* chooseSchedule(options)
       const job = yield* chooseTree(options)
-      yield* warnIfPastMonitTimeout(schedule)
+      yield* warnIfPastMonitTimeout(schedule, job)
       yield* kill({ path: options.pidFile, schedule, ...(job && { tree: job }) })
     }).pipe(Effect.provide(SipidLive))
   )).pipe(Command.withDescription(commandDocs.kill!.summary))

@@ -96,11 +96,13 @@ export const stopJob = (
         Effect.zipRight(Effect.logInfo(`sent ${signal} to ${targets.length} other process(es) of the job: ${pids(targets)}`))
       )
 
-    const adopt = (found: ReadonlyArray<Member>, what: string) =>
+    /** `first`: the first look, whose count is logged even when it found none. */
+    const adopt = (found: ReadonlyArray<Member>, first: boolean) =>
       Effect.gen(function*() {
         members.push(...found)
-        if (found.length > 0 || what === "") {
-          yield* Effect.logInfo(`found ${found.length} ${what}process(es) in process ${main.handle.identity.pid}'s job${found.length > 0 ? `: ${pids(found)}` : ""}`)
+        if (found.length > 0 || first) {
+          const list = found.length > 0 ? `: ${pids(found)}` : ""
+          yield* Effect.logInfo(`found ${found.length} ${first ? "" : "more "}process(es) in process ${main.handle.identity.pid}'s job${list}`)
         }
         for (const member of found) {
           yield* Effect.logDebug(`job member ${member.handle.identity.pid} (${member.lineage.command}), ${member.via}`)
@@ -108,10 +110,10 @@ export const stopJob = (
         if (broadcast !== undefined) yield* send(found, broadcast)
       })
 
-    const look = (scan: boolean, what: string) =>
+    const look = (scan: boolean, first = false) =>
       turn.withPermits(1)(Effect.gen(function*() {
         yield* markExited(yield* processes.exitedAmong(live().map((member) => member.handle), Duration.zero))
-        yield* adopt(yield* discover(job, live(), { scan }), what)
+        yield* adopt(yield* discover(job, live(), { scan }), first)
       }))
 
     const sendAll = (signal: SignalName) =>
@@ -123,7 +125,7 @@ export const stopJob = (
     /** Waits up to `timeout` for every member to exit; true when none is left. */
     const awaitAll = (timeout: Duration.Duration) =>
       Effect.gen(function*() {
-        const deadline = started + Duration.toMillis(yield* elapsed) + Duration.toMillis(timeout)
+        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
         while (live().length > 0) {
           const remaining = deadline - (yield* Clock.currentTimeMillis)
           if (remaining <= 0) return false
@@ -132,7 +134,7 @@ export const stopJob = (
         return true
       })
 
-    yield* look(true, "")
+    yield* look(true, true)
     const rediscovery = yield* Effect.fork(
       rediscover(look, options.rediscoverEvery ?? Duration.millis(250), options.walkPause ?? Duration.seconds(1))
     )
@@ -153,7 +155,7 @@ export const stopJob = (
     if (outcome._tag === "Exited") {
       yield* markExited([main.handle])
       // Orphans keep the session and group: look for them now, while the schedule no longer can.
-      yield* look(true, "more ")
+      yield* look(true)
       if (broadcast === "SIGKILL") yield* awaitAll(memberKillWait)
       else if (others().length > 0) {
         yield* sendAll("SIGTERM")
@@ -176,7 +178,7 @@ export const stopJob = (
  * the newest PID stays the same, no process can have joined the job.
  */
 const rediscover = <R>(
-  look: (scan: boolean, what: string) => Effect.Effect<void, SystemError | ProcessHidden, R>,
+  look: (scan: boolean) => Effect.Effect<void, SystemError | ProcessHidden, R>,
   every: Duration.DurationInput,
   walkPause: Duration.DurationInput
 ) =>
@@ -187,7 +189,7 @@ const rediscover = <R>(
       const newest = yield* processes.newestPid
       if (newest === seen) return
       seen = newest
-      yield* look(false, "more ")
+      yield* look(false)
       yield* Effect.sleep(walkPause)
     }).pipe(Effect.catchAll((error) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)))
     yield* Effect.repeat(tick, Schedule.spaced(every))

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest"
 import { runInPidNamespace } from "../support/cli.js"
 
-const prelude = String.raw`
+const preludeBase = String.raw`
 P=$D/job.pid
 await_file() { until [ -s "$1" ]; do sleep 0.01; done; }
 # Live (not zombie) processes whose command name is $1.
@@ -15,23 +15,38 @@ count() { local n=0 stat; for stat in /proc/[0-9]*/stat; do read -r line < $stat
   [[ "$line" == *"($1) "[^Z]* ]] && n=$((n + 1)); done; echo $n; }
 `
 
-const ns = (script: string) => runInPidNamespace(prelude + script)
+const ns = (script: string) => runInPidNamespace(preludeBase + stopJob + script)
+
+/**
+ * Once the job has written its main PID to $D/main and $2 processes named $1
+ * run: claims, lists the job (status --tree), stops it with kill and the
+ * remaining arguments, and says what is left.
+ */
+const stopJob = String.raw`
+stop_job() { local name=$1 count=$2; shift 2
+  await_file $D/main; M=$(cat $D/main)
+  until [ $(count $name) = $count ]; do sleep 0.01; done
+  $SIPID claim --pid $M --pid-file $P 2>/dev/null
+  $SIPID status --pid-file $P --tree
+  set +e; $SIPID kill --pid-file $P "$@"; echo "kill=$?"; set -e
+  echo "$name left: $(count $name)"
+  [ -e $P ] || echo "pidfile gone"; }
+`
+
+/** The job is gone, and so is its pidfile. */
+const expectStopped = (stdout: string, name: string) => {
+  expect(stdout).toContain("kill=0")
+  expect(stdout).toContain(`${name} left: 0`)
+  expect(stdout).toContain("pidfile gone")
+}
 
 describe("sipid kill --tree (real processes, own PID namespace)", () => {
   it("a shell that starts three sleeps and exits on SIGTERM: the orphaned sleeps get SIGTERM too, none is left", async () => {
     const result = await ns(String.raw`
       setsid bash -c 'echo $$ > $D/main; trap "exit 0" TERM; sleep 1000 & sleep 1000 & sleep 1000 & wait' &
-      await_file $D/main; M=$(cat $D/main)
-      until [ $(count sleep) = 3 ]; do sleep 0.01; done
-      $SIPID claim --pid $M --pid-file $P 2>/dev/null
-      $SIPID status --pid-file $P --tree
-      $SIPID kill --pid-file $P --tree --grace 5s; echo "kill=$?"
-      echo "sleeps left: $(count sleep)"
-      [ -e $P ] || echo "pidfile gone"
+      stop_job sleep 3 --tree --grace 5s
     `)
-    expect(result.stdout).toContain("kill=0")
-    expect(result.stdout).toContain("sleeps left: 0")
-    expect(result.stdout).toContain("pidfile gone")
+    expectStopped(result.stdout, "sleep")
     expect(result.stdout).toMatch(/^ {2}\d+ bash \(main\)$/m)
     expect(result.stdout.match(/^ {2}\d+ sleep \(child of \d+\)$/gm)).toHaveLength(3)
     expect(result.stderr).toMatch(/found 3 process\(es\) in process \d+'s job/)
@@ -58,16 +73,9 @@ def stop(*_):
 signal.signal(signal.SIGTERM, stop)
 open('$D/main', 'w').write(str(os.getpid()))
 time.sleep(1000)" &
-      await_file $D/main; M=$(cat $D/main)
-      until [ $(count python3) = 4 ]; do sleep 0.01; done
-      $SIPID claim --pid $M --pid-file $P 2>/dev/null
-      $SIPID kill --pid-file $P --tree --grace 500ms; echo "kill=$?"
-      echo "pythons left: $(count python3)"
-      [ -e $P ] || echo "pidfile gone"
+      stop_job python3 4 --tree --grace 500ms
     `)
-    expect(result.stdout).toContain("kill=0")
-    expect(result.stdout).toContain("pythons left: 0")
-    expect(result.stdout).toContain("pidfile gone")
+    expectStopped(result.stdout, "python3")
     expect(result.stderr).toMatch(/found 3 process\(es\)/)
     // Mixed mode: the master forwards SIGTERM itself; sipid's only broadcast is SIGKILL.
     expect(result.stderr).not.toMatch(/sent SIGTERM to \d+ other/)
@@ -77,19 +85,14 @@ time.sleep(1000)" &
   it("a daemon that double-forked under a setsid job is found by its session and stopped", async () => {
     const result = await ns(String.raw`
       setsid bash -c 'echo $$ > $D/main; trap "exit 0" TERM; (sleep 1000 &); sleep 1000 & wait' &
-      await_file $D/main; M=$(cat $D/main)
       until [ $(count sleep) = 2 ]; do sleep 0.01; done
       for stat in /proc/[0-9]*/stat; do read -r line < $stat; case "$line" in *"(sleep) S 1 "*) echo "daemon: $(echo $line | cut -d" " -f1)";; esac; done
-      $SIPID claim --pid $M --pid-file $P 2>/dev/null
-      $SIPID status --pid-file $P --tree
-      $SIPID kill --pid-file $P --tree --grace 5s; echo "kill=$?"
-      echo "sleeps left: $(count sleep)"
+      stop_job sleep 2 --tree --grace 5s
     `)
     const daemon = /daemon: (\d+)/.exec(result.stdout)?.[1]
     expect(daemon, result.stdout + result.stderr).toBeDefined()
     expect(result.stdout).toMatch(new RegExp(`^ {2}${daemon} sleep \\(in session \\d+\\)$`, "m"))
-    expect(result.stdout).toContain("kill=0")
-    expect(result.stdout).toContain("sleeps left: 0")
+    expectStopped(result.stdout, "sleep")
   })
 
   it("leaves alone a process that took over an exited member's PID (ns_last_pid), and a bystander of the same name", async () => {
@@ -129,10 +132,7 @@ sleep 1000 & wait' &
     // SIGTERM (and passes that on to its child) outlives TERM/1 with its job.
     const result = await ns(String.raw`
       setsid bash -c 'echo $$ > $D/main; trap "" TERM; sleep 1000 & wait' &
-      await_file $D/main; M=$(cat $D/main)
-      until [ $(count sleep) = 1 ]; do sleep 0.01; done
-      $SIPID claim --pid $M --pid-file $P 2>/dev/null
-      set +e; $SIPID kill --pid-file $P --tree --retry TERM/1; echo "kill=$?"
+      stop_job sleep 1 --tree --retry TERM/1
       [ -e $P ] && echo "pidfile kept"
       kill -9 $M
     `)

@@ -183,9 +183,10 @@ export const make = (options: LiveOptions = {}) =>
           Effect.catchTag("Errno", (error) =>
             error.code === "ESRCH" ? Effect.succeed("Gone" as const) : Effect.fail(processError(`send ${name}`, identity.pid)(error)))
         ),
-      // Short polls keep interruption prompt: an interrupted wait frees its
-      // pool thread within one slice.
-      awaitExit: libc.waitReadable(pidfd, 100).pipe(
+      // One poll for the whole wait: interrupting it wakes the poll (see
+      // Libc.readableAmong), so no slices are needed to free its pool thread,
+      // and waiting out a 20 s grace costs no CPU.
+      awaitExit: libc.waitReadable(pidfd, Infinity).pipe(
         Effect.mapError(processError("poll", identity.pid)),
         Effect.repeat({ until: (exited) => exited }),
         Effect.asVoid

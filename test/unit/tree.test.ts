@@ -195,14 +195,17 @@ describe("ProcessesLive lineage (real processes this test starts)", () => {
       expect(yield* processes.children(python.pid! as Pid)).toEqual([child])
     }).pipe(Effect.scoped, Effect.provide(live)))
 
-  it.live("an interrupted exitedAmong frees its pool thread at once: five waits for ever, interrupted, leave the pool free", () =>
+  it.live("interrupted waits free their pool threads at once: five exitedAmong and five awaitExit, for ever, interrupted, leave the pool free", () =>
     Effect.gen(function*() {
       const processes = yield* Processes
       const sleeper = spawn("sleep", ["30"], { stdio: "ignore" })
       yield* Effect.addFinalizer(() => Effect.sync(() => sleeper.kill("SIGKILL")))
       const handle = yield* opened(sleeper.pid! as Pid)
       // libuv has four pool threads: five blocked polls would starve every file read after them.
-      const waits = yield* Effect.forEach(Array.from({ length: 5 }), () => Effect.fork(processes.exitedAmong([handle], Duration.infinity)))
+      const waits = yield* Effect.forEach(
+        Array.from({ length: 10 }),
+        (_, index) => Effect.fork(index % 2 === 0 ? processes.exitedAmong([handle], Duration.infinity) : handle.awaitExit)
+      )
       yield* Effect.sleep("50 millis")
       yield* Effect.forEach(waits, Fiber.interrupt)
       const read = yield* Effect.promise(() => readFile("/proc/self/stat", "utf8")).pipe(Effect.timeout("2 seconds"))

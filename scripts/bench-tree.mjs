@@ -18,6 +18,19 @@ const runsFlag = process.argv.indexOf("--runs")
 const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 1
 const sipid = fileURLToPath(new URL("../bin/sipid.js", import.meta.url))
 
+/**
+ * The reference: sipid doing nothing for as long, measured the same way (a
+ * wait-until-healthy that fails its first probe and then pauses 30 s), so
+ * Node's own idle work after start-up can be told apart from the waiting.
+ */
+const idle = String.raw`
+"${process.execPath}" ${sipid} wait-until-healthy --url http://127.0.0.1:9/ --polling-frequency 30s --timeout 25s 2>/dev/null & S=$!
+ticks() { sed 's/.*) //' /proc/$S/stat | awk '{ print $12 + $13 }'; }
+sleep 5; FROM=$(ticks); sleep 14; TO=$(ticks)
+kill $S
+echo "ticks $((TO - FROM))"
+`
+
 /** One job, one kill, in a fresh PID namespace; prints "ticks N" (sipid's CPU from 5 s to 19 s, in clock ticks). */
 const scenario = ({ neighbour, tree, workers = 49 }) => String.raw`
 set -euo pipefail
@@ -47,7 +60,8 @@ const tickMillis = 1000 / Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "
 
 /** sipid's CPU milliseconds for 20 s of waiting. */
 const cpuOf = (options) => {
-  const result = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "bash", "-c", scenario(options)], { encoding: "utf8" })
+  const script = options.idle ? idle : scenario(options)
+  const result = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "bash", "-c", script], { encoding: "utf8" })
   const match = /ticks (\d+)/.exec(result.stdout)
   if (match === null) throw new Error(`no measurement: ${result.stdout}${result.stderr}`)
   return (Number(match[1]) * tickMillis * 20) / 14
@@ -56,6 +70,7 @@ const cpuOf = (options) => {
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 const rows = [
+  { name: "reference: sipid idle (wait-until-healthy between probes)", options: { idle: true } },
   { name: "kill", options: { tree: false } },
   { name: "kill --tree", options: { tree: true } },
   { name: "kill --tree, a job of one process", options: { tree: true, workers: 0 } },

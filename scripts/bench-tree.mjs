@@ -19,16 +19,30 @@ const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 1
 const sipid = fileURLToPath(new URL("../bin/sipid.js", import.meta.url))
 
 /**
+ * sipid's CPU from 5 s to 19 s after $S started, into FROM and TO. Only shell
+ * builtins: a forked sed or sleep would be a new process, and each new
+ * process makes --tree walk the job again (the busy row does that on purpose).
+ */
+const measure = String.raw`
+mkfifo $D/never; exec 3<>$D/never
+pause() { read -t $1 <&3 || true; }
+# utime + stime: fields 14 and 15, counted after the command name's last ")".
+ticks() { local line; read -r line < /proc/$S/stat; line=$` + "{line##*) }" + String.raw`; read -ra F <<< "$line"; T=$((F[11] + F[12])); }
+pause 5; ticks; FROM=$T; pause 14; ticks; TO=$T
+`
+
+/**
  * The reference: sipid doing nothing for as long, measured the same way (a
  * wait-until-healthy that fails its first probe and then pauses 30 s), so
  * Node's own idle work after start-up can be told apart from the waiting.
  */
 const idle = String.raw`
+D=$(mktemp -d)
 "${process.execPath}" ${sipid} wait-until-healthy --url http://127.0.0.1:9/ --polling-frequency 30s --timeout 25s 2>/dev/null & S=$!
-ticks() { sed 's/.*) //' /proc/$S/stat | awk '{ print $12 + $13 }'; }
-sleep 5; FROM=$(ticks); sleep 14; TO=$(ticks)
+${measure}
 kill $S
 echo "ticks $((TO - FROM))"
+rm -rf $D
 `
 
 /** One job, one kill, in a fresh PID namespace; prints "ticks N" (sipid's CPU from 5 s to 19 s, in clock ticks). */
@@ -47,9 +61,7 @@ time.sleep(1000)" &
 until [ -s $D/ready ]; do sleep 0.01; done
 "${process.execPath}" ${sipid} claim --pid $(cat $D/ready) --pid-file $P 2>/dev/null
 "${process.execPath}" ${sipid} kill --pid-file $P ${tree ? "--tree" : ""} 2>$D/log & S=$!
-# utime + stime: fields 14 and 15, counted after the command name's last ")".
-ticks() { sed 's/.*) //' /proc/$S/stat | awk '{ print $12 + $13 }'; }
-sleep 5; FROM=$(ticks); sleep 14; TO=$(ticks)
+${measure}
 wait $S
 ${tree ? `grep -q 'found ${workers} process' $D/log || { echo 'job not found'; cat $D/log; exit 1; }` : ""}
 echo "ticks $((TO - FROM))"

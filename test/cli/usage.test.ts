@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { runSipid } from "../support/cli.js"
+import { spawn } from "node:child_process"
+import { runSipid, sipidBin } from "../support/cli.js"
 
 const directory = mkdtempSync(join(tmpdir(), "sipid-usage-"))
 const pidfile = join(directory, "job.pid")
@@ -210,5 +211,20 @@ describe("usage errors come first, and are read as a script author meant", () =>
     const kill = (await runSipid(["kill", "--help"])).stdout
     expect(kill).toMatch(/^  3 +.*replaced 20 times/m)
     expect(kill).toMatch(/^  5 +.*hidepid/m)
+  })
+})
+
+describe("the wizard", () => {
+  it("exits 130 when Ctrl-C ends it, as a command stopped by SIGINT does", async () => {
+    // script(1) gives the wizard the terminal it needs; Ctrl-C is sent once it prompts.
+    const child = spawn("script", ["-qec", `${process.execPath} ${sipidBin} kill --wizard`, "/dev/null"], { stdio: ["pipe", "pipe", "inherit"] })
+    let output = ""
+    child.stdout.on("data", (chunk) => {
+      output += chunk
+      if (output.includes("Enter some text")) child.stdin.write("\u0003")
+    })
+    const code = await new Promise((resolve) => child.on("close", resolve))
+    expect(output).toContain("Quitting wizard mode")
+    expect(code).toBe(130)
   })
 })

@@ -50,10 +50,10 @@ const clipped = (word: string) => (word.length > shownLength ? `${word.slice(0, 
 const quoted = (word: string) => JSON.stringify(clipped(word))
 
 /** Spellings of other tools that sipid spells another way. */
-const aliases: Record<string, string> = { "-v": "--version", "-V": "--version", "-help": "--help", "-?": "--help" }
+const aliases = new Map([["-v", "--version"], ["-V", "--version"], ["-help", "--help"], ["-?", "--help"]])
 
 const didYouMean = (word: string, candidates: ReadonlyArray<string>) => {
-  const near = aliases[word] ?? nearest(word, candidates)
+  const near = aliases.get(word) ?? nearest(word, candidates)
   return near === undefined ? "" : `; did you mean \`${near}\`?`
 }
 

@@ -106,6 +106,7 @@ describe("route, on mistakes", () => {
 
   it("suggests regardless of case, for other tools' spellings, and for a long dash", () => {
     expect(routeOf("KILL")).toEqual(invalid(undefined, "unknown command \"KILL\"; did you mean `kill`?"))
+    expect(routeOf("constructor")).toEqual(invalid(undefined, "unknown command \"constructor\""))
     expect(routeOf("-v")).toEqual(invalid(undefined, "unknown option -v; did you mean `--version`?"))
     expect(routeOf("kill", "\u2014pid-file", "f")).toEqual(invalid("kill", "\"\u2014pid-file\" starts with a long dash, not --; did you mean `--pid-file`?"))
     expect(routeOf("\u2013\u2013version")).toEqual(invalid(undefined, "\"\u2013\u2013version\" starts with a long dash, not --; did you mean `--version`?"))

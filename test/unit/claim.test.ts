@@ -356,4 +356,15 @@ describe("claimLocked, for a caller that holds the lock", () => {
       expect(yield* claimLocked(locked, first.pid)).toEqual({ _tag: "Claimed" })
       expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify(first) + "\n"))
     }).pipe(Effect.provide(TestLayers)))
+
+  it.scoped("a pidfile the lock created and another tool then replaced gets no record: it is not the lock's any more", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const me = yield* table.spawn()
+      const locked = yield* lock(path, { create: me.pid })
+      yield* files.put(path, "file", "7\n")
+      expect(yield* Effect.flip(claimLocked(locked, me.pid))).toMatchObject({ _tag: "PidfileInvalid", path })
+      expect(yield* files.paths).toEqual([path])
+      expect(yield* contentOf(path)).toEqual(Option.some("7\n"))
+    }).pipe(Effect.provide(TestLayers)))
 })

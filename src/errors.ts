@@ -47,6 +47,17 @@ export class InvalidDuration extends Data.TaggedError("InvalidDuration")<{
   }
 }
 
+/** Text that is not a health-check setting: a URL, a status range, a header (`sipid/health`'s parsers). */
+export class InvalidProbeSetting extends Data.TaggedError("InvalidProbeSetting")<{
+  readonly input: string
+  /** The whole sentence: what is wrong with `input` and what to write instead. */
+  readonly reason: string
+}> {
+  override get message(): string {
+    return this.reason
+  }
+}
+
 /** Another process holds the pidfile's lock; trying again later may work. */
 export class PidfileLocked extends Data.TaggedError("PidfileLocked")<{
   readonly path: string
@@ -233,6 +244,7 @@ export type SipidError =
   | InvalidPid
   | InvalidStopSchedule
   | InvalidDuration
+  | InvalidProbeSetting
   | PidfileLocked
   | LockRetriesExhausted
   | PidfileInvalid

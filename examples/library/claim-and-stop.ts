@@ -2,7 +2,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { parsePid, Pidfile, Processes, SipidLive, StopSchedule } from "sipid"
+import { formatGoDuration, parsePid, Pidfile, Processes, SipidLive, StopSchedule } from "sipid"
 
 // Claims a pidfile for a worker this app starts, then stops the worker with a
 // short schedule of its own.
@@ -19,7 +19,7 @@ const program = Effect.gen(function*() {
     Pidfile.KillOutcome.$match(stopped, {
       NoPidfile: () => "nothing to stop",
       Stale: ({ reason }) => `stale pidfile: ${reason}`,
-      Stopped: ({ after, pid }) => `stopped process ${pid} after ${after}`
+      Stopped: ({ after, pid }) => `stopped process ${pid} after ${formatGoDuration(after)}`
     })
   )
 })

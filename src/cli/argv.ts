@@ -17,7 +17,7 @@ export type Route = Data.TaggedEnum<{
   Version: {}
   Help: { readonly command: string | undefined }
   /** `--completions SHELL` or `--wizard`: @effect/cli's own. */
-  BuiltIn: {}
+  BuiltIn: { readonly command: string | undefined }
   Invalid: { readonly command: string | undefined; readonly problem: string }
   /** Checked: run `argv` (with `--log-level` moved where @effect/cli takes it). */
   Run: { readonly command: string; readonly argv: ReadonlyArray<string> }
@@ -44,74 +44,137 @@ export const globalOptions: ReadonlyArray<OptionSpec> = [
   globalOption("--wizard")
 ]
 
-const quoted = (word: string) => JSON.stringify(word)
+/** The longest piece of a token a message repeats: a runaway shell variable must not flood the log. */
+const shownLength = 40
+const clipped = (word: string) => (word.length > shownLength ? `${word.slice(0, shownLength)}…` : word)
+const quoted = (word: string) => JSON.stringify(clipped(word))
+
+/** Spellings of other tools that sipid spells another way. */
+const aliases = new Map([["-v", "--version"], ["-V", "--version"], ["-help", "--help"], ["-?", "--help"]])
+
 const didYouMean = (word: string, candidates: ReadonlyArray<string>) => {
-  const near = nearest(word, candidates)
+  const near = aliases.get(word) ?? nearest(word, candidates)
   return near === undefined ? "" : `; did you mean \`${near}\`?`
 }
 
-const checkValue = (option: OptionSpec, value: string | undefined): string | undefined => {
-  if (value === undefined) return `${option.name} needs a value (${option.placeholder})`
-  if (option.choices !== undefined && !option.choices.includes(value)) {
-    return `${option.name}: ${quoted(value)} is not one of ${option.choices.join(", ")}${didYouMean(value, option.choices)}`
+/**
+ * A token that starts with `-` is never an option's value, so an empty shell
+ * variable (`--pid-file $PIDFILE --grace=30s`) cannot turn the next option
+ * into a file name. No sipid option takes a negative number, and a file whose
+ * name starts with `-` can be written `./-x`.
+ */
+const looksLikeOption = (token: string) => token.startsWith("-")
+
+const needsValue = (option: OptionSpec, instead: string | undefined) =>
+  `${option.name} needs a value (${option.placeholder})${
+    instead === undefined ? "" : instead === "" ? ", not an empty one" : `, not the option ${quoted(instead)}`
+  }`
+
+const notAChoice = (option: OptionSpec, choices: ReadonlyArray<string>, value: string) =>
+  `${option.name}: ${quoted(value)} is not one of ${choices.join(", ")}${didYouMean(value, choices)}`
+
+/** `--opt=value` as a name and an inline value; `-h=x` and the like are no options of sipid's. */
+const splitInline = (token: string): readonly [name: string, inline: string | undefined] => {
+  const equals = token.startsWith("--") ? token.indexOf("=") : -1
+  return equals < 0 ? [token, undefined] : [token.slice(0, equals), token.slice(equals + 1)]
+}
+
+/** A word where an option or the command should be: a typo, or an option whose dash a word processor made long. */
+const strayWord = (token: string, command: CommandSpec | undefined, commands: ReadonlyArray<CommandSpec>) => {
+  const dashed = token.replace(/^[\u2012-\u2015\u2212]+/, "--")
+  if (dashed !== token) {
+    const options = [...(command === undefined ? commands.flatMap(({ options }) => options) : command.options), ...globalOptions]
+    return `${quoted(token)} starts with a long dash, not --${didYouMean(dashed, [...new Set(options.map(({ name }) => name))])}`
   }
-  return undefined
+  return command === undefined
+    ? `unknown command ${quoted(token)}${didYouMean(token, commands.map(({ name }) => name))}`
+    : `unexpected argument ${quoted(token)}: sipid takes options only`
 }
 
 /**
- * What to do with `argv` (without node and script). The first mistake wins;
- * `--help` anywhere wins over any mistake.
+ * What to do with `argv` (without node and script). It is read left to
+ * right, and the first thing that decides wins: a mistake, `--help` (or
+ * `-h`, or `help`) or `--version`. So `--version` or `--help` after a
+ * mistake does not hide the mistake, and after `--help` only the command
+ * name still counts. Every option's value is rewritten as a separate token
+ * (`--grace=5s` as `--grace 5s`), so @effect/cli reads only what was checked here.
  */
 export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<CommandSpec>): Route => {
   let command: CommandSpec | undefined
-  let problem: string | undefined
+  // Described only when the route is Invalid: only the first mistake costs a suggestion.
+  let problem: (() => string) | undefined
   let builtIn = false
   let help = false
   const given = new Set<string>()
   const logLevel: Array<string> = []
   const rest: Array<string> = []
-  const fail = (text: string) => (problem ??= text)
+  const fail = (describe: () => string) => (problem ??= describe)
   for (let index = 0; index < argv.length; index++) {
     const token = argv[index]!
-    if (token === "--help" || token === "-h") {
-      help = true
-      continue
-    }
-    if (!token.startsWith("-")) {
-      if (command !== undefined) fail(`unexpected argument ${quoted(token)}: sipid takes options only`)
+    const decided = problem !== undefined || help
+    if (!looksLikeOption(token)) {
+      const named = command === undefined ? commands.find(({ name }) => name === token) : undefined
+      if (named !== undefined) {
+        command = named
+        rest.push(token)
+      } else if (decided) continue
+      else if (token === "help") help = true
       else {
-        command = commands.find(({ name }) => name === token)
-        if (command === undefined) fail(`unknown command ${quoted(token)}${didYouMean(token, commands.map(({ name }) => name))}`)
-        else rest.push(token)
+        const before = command
+        fail(() => strayWord(token, before, commands))
       }
       continue
     }
-    const [name, inline] = token.startsWith("--") && token.includes("=") ? [token.slice(0, token.indexOf("=")), token.slice(token.indexOf("=") + 1)] : [token, undefined]
+    if (decided) continue
+    if (token === "--") {
+      fail(() => "unexpected \"--\": sipid takes options only, with nothing after them")
+      continue
+    }
+    const [name, inline] = splitInline(token)
     const known = [...(command?.options ?? []), ...globalOptions]
-    const option = known.find((candidate) => candidate.name === name)
+    const option = known.find((candidate) => candidate.name === (name === "-h" ? "--help" : name))
     if (option === undefined) {
-      fail(`unknown option ${name}${command ? ` for ${command.name}` : ""}${didYouMean(name, known.map(({ name }) => name))}`)
+      const owner = command === undefined ? commands.find(({ options }) => options.some((candidate) => candidate.name === name)) : undefined
+      const onCommand = command
+      fail(() =>
+        owner !== undefined
+          ? // By now `command` is the one named later on the line, if any.
+            `${name} goes after COMMAND, as in sipid ${(command ?? owner).name} ${name} ...`
+          : `unknown option ${clipped(name)}${onCommand ? ` for ${onCommand.name}` : ""}${didYouMean(name, known.map(({ name }) => name))}`
+      )
+      continue
+    }
+    if (option.placeholder === undefined && inline !== undefined) {
+      fail(() => `${option.name} takes no value; drop ${quoted(`=${inline}`)}`)
+      continue
+    }
+    if (option.name === "--help") {
+      help = true
       continue
     }
     if (option.name === "--version") return Route.Version()
-    if (given.has(option.name) && !option.repeatable) fail(`${option.name} is given more than once; give it once`)
+    if (given.has(option.name) && !option.repeatable) fail(() => `${option.name} is given more than once; give it once`)
     given.add(option.name)
-    const takesValue = option.placeholder !== undefined
-    const next = argv[index + 1]
-    const value = !takesValue ? undefined : inline ?? (next === undefined || known.some((other) => other.name === next) ? undefined : next)
-    if (takesValue) {
-      const invalid = checkValue(option, value)
-      if (invalid !== undefined) fail(invalid)
-      if (inline === undefined && value !== undefined) index++
-    }
     if (option.name === "--completions" || option.name === "--wizard") builtIn = true
-    const tokens = takesValue && inline === undefined && value !== undefined ? [token, value] : [token]
+    const tokens = [option.name]
+    if (option.placeholder !== undefined) {
+      const next = inline === undefined ? argv[index + 1] : undefined
+      const value = inline ?? (next === undefined || looksLikeOption(next) ? undefined : next)
+      if (inline === undefined && value !== undefined) index++
+      if (value === undefined || value === "") {
+        fail(() => needsValue(option, value ?? next))
+        continue
+      }
+      const choices = option.choices
+      if (choices !== undefined && !choices.includes(value)) fail(() => notAChoice(option, choices, value))
+      tokens.push(value)
+    }
     if (option.name === "--log-level") logLevel.push(...tokens)
     else rest.push(...tokens)
   }
+  if (problem !== undefined) return Route.Invalid({ command: command?.name, problem: problem() })
   if (help) return Route.Help({ command: command?.name })
-  if (problem !== undefined) return Route.Invalid({ command: command?.name, problem })
-  if (builtIn) return Route.BuiltIn()
+  if (builtIn) return Route.BuiltIn({ command: command?.name })
   if (command === undefined) return Route.ShortUsage()
   const missing = command.options.find((option) => option.required && !given.has(option.name))
   if (missing !== undefined) return Route.Invalid({ command: command.name, problem: `missing ${missing.name} ${missing.placeholder ?? ""}`.trimEnd() })

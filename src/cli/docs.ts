@@ -25,9 +25,9 @@ const stoppedBySignal = [`${signalExitCode.SIGTERM}, ${signalExitCode.SIGINT}`, 
 const usage = [ExitCode.usage, "usage error: a missing, unknown or malformed option"] as const
 /** The codes claim and kill share: both lock the pidfile and refuse one they cannot trust. */
 const pidfileTrouble = [
-  [ExitCode.locked, "the pidfile is locked by a claim or kill in progress"],
+  [ExitCode.locked, "locked by a claim or kill, or replaced 20 times while locking: retry"],
   [ExitCode.invalidPidfile, "invalid or untrusted pidfile (content, owner, symlink...); untouched"],
-  [ExitCode.system, "any other system error"],
+  [ExitCode.system, "any other system error, or /proc/PID hidden by hidepid: run as root"],
   stoppedBySignal
 ] as const
 

@@ -37,6 +37,7 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
     InvalidPid: () => ExitCode.usage,
     InvalidStopSchedule: () => ExitCode.usage,
     InvalidDuration: () => ExitCode.usage,
+    InvalidProbeSetting: () => ExitCode.usage,
     PidfileLocked: () => ExitCode.locked,
     LockRetriesExhausted: () => ExitCode.locked,
     PidfileInvalid: () => ExitCode.invalidPidfile,

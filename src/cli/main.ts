@@ -12,7 +12,7 @@ import { killCommand } from "./commands/kill.js"
 import { statusCommand } from "./commands/status.js"
 import { waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
 import { type CommandSpec, commandSpec } from "./commandSpec.js"
-import { ExitCode } from "./exitCodes.js"
+import { ExitCode, signalExitCode } from "./exitCodes.js"
 import { commandHelp, shortUsage, topHelp } from "./help.js"
 import { ExitStatus, reportUsageError } from "./runCommand.js"
 
@@ -75,6 +75,24 @@ const runChecked = (argv: ReadonlyArray<string>, command: string | undefined, lo
     Effect.provide(NodeContext.layer)
   )
 
+/** What @effect/cli prints when Ctrl-C ends its wizard, which it then counts a success. */
+const wizardQuit = "Quitting wizard mode"
+
+/** The wizard, exiting 130 like any command stopped by SIGINT when Ctrl-C ends it. */
+const runWizard = (argv: ReadonlyArray<string>, command: string | undefined, logFormat: "text" | "json") =>
+  Effect.suspend(() => {
+    let quit = false
+    return Effect.consoleWith((console) =>
+      Effect.withConsole(runChecked(argv, command, logFormat), {
+        ...console,
+        log: (...args) => {
+          quit ||= args.some((arg) => String(arg).includes(wizardQuit))
+          return console.log(...args)
+        }
+      })
+    ).pipe(Effect.map((code) => (quit ? signalExitCode.SIGINT : code)))
+  })
+
 /**
  * Runs the CLI on `argv` (without node and script) and yields the exit code.
  * sipid answers no arguments, help, the version and malformed command lines
@@ -91,10 +109,12 @@ export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.
     },
     Invalid: ({ command, problem }) => reportUsageError(command, problem, logFormat),
     // @effect/cli's wizard prompts on stdin and would hang a script forever.
-    BuiltIn: () =>
-      argv.includes("--wizard") && !terminals.stdinIsTerminal
-        ? reportUsageError(undefined, "--wizard needs an interactive terminal", logFormat)
-        : runChecked(argv, undefined, logFormat),
+    BuiltIn: ({ command }) =>
+      !argv.includes("--wizard")
+        ? runChecked(argv, command, logFormat)
+        : terminals.stdinIsTerminal
+        ? runWizard(argv, command, logFormat)
+        : reportUsageError(command, "--wizard needs an interactive terminal", logFormat),
     Run: ({ argv, command }) => runChecked(argv, command, logFormat)
   })
 }

@@ -4,7 +4,7 @@
  * into an exit code (through `exitCodeFor`, the only mapping), and turns
  * SIGTERM or SIGINT into an orderly early stop.
  */
-import { Data, Deferred, Effect, FiberRef, HashMap } from "effect"
+import { Data, Deferred, Effect, FiberRef, HashMap, Logger, LogLevel } from "effect"
 import type { SipidError } from "../errors.js"
 import * as Log from "../log/logger.js"
 import { ExitCode, exitCodeFor, signalExitCode, type StopSignal } from "./exitCodes.js"
@@ -39,10 +39,13 @@ const receiveStopSignal = Effect.gen(function*() {
 /**
  * A usage error names the option, not the pidfile, and says where help is;
  * it reads the same whether argv.ts, @effect/cli or the program found it.
+ * It is printed whatever `--log-level` says: a script's mistake must show,
+ * and some are found before the level is even read.
  */
 const logUsageError = (command: string | undefined, problem: string) =>
   Effect.logError(`${problem}${problem.endsWith("?") ? "" : ";"} see ${command === undefined ? "sipid --help" : `sipid ${command} --help`}`).pipe(
-    Effect.locally(FiberRef.currentLogAnnotations, command === undefined ? HashMap.empty() : HashMap.make(["command", command]))
+    Effect.locally(FiberRef.currentLogAnnotations, command === undefined ? HashMap.empty() : HashMap.make(["command", command])),
+    Logger.withMinimumLogLevel(LogLevel.All)
   )
 
 /** Reports a usage error found before a command runs, in the log format asked for; yields exit code 2. */

@@ -15,19 +15,29 @@ export const editDistance = (from: string, to: string): number => {
   return rows[from.length]![to.length]!
 }
 
+/** The first letter, past any leading dashes: a tie goes to the candidate that starts like the word. */
+const initial = (word: string) => word.replace(/^-+/, "").charAt(0)
+
 /**
- * The candidate `word` most likely meant: one it abbreviates (`--pid-f` for
- * `--pid-file`) if only one does, else the nearest within a third of its
- * length (at least 2 edits: `stat` for `status`); undefined when nothing is close.
+ * The candidate `word` most likely meant, ignoring case: one it abbreviates
+ * (`--pid-f` for `--pid-file`) if only one does, else the nearest within a
+ * third of its length (at least 2 edits: `stat` for `status`; `bsh` for
+ * `bash` rather than `sh`); undefined when nothing is close. A candidate
+ * whose length differs by more than that is not measured, so a huge word
+ * costs no more than a short one.
  */
 export const nearest = (word: string, candidates: ReadonlyArray<string>): string | undefined => {
-  const abbreviated = candidates.filter((candidate) => word.length >= 3 && candidate.startsWith(word))
+  const typed = word.toLowerCase()
+  const abbreviated = candidates.filter((candidate) => typed.length >= 3 && candidate.toLowerCase().startsWith(typed))
   if (abbreviated.length === 1) return abbreviated[0]
   let best: string | undefined
   let bestDistance = Infinity
   for (const candidate of candidates) {
-    const distance = editDistance(word, candidate)
-    if (distance < bestDistance && distance <= Math.max(2, Math.floor(candidate.length / 3))) {
+    const allowed = Math.max(2, Math.floor(candidate.length / 3))
+    if (Math.abs(typed.length - candidate.length) > allowed) continue
+    const distance = editDistance(typed, candidate.toLowerCase())
+    const closer = distance < bestDistance || (distance === bestDistance && initial(candidate) === initial(typed) && initial(best!) !== initial(typed))
+    if (closer && distance <= allowed) {
       best = candidate
       bestDistance = distance
     }

@@ -1,27 +1,31 @@
 /**
  * The pure parsers behind wait-until-healthy's options: the URL, the
- * expected status codes and extra request headers. Each returns the reason a
- * value is refused, which the command reports as a usage error.
+ * expected status codes and extra request headers. Each refuses a value with
+ * `InvalidProbeSetting`, which the command reports as a usage error.
  */
 import { Either } from "effect"
+import { InvalidProbeSetting } from "../errors.js"
+
+const invalid = (input: string, reason: string) => Either.left(new InvalidProbeSetting({ input, reason }))
 
 /** Refuses anything but http and https before a single request is made. */
-export const parseUrl = (text: string): Either.Either<URL, string> => {
+export const parseUrl = (text: string): Either.Either<URL, InvalidProbeSetting> => {
   // WHATWG URLs (which undici, and so sipid, connect through) have no IPv6 zone ids.
   const zone = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/@]*@)?\[[0-9a-f:.]*(%[^\]]*)\]/i.exec(text)
   if (zone) {
-    return Either.left(
+    return invalid(
+      text,
       `"${text}": an IPv6 address with a zone id (${zone[1]}) cannot be probed, as Node's URL parser refuses zone ids; ` +
         `use the job's global or unique local address, or a host name`
     )
   }
-  if (!URL.canParse(text)) return Either.left(`"${text}" is not a URL; use e.g. https://127.0.0.1:8443/healthcheck`)
+  if (!URL.canParse(text)) return invalid(text, `"${text}" is not a URL; use e.g. https://127.0.0.1:8443/healthcheck`)
   const url = new URL(text)
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return Either.left(`"${text}": only http and https URLs can be probed`)
+    return invalid(text, `"${text}": only http and https URLs can be probed`)
   }
   if (url.username !== "" || url.password !== "") {
-    return Either.left(`"${url.host}": credentials in the URL are not sent; use --header 'Authorization: ...'`)
+    return invalid(text, `"${url.host}": credentials in the URL are not sent; use --header 'Authorization: ...'`)
   }
   return Either.right(url)
 }
@@ -40,22 +44,22 @@ export const statusInRange = (range: StatusRange, status: number): boolean => st
 const statusRange = /^([1-5]\d\d)(?:-([1-5]\d\d))?$/
 
 /** `200` or `200-399`. */
-export const parseStatusRange = (text: string): Either.Either<StatusRange, string> => {
+export const parseStatusRange = (text: string): Either.Either<StatusRange, InvalidProbeSetting> => {
   const match = statusRange.exec(text)
   const min = Number(match?.[1])
   const max = match?.[2] === undefined ? min : Number(match[2])
   return match !== null && min <= max
     ? Either.right({ min, max })
-    : Either.left(`"${text}" is not a status code or range; use e.g. 200 or 200-399`)
+    : invalid(text, `"${text}" is not a status code or range; use e.g. 200 or 200-399`)
 }
 
 // RFC 9110 token characters; a value may hold anything visible, spaces and tabs.
 const headerLine = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*$/
 
 /** `Name: value`, as curl takes it. */
-export const parseHeader = (text: string): Either.Either<readonly [name: string, value: string], string> => {
+export const parseHeader = (text: string): Either.Either<readonly [name: string, value: string], InvalidProbeSetting> => {
   const match = headerLine.exec(text)
   return match === null
-    ? Either.left(`"${text}" is not a header; use 'Name: value' on one line`)
+    ? invalid(text, `"${text}" is not a header; use 'Name: value' on one line`)
     : Either.right([match[1]!.toLowerCase(), match[2]!] as const)
 }

@@ -4,7 +4,7 @@
  * The CLI imports this module dynamically: it is where undici comes in.
  */
 import { Duration, Effect, Either } from "effect"
-import { type Unhealthy, UsageError } from "../errors.js"
+import { type InvalidProbeSetting, type Unhealthy, UsageError } from "../errors.js"
 import * as HttpLayer from "./HttpLayer.js"
 import { parseHeader, parseStatusRange, parseUrl } from "./options.js"
 import { type Healthy, waitUntilHealthy } from "./probe.js"
@@ -26,8 +26,8 @@ const positive = (option: string, duration: Duration.Duration): Either.Either<Du
     ? Either.right(duration)
     : Either.left(new UsageError({ detail: `${option}: must be longer than 0` }))
 
-const usage = <A>(option: string, parsed: Either.Either<A, string>): Either.Either<A, UsageError> =>
-  Either.mapLeft(parsed, (reason) => new UsageError({ detail: `${option}: ${reason}` }))
+const usage = <A>(option: string, parsed: Either.Either<A, InvalidProbeSetting>): Either.Either<A, UsageError> =>
+  Either.mapLeft(parsed, ({ reason }) => new UsageError({ detail: `${option}: ${reason}` }))
 
 export const run = (input: WaitUntilHealthyInput): Effect.Effect<Healthy, UsageError | Unhealthy> =>
   Effect.gen(function*() {

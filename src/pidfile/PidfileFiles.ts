@@ -69,8 +69,8 @@ export interface PidfileFilesService {
    * something is already there (`None`, nothing changed). The file appears
    * with its content or not at all, and already locked: it is a locked,
    * fsynced temporary linked onto the path (link(2) fails with EEXIST
-   * instead of replacing anything). It stays open and locked until the scope
-   * closes.
+   * instead of replacing anything); a failure after the link takes it back.
+   * It stays open and locked until the scope closes.
    */
   readonly create: (path: string, content: string) => Effect.Effect<Option.Option<OpenFile>, SystemError, Scope.Scope>
   /**

@@ -192,14 +192,25 @@ export const make = Effect.gen(function*() {
           throw cause
         }
       })
-      yield* attempt("remove", temporary.path, () => unlinkIfPresent(temporary.path))
+      const removeTemporary = attempt("remove", temporary.path, () => unlinkIfPresent(temporary.path))
       if (!linked) {
+        yield* removeTemporary
         temporary.close()
         return Option.none()
       }
-      yield* attempt("fsync", dirname(path), () => fsyncDirectory(dirname(path)))
+      // A create that fails after the link takes its pidfile back: a failed claim leaves nothing.
+      yield* Effect.zipRight(removeTemporary, attempt("fsync", dirname(path), () => fsyncDirectory(dirname(path)))).pipe(
+        Effect.tapError(() => withdrawLinked(path, temporary.file.node))
+      )
       return Option.some(temporary.file)
     })
+
+  /** Unlinks `path` if it still names `node`, the file just linked there; a failure is only a warning. */
+  const withdrawLinked = (path: string, node: FileNode) =>
+    attempt("remove", path, () => {
+      const current = nodeAtSync(path)
+      if (current !== undefined && sameNode(current, node)) unlinkIfPresent(path)
+    }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`)))
 
   const publish = (path: string, content: string, { durable = true }: { readonly durable?: boolean } = {}) =>
     Effect.gen(function*() {

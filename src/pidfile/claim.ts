@@ -11,7 +11,7 @@ import type { Pid } from "../process/Pid.js"
 import { type Alive, isThread, Processes } from "../process/Processes.js"
 import { readContent } from "./content.js"
 import { identityRecordPath, writeIdentityRecord } from "./identityRecord.js"
-import { lock, type LockedPidfile, type LockError } from "./lock.js"
+import { lock, type LockError, type PidfileLock } from "./lock.js"
 import { findOccupant } from "./occupant.js"
 import { type FileNode, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
@@ -49,7 +49,7 @@ const removeLeftovers = (path: string, held: FileNode) =>
  * record could not be written): a failed claim leaves nothing behind. Only
  * while the path still names the file created, which the lock still holds.
  */
-const withdraw = ({ file, path }: LockedPidfile) =>
+const withdraw = ({ file, path }: PidfileLock) =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const current = yield* files.nodeAt(path)
@@ -80,7 +80,7 @@ export const claim: (request: ClaimRequest) => Effect.Effect<ClaimOutcome, LockE
       yield* Effect.annotateCurrentSpan({ pidfile: path, pid })
       const process = yield* claimant(pid)
       yield* (yield* PidfileFiles).makeDirectory(dirname(path))
-      return yield* claimUnder(yield* lock(path, { create: `${pid}\n` }), process)
+      return yield* claimUnder(yield* lock(path, { create: pid }), process)
     },
     (effect, { path, pid }) => effect.pipe(Effect.scoped, Effect.annotateLogs({ pid, pidfile: path }))
   )
@@ -89,23 +89,45 @@ export const claim: (request: ClaimRequest) => Effect.Effect<ClaimOutcome, LockE
  * The part of `claim` after the lock, for a caller that holds the lock
  * already (after `stop`, to hand a pidfile to a successor with no moment in
  * which another claim could take it). The new pidfile stays locked until
- * the caller's scope closes. A lock that created the pidfile (`created`)
- * must have created it holding `PID\n`.
+ * the caller's scope closes. A pidfile the lock created (`Created`) is
+ * claimed only for the PID it was created holding.
  */
 export const claimLocked = (
-  locked: LockedPidfile,
+  locked: PidfileLock,
   pid: Pid
 ): Effect.Effect<ClaimOutcome, ClaimError, PidfileFiles | Processes | Scope.Scope> =>
   Effect.flatMap(claimant(pid), (process) => claimUnder(locked, process)).pipe(Effect.annotateLogs({ pid, pidfile: locked.path }))
 
-const claimUnder = (locked: LockedPidfile, claimant: Alive) =>
+/**
+ * The lock holds the file it opened, not the path: a tool that does not lock
+ * (start-stop-daemon, an editor) may have put a new file there meanwhile,
+ * perhaps naming a live process. That file is not ours to replace.
+ */
+const ensureStillNamed = ({ file, path }: PidfileLock) =>
+  Effect.gen(function*() {
+    const current = yield* (yield* PidfileFiles).nodeAt(path)
+    if (Option.isNone(current) || !sameNode(current.value, file.node)) {
+      return yield* new PidfileInvalid({
+        path,
+        reason: `was ${Option.isNone(current) ? "removed" : "replaced"} while locked, by a program that does not lock (start-stop-daemon, an editor); not claimed`
+      })
+    }
+  })
+
+const claimUnder = (locked: PidfileLock, claimant: Alive) =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const { file, path } = locked
     const { pid } = claimant.identity
     yield* removeLeftovers(path, file.node)
-    if (locked.created) {
+    if (locked._tag === "Created") {
+      if (locked.pid !== pid) {
+        return yield* new UsageError({
+          detail: `${path}: this lock created the pidfile for process ${locked.pid}, so it cannot be claimed for process ${pid}; claim it for ${locked.pid}`
+        })
+      }
       yield* Effect.logDebug("pidfile is new")
+      yield* ensureStillNamed(locked)
       // Only now, under the lock: a concurrent first claim that lost the
       // link(2) race never writes a record, so the winner's stays.
       yield* writeIdentityRecord(path, claimant.identity).pipe(Effect.tapError(() => withdraw(locked)))
@@ -141,6 +163,7 @@ const claimUnder = (locked: LockedPidfile, claimant: Alive) =>
       }
     }
 
+    yield* ensureStillNamed(locked)
     // Record first: a record naming another PID than the pidfile is ignored,
     // so a crash between the two writes leaves nothing misleading.
     yield* writeIdentityRecord(path, claimant.identity)

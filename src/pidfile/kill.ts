@@ -43,16 +43,25 @@ export interface KillRequest extends StopOptions {
   readonly path: string
 }
 
+/** What `stop` reports; `kill` removes the pidfile after either. */
+type StoppedOrStale = {
+  /** The pidfile named no live process of its own (exited, zombie, PID reused); nothing was signalled. */
+  Stale: Stale
+  /** The process exited `after` the schedule started. */
+  Stopped: { readonly pid: Pid; readonly after: Duration.Duration }
+}
+
 export type KillOutcome = Data.TaggedEnum<{
   /** No pidfile: nothing to stop. */
   NoPidfile: {}
-  /** The pidfile named no live process of its own (exited, zombie, PID reused); removed unsignalled. */
-  Stale: Stale
-  /** The process exited `after` the schedule started; the pidfile is removed. */
-  Stopped: { readonly pid: Pid; readonly after: Duration.Duration }
-}>
+} & StoppedOrStale>
 
 export const KillOutcome = Data.taggedEnum<KillOutcome>()
+
+/** `stop`'s outcome: `kill`'s without `NoPidfile`, with a `$match` of its own. */
+export type StopResult = Data.TaggedEnum<StoppedOrStale>
+
+export const StopResult = Data.taggedEnum<StopResult>()
 
 const readPid = (locked: LockedPidfile) =>
   Effect.gen(function*() {
@@ -104,8 +113,13 @@ export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | Process
 export const stop: (
   locked: LockedPidfile,
   options?: StopOptions
-) => Effect.Effect<Exclude<KillOutcome, { readonly _tag: "NoPidfile" }>, StopError, PidfileFiles | Processes> = Effect.fn("sipid/stop")(
+) => Effect.Effect<StopResult, StopError, PidfileFiles | Processes> = Effect.fn("sipid/stop")(
   function*(locked: LockedPidfile, options: StopOptions = {}) {
+    // The types allow only `lock(path)`'s lock; a cast must not get a lock
+    // that created the pidfile here, or stop would signal the new process.
+    if (locked._tag !== "Existing") {
+      return yield* Effect.dieMessage(`Pidfile.stop: ${locked.path} was created by this lock; stop takes only a lock from lock(path)`)
+    }
     yield* Effect.annotateCurrentSpan({ pidfile: locked.path })
     yield* checkFileTrust(locked.path, locked.file)
     const pid = yield* readPid(locked)

@@ -13,15 +13,25 @@
  */
 import { Data, Effect, ExecutionStrategy, Exit, Option, Scope } from "effect"
 import { LockRetriesExhausted, type PidfileInvalid, PidfileLocked, type SystemError } from "../errors.js"
+import type { Pid } from "../process/Pid.js"
 import { type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
-/** A pidfile locked for the life of the scope that locked it. */
-export interface LockedPidfile {
-  readonly path: string
-  readonly file: OpenFile
-  /** True when this lock made the pidfile, holding the content it was asked to create. */
-  readonly created: boolean
-}
+/**
+ * A pidfile locked for the life of the scope that locked it. The two kinds
+ * are kept apart because `stop` may act only on a pidfile that was there:
+ * one this lock created names the process just being claimed.
+ */
+export type PidfileLock = Data.TaggedEnum<{
+  /** A pidfile that was there before the lock: what `stop` acts on. */
+  Existing: { readonly path: string; readonly file: OpenFile }
+  /** A pidfile this lock created, holding `pid`: only `claimLocked` for that PID finishes it. */
+  Created: { readonly path: string; readonly file: OpenFile; readonly pid: Pid }
+}>
+
+export const PidfileLock = Data.taggedEnum<PidfileLock>()
+
+/** The lock on a pidfile that was there: what `lock(path)` gives and `stop` takes. */
+export type LockedPidfile = Data.TaggedEnum.Value<PidfileLock, "Existing">
 
 export type LockError = PidfileLocked | PidfileInvalid | LockRetriesExhausted | SystemError
 
@@ -43,19 +53,19 @@ const lockExisting = (path: string): Round<Option.Option<LockedPidfile>> =>
     if (!(yield* files.tryLock(file))) return yield* new PidfileLocked({ path })
     const current = yield* files.nodeAt(path)
     if (Option.isNone(current) || !sameNode(current.value, file.node)) return yield* new Replaced()
-    return Option.some({ path, file, created: false })
+    return Option.some(PidfileLock.Existing({ path, file }))
   })
 
-/** Locks the file at `path`, or creates it holding `content`, locked before it becomes visible. */
-const lockOrCreate = (path: string, content: string): Round<LockedPidfile> =>
+/** Locks the file at `path`, or creates it holding `PID\n`, locked before it becomes visible. */
+const lockOrCreate = (path: string, pid: Pid): Round<PidfileLock> =>
   Effect.flatMap(lockExisting(path), (existing) =>
     Option.isSome(existing)
-      ? Effect.succeed(existing.value)
-      : Effect.flatMap(PidfileFiles, (files) => files.create(path, content)).pipe(
+      ? Effect.succeed<PidfileLock>(existing.value)
+      : Effect.flatMap(PidfileFiles, (files) => files.create(path, `${pid}\n`)).pipe(
         // Another claim created it first: lock what it made.
         Effect.flatMap(Option.match({
           onNone: () => new Replaced(),
-          onSome: (file) => Effect.succeed({ path, file, created: true })
+          onSome: (file) => Effect.succeed(PidfileLock.Created({ path, file, pid }))
         }))
       ))
 
@@ -85,12 +95,12 @@ const untilSettled = <A>(path: string, round: Round<A>): Effect.Effect<A, LockEr
  * Locks the pidfile at `path` for the life of the scope. Fails at once with
  * `PidfileLocked` when another process holds the lock.
  *
- * Without options: the lock, or `None` when there is no pidfile. With
- * `create`: when there is none, creates it holding `create` (the lock's
- * `created` says so), locked before it becomes visible.
+ * Without options: the lock (`Existing`), or `None` when there is no
+ * pidfile. With `create`: the pidfile that was there (`Existing`), or one
+ * created holding `PID\n`, locked before it became visible (`Created`).
  */
 export function lock(path: string): Effect.Effect<Option.Option<LockedPidfile>, LockError, PidfileFiles | Scope.Scope>
-export function lock(path: string, options: { readonly create: string }): Effect.Effect<LockedPidfile, LockError, PidfileFiles | Scope.Scope>
-export function lock(path: string, options?: { readonly create: string }) {
+export function lock(path: string, options: { readonly create: Pid }): Effect.Effect<PidfileLock, LockError, PidfileFiles | Scope.Scope>
+export function lock(path: string, options?: { readonly create: Pid }) {
   return options === undefined ? untilSettled(path, lockExisting(path)) : untilSettled(path, lockOrCreate(path, options.create))
 }

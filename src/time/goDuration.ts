@@ -17,10 +17,13 @@ const unitMillis: Record<string, number> = {
   h: 3_600_000
 }
 
+/** Go's durations are int64 nanoseconds: 2562047h47m16.854775807s at most. Longer is refused, as Go does. */
+const maxMillis = 9_223_372_036_854.775
+
 const term = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y
 
 /**
- * Parses a non-negative Go duration. Unlike Go, a bare number (even `0`) is
+ * Parses a non-negative Go duration, up to Go's longest. Unlike Go, a bare number (even `0`) is
  * refused: a unit-less value in a script is almost always a mistake.
  */
 export const parseGoDuration = (text: string): Either.Either<Duration.Duration, InvalidDuration> => {
@@ -33,7 +36,9 @@ export const parseGoDuration = (text: string): Either.Either<Duration.Duration, 
     if (match === null) return invalid
     millis += Number(match[1]) * unitMillis[match[2]!]!
   }
-  return Number.isFinite(millis) ? Either.right(Duration.millis(millis)) : invalid
+  return millis <= maxMillis
+    ? Either.right(Duration.millis(millis))
+    : Either.left(new InvalidDuration({ input: text, reason: "longer than Go's longest duration, 2562047h47m16s" }))
 }
 
 /** Formats a duration the way Go prints one: `1m30s`, `250ms`, `2h0m0s`. */

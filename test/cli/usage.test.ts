@@ -1,9 +1,10 @@
 /** The command line as a script author meets it: help, the version, usage errors (built CLI; no process is signalled). */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { runSipid } from "../support/cli.js"
+import { spawn } from "node:child_process"
+import { runSipid, sipidBin } from "../support/cli.js"
 
 const directory = mkdtempSync(join(tmpdir(), "sipid-usage-"))
 const pidfile = join(directory, "job.pid")
@@ -129,5 +130,104 @@ describe("usage errors: one log line naming the option, exit 2", () => {
     expect(long.code).toBe(0)
     expect(long.stderr).toMatch(new RegExp(`^${timestamp} WARN  sipid kill ${pidfile}: the schedule may wait 45s, past monit's default stop timeout \\(30s\\)`))
     expect((await runSipid(["kill", "--pid-file", pidfile, "--grace", "20s", "--show-stacks"])).stderr).not.toContain("WARN")
+  })
+})
+
+describe("usage errors come first, and are read as a script author meant", () => {
+  it.each([
+    [["kill", "--pid-file", "--version"], "kill", "--pid-file needs a value (FILE), not the option \"--version\""],
+    [["claim", "--pid", "5", "--pid-file", "--version"], "claim", "--pid-file needs a value (FILE), not the option \"--version\""],
+    [["kill", "--bogus", "--version"], "kill", "unknown option --bogus for kill"],
+    [["kill", "--gracee", "5s", "--help"], "kill", "unknown option --gracee for kill; did you mean `--grace`?"],
+    [["--version=no"], undefined, "--version takes no value; drop \"=no\""]
+  ] as const)("a mistake before --version or --help wins: %j", async (argv, command, problem) => {
+    const result = await runSipid(argv)
+    expect(result).toMatchObject({ code: 2, stdout: "" })
+    expect(result.stderr).toMatch(usageLine(command, problem))
+  })
+
+  it.each([
+    [["kill", "--pid-file", "--grace=30s"], "kill", "--grace=30s"],
+    [["claim", "--pid-file", "--pid=123"], "claim", "--pid=123"],
+    [["claim", "--pid", "5", "--pid-file", "-h"], "claim", "-h"]
+  ] as const)("an empty variable never turns the next option into a pidfile: %j", async (argv, command, next) => {
+    const result = await runSipid(argv, { cwd: directory })
+    expect(result).toMatchObject({ code: 2, stdout: "" })
+    expect(result.stderr).toMatch(usageLine(command, `--pid-file needs a value (FILE), not the option "${next}"`))
+    expect(existsSync(join(directory, next))).toBe(false)
+  })
+
+  it.each([
+    [["claim", "--pid=", "--pid-file=/tmp/x.pid"], "claim", "--pid needs a value (PID), not an empty one"],
+    [["claim", "--pid", "5", "--pid-file="], "claim", "--pid-file needs a value (FILE), not an empty one"],
+    [["kill", "--pid-file", pidfile, "--show-stacks="], "kill", "--show-stacks takes no value; drop \"=\""],
+    [["kill", "--pid-file", pidfile, "--show-stacks=maybe"], "kill", "--show-stacks takes no value; drop \"=maybe\""],
+    [["kill", "--pid-file", pidfile, "--show-stacks=false"], "kill", "--show-stacks takes no value; drop \"=false\""],
+    [["claim", "--pid", "5", "--pid-file", "--"], "claim", "--pid-file needs a value (FILE), not the option \"--\""],
+    [["status", "--pid-file", pidfile, "--"], "status", "unexpected \"--\": sipid takes options only"],
+    [["--pid-file", pidfile, "claim"], "claim", "--pid-file goes after COMMAND, as in sipid claim --pid-file ..."]
+  ] as const)("sipid's own sentence, never @effect/cli's: %j", async (argv, command, problem) => {
+    const result = await runSipid(argv)
+    expect(result).toMatchObject({ code: 2, stdout: "" })
+    expect(result.stderr).toMatch(usageLine(command, problem))
+  })
+
+  it("takes --option=value for every kind of option, a repeatable one too", async () => {
+    const result = await runSipid(["status", `--pid-file=${pidfile}`, "--log-format=json", "--log-level=error"])
+    expect(result.code).toBe(3)
+    const health = await runSipid(["wait-until-healthy", "--url=http://127.0.0.1:1/", "--header=X-A: 1", "--header=X-B: 2", "--timeout=1ms", "--ca-cert=/nonexistent"])
+    expect(health.stderr).toMatch(usageLine("wait-until-healthy", "--ca-cert /nonexistent: cannot read it"))
+  })
+
+  it("answers a 131 000-character option in one short line", async () => {
+    const huge = `--${"x".repeat(131_000)}`
+    const result = await runSipid(["kill", huge, huge, huge])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(usageLine("kill", `unknown option --${"x".repeat(38)}… for kill`))
+    expect(result.stderr.length).toBeLessThan(200)
+  })
+
+  it("prints every usage error whatever --log-level says", async () => {
+    for (const argv of [
+      ["kill", "--pid-file", pidfile, "--retry", "TERM/1", "--grace", "1s", "--log-level", "none"],
+      ["--log-level", "none", "kill", "--pid-file", pidfile, "--retry", "TERM/x"],
+      ["kill", "--pid-file", pidfile, "--grace", "20", "--log-level=none"],
+      ["kill", "--gracee", "1s", "--log-level", "none"]
+    ]) {
+      const result = await runSipid(argv)
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(new RegExp(`^${timestamp} ERROR sipid kill: .+[;?] see sipid kill --help\\n$`))
+    }
+  })
+
+  it("sipid help COMMAND is sipid COMMAND --help, and kill --wizard is tagged kill", async () => {
+    expect(await runSipid(["help", "kill"])).toEqual(await runSipid(["kill", "--help"]))
+    const wizard = await runSipid(["kill", "--wizard"])
+    expect(wizard.code).toBe(2)
+    expect(wizard.stderr).toMatch(usageLine("kill", "--wizard needs an interactive terminal"))
+  })
+
+  it("kill --help lists every exit code the README does", async () => {
+    const kill = (await runSipid(["kill", "--help"])).stdout
+    expect(kill).toMatch(/^  3 +.*replaced 20 times/m)
+    expect(kill).toMatch(/^  5 +.*hidepid/m)
+  })
+})
+
+describe("the wizard", () => {
+  it("exits 130 when Ctrl-C ends it, as a command stopped by SIGINT does", async () => {
+    // script(1) gives the wizard the terminal it needs; Ctrl-C is sent once it prompts.
+    const child = spawn("script", ["-qec", `${process.execPath} ${sipidBin} kill --wizard`, "/dev/null"], { stdio: ["pipe", "pipe", "inherit"] })
+    let output = ""
+    let prompted = false
+    child.stdout.on("data", (chunk) => {
+      output += chunk
+      // Once: a second Ctrl-C, after the wizard gave the terminal back, would be a real SIGINT.
+      if (!prompted && output.includes("Enter some text")) child.stdin.write("\u0003")
+      prompted ||= output.includes("Enter some text")
+    })
+    const code = await new Promise((resolve) => child.on("close", resolve))
+    expect(output).toContain("Quitting wizard mode")
+    expect(code).toBe(130)
   })
 })

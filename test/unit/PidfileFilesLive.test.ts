@@ -7,6 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, type Scope } from "effect"
 import * as fs from "node:fs"
+import { createRequire, syncBuiltinESMExports } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Libc, LibcLive } from "../../src/native/Libc.js"
@@ -114,4 +115,27 @@ describe("PidfileFilesLive", () => {
         expect(error).toMatchObject({ code: "EAGAIN" })
         expect(fs.readdirSync(dir)).toEqual([])
       }), liveFiles({ beforeLock: () => undefined, locks: false })))
+
+  it.scoped("a create whose directory fsync fails after the link takes the new pidfile back", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        // Node's fs as the live layer sees it, with fsync of a directory failing as a dying disk would.
+        const nodeFs: typeof fs = createRequire(import.meta.url)("node:fs")
+        const fsync = nodeFs.fsyncSync
+        yield* Effect.acquireRelease(
+          Effect.sync(() => {
+            nodeFs.fsyncSync = (fd) => {
+              if (nodeFs.fstatSync(fd).isDirectory()) throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" })
+              fsync(fd)
+            }
+            syncBuiltinESMExports()
+          }),
+          () => Effect.sync(() => (nodeFs.fsyncSync = fsync, syncBuiltinESMExports()))
+        )
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
+        expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
 })

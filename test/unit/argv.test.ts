@@ -13,8 +13,19 @@ describe("route", () => {
     expect(routeOf("kill", "--version")).toEqual(Route.Version())
     expect(routeOf("--help")).toEqual(Route.Help({ command: undefined }))
     expect(routeOf("-h", "kill")).toEqual(Route.Help({ command: "kill" }))
-    // help wins over a mistake on the same line
-    expect(routeOf("kill", "--gracee", "5s", "--help")).toEqual(Route.Help({ command: "kill" }))
+    expect(routeOf("help", "kill")).toEqual(Route.Help({ command: "kill" }))
+    expect(routeOf("kill", "help")).toEqual(Route.Help({ command: "kill" }))
+    // after --help, only the command name still counts
+    expect(routeOf("kill", "--help", "--gracee", "5s")).toEqual(Route.Help({ command: "kill" }))
+  })
+
+  it("lets a mistake before --help or --version win over them", () => {
+    expect(routeOf("kill", "--gracee", "5s", "--help")).toEqual(invalid("kill", "unknown option --gracee for kill; did you mean `--grace`?"))
+    expect(routeOf("kill", "--pid-file", "--version")).toEqual(invalid("kill", "--pid-file needs a value (FILE), not the option \"--version\""))
+    expect(routeOf("claim", "--pid", "5", "--pid-file", "--version")).toEqual(invalid("claim", "--pid-file needs a value (FILE), not the option \"--version\""))
+    expect(routeOf("kill", "--bogus", "--version")).toEqual(invalid("kill", "unknown option --bogus for kill"))
+    expect(routeOf("--version=no")).toEqual(invalid(undefined, "--version takes no value; drop \"=no\""))
+    expect(routeOf("kill", "--help=yes")).toEqual(invalid("kill", "--help takes no value; drop \"=yes\""))
   })
 
   it("runs a well-formed command line, with --log-level moved before the command", () => {
@@ -22,7 +33,7 @@ describe("route", () => {
       Route.Run({ command: "kill", argv: ["--log-level", "debug", "kill", "--pid-file", "f", "--grace", "1s"] })
     )
     expect(routeOf("status", "--pid-file=f", "--log-level=error")).toEqual(
-      Route.Run({ command: "status", argv: ["--log-level=error", "status", "--pid-file=f"] })
+      Route.Run({ command: "status", argv: ["--log-level", "error", "status", "--pid-file", "f"] })
     )
     expect(routeOf("wait-until-healthy", "--url", "http://x/", "--header", "a: 1", "--header", "b: 2", "--insecure")).toEqual(
       Route.Run({ command: "wait-until-healthy", argv: ["wait-until-healthy", "--url", "http://x/", "--header", "a: 1", "--header", "b: 2", "--insecure"] })
@@ -39,7 +50,7 @@ describe("route", () => {
   it("names a missing option, a missing value and a value that is not a choice", () => {
     expect(routeOf("claim", "--pid-file", "f")).toEqual(invalid("claim", "missing --pid PID"))
     expect(routeOf("kill", "--pid-file")).toEqual(invalid("kill", "--pid-file needs a value (FILE)"))
-    expect(routeOf("kill", "--pid-file", "--grace", "5s")).toEqual(invalid("kill", "--pid-file needs a value (FILE)"))
+    expect(routeOf("kill", "--pid-file", "--grace", "5s")).toEqual(invalid("kill", "--pid-file needs a value (FILE), not the option \"--grace\""))
     expect(routeOf("kill", "--pid-file", "f", "--log-format", "jsno")).toEqual(
       invalid("kill", "--log-format: \"jsno\" is not one of text, json; did you mean `json`?")
     )
@@ -54,9 +65,61 @@ describe("route", () => {
   })
 
   it("leaves the completion script and the wizard to @effect/cli", () => {
-    expect(routeOf("--completions", "bash")).toEqual(Route.BuiltIn())
-    expect(routeOf("--wizard")).toEqual(Route.BuiltIn())
+    expect(routeOf("--completions", "bash")).toEqual(Route.BuiltIn({ command: undefined }))
+    expect(routeOf("--wizard")).toEqual(Route.BuiltIn({ command: undefined }))
+    expect(routeOf("kill", "--wizard")).toEqual(Route.BuiltIn({ command: "kill" }))
     expect(routeOf("--completions", "zhs")).toEqual(invalid(undefined, "--completions: \"zhs\" is not one of sh, bash, fish, zsh; did you mean `zsh`?"))
+  })
+})
+
+describe("route, on values", () => {
+  it("never takes a token that starts with - as a value: an empty variable cannot name a pidfile after an option", () => {
+    const needsFile = (next: string) => `--pid-file needs a value (FILE), not the option ${JSON.stringify(next)}`
+    expect(routeOf("kill", "--pid-file", "--grace=30s")).toEqual(invalid("kill", needsFile("--grace=30s")))
+    expect(routeOf("claim", "--pid-file", "--pid=123")).toEqual(invalid("claim", needsFile("--pid=123")))
+    expect(routeOf("claim", "--pid", "5", "--pid-file", "-h")).toEqual(invalid("claim", needsFile("-h")))
+    expect(routeOf("claim", "--pid", "5", "--pid-file", "-x")).toEqual(invalid("claim", needsFile("-x")))
+    expect(routeOf("claim", "--pid", "5", "--pid-file", "--")).toEqual(invalid("claim", needsFile("--")))
+    expect(routeOf("kill", "--pid-file", "f", "--grace", "-5s")).toEqual(invalid("kill", "--grace needs a value (DURATION), not the option \"-5s\""))
+    expect(routeOf("claim", "--pid", "-1", "--pid-file", "f")).toEqual(invalid("claim", "--pid needs a value (PID), not the option \"-1\""))
+  })
+
+  it("rewrites --option=value as two tokens, and refuses an empty value, a value on a flag and --", () => {
+    expect(routeOf("wait-until-healthy", "--url=http://x/", "--header=X-A: 1", "--header=X-B: 2=3")).toEqual(
+      Route.Run({ command: "wait-until-healthy", argv: ["wait-until-healthy", "--url", "http://x/", "--header", "X-A: 1", "--header", "X-B: 2=3"] })
+    )
+    expect(routeOf("claim", "--pid=", "--pid-file=/tmp/x.pid")).toEqual(invalid("claim", "--pid needs a value (PID), not an empty one"))
+    expect(routeOf("claim", "--pid", "5", "--pid-file=")).toEqual(invalid("claim", "--pid-file needs a value (FILE), not an empty one"))
+    expect(routeOf("claim", "--pid", "5", "--pid-file", "")).toEqual(invalid("claim", "--pid-file needs a value (FILE), not an empty one"))
+    for (const value of ["", "false", "no", "0", "maybe"]) {
+      expect(routeOf("kill", "--pid-file", "f", `--show-stacks=${value}`)).toEqual(invalid("kill", `--show-stacks takes no value; drop "=${value}"`))
+    }
+    expect(routeOf("kill", "--pid-file", "f", "--")).toEqual(invalid("kill", "unexpected \"--\": sipid takes options only, with nothing after them"))
+  })
+})
+
+describe("route, on mistakes", () => {
+  it("says that a command's option goes after COMMAND", () => {
+    expect(routeOf("--pid-file", "x", "claim")).toEqual(invalid("claim", "--pid-file goes after COMMAND, as in sipid claim --pid-file ..."))
+    expect(routeOf("--log-format", "json")).toEqual(invalid(undefined, "--log-format goes after COMMAND, as in sipid claim --log-format ..."))
+  })
+
+  it("suggests regardless of case, for other tools' spellings, and for a long dash", () => {
+    expect(routeOf("KILL")).toEqual(invalid(undefined, "unknown command \"KILL\"; did you mean `kill`?"))
+    expect(routeOf("constructor")).toEqual(invalid(undefined, "unknown command \"constructor\""))
+    expect(routeOf("-v")).toEqual(invalid(undefined, "unknown option -v; did you mean `--version`?"))
+    expect(routeOf("kill", "\u2014pid-file", "f")).toEqual(invalid("kill", "\"\u2014pid-file\" starts with a long dash, not --; did you mean `--pid-file`?"))
+    expect(routeOf("\u2013\u2013version")).toEqual(invalid(undefined, "\"\u2013\u2013version\" starts with a long dash, not --; did you mean `--version`?"))
+    expect(routeOf("--completions", "bsh")).toEqual(invalid(undefined, "--completions: \"bsh\" is not one of sh, bash, fish, zsh; did you mean `bash`?"))
+  })
+
+  it("keeps a huge token short in the message, and answers at once", () => {
+    const huge = `--${"x".repeat(131_000)}`
+    const result = routeOf("kill", ...Array.from({ length: 14 }, () => huge))
+    expect(result).toEqual(invalid("kill", `unknown option --${"x".repeat(38)}… for kill`))
+    expect(routeOf("kill", "--pid-file", "f", "--log-format", huge.slice(2))).toEqual(
+      invalid("kill", `--log-format: "${"x".repeat(40)}…" is not one of text, json`)
+    )
   })
 })
 

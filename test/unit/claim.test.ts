@@ -1,14 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
 import { SystemError } from "../../src/errors.js"
-import { claim } from "../../src/pidfile/claim.js"
+import { claim, claimLocked } from "../../src/pidfile/claim.js"
 import { identityRecordPath } from "../../src/pidfile/identityRecord.js"
+import { stop } from "../../src/pidfile/kill.js"
+import { lock } from "../../src/pidfile/lock.js"
 import { PidfileFiles, type PidfileFilesService } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 import type { Pid } from "../../src/process/Pid.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
-import { ProcessTable } from "../../src/process/ProcessesTest.js"
+import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
 import { captureLogs } from "./support/simulation.js"
 
 const path = "/run/job/job.pid"
@@ -309,5 +311,60 @@ describe("claim says what it found and did", () => {
       const me = yield* (yield* ProcessTable).spawn()
       yield* before(me.pid)
       expect((yield* claimLogged(me.pid)).logs).toEqual(expected(me.pid))
+    }).pipe(Effect.provide(TestLayers)))
+})
+
+describe("claimLocked, for a caller that holds the lock", () => {
+  it.effect("a pidfile that a tool which does not lock replaced during the stop is left alone and reported", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const old = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("5 seconds") } } })
+      const [other, successor] = [yield* table.spawn(), yield* table.spawn()]
+      yield* claimFor(old.pid)
+      const oldRecord = yield* contentOf(identityRecordPath(path))
+      const restart = Effect.gen(function*() {
+        const locked = Option.getOrThrow(yield* lock(path))
+        yield* stop(locked, { callerUid: 0 })
+        return yield* Effect.flip(claimLocked(locked, successor.pid))
+      }).pipe(Effect.scoped)
+      const fiber = yield* Effect.fork(restart)
+      yield* TestClock.adjust(Duration.seconds(1))
+      // start-stop-daemon starts another copy and writes its own pidfile: a new inode at the path.
+      yield* files.put(path, "file", `${other.pid}\n`)
+      yield* TestClock.adjust(Duration.seconds(10))
+      const error = yield* Fiber.join(fiber)
+      expect(error).toMatchObject({ _tag: "PidfileInvalid", path })
+      expect(error.message).toBe(
+        `${path}: was replaced while locked, by a program that does not lock (start-stop-daemon, an editor); not claimed; left untouched, fix or remove it by hand`
+      )
+      expect(yield* contentOf(path)).toEqual(Option.some(`${other.pid}\n`))
+      expect(yield* contentOf(identityRecordPath(path))).toEqual(oldRecord)
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.scoped("a pidfile the lock created for one process is not claimed for another", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const [first, second] = [yield* table.spawn(), yield* table.spawn()]
+      const locked = yield* lock(path, { create: first.pid })
+      const error = yield* Effect.flip(claimLocked(locked, second.pid))
+      expect(error).toMatchObject({ _tag: "UsageError" })
+      expect(error.message).toBe(
+        `${path}: this lock created the pidfile for process ${first.pid}, so it cannot be claimed for process ${second.pid}; claim it for ${first.pid}`
+      )
+      expect(yield* files.paths).toEqual([path])
+      expect(yield* contentOf(path)).toEqual(Option.some(`${first.pid}\n`))
+      expect(yield* claimLocked(locked, first.pid)).toEqual({ _tag: "Claimed" })
+      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify(first) + "\n"))
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.scoped("a pidfile the lock created and another tool then replaced gets no record: it is not the lock's any more", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const me = yield* table.spawn()
+      const locked = yield* lock(path, { create: me.pid })
+      yield* files.put(path, "file", "7\n")
+      expect(yield* Effect.flip(claimLocked(locked, me.pid))).toMatchObject({ _tag: "PidfileInvalid", path })
+      expect(yield* files.paths).toEqual([path])
+      expect(yield* contentOf(path)).toEqual(Option.some("7\n"))
     }).pipe(Effect.provide(TestLayers)))
 })

@@ -1,7 +1,16 @@
 /** The one converter from a failure of the system to a `SystemError`: its code, its hint, its cause. */
 import * as PlatformError from "@effect/platform/Error"
 import { describe, expect, it } from "@effect/vitest"
-import { SystemError, systemError } from "../../src/errors.js"
+import {
+  InvalidDuration,
+  InvalidStopSchedule,
+  PidfileLocked,
+  PidfileOwned,
+  ProcessHidden,
+  SystemError,
+  systemError,
+  Unhealthy
+} from "../../src/errors.js"
 import { Errno } from "../../src/native/Libc.js"
 
 const nodeError = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}, open '/x'`), { code })
@@ -43,5 +52,34 @@ describe("systemError", () => {
     const made = new SystemError({ operation: "load", path: "koffi", code: "ENATIVE" })
     expect(systemError("open", "/x", made)).toBe(made)
     expect(systemError("open", "/x", "boom")).toMatchObject({ code: "EUNKNOWN", detail: "boom", cause: "boom" })
+  })
+
+  it.each([
+    ["EACCES", "send SIGTERM", "run as a user that may write there (BOSH scripts run as root)"],
+    ["ENOSPC", "send SIGTERM", "the disk is full"],
+    ["EPERM", "create", "run as a user that may write there (BOSH scripts run as root)"],
+    ["EPERM", "read", "run as a user that may read it (BOSH scripts run as root)"],
+    ["ENOSPC", "read", "the disk is full"]
+  ])("hints %s on %s by the code and whether the operation only reads", (code, operation, hint) => {
+    expect(systemError(operation, "/x", nodeError(code, "failed")).hint).toBe(hint)
+  })
+
+  it("calls an @effect/platform error it cannot place EUNKNOWN, and an errno without a description by its code", () => {
+    const platform = new PlatformError.SystemError({ module: "FileSystem", method: "readFile", reason: "Unknown", pathOrDescriptor: "/x" })
+    expect(systemError("read", "/x", platform)).toMatchObject({ code: "EUNKNOWN", detail: `EUNKNOWN (${platform.message})` })
+    expect(systemError("read", "/x", { code: "EWEIRD" })).toMatchObject({ code: "EWEIRD", detail: "EWEIRD" })
+  })
+})
+
+describe("each error is one line naming the value or file, what is wrong and what to do", () => {
+  it.each([
+    [new InvalidStopSchedule({ input: "TERM/x", reason: "x is not a duration" }), `invalid schedule "TERM/x": x is not a duration`],
+    [new InvalidDuration({ input: "20", reason: "missing unit" }), `invalid duration "20": missing unit`],
+    [new PidfileLocked({ path: "/p" }), "/p: locked by another process (a concurrent claim or kill, or flock(1)); try again"],
+    [new PidfileOwned({ path: "/p", pid: 42 }), "/p: already names live process 42; stop it first (sipid kill --pid-file /p)"],
+    [new Unhealthy({ url: "http://x/", summary: "not healthy after 3 attempts" }), "http://x/: not healthy after 3 attempts"],
+    [new ProcessHidden({ pid: 42 }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?); run sipid as root"]
+  ])("%s", (error, message) => {
+    expect(error.message).toBe(message)
   })
 })

@@ -27,6 +27,14 @@ describe("Go durations", () => {
     )
   })
 
+  it("takes up to Go's longest duration, and refuses a longer one rather than print it as 1e+22h", () => {
+    expect(millis("2562047h47m16s")).toEqual(Either.right(9_223_372_036_000))
+    expect(formatGoDuration(Duration.hours(1_000_000))).toBe("1000000h0m0s")
+    for (const text of ["2562048h", "99999999999999999999h", `${"9".repeat(400)}h`]) {
+      expect(parseGoDuration(text)).toEqual(Either.left(new InvalidDuration({ input: text, reason: "longer than Go's longest duration, 2562047h47m16s" })))
+    }
+  })
+
   it("says what is wrong in one line naming the value", () => {
     const parsed = parseGoDuration("10")
     expect(Either.isLeft(parsed) && parsed.left.message).toBe(`invalid duration "10": use Go syntax with a unit, such as 500ms, 10s, 1m30s or 2h`)

@@ -5,7 +5,7 @@ import { SystemError } from "../../src/errors.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import { claim, ClaimOutcome, claimLocked } from "../../src/pidfile/claim.js"
 import { kill, KillOutcome, type KillRequest, stop } from "../../src/pidfile/kill.js"
-import { lock } from "../../src/pidfile/lock.js"
+import { lock, type LockedPidfile } from "../../src/pidfile/lock.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { type ProcessIdentity, Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
@@ -569,6 +569,24 @@ describe("stop, then claimLocked, under one held lock", () => {
         expect(pidfile.content()).toBe(`${successor.pid}\n`)
         expect(JSON.parse(readFileSync(pidfile.record, "utf8"))).toEqual(successor)
         expect(yield* table.signalsTo(successor.pid)).toEqual([])
+      })
+    ))
+
+  it.effect("stop never acts on a lock that created the pidfile: it names the process being claimed", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const successor = yield* table.spawn()
+        const pidfile = makePidfile("")
+        unlinkSync(pidfile.path)
+        const created = yield* lock(pidfile.path, { create: successor.pid })
+        // @ts-expect-error: stop takes only the lock of a pidfile that was there
+        const typed = () => stop(created)
+        expect(typed).toBeTypeOf("function")
+        const exit = yield* Effect.exit(stop(created as LockedPidfile, { callerUid: 0 }))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(yield* table.signalsTo(successor.pid)).toEqual([])
+        expect(pidfile.content()).toBe(`${successor.pid}\n`)
       })
     ))
 })

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Logger, LogLevel, Option } from "effect"
 import { lock, maxLockAttempts } from "../../src/pidfile/lock.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
+import type { Pid } from "../../src/process/Pid.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 import { captureLogs } from "./support/simulation.js"
@@ -10,14 +11,14 @@ const path = "/run/job/job.pid"
 
 const lockedIno = (options = { create: true }) =>
   options.create
-    ? lock(path, { create: "42\n" }).pipe(Effect.map((locked) => Option.some(locked.file.node.ino)))
+    ? lock(path, { create: 42 as Pid }).pipe(Effect.map((locked) => Option.some(locked.file.node.ino)))
     : lock(path).pipe(Effect.map(Option.map((locked) => locked.file.node.ino)))
 
 describe("the pidfile lock protocol", () => {
   it.scoped("creates a missing pidfile with its content, locked, when asked to", () =>
     Effect.gen(function*() {
-      const locked = yield* lock(path, { create: "42\n" })
-      expect(locked.created).toBe(true)
+      const locked = yield* lock(path, { create: 42 as Pid })
+      expect(locked._tag).toBe("Created")
       const simulated = yield* SimulatedFiles
       expect(yield* simulated.paths).toEqual([path])
       expect(yield* simulated.content(path)).toEqual(Option.some("42\n"))
@@ -29,8 +30,8 @@ describe("the pidfile lock protocol", () => {
     Effect.gen(function*() {
       const simulated = yield* SimulatedFiles
       yield* simulated.beforeNextLock(simulated.put(path, "file", "7\n"))
-      const locked = yield* lock(path, { create: "42\n" })
-      expect(locked.created).toBe(false)
+      const locked = yield* lock(path, { create: 42 as Pid })
+      expect(locked._tag).toBe("Existing")
       expect(yield* simulated.content(path)).toEqual(Option.some("7\n"))
     }).pipe(Effect.provide(PidfileFilesTest.layer)))
 

@@ -48,3 +48,20 @@ describe("nearest", () => {
     expect(nearest("w", commands)).toBeUndefined()
   })
 })
+
+describe("nearest, at the edges", () => {
+  it("ignores case", () => {
+    expect(nearest("KILL", ["claim", "kill"])).toBe("kill")
+    expect(nearest("--Pid-File", ["--pid", "--pid-file"])).toBe("--pid-file")
+  })
+
+  it("breaks a tie for the candidate that starts like the word", () => {
+    expect(nearest("bsh", ["sh", "bash", "fish", "zsh"])).toBe("bash")
+    expect(nearest("zhs", ["sh", "bash", "fish", "zsh"])).toBe("zsh")
+  })
+
+  it("does not measure a candidate whose length is too far off (a 131 000-character word answers at once)", () => {
+    expect(nearest("x".repeat(131_000), ["claim", "kill", "status", "wait-until-healthy"])).toBeUndefined()
+    expect(nearest(`--${"x".repeat(131_000)}`, ["--pid-file", "--grace", "--version"])).toBeUndefined()
+  })
+})

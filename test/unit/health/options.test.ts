@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
+import { InvalidProbeSetting } from "../../../src/errors.js"
 import { formatStatusRange, parseHeader, parseStatusRange, parseUrl, statusInRange } from "../../../src/health/options.js"
 
 describe("parseUrl", () => {
@@ -21,7 +22,7 @@ describe("parseUrl", () => {
     ["http://[fe80::1%25eth0]:8080/", /a zone id \(%25eth0\) cannot be probed, as Node's URL parser refuses zone ids; use .* address, or a host name$/],
     ["https://[fe80::1%eth0]/", /a zone id \(%eth0\)/]
   ])("refuses %j", (text, reason) => {
-    expect(parseUrl(text)).toEqual(Either.left(expect.stringMatching(reason)))
+    expect(parseUrl(text)).toEqual(Either.left(expect.objectContaining({ _tag: "InvalidProbeSetting", input: text, reason: expect.stringMatching(reason) })))
   })
 })
 
@@ -35,7 +36,9 @@ describe("parseStatusRange", () => {
   })
 
   it.each(["", "2xx", "99", "600", "399-200", "200-", "200 - 399", "200,204", "1200", "2000", "200-600", "200-3x9"])("refuses %j", (text) => {
-    expect(parseStatusRange(text)).toEqual(Either.left(`"${text}" is not a status code or range; use e.g. 200 or 200-399`))
+    expect(parseStatusRange(text)).toEqual(
+      Either.left(new InvalidProbeSetting({ input: text, reason: `"${text}" is not a status code or range; use e.g. 200 or 200-399` }))
+    )
   })
 
   it("formats a range as it reads it, and checks both ends", () => {
@@ -58,6 +61,6 @@ describe("parseHeader", () => {
   })
 
   it.each(["NoColon", ": value", "Bad Name: x", "X-A: line\r\nX-B: injected", "X-A: a\nb", "X-A: a\u0000b", " X-A: b"])("refuses %j", (text) => {
-    expect(parseHeader(text)).toEqual(Either.left(`"${text}" is not a header; use 'Name: value' on one line`))
+    expect(parseHeader(text)).toEqual(Either.left(new InvalidProbeSetting({ input: text, reason: `"${text}" is not a header; use 'Name: value' on one line` })))
   })
 })

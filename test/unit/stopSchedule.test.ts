@@ -14,6 +14,8 @@ describe("parseStopSchedule", () => {
     ["-3/2/-9/1", "QUIT/2/KILL/1"],
     ["10", "TERM/10/KILL/10"],
     ["0", "TERM/0/KILL/0"],
+    // only a repeated part must wait a positive timeout
+    ["KILL/0", "KILL/0"],
     ["TERM/5/forever/KILL/1", "TERM/5/forever/KILL/1"],
     ["forever/TERM/5", "forever/TERM/5"],
     ["5/TERM/5", "5/TERM/5"],

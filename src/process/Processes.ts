@@ -97,7 +97,12 @@ export interface ProcessLineage {
   readonly session: number
   /** PF_KTHREAD in field 9: a kernel thread is never a job's process. */
   readonly kernelThread: boolean
+  /** Field 20. A process whose first thread exited shows Z while its other threads run. */
+  readonly threads: number
 }
+
+/** True when the process has exited: Z, and no thread of it still runs. */
+export const hasExited = (lineage: ProcessLineage): boolean => lineage.state === "Z" && lineage.threads <= 1
 
 export interface ProcessesService {
   /** /proc/sys/kernel/pid_max: the largest PID this kernel hands out. */

@@ -334,6 +334,8 @@ export const make = (options: TestOptions = {}) =>
         return Option.some<ProcessLineage>({
           identity,
           ...lineage,
+          // Threads are simulated as tasks apart, so a process here is one thread.
+          threads: 1,
           ...(state._tag === "Zombie" && { state: "Z" }),
           parent: parentOf(state.process, now)
         })

@@ -29,8 +29,8 @@ export const parseLineage = (
   if (open < 0 || close < open) return undefined
   const fields = stat.slice(close + 2).split(" ")
   // fields[0] is field 3 (state); field N is fields[N - 3].
-  const [state, parent, processGroup, session, flags, startTicks] = [0, 1, 2, 3, 6, 19].map((index) => fields[index])
-  const numbers = [stat.slice(0, open).trim(), parent, processGroup, session, flags, startTicks].map(Number)
+  const [state, parent, processGroup, session, flags, threads, startTicks] = [0, 1, 2, 3, 6, 17, 19].map((index) => fields[index])
+  const numbers = [stat.slice(0, open).trim(), parent, processGroup, session, flags, startTicks, threads].map(Number)
   if (!state || !numbers.every((value) => Number.isSafeInteger(value) && value >= 0)) return undefined
   return {
     pid: numbers[0]!,
@@ -41,7 +41,8 @@ export const parseLineage = (
     session: numbers[3]!,
     // Flags may use all 32 bits: test the bit without 32-bit signed arithmetic.
     kernelThread: Math.floor(numbers[4]! / kernelThreadFlag) % 2 === 1,
-    startTicks: numbers[5]!
+    startTicks: numbers[5]!,
+    threads: numbers[6]!
   }
 }
 

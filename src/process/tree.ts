@@ -10,7 +10,7 @@
 import { Duration, Effect, Option, type Scope } from "effect"
 import type { ProcessHidden, SystemError } from "../errors.js"
 import type { Pid } from "./Pid.js"
-import { isSameProcess, type ProcessHandle, type ProcessLineage, Processes } from "./Processes.js"
+import { hasExited, isSameProcess, type ProcessHandle, type ProcessLineage, Processes } from "./Processes.js"
 
 /** A process of the job, pinned when found; `lineage` is what discovery read about it. */
 export interface Member {
@@ -36,7 +36,7 @@ export const jobOf = (
   Effect.map(
     Effect.flatMap(Processes, (processes) => processes.lineage(handle.identity.pid)),
     Option.flatMap((lineage) =>
-      lineage.identity.startTicks === handle.identity.startTicks && lineage.state !== "Z"
+      lineage.identity.startTicks === handle.identity.startTicks && !hasExited(lineage)
         ? Option.some({ ...rules, main: { handle, lineage, via: "main" } })
         : Option.none())
   )
@@ -56,7 +56,7 @@ export const mayBeMember = (main: ProcessLineage, candidate: ProcessLineage, exc
   !excluded.includes(candidate.identity.pid) &&
   candidate.identity.bootId === main.identity.bootId &&
   candidate.identity.startTicks >= main.identity.startTicks &&
-  candidate.state !== "Z"
+  !hasExited(candidate)
 
 /** Why `candidate`, already read, relates to the job's main process, if it does. */
 const relation = (main: ProcessLineage, candidate: ProcessLineage, parent: Member | undefined): string | undefined => {
@@ -135,11 +135,31 @@ export const discover = (
         (exited) => pinned.filter(({ parent }) => parent === undefined || !exited.includes(parent.handle)).map(({ member }) => member)
       )
 
+    /**
+     * Whether the main process's session and group are still the job's. A
+     * session or group outlives its leader, and its ID (the main process's
+     * PID) stays reserved while any process is in it; once it empties, the
+     * kernel may give that PID to a stranger, who may make a session or
+     * group of its own with it. So a scan's findings count only while that
+     * PID names the main process (alive or a zombie) or nobody, read after
+     * they were pinned.
+     */
+    const stillTheJobs = Effect.map(
+      processes.lineage(main.identity.pid),
+      Option.match({ onNone: () => true, onSome: (now) => isSameProcess(now.identity, main.identity) })
+    )
+
+    /** Drops what a session or group scan found if the session or group has changed hands. */
+    const whileTheJobs = (pinned: ReadonlyArray<{ readonly member: Member; readonly parent: Member | undefined }>) =>
+      pinned.every(({ parent }) => parent !== undefined)
+        ? Effect.succeed(pinned)
+        : Effect.map(stillTheJobs, (held) => (held ? pinned : pinned.filter(({ parent }) => parent !== undefined)))
+
     let frontier: ReadonlyArray<Candidate> = [...yield* childrenOf(known), ...yield* scanned()]
     while (frontier.length > 0) {
       // A child in the main process's session is found twice: keep the first (closest) finding.
       const fresh = frontier.filter((candidate) => !taken.has(candidate.pid) && taken.add(candidate.pid))
-      const members = yield* whileParentsRun((yield* Effect.forEach(fresh, pin)).flat())
+      const members = yield* whileParentsRun(yield* whileTheJobs((yield* Effect.forEach(fresh, pin)).flat()))
       found.push(...members)
       frontier = yield* childrenOf(members)
     }

@@ -17,7 +17,7 @@ import { type ProcessLineage, Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
-import { mayBeMember } from "../../src/process/tree.js"
+import { discover, mayBeMember } from "../../src/process/tree.js"
 
 /** A stat line: fields 3 onwards as given, the rest filled in. */
 const statLine = (head: string, fields: Record<number, string>) => {
@@ -27,7 +27,7 @@ const statLine = (head: string, fields: Record<number, string>) => {
 
 describe("parseLineage", () => {
   it("reads state, parent, group, session, start time and a command name holding spaces and ') Z 1 ('", () => {
-    const line = statLine("4242 (a) Z 1 (b c)", { 3: "S", 4: "17", 5: "4240", 6: "4200", 9: "4194560", 22: "987654" })
+    const line = statLine("4242 (a) Z 1 (b c)", { 3: "S", 4: "17", 5: "4240", 6: "4200", 9: "4194560", 20: "3", 22: "987654" })
     expect(parseLineage(line)).toEqual({
       pid: 4242,
       command: "a) Z 1 (b c",
@@ -36,7 +36,8 @@ describe("parseLineage", () => {
       processGroup: 4240,
       session: 4200,
       kernelThread: false,
-      startTicks: 987654
+      startTicks: 987654,
+      threads: 3
     })
   })
 
@@ -61,6 +62,7 @@ const lineage = (fields: Partial<Omit<ProcessLineage, "identity">> & { pid: numb
   processGroup: fields.pid,
   session: fields.pid,
   kernelThread: false,
+  threads: 1,
   ...fields
 })
 
@@ -77,6 +79,9 @@ describe("mayBeMember", () => {
     expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200 }), [7, 501])).toBe(false)
     expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200, state: "Z" }), [])).toBe(false)
   })
+  it("a process whose first thread exited shows Z but runs while it has other threads: still a member", () => {
+    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200, state: "Z", threads: 2 }), [])).toBe(true)
+  })
 })
 
 /** Opens a process the test knows is alive. */
@@ -86,6 +91,37 @@ const opened = (pid: Pid) =>
   )
 
 const simulated = <A, E>(effect: Effect.Effect<A, E, Processes | ProcessTable>) => effect.pipe(Effect.provide(ProcessesTest.layer()))
+
+describe("discover, by session after the main process exited", () => {
+  /** A session-leading master with a daemon in its session that no longer descends from it, then the master's exit. */
+  const orphanedSession = Effect.gen(function*() {
+    const table = yield* ProcessTable
+    const processes = yield* Processes
+    const master = yield* table.spawn({ command: "master" })
+    const handle = yield* opened(master.pid)
+    const main = Option.getOrThrow(yield* processes.lineage(master.pid))
+    const daemon = yield* table.spawn({ parent: 1, session: master.pid, processGroup: master.pid, command: "daemon" })
+    yield* table.exit(master.pid)
+    const job = { main: { handle, lineage: main, via: "main" }, excluded: [], mayStop: () => true }
+    const found = Effect.map(Effect.scoped(discover(job, [], { scan: true })), (members) => members.map((member) => member.handle.identity.pid))
+    return { master, daemon, found }
+  })
+
+  it.effect("finds a process still in the session while the main process's PID names nobody", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const { daemon, found } = yield* orphanedSession
+      expect(yield* found).toEqual([daemon.pid])
+    }))))
+
+  it.effect("finds nobody once a stranger holds the main process's PID: the session may be the stranger's own", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { found, master } = yield* orphanedSession
+      // As the kernel would allow only once the session emptied: a new process at the PID, leading a session of that ID.
+      yield* table.spawn({ pid: master.pid, parent: 1, command: "stranger" })
+      expect(yield* found).toEqual([])
+    }))))
+})
 
 describe("ProcessesTest lineage", () => {
   it.effect("a fork inherits session and group; children lists it; its parent's exit re-parents it to init", () =>

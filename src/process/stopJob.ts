@@ -33,6 +33,8 @@ export interface JobStopOptions {
 /** After the members' SIGKILL, how long they get to go (a process in D state takes a while). */
 export const memberKillWait = Duration.seconds(5)
 export const defaultTreeGrace = Duration.seconds(2)
+/** How long what the last look finds gets after its SIGKILL. */
+export const lastLookWait = Duration.seconds(1)
 
 const waits = (steps: StopSchedule["steps"]) =>
   steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
@@ -40,13 +42,16 @@ const waits = (steps: StopSchedule["steps"]) =>
 /**
  * The longest `stopJob` can take, once through the schedule: all of its
  * waits, or, when the main process exits just before SIGKILL, the waits
- * before it plus the members' grace and their SIGKILL wait (TERM/20/KILL/5:
- * 20 + 2 + 5 = 27 s).
+ * before it plus the members' grace, their SIGKILL wait and the last look's
+ * (TERM/20/KILL/5: 20 + 2 + 5 + 1 = 28 s).
  */
 export const longestJobWait = (schedule: StopSchedule, options: JobStopOptions = {}): Duration.Duration => {
   const firstKill = schedule.steps.findIndex((step) => step._tag === "Signal" && step.signal === "SIGKILL")
   const beforeKill = waits(firstKill < 0 ? schedule.steps : schedule.steps.slice(0, firstKill))
-  const mainExitsFirst = Duration.sum(beforeKill, Duration.sum(Duration.decode(options.grace ?? defaultTreeGrace), memberKillWait))
+  const mainExitsFirst = Duration.sum(
+    beforeKill,
+    Duration.sum(Duration.decode(options.grace ?? defaultTreeGrace), Duration.sum(memberKillWait, lastLookWait))
+  )
   return Duration.max(waits(schedule.steps), mainExitsFirst)
 }
 
@@ -167,6 +172,16 @@ export const stopJob = (
     }
     yield* Fiber.interrupt(rediscovery)
     yield* markExited(yield* processes.exitedAmong(live().map((member) => member.handle), Duration.zero))
+    if (outcome._tag === "Exited" && live().length === 0) {
+      // A member may have started another on its way out (a TERM handler
+      // that forks a helper, then exits): one last look before success, and
+      // SIGKILL for what it finds, since the job's stop is over.
+      yield* look(true)
+      if (live().length > 0) {
+        yield* sendAll("SIGKILL")
+        yield* awaitAll(lastLookWait)
+      }
+    }
     const after = yield* elapsed
     if (live().length === 0) return { _tag: "Exited", after } as const
     const sentKill = broadcast === "SIGKILL" || (outcome._tag === "Survived" && outcome.sentKill)

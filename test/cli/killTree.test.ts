@@ -141,7 +141,7 @@ sleep 1000 & wait' &
     expect(result.stderr).toMatch(/2 process\(es\) of process \d+'s job still alive after 1\.\d+s; the schedule sent no SIGKILL .*: \d+ \(main\) bash \(state S\), \d+ sleep \(state S\); pidfile kept/)
   })
 
-  it("warns when --tree's worst case passes monit's 30 s: --grace 24s is 24 + 2 + 5 with --tree, 29 s without", async () => {
+  it("warns when --tree's worst case passes monit's 30 s: --grace 24s is 24 + 2 + 5 + 1 with --tree, 29 s without", async () => {
     const result = await ns(String.raw`
       $SIPID kill --pid-file $P --grace 24s 2>$D/plain.log; echo "plain=$?"
       $SIPID kill --pid-file $P --grace 24s --tree 2>$D/tree.log; echo "tree=$?"
@@ -149,7 +149,7 @@ sleep 1000 & wait' &
       grep "past monit's default stop timeout" $D/tree.log
     `)
     expect(result.stdout).toContain("plain=0\ntree=0\n0\n")
-    expect(result.stdout).toContain("the schedule may wait 31s, past monit's default stop timeout (30s)")
+    expect(result.stdout).toContain("the schedule may wait 32s, past monit's default stop timeout (30s)")
   })
 
   it("--tree-grace without --tree is a usage error", async () => {

@@ -11,7 +11,7 @@
 import { Effect, Either, Option } from "effect"
 import { closeSync, existsSync, openSync, readdirSync, readSync } from "node:fs"
 import { SystemError, systemError } from "../errors.js"
-import { parsePid, type Pid } from "./Pid.js"
+import { parsePid, type Pid, printable } from "./Pid.js"
 import type { ProcessLineage } from "./Processes.js"
 
 /** PF_KTHREAD in /proc/PID/stat's flags (field 9). */
@@ -34,7 +34,8 @@ export const parseLineage = (
   if (!state || !numbers.every((value) => Number.isSafeInteger(value) && value >= 0)) return undefined
   return {
     pid: numbers[0]!,
-    command: stat.slice(open + 1, close),
+    // A process may write anything to its own comm: keep a newline from forging a log or status line.
+    command: printable(stat.slice(open + 1, close)),
     state,
     parent: numbers[1]!,
     processGroup: numbers[2]!,

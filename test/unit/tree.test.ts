@@ -47,6 +47,10 @@ describe("parseLineage", () => {
     expect(parseLineage(statLine("9 (x)", { 3: "S", 9: String(0x80000000 + 0x400000) }))?.kernelThread).toBe(false)
   })
 
+  it("shows control characters in a command name escaped: a process names itself, and a newline must not forge a line", () => {
+    expect(parseLineage(statLine("7 (x\n  1 init (m)", { 3: "S" }))?.command).toBe("x\\n  1 init (m")
+  })
+
   it("refuses lines without parentheses, numbers or a state", () => {
     expect(parseLineage("42 no parentheses S 1 2 3")).toBeUndefined()
     expect(parseLineage("42 (x) S 1 2")).toBeUndefined()

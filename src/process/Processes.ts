@@ -101,8 +101,12 @@ export interface ProcessLineage {
   readonly threads: number
 }
 
-/** True when the process has exited: Z, and no thread of it still runs. */
-export const hasExited = (lineage: ProcessLineage): boolean => lineage.state === "Z" && lineage.threads <= 1
+/**
+ * True when the process has exited: Z, and no thread of it still runs. A
+ * process whose main thread exited (pthread_exit) shows Z too, but lives on
+ * until its last thread ends.
+ */
+export const hasExited = (task: Pick<ProcessLineage, "state" | "threads">): boolean => task.state === "Z" && task.threads <= 1
 
 export interface ProcessesService {
   /** /proc/sys/kernel/pid_max: the largest PID this kernel hands out. */

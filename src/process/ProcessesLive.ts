@@ -12,10 +12,11 @@ import { closeSync } from "node:fs"
 import { constants } from "node:os"
 import { ProcessHidden, SystemError, systemError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
-import { makeLineageReaders } from "./lineageLive.js"
+import { makeLineageReaders, parseLineage } from "./lineageLive.js"
 import { isSignalablePid, type Pid, pidMaxCeiling } from "./Pid.js"
 import {
   type Gone,
+  hasExited,
   type ProcessHandle,
   isSameProcess,
   isThread,
@@ -29,15 +30,6 @@ import {
 export interface LiveOptions {
   /** How often the no-pidfd fallback checks /proc for the process. */
   readonly pollInterval?: Duration.DurationInput
-}
-
-/** Splits /proc/PID/stat at the last ")": the command name may itself contain ") Z 1 (". */
-export const parseStat = (stat: string): { readonly state: string; readonly startTicks: number } | undefined => {
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-  const state = fields[0]
-  const startTicks = Number(fields[19])
-  return state && Number.isSafeInteger(startTicks) ? { state, startTicks } : undefined
 }
 
 /** The lines of /proc/PID/status sipid needs: `Tgid:`, `Threads:` and `Uid:` (real, effective, saved, filesystem). */
@@ -113,16 +105,14 @@ export const make = (options: LiveOptions = {}) =>
         yield* guard(pid)
         const stat = yield* readProc(`/proc/${pid}/stat`)
         if (Option.isNone(stat)) return yield* confirmGone(pid)
-        const parsed = parseStat(stat.value)
+        const parsed = parseLineage(stat.value)
         if (parsed === undefined) return yield* unparsable(`/proc/${pid}/stat`)
         if (parsed.state === "X") return ProcessState.Zombie()
         const status = yield* readProc(`/proc/${pid}/status`)
         if (Option.isNone(status)) return ProcessState.Gone()
         const task = parseStatus(status.value)
         if (task === undefined) return yield* unparsable(`/proc/${pid}/status`)
-        // A process whose main thread exited (pthread_exit) while others run
-        // shows Z too, but lives on until its last thread ends.
-        if (parsed.state === "Z" && task.threads <= 1) return ProcessState.Zombie()
+        if (hasExited({ state: parsed.state, threads: task.threads })) return ProcessState.Zombie()
         return ProcessState.Alive({
           identity: { pid, startTicks: parsed.startTicks, bootId },
           uids: task.uids,

@@ -15,7 +15,8 @@ import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.j
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
-import { parseStat, parseStatus } from "../../src/process/ProcessesLive.js"
+import { parseLineage } from "../../src/process/lineageLive.js"
+import { parseStatus } from "../../src/process/ProcessesLive.js"
 
 const liveTable = (fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer, libc: Layer.Layer<Libc> = LibcLive) =>
   ProcessesLive.layer().pipe(Layer.provide(Layer.merge(libc, fs)))
@@ -47,16 +48,16 @@ const failing = (syscall: string, code: string) => () => Effect.fail(new Errno({
 /** This test's own process: safe to inspect and open, never signalled (the signal call is faked). */
 const self = process.pid as Pid
 
-describe("parseStat", () => {
+describe("parseLineage, as inspect reads /proc/PID/stat", () => {
   it("splits at the last parenthesis, whatever the command name holds", () => {
     const fields = Array.from({ length: 50 }, (_, index) => String(index + 3))
     fields[0] = "S"
     fields[19] = "123456"
-    expect(parseStat(`42 (evil) Z 1 (name) ${fields.join(" ")}`)).toEqual({ state: "S", startTicks: 123456 })
+    expect(parseLineage(`42 (evil) Z 1 (name) ${fields.join(" ")}`)).toMatchObject({ state: "S", startTicks: 123456 })
   })
 
   it("refuses a line without a start time", () => {
-    expect(parseStat("42 (short) S 1")).toBeUndefined()
+    expect(parseLineage("42 (short) S 1")).toBeUndefined()
   })
 })
 

@@ -1,8 +1,7 @@
 // The CPU `sipid kill --tree` spends waiting out a 20 s grace with a 50-process
 // job (a python master and 49 workers, all ignoring SIGTERM, so the schedule
-// runs to SIGKILL at 20 s), inside a PID namespace of its own. Measured from
-// sipid
-// and 19 s after it started, so start-up, the first look at the job and the
+// runs to SIGKILL at 20 s), inside a PID namespace of its own. Measured between
+// 5 s and 19 s after sipid started, so start-up, the first look at the job and the
 // final SIGKILL are left out: what is left is the waiting, scaled to 20 s.
 // Beside it, the same kill without --tree (the single-process wait).
 //
@@ -26,9 +25,10 @@ const sipid = fileURLToPath(new URL("../bin/sipid.js", import.meta.url))
 const measure = String.raw`
 mkfifo $D/never; exec 3<>$D/never
 pause() { read -t $1 <&3 || true; }
-# utime + stime: fields 14 and 15, counted after the command name's last ")".
-ticks() { local line; read -r line < /proc/$S/stat; line=$` + "{line##*) }" + String.raw`; read -ra F <<< "$line"; T=$((F[11] + F[12])); }
-pause 5; ticks; FROM=$T; pause 14; ticks; TO=$T
+# CPU time in ns summed over its threads: schedstat's first field counts
+# exactly, where stat's utime and stime are sampled in 10 ms ticks.
+cpu() { local f a rest; T=0; for f in /proc/$S/task/*/schedstat; do read -r a rest < $f; T=$((T + a)); done; }
+pause 5; cpu; FROM=$T; pause 14; cpu; TO=$T
 `
 
 /**
@@ -41,11 +41,11 @@ D=$(mktemp -d)
 "${process.execPath}" ${sipid} wait-until-healthy --url http://127.0.0.1:9/ --polling-frequency 30s --timeout 25s 2>/dev/null & S=$!
 ${measure}
 kill $S
-echo "ticks $((TO - FROM))"
+echo "ns $((TO - FROM))"
 rm -rf $D
 `
 
-/** One job, one kill, in a fresh PID namespace; prints "ticks N" (sipid's CPU from 5 s to 19 s, in clock ticks). */
+/** One job, one kill, in a fresh PID namespace; prints "ns N" (sipid's CPU from 5 s to 19 s). */
 const scenario = ({ neighbour, tree, workers = 49 }) => String.raw`
 set -euo pipefail
 D=$(mktemp -d); P=$D/job.pid
@@ -64,19 +64,17 @@ until [ -s $D/ready ]; do sleep 0.01; done
 ${measure}
 wait $S
 ${tree ? `grep -q 'found ${workers} process' $D/log || { echo 'job not found'; cat $D/log; exit 1; }` : ""}
-echo "ticks $((TO - FROM))"
+echo "ns $((TO - FROM))"
 rm -rf $D
 `
-
-const tickMillis = 1000 / Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim())
 
 /** sipid's CPU milliseconds for 20 s of waiting. */
 const cpuOf = (options) => {
   const script = options.idle ? idle : scenario(options)
   const result = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "bash", "-c", script], { encoding: "utf8" })
-  const match = /ticks (\d+)/.exec(result.stdout)
+  const match = /ns (\d+)/.exec(result.stdout)
   if (match === null) throw new Error(`no measurement: ${result.stdout}${result.stderr}`)
-  return (Number(match[1]) * tickMillis * 20) / 14
+  return (Number(match[1]) / 1e6 * 20) / 14
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]

@@ -50,8 +50,9 @@ const warmUp = Effect.forEach(warmUpArgv, (argv) => main(argv, notTerminals), { 
 )
 
 startupSnapshot.setDeserializeMainFunction(() => {
-  // undici parses HTTP in WebAssembly; see bin/sipid.js.
+  // See bin/sipid.js: undici's WebAssembly, and V8's memory reducer.
   setFlagsFromString("--liftoff-only")
+  setFlagsFromString("--no-memory-reducer-for-small-heaps")
   void import("./bin.js")
 })
 

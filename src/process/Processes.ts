@@ -131,6 +131,12 @@ export interface ProcessesService {
    */
   readonly newestPid: Effect.Effect<number, SystemError>
   /**
+   * Completes with the newest PID once it is no longer `seen`, checking now
+   * and then every `every`: waiting for a process to be created. A quiet
+   * machine makes this the only work `kill --tree` does while it waits.
+   */
+  readonly newestPidAfter: (seen: number, every: Duration.Duration) => Effect.Effect<number, SystemError>
+  /**
    * The handles (opened by this service) whose process has exited, zombie
    * included, waiting up to `timeout` for at least one when none has yet.
    * One wait for many processes: a job's members are watched by a single

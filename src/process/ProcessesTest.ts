@@ -13,7 +13,7 @@
  * `TestClock.adjust` sees only the program's own fibers and a process is
  * dead exactly at its scheduled instant, not a scheduler turn later.
  */
-import { Clock, Context, Deferred, Duration, Effect, Layer, Option } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Schedule } from "effect"
 import { type Pid, pidMaxCeiling } from "./Pid.js"
 import {
   type Gone,
@@ -374,6 +374,11 @@ export const make = (options: TestOptions = {}) =>
       children,
       allPids,
       newestPid: Effect.sync(() => newestPid),
+      newestPidAfter: (seen, every) =>
+        Effect.repeat(
+          Effect.sync(() => newestPid),
+          Schedule.spaced(every).pipe(Schedule.whileInput((newest: number) => newest === seen), Schedule.passthrough)
+        ),
       exitedAmong
     }
     const control: ProcessTableService = {

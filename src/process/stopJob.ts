@@ -7,7 +7,7 @@
  * (a master may fork during its shutdown) and once more after the main
  * process exits (orphans keep its session or group).
  */
-import { Clock, Duration, Effect, Fiber, Option, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Fiber, Option, type Scope } from "effect"
 import type { ProcessHidden, SystemError } from "../errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
 import { type ProcessHandle, Processes, type SignalName } from "./Processes.js"
@@ -200,14 +200,12 @@ const rediscover = <R>(
   Effect.gen(function*() {
     const processes = yield* Processes
     let seen = yield* processes.newestPid
-    const tick = Effect.gen(function*() {
-      const newest = yield* processes.newestPid
-      if (newest === seen) return
-      seen = newest
+    const round = Effect.gen(function*() {
+      seen = yield* processes.newestPidAfter(seen, Duration.decode(every))
       yield* look(false)
-      yield* Effect.sleep(walkPause)
     }).pipe(Effect.catchAll((error) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)))
-    yield* Effect.repeat(tick, Schedule.spaced(every))
+    // The pause also spaces out retries after a failure.
+    yield* Effect.forever(Effect.zipRight(round, Effect.sleep(walkPause)))
   }).pipe(Effect.catchAll((error) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)))
 
 /** The survivors' state now, each checked to be the member (a process that took over a PID is not described). */

@@ -164,6 +164,24 @@ describe("ProcessesTest lineage", () => {
       expect(yield* processes.newestPid).toBe(thread.pid)
     })))
 
+  it.effect("newestPidAfter waits, checking every interval, until a process is created", () =>
+    simulated(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const seen = yield* processes.newestPid
+      const waiting = yield* Effect.fork(processes.newestPidAfter(seen, Duration.millis(250)))
+      yield* TestClock.adjust(Duration.seconds(5))
+      expect(waiting.unsafePoll()).toBeNull()
+      const worker = yield* table.spawn()
+      // Not before the next check.
+      yield* TestClock.adjust(Duration.millis(100))
+      expect(waiting.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(Duration.millis(150))
+      expect(yield* Fiber.join(waiting)).toBe(worker.pid)
+      // Already moved: at once.
+      expect(yield* processes.newestPidAfter(seen, Duration.hours(1))).toBe(worker.pid)
+    })))
+
   it.effect("exitedAmong waits for the first exit among many, or the timeout", () =>
     simulated(Effect.gen(function*() {
       const table = yield* ProcessTable
@@ -203,7 +221,10 @@ describe("ProcessesLive lineage (real processes this test starts)", () => {
       expect(childLineage.session).toBe(Option.getOrThrow(yield* processes.lineage(shellPid)).session)
       expect(yield* processes.children(shellPid)).toEqual([child])
       expect(yield* processes.allPids).toEqual(expect.arrayContaining([shellPid, child]))
-      expect(yield* processes.newestPid).toBeGreaterThan(0)
+      const seen = yield* processes.newestPid
+      const created = yield* Effect.fork(processes.newestPidAfter(seen, Duration.millis(10)))
+      spawn("true").unref()
+      expect(yield* Fiber.join(created)).not.toBe(seen)
 
       const handles = yield* Effect.forEach([shellPid, child], opened)
       expect(yield* processes.exitedAmong(handles, Duration.zero)).toEqual([])

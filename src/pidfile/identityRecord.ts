@@ -10,7 +10,8 @@
 import { Effect, Option, Schema } from "effect"
 import type { SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
-import type { ProcessIdentity } from "../process/Processes.js"
+import { type ProcessIdentity, Processes } from "../process/Processes.js"
+import type { PidCounter } from "../process/remains.js"
 import { PidfileFiles } from "./PidfileFiles.js"
 import { untrustedRecordReason } from "./trust.js"
 
@@ -23,11 +24,22 @@ export const identityRecordPath = (pidfile: string): string => `${pidfile}.ident
 const IdentityRecord = Schema.parseJson(Schema.Struct({
   pid: Schema.Number,
   startTicks: Schema.Int,
-  bootId: Schema.String
+  bootId: Schema.String,
+  forks: Schema.optional(Schema.NonNegativeInt),
+  newestPid: Schema.optional(Schema.NonNegativeInt)
 }))
 
 const encodeRecord = Schema.encodeSync(IdentityRecord)
 const decodeRecord = Schema.decodeUnknownOption(IdentityRecord)
+
+export interface RecordedIdentity extends ProcessIdentity {
+  /**
+   * Where the kernel's PID counter stood at the claim: once the process
+   * has exited, whether its PID may have been handed out again since (see
+   * src/process/remains.ts). Records of older sipids lack it.
+   */
+  readonly counter: Option.Option<PidCounter>
+}
 
 /**
  * Replaces the record atomically. Call only while holding the pidfile's lock.
@@ -35,19 +47,33 @@ const decodeRecord = Schema.decodeUnknownOption(IdentityRecord)
  * No fsync: a record only speaks for the boot it names. Whatever a crash
  * leaves of it names an earlier boot, or nothing, and is void either way.
  */
-export const writeIdentityRecord = (pidfile: string, identity: ProcessIdentity): Effect.Effect<void, SystemError, PidfileFiles> =>
-  Effect.flatMap(PidfileFiles, (files) =>
+export const writeIdentityRecord = (
+  pidfile: string,
+  identity: ProcessIdentity
+): Effect.Effect<void, SystemError, PidfileFiles | Processes> =>
+  Effect.gen(function*() {
+    const files = yield* PidfileFiles
+    const processes = yield* Processes
+    // Without them the record still tells a reused PID; only a stale pidfile's orphans go unstopped.
+    const counter = yield* Effect.option(Effect.all({ forks: processes.forkCount, newestPid: processes.newestPid }))
+    const record = { pid: identity.pid, startTicks: identity.startTicks, bootId: identity.bootId, ...Option.getOrUndefined(counter) }
     // Stryker disable next-line ObjectLiteral,BooleanLiteral: an fsync more or less shows only after a crash
-    Effect.scoped(files.publish(identityRecordPath(pidfile), encodeRecord(identity) + "\n", { durable: false })))
+    yield* Effect.scoped(files.publish(identityRecordPath(pidfile), encodeRecord(record) + "\n", { durable: false }))
+  })
 
 /** Far more than a record sipid writes (about 90 bytes); anything larger is not one. */
 const maxRecordBytes = 4096
 
 /** The identity a record holds, if it is one and names `pid`. */
-const decode = (text: string, pid: Pid): Option.Option<ProcessIdentity> =>
+const decode = (text: string, pid: Pid): Option.Option<RecordedIdentity> =>
   decodeRecord(text).pipe(
     Option.filter((record) => record.pid === pid),
-    Option.map(({ bootId, startTicks }) => ({ pid, startTicks, bootId }))
+    Option.map(({ bootId, forks, newestPid, startTicks }) => ({
+      pid,
+      startTicks,
+      bootId,
+      counter: forks === undefined || newestPid === undefined ? Option.none() : Option.some({ forks, newestPid })
+    }))
   )
 
 /** The recorded identity of `pid`, if a usable record for that PID exists. */
@@ -55,7 +81,7 @@ export const readIdentityRecord = (
   pidfile: string,
   pid: Pid,
   pidfileOwner: number
-): Effect.Effect<Option.Option<ProcessIdentity>, never, PidfileFiles> =>
+): Effect.Effect<Option.Option<RecordedIdentity>, never, PidfileFiles> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const opened = yield* files.open(identityRecordPath(pidfile))

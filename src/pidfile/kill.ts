@@ -11,13 +11,14 @@ import { Data, type Duration, Effect, Either, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
 import { JobSurvived, PidfileInvalid, type ProcessHidden, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
-import { isSameProcess, Processes } from "../process/Processes.js"
+import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
+import { remainsOf } from "../process/remains.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
 import { type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { jobOf } from "../process/tree.js"
 import { readContent } from "./content.js"
-import { removeIdentityRecord } from "./identityRecord.js"
+import { readIdentityRecord, removeIdentityRecord } from "./identityRecord.js"
 import { type LockedPidfile, lock, type LockError } from "./lock.js"
 import { findOccupant, type Stale } from "./occupant.js"
 import { PidfileFiles, sameNode } from "./PidfileFiles.js"
@@ -136,11 +137,37 @@ const stopProcess = (
   Effect.gen(function*() {
     const processes = yield* Processes
     const { path } = locked
+    const waited = (after: Duration.Duration) => formatGoDuration(after)
     const stale = (reason: string) =>
       Effect.as(Effect.logWarning(`pidfile is stale: ${reason}; not signalling`), KillOutcome.Stale({ pid, reason }))
 
+    const jobRules = {
+      excluded: callerPids,
+      // A member is signalled only if the pidfile's owner could signal it, as for the main process.
+      mayStop: (member: ProcessHandle) => Either.isRight(checkOwnerTrust(path, locked.file, member, callerUid))
+    }
+
+    /** With --tree, a stale pidfile's job may have outlived its main process: stops what is provably left of it. */
+    const staleJob = (reason: string) =>
+      Effect.gen(function*() {
+        const recorded = yield* readIdentityRecord(path, pid, locked.file.uid)
+        const remains = Option.isNone(recorded)
+          ? Either.left("there is no identity record to tell its processes from strangers'")
+          : yield* remainsOf(recorded.value, recorded.value.counter, jobRules)
+        if (Either.isLeft(remains)) {
+          yield* Effect.logWarning(`pidfile is stale: ${reason}; not looking for what is left of its job: ${remains.left}`)
+          return KillOutcome.Stale({ pid, reason })
+        }
+        yield* Effect.logWarning(`pidfile is stale: ${reason}; stopping what is left of its job`)
+        const outcome = yield* stopJob(remains.right, schedule, tree)
+        if (outcome._tag === "Survived") {
+          return yield* new JobSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill, survivors: outcome.survivors })
+        }
+        return KillOutcome.Stale({ pid, reason })
+      })
+
     const occupant = yield* findOccupant(path, locked.file.uid, pid)
-    if (occupant._tag === "Stale") return yield* stale(occupant.reason)
+    if (occupant._tag === "Stale") return yield* (tree === undefined ? stale(occupant.reason) : staleJob(occupant.reason))
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
     if (callerPids.includes(pid)) {
       return yield* new PidfileInvalid({ path, reason: `names process ${pid}, which is sipid itself or the process that started it` })
@@ -157,18 +184,13 @@ const stopProcess = (
     yield* checkOwnerTrust(path, locked.file, handle, callerUid)
 
     yield* Effect.logInfo(`stopping process ${pid}${tree ? " and its job" : ""} (schedule ${formatStopSchedule(schedule)})`)
-    const waited = (after: Duration.Duration) => formatGoDuration(after)
     const stopping: Effect.Effect<Duration.Duration | "Gone", StopError, Processes | Scope.Scope> = tree === undefined
       ? Effect.flatMap(runStopSchedule(handle, schedule), (outcome) =>
         outcome._tag === "Survived"
           ? new ProcessSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill })
           : Effect.succeed(outcome.after))
       : Effect.flatMap(
-        jobOf(handle, {
-          excluded: callerPids,
-          // A member is signalled only if the pidfile's owner could signal it, as for the main process.
-          mayStop: (member) => Either.isRight(checkOwnerTrust(path, locked.file, member, callerUid))
-        }),
+        jobOf(handle, jobRules),
         Option.match({
           onNone: () => Effect.succeed<Duration.Duration | "Gone">("Gone"),
           onSome: (job) =>

@@ -109,6 +109,8 @@ export interface ProcessLineage {
 export const hasExited = (task: Pick<ProcessLineage, "state" | "threads">): boolean => task.state === "Z" && task.threads <= 1
 
 export interface ProcessesService {
+  /** The boot this table describes (/proc/sys/kernel/random/boot_id), as every `ProcessIdentity` from it carries. */
+  readonly bootId: string
   /** /proc/sys/kernel/pid_max: the largest PID this kernel hands out. */
   readonly pidMax: Effect.Effect<number>
   /** What `pid` is right now. Zombies are reported apart: they are dead but not yet reaped. */
@@ -130,6 +132,13 @@ export interface ProcessesService {
    * stays the same, no process was created: nothing new to discover.
    */
   readonly newestPid: Effect.Effect<number, SystemError>
+  /**
+   * How many processes and threads the kernel has created since boot
+   * (/proc/stat's `processes`, counted across every PID namespace). With
+   * the newest PID, it bounds how far the kernel's PID counter can have
+   * moved, so whether a PID may have been handed out again.
+   */
+  readonly forkCount: Effect.Effect<number, SystemError>
   /**
    * Completes with the newest PID once it is no longer `seen`, checking now
    * and then every `every`: waiting for a process to be created. A quiet

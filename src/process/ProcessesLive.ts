@@ -225,7 +225,7 @@ export const make = (options: LiveOptions = {}) =>
         }
       })
 
-    return Processes.of({ pidMax, inspect, open, exitedAmong, ...makeLineageReaders(bootId, pidMax) } satisfies ProcessesService)
+    return Processes.of({ bootId, pidMax, inspect, open, exitedAmong, ...makeLineageReaders(bootId, pidMax) } satisfies ProcessesService)
   })
 
 /** The live process table; needs a FileSystem and libc. */

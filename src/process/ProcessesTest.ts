@@ -145,6 +145,7 @@ export const make = (options: TestOptions = {}) =>
     const events: Array<TableEvent> = []
     let nextTicks = 1000
     let newestPid = 0
+    let forkCount = 0
 
     const isDead = (process: Incarnation, now: number) => process.diesAt !== undefined && now >= process.diesAt
 
@@ -195,6 +196,7 @@ export const make = (options: TestOptions = {}) =>
         if ((yield* current(pid))._tag !== "Gone") return yield* Effect.dieMessage(`ProcessesTest: PID ${pid} is taken`)
         nextTicks = Math.max(nextTicks, identity.startTicks + 1)
         newestPid = pid
+        forkCount++
         const { spec = {}, ...rest } = fields
         const parentState = spec.parent === undefined ? undefined : yield* current(spec.parent)
         const parent = parentState?._tag === "Alive" ? parentState.process : undefined
@@ -367,6 +369,7 @@ export const make = (options: TestOptions = {}) =>
       })
 
     const processes: ProcessesService = {
+      bootId,
       pidMax: Effect.succeed(pidMax),
       inspect,
       open,
@@ -374,6 +377,7 @@ export const make = (options: TestOptions = {}) =>
       children,
       allPids,
       newestPid: Effect.sync(() => newestPid),
+      forkCount: Effect.sync(() => forkCount),
       newestPidAfter: (seen, every) =>
         Effect.repeat(
           Effect.sync(() => newestPid),

@@ -1,6 +1,6 @@
 /**
  * What tree discovery reads from /proc: a process's stat line, its
- * children, every PID, the newest PID.
+ * children, every PID, the newest PID, the count of processes created.
  *
  * These reads use node:fs synchronously, not @effect/platform's FileSystem:
  * discovery reads a few hundred small /proc files per round, and each costs
@@ -151,5 +151,12 @@ export const makeLineageReaders = (bootId: string, pidMax: Effect.Effect<number>
         return Effect.sync(() => clearInterval(timer))
       }))
 
-  return { lineage, children, allPids, newestPid, newestPidAfter }
+  const forkCount = procRead("read", "/proc/stat", () => {
+    const line = Option.getOrElse(readProcFile("/proc/stat"), () => "").split("\n").find((text) => text.startsWith("processes "))
+    const count = Number(line?.slice("processes ".length))
+    if (!Number.isSafeInteger(count) || count < 0) throw new SystemError({ operation: "parse", path: "/proc/stat", code: "EINVAL" })
+    return count
+  })
+
+  return { lineage, children, allPids, newestPid, newestPidAfter, forkCount }
 }

@@ -11,7 +11,7 @@ import { Clock, Duration, Effect, Fiber, Option, type Scope } from "effect"
 import type { ProcessHidden, SystemError } from "../errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
 import { type ProcessHandle, Processes, type SignalName } from "./Processes.js"
-import { runStopSchedule, type StopOutcome } from "./runStopSchedule.js"
+import { runStopSchedule, StopOutcome } from "./runStopSchedule.js"
 import type { StopSchedule } from "./stopSchedule.js"
 import { discover, type Job, type Member } from "./tree.js"
 
@@ -75,9 +75,10 @@ export const stopJob = (
   Effect.gen(function*() {
     const processes = yield* Processes
     const main = job.main
+    const mainPid = main.lineage.identity.pid
     const started = yield* Clock.currentTimeMillis
     const elapsed = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(now - started))
-    const members: Array<Member> = [main]
+    const members: Array<Member> = main.handle === undefined ? [] : [main]
     const exited = new Set<ProcessHandle>()
     /** The last signal every member got; members found later get it too. */
     let broadcast: SignalName | undefined
@@ -107,7 +108,7 @@ export const stopJob = (
         members.push(...found)
         if (found.length > 0 || first) {
           const list = found.length > 0 ? `: ${pids(found)}` : ""
-          yield* Effect.logInfo(`found ${found.length} ${first ? "" : "more "}process(es) in process ${main.handle.identity.pid}'s job${list}`)
+          yield* Effect.logInfo(`found ${found.length} ${first ? "" : "more "}process(es) in process ${mainPid}'s job${list}`)
         }
         for (const member of found) {
           yield* Effect.logDebug(`job member ${member.handle.identity.pid} (${member.lineage.command}), ${member.via}`)
@@ -146,19 +147,22 @@ export const stopJob = (
 
     // The schedule runs on the main process as ever, through a handle that
     // widens SIGKILL to every member and, once that was sent, waits for all.
-    const wholeJob: ProcessHandle = {
-      ...main.handle,
-      signal: (signal) => signal === "SIGKILL" ? Effect.zipRight(sendAll(signal), main.handle.signal(signal)) : main.handle.signal(signal),
+    const wholeJob = (handle: ProcessHandle): ProcessHandle => ({
+      ...handle,
+      signal: (signal) => signal === "SIGKILL" ? Effect.zipRight(sendAll(signal), handle.signal(signal)) : handle.signal(signal),
       // One poll for the whole wait, not the handle's 100 ms slices: waiting costs no CPU.
       awaitExit: Effect.suspend(() =>
         Effect.zipRight(
-          processes.exitedAmong([main.handle], Duration.infinity),
+          processes.exitedAmong([handle], Duration.infinity),
           broadcast === "SIGKILL" ? Effect.asVoid(awaitAll(Duration.infinity)) : Effect.void
         ))
-    }
-    const outcome = yield* runStopSchedule(wholeJob, schedule)
+    })
+    // A main process that has already exited leaves the members to the steps after its exit.
+    const outcome = main.handle === undefined
+      ? StopOutcome.Exited({ after: Duration.zero })
+      : yield* runStopSchedule(wholeJob(main.handle), schedule)
     if (outcome._tag === "Exited") {
-      yield* markExited([main.handle])
+      if (main.handle !== undefined) yield* markExited([main.handle])
       // Orphans keep the session and group: look for them now, while the schedule no longer can.
       yield* look(true)
       if (broadcast === "SIGKILL") yield* awaitAll(memberKillWait)

@@ -20,8 +20,18 @@ export interface Member {
   readonly via: string
 }
 
+/**
+ * A main process that has exited, leaving its job behind (a stale
+ * pidfile's): what its zombie's stat says, or what its identity record
+ * implies. Discovery needs only its lineage; nothing signals it.
+ */
+export interface ExitedMain {
+  readonly handle?: undefined
+  readonly lineage: ProcessLineage
+}
+
 export interface Job {
-  readonly main: Member
+  readonly main: Member | ExitedMain
   /** Never members: sipid itself and whoever started it. */
   readonly excluded: ReadonlyArray<number>
   /** Whether a pinned process may be signalled at all (the pidfile owner's rule); false leaves it out, logged. */
@@ -32,7 +42,7 @@ export interface Job {
 export const jobOf = (
   handle: ProcessHandle,
   rules: Omit<Job, "main">
-): Effect.Effect<Option.Option<Job>, SystemError | ProcessHidden, Processes> =>
+): Effect.Effect<Option.Option<Job & { readonly main: Member }>, SystemError | ProcessHidden, Processes> =>
   Effect.map(
     Effect.flatMap(Processes, (processes) => processes.lineage(handle.identity.pid)),
     Option.flatMap((lineage) =>

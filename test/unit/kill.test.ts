@@ -567,7 +567,7 @@ describe("stop, then claimLocked, under one held lock", () => {
         expect(rival._tag).toBe("PidfileLocked")
         expect(claimedOutcome).toEqual(ClaimOutcome.Claimed())
         expect(pidfile.content()).toBe(`${successor.pid}\n`)
-        expect(JSON.parse(readFileSync(pidfile.record, "utf8"))).toEqual(successor)
+        expect(JSON.parse(readFileSync(pidfile.record, "utf8"))).toMatchObject(successor)
         expect(yield* table.signalsTo(successor.pid)).toEqual([])
       })
     ))

@@ -1,0 +1,41 @@
+/**
+ * `sipid kill --tree` on a stale pidfile, built, against real processes in
+ * a PID namespace of their own: the job's main process was SIGKILLed, its
+ * children were re-parented and live on in its session.
+ */
+import { describe, expect, it } from "vitest"
+import { runInPidNamespace } from "../support/cli.js"
+
+/** A setsid job (a shell and two sleeps), claimed; then the shell is SIGKILLed and the sleeps are orphans. */
+const orphans = String.raw`
+P=$D/job.pid
+sleeps() { local n=0 line stat; for stat in /proc/[0-9]*/stat; do read -r line < $stat 2>/dev/null || continue
+  [[ "$line" == *"(sleep) "[^Z]* ]] && n=$((n + 1)); done; echo $n; }
+setsid bash -c 'echo $$ > $D/main; sleep 1000 & sleep 1000 & wait' &
+until [ -s $D/main ] && [ $(sleeps) = 2 ]; do sleep 0.01; done
+M=$(cat $D/main)
+$SIPID claim --pid $M --pid-file $P 2>/dev/null
+kill -KILL $M; while [ -e /proc/$M ]; do sleep 0.01; done
+`
+
+describe("sipid kill --tree on a stale pidfile (real processes, own PID namespace)", () => {
+  it("stops the orphans left in the dead main process's session, then removes the pidfile", async () => {
+    const result = await runInPidNamespace(orphans + String.raw`
+      set +e; $SIPID kill --pid-file $P --tree --tree-grace 500ms; echo "kill=$?"; set -e
+      echo "sleeps left: $(sleeps)"; [ -e $P ] || echo "pidfile gone"
+    `)
+    expect(result.stdout).toContain("kill=0")
+    expect(result.stdout).toContain("sleeps left: 0")
+    expect(result.stdout).toContain("pidfile gone")
+    expect(result.stderr).toMatch(/pidfile is stale: process \d+ has exited; stopping what is left of its job/)
+    expect(result.stderr).toMatch(/found 2 process\(es\) in process \d+'s job/)
+  })
+
+  it("without --tree the orphans are left alone, as the README says", async () => {
+    const result = await runInPidNamespace(orphans + String.raw`
+      $SIPID kill --pid-file $P; echo "kill=$?"; echo "sleeps left: $(sleeps)"
+    `)
+    expect(result.stdout).toContain("kill=0")
+    expect(result.stdout).toContain("sleeps left: 2")
+  })
+})

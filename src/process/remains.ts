@@ -61,7 +61,7 @@ export const remainsOf = (
       }
       return hasExited(now.value)
         ? Either.right({ ...rules, main: { lineage: now.value } })
-        : Either.left(`process ${pid} is running again`)
+        : Either.left(`process ${pid} is still running`)
     }
     if (recorded.bootId !== processes.bootId) return Either.left("its identity record is from an earlier boot")
     if (Option.isNone(counter)) {
@@ -72,10 +72,12 @@ export const remainsOf = (
     if (created >= margin) {
       return Either.left(`${created} processes were created since the claim, enough for PID ${pid} to have been handed out again`)
     }
-    // The session and group it may have led carry its PID; discovery looks for both.
+    // The session and group it may have led carry its PID; discovery looks
+    // for both, and reads nothing else of an exited main process.
     return Either.right({
       ...rules,
       main: {
+        // Stryker disable next-line StringLiteral,BooleanLiteral: command, state and kernelThread of the main process are never read
         lineage: { identity: recorded, command: "", state: "X", parent: 0, processGroup: pid, session: pid, kernelThread: false, threads: 0 }
       }
     })

@@ -5,11 +5,11 @@
  * the job's (src/process/remains.ts).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Logger, LogLevel, TestClock } from "effect"
+import { Duration, Effect, Either, Exit, Fiber, Logger, LogLevel, Option, TestClock } from "effect"
 import { kill } from "../../src/pidfile/kill.js"
 import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
-import { pidsBeforeReuse } from "../../src/process/remains.js"
+import { pidsBeforeReuse, remainsOf } from "../../src/process/remains.js"
 import { makePidfile, simulate } from "./support/simulation.js"
 
 const ignoresTerm: Behaviour = { onSignal: { SIGTERM: Reaction.ignore } }
@@ -182,6 +182,17 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
           }
         }), { pidMax: 1000 })
   )
+})
+
+describe("remainsOf", () => {
+  it.effect("a process that is still running has no remains to stop", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const running = yield* (yield* ProcessTable).spawn()
+        const remains = yield* remainsOf(running, Option.none(), { excluded: [], mayStop: () => true })
+        expect(remains).toEqual(Either.left(`process ${running.pid} is still running`))
+      })
+    ))
 })
 
 describe("pidsBeforeReuse: how far the PID counter must go before a PID comes round again", () => {

@@ -7,7 +7,7 @@
  * valid `Pid`, names a live process that is the one sipid recorded (when a
  * record exists), and was opened as a pidfd that pins that very process.
  */
-import { Data, type Duration, Effect, Either, Option, type Scope } from "effect"
+import { Data, type Duration, Effect, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
 import { JobSurvived, PidfileInvalid, type ProcessHidden, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
@@ -21,7 +21,7 @@ import { removeIdentityRecord } from "./identityRecord.js"
 import { type LockedPidfile, lock, type LockError } from "./lock.js"
 import { findOccupant, type Stale } from "./occupant.js"
 import { PidfileFiles, sameNode } from "./PidfileFiles.js"
-import { checkFileTrust, checkOwnerTrust } from "./trust.js"
+import { checkFileTrust, checkOwnerTrust, ownerMaySignal } from "./trust.js"
 
 /** How to stop: the schedule, and who asks. */
 export interface StopOptions {
@@ -167,7 +167,7 @@ const stopProcess = (
         jobOf(handle, {
           excluded: callerPids,
           // A member is signalled only if the pidfile's owner could signal it, as for the main process.
-          mayStop: (member) => Either.isRight(checkOwnerTrust(path, locked.file, member, callerUid))
+          mayStop: (member) => ownerMaySignal(locked.file.uid, member, callerUid)
         }),
         Option.match({
           onNone: () => Effect.succeed<Duration.Duration | "Gone">("Gone"),

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Fiber, Logger, LogLevel, TestClock } from "effect"
+import { chownSync } from "node:fs"
 import { JobSurvived } from "../../src/errors.js"
 import { kill, type KillRequest } from "../../src/pidfile/kill.js"
 import { Processes } from "../../src/process/Processes.js"
@@ -193,6 +194,27 @@ describe("kill --tree (KillMode=mixed)", () => {
         expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(worker)).toEqual([])
         expect((yield* table.events).filter((event) => event._tag === "Signal" && event.startTicks === newcomer.startTicks)).toEqual([])
+      })
+    ))
+
+  it.effect("as root, with a pidfile owned by nobody: a member nobody could not signal (real and saved uid 0) is left alone, logged", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const nobody = 65534
+        const master = yield* table.spawn({ command: "master", uid: nobody })
+        const own = yield* table.spawn({ parent: master.pid, command: "worker", uid: nobody })
+        const root = yield* table.spawn({ parent: master.pid, command: "worker", uids: { real: 0, effective: nobody, saved: 0 } })
+        const pidfile = makePidfile(`${master.pid}\n`, master)
+        chownSync(pidfile.path, nobody, nobody)
+        chownSync(pidfile.record, nobody, nobody)
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(1)
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* table.signalsTo(own.pid)).toEqual([[0, "SIGTERM"]])
+        expect(yield* table.signalsTo(root.pid)).toEqual([])
+        expect(logs).toContain(`WARN process ${root.pid} (worker) is child of ${master.pid} but its owner could not signal it; left alone`)
+        expect(logs).toContain(`INFO found 1 process(es) in process ${master.pid}'s job: ${own.pid}`)
       })
     ))
 

@@ -65,6 +65,16 @@ describe("jobMembers: what kill --tree would signal now", () => {
       expect(pids(yield* jobMembers(master, { ...asRoot, callerPids: [workers[1]!] }))).toEqual([master, workers[0]])
     }).pipe(Effect.provide(TestLayers)))
 
+  it.effect("by default never this process or its parent (sipid itself, or what started it)", () =>
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { master } = yield* job()
+      const worker = yield* table.spawn({ parent: master, command: "worker" })
+      yield* table.spawn({ pid: process.pid, parent: master, command: "sipid" })
+      yield* table.spawn({ pid: process.ppid, parent: master, command: "ctl" })
+      expect(pids(yield* jobMembers(master, { callerUid: 0 }))).toEqual([master, worker.pid])
+    }).pipe(Effect.provide(TestLayers)))
+
   it.effect("none once the main process has exited, or is a zombie", () =>
     Effect.gen(function*() {
       const table = yield* ProcessTable
@@ -120,6 +130,12 @@ describe("jobMembers: the pidfile owner's rule, as kill --tree applies it", () =
       const { master, workers } = yield* job({ uids: droppedForNow }, nobodys, root)
       expect(yield* jobMembers(master, asRoot)).toEqual(expect.objectContaining({ leftOut: [] }))
       expect(pids(yield* jobMembers(master, { callerUid: 1000, callerPids: [], pidfileOwner: nobody }))).toEqual([master, ...workers])
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.effect.skipIf(process.getuid?.() !== 0)("the caller is this process by default (run as root: the owner rule applies)", () =>
+    Effect.gen(function*() {
+      const { master, workers } = yield* job({ uids: nobodys }, nobodys, root)
+      expect(yield* jobMembers(master, { callerPids: [], pidfileOwner: nobody })).toEqual(expect.objectContaining({ leftOut: [workers[1]] }))
     }).pipe(Effect.provide(TestLayers)))
 
   it.effect("status carries the pidfile's owner, and --tree lists exactly the processes kill --tree then signals", () =>

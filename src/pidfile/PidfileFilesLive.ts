@@ -144,13 +144,13 @@ export const make = Effect.gen(function*() {
     Effect.suspend((): Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError> => {
       let fd: number
       try {
-        // O_NONBLOCK: opening a FIFO must not hang waiting for a writer.
+        // O_NONBLOCK: opening a FIFO must not hang waiting for a writer. A
+        // directory opens read-only; fstat below tells it apart.
         fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
       } catch (cause) {
         const code = codeOf(cause)
         if (code === "ENOENT") return Effect.succeed(Option.none<OpenFile>())
         if (code === "ELOOP") return Effect.fail(new PidfileInvalid({ path, reason: "is a symbolic link; sipid never follows one" }))
-        if (code === "EISDIR") return Effect.fail(new PidfileInvalid({ path, reason: "is a directory, not a pidfile" }))
         // ENXIO: a socket, or a device without a driver; say which.
         const stats = code === "ENXIO" ? fs.lstatSync(path, { throwIfNoEntry: false }) : undefined
         if (stats !== undefined) return Effect.fail(new PidfileInvalid({ path, reason: describeNonRegular(stats) }))

@@ -116,26 +116,110 @@ describe("PidfileFilesLive", () => {
         expect(fs.readdirSync(dir)).toEqual([])
       }), liveFiles({ beforeLock: () => undefined, locks: false })))
 
+  /** Node's fs as the live layer sees it, with `name` replaced for the scope (a dying disk, another program at work). */
+  const patchFs = <K extends "fsyncSync" | "linkSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
+    const nodeFs: typeof fs = createRequire(import.meta.url)("node:fs")
+    const original = nodeFs[name]
+    return Effect.acquireRelease(
+      Effect.sync(() => {
+        nodeFs[name] = replace(original)
+        syncBuiltinESMExports()
+      }),
+      () => Effect.sync(() => (nodeFs[name] = original, syncBuiltinESMExports()))
+    )
+  }
+  const eio = (call: string) => Object.assign(new Error(`EIO: i/o error, ${call}`), { code: "EIO" })
+  /** fsync fails with EIO for a directory (`"directory"`) or a regular file (`"file"`); `meanwhile` runs first. */
+  const fsyncFails = (kind: "directory" | "file", meanwhile: () => void = () => undefined) =>
+    patchFs("fsyncSync", (fsync) => (fd) => {
+      if (fs.fstatSync(fd).isDirectory() === (kind === "directory")) {
+        meanwhile()
+        throw eio("fsync")
+      }
+      fsync(fd)
+    })
+
   it.scoped("a create whose directory fsync fails after the link takes the new pidfile back", () =>
     inDirectory((dir) =>
       Effect.gen(function*() {
         const path = join(dir, "job.pid")
-        // Node's fs as the live layer sees it, with fsync of a directory failing as a dying disk would.
-        const nodeFs: typeof fs = createRequire(import.meta.url)("node:fs")
-        const fsync = nodeFs.fsyncSync
-        yield* Effect.acquireRelease(
-          Effect.sync(() => {
-            nodeFs.fsyncSync = (fd) => {
-              if (nodeFs.fstatSync(fd).isDirectory()) throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" })
-              fsync(fd)
-            }
-            syncBuiltinESMExports()
-          }),
-          () => Effect.sync(() => (nodeFs.fsyncSync = fsync, syncBuiltinESMExports()))
-        )
+        yield* fsyncFails("directory")
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
         expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
+  it.scoped("a create that fails after the link leaves alone a pidfile another program put there meanwhile", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* fsyncFails("directory", () => (fs.unlinkSync(path), fs.writeFileSync(path, "5151\n")))
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
+        expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+        expect(fs.readFileSync(path, "utf8")).toBe("5151\n")
+      })
+    ))
+
+  it.scoped("create and a durable publish fsync the new file: a failed fsync is a failed write, and nothing appears", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const path = join(dir, "job.pid")
+        yield* fsyncFails("file")
+        expect(yield* Effect.flip(Effect.scoped(files.create(path, "4242\n")))).toMatchObject({ operation: "write", code: "EIO" })
+        expect(yield* Effect.flip(Effect.scoped(files.publish(path, "4242\n")))).toMatchObject({ operation: "write", code: "EIO" })
+        expect(fs.readdirSync(dir)).toEqual([])
+        yield* Effect.scoped(files.publish(path, "4242\n", { durable: false }))
+        expect(fs.readFileSync(path, "utf8")).toBe("4242\n")
+      })
+    ))
+
+  it.scoped("a durable publish fsyncs the directory after the rename; one with durable: false does not", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const path = join(dir, "job.pid")
+        yield* fsyncFails("directory")
+        yield* Effect.scoped(files.publish(path, "1\n", { durable: false }))
+        const error = yield* Effect.flip(Effect.scoped(files.publish(path, "4242\n")))
+        expect(error.message).toBe(`${dir}: fsync failed: EIO (i/o error)`)
+      })
+    ))
+
+  it.scoped("a link that fails for another reason than EEXIST is a system error naming link, and leaves no temporary", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* patchFs("linkSync", () => () => {
+          throw eio("link")
+        })
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "link", path, code: "EIO" })
+        expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
+  it.scoped("makeDirectory reports a directory that cannot be made by the kernel's reason, not as missing", () =>
+    inDirectory(() =>
+      Effect.gen(function*() {
+        // sysfs refuses mkdir (EPERM, or EROFS where it is mounted read-only).
+        const error = yield* Effect.flip((yield* PidfileFiles).makeDirectory("/sys/sipid-unit-test/run"))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "create directory", path: "/sys/sipid-unit-test/run" })
+        expect(["EPERM", "EROFS", "EACCES"]).toContain(error.code)
+      })
+    ))
+
+  it.scoped("create and publish leave no descriptor open once their scope closes", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const openDescriptors = () => fs.readdirSync("/proc/self/fd").length
+        const before = openDescriptors()
+        yield* Effect.scoped(files.create(join(dir, "job.pid"), "4242\n"))
+        yield* Effect.scoped(files.publish(join(dir, "job.pid"), "4243\n"))
+        expect(openDescriptors()).toBe(before)
       })
     ))
 })

@@ -116,7 +116,9 @@ export const make = Effect.gen(function*() {
         const fd = yield* attempt("create", target, () => fs.openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644))
         const close = closeOnce(fd)
         const file = openFile(fd, fs.fstatSync(fd))
-        yield* Effect.addFinalizer(() => Effect.sync(() => (close(), unlinkIfPresent(path))).pipe(Effect.ignore))
+        // Best effort: a name left on a failing disk is a leftover the next claim removes. Effect.try,
+        // not sync: a throw inside sync is a defect, which ignore would let through.
+        yield* Effect.addFinalizer(() => Effect.try(() => (close(), unlinkIfPresent(path))).pipe(Effect.ignore))
         const locked = yield* tryLock(file, path)
         const current = nodeAtSync(path)
         if (locked && current !== undefined && sameNode(current, file.node)) return { path, file, close }

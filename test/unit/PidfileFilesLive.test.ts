@@ -5,12 +5,13 @@
  * files in a temporary directory, on the live clock.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, type Scope } from "effect"
+import { Effect, Layer, Logger, Option, type Scope } from "effect"
 import * as fs from "node:fs"
 import { createRequire, syncBuiltinESMExports } from "node:module"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { basename, join } from "node:path"
 import { Libc, LibcLive } from "../../src/native/Libc.js"
+import type { SystemError } from "../../src/errors.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesLive from "../../src/pidfile/PidfileFilesLive.js"
 
@@ -106,18 +107,23 @@ describe("PidfileFilesLive", () => {
       }), layer)
   })
 
-  it.scoped("gives up, leaving no temporary, when every new temporary is taken away", () =>
-    inDirectory((dir) =>
+  it.scoped("gives up, leaving no temporary, when every new temporary is taken away", () => {
+    const temporaries: Array<string> = []
+    return inDirectory((dir) =>
       Effect.gen(function*() {
         const path = join(dir, "job.pid")
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
         expect(error.message).toBe(`${path}: create failed: 5 temporary files were taken away while being created`)
         expect(error).toMatchObject({ code: "EAGAIN" })
         expect(fs.readdirSync(dir)).toEqual([])
-      }), liveFiles({ beforeLock: () => undefined, locks: false })))
+        // Five temporaries, each named as removeAbandonedTemporaries recognises a leftover.
+        expect(temporaries).toHaveLength(5)
+        for (const temporary of temporaries) expect(basename(temporary)).toMatch(/^\.job\.pid\.[0-9a-f]{12}\.tmp$/)
+      }), liveFiles({ beforeLock: (path) => temporaries.push(path), locks: false }))
+  })
 
   /** Node's fs as the live layer sees it, with `name` replaced for the scope (a dying disk, another program at work). */
-  const patchFs = <K extends "fsyncSync" | "linkSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
+  const patchFs = <K extends "fsyncSync" | "linkSync" | "unlinkSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
     const nodeFs: typeof fs = createRequire(import.meta.url)("node:fs")
     const original = nodeFs[name]
     return Effect.acquireRelease(
@@ -159,6 +165,58 @@ describe("PidfileFilesLive", () => {
         expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual(["job.pid"])
         expect(fs.readFileSync(path, "utf8")).toBe("5151\n")
+      })
+    ))
+
+  it.scoped("a create that fails after the link, whose pidfile another program removed meanwhile, has nothing to take back and warns of nothing", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        const warnings: Array<unknown> = []
+        yield* fsyncFails("directory", () => fs.unlinkSync(path))
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n"))).pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => warnings.push(message))))
+        )
+        expect(error).toMatchObject({ operation: "fsync", code: "EIO" })
+        expect(warnings).toEqual([])
+        expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
+  it.scoped("unlink failing (a dying disk): create says which name it could not remove and warns that the new pidfile stays", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        const warnings: Array<string> = []
+        yield* patchFs("unlinkSync", () => () => {
+          throw eio("unlink")
+        })
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n"))).pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => warnings.push([message].flat().join(" ")))))
+        )
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "remove", code: "EIO" })
+        expect(basename((error as SystemError).path)).toMatch(/^\.job\.pid\.[0-9a-f]{12}\.tmp$/)
+        expect(warnings).toEqual([`could not remove the new pidfile after the failure: ${path}: remove failed: EIO (i/o error)`])
+      })
+    ))
+
+  it.scoped("unlink failing: a temporary already there (EEXIST) that cannot be removed, and a leftover that cannot be, are remove errors", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const path = join(dir, "job.pid")
+        const leftover = join(dir, `.job.pid.${"b".repeat(12)}.tmp`)
+        fs.writeFileSync(path, "5151\n")
+        fs.writeFileSync(leftover, "")
+        yield* patchFs("unlinkSync", () => () => {
+          throw eio("unlink")
+        })
+        expect(yield* Effect.flip(Effect.scoped(files.create(path, "4242\n")))).toMatchObject({ operation: "remove", code: "EIO" })
+        expect(yield* Effect.flip(files.removeAbandonedTemporaries(path, { dev: 0, ino: 0 }))).toMatchObject({
+          operation: "remove",
+          path: leftover,
+          code: "EIO"
+        })
       })
     ))
 

@@ -11,7 +11,7 @@ import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 import { PidfileStatus, status } from "../../src/pidfile/status.js"
 import { describeJob, describeMembers, jobMembers, type JobMembersOptions } from "../../src/pidfile/statusTree.js"
 import type { Pid } from "../../src/process/Pid.js"
-import type { ProcessUids } from "../../src/process/Processes.js"
+import { Processes, type ProcessUids } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable } from "../../src/process/ProcessesTest.js"
 import { captureLogs } from "./support/simulation.js"
@@ -84,6 +84,15 @@ describe("jobMembers: what kill --tree would signal now", () => {
       yield* table.exit(zombie.master, "Zombie")
       expect(yield* jobMembers(exited.master, asRoot)).toEqual({ members: [], leftOut: [] })
       expect(yield* jobMembers(zombie.master, asRoot)).toEqual({ members: [], leftOut: [] })
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.effect("none when the main process becomes a zombie right after it was opened", () =>
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const { master } = yield* job({}, { real: 0, effective: 0, saved: 0 })
+      const diesWhenOpened = { ...processes, open: (pid: Pid) => Effect.tap(processes.open(pid), () => table.exit(pid, "Zombie")) }
+      expect(yield* jobMembers(master, asRoot).pipe(Effect.provideService(Processes, diesWhenOpened))).toEqual({ members: [], leftOut: [] })
     }).pipe(Effect.provide(TestLayers)))
 })
 

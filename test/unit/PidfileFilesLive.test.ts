@@ -200,7 +200,7 @@ describe("PidfileFilesLive", () => {
       })
     ))
 
-  it.scoped("unlink failing: a temporary already there (EEXIST) that cannot be removed, and a leftover that cannot be, are remove errors", () =>
+  it.scoped("unlink failing: a leftover that cannot be removed, and a temporary that cannot be once the pidfile was there (EEXIST), are remove errors", () =>
     inDirectory((dir) =>
       Effect.gen(function*() {
         const files = yield* PidfileFiles
@@ -211,12 +211,12 @@ describe("PidfileFilesLive", () => {
         yield* patchFs("unlinkSync", () => () => {
           throw eio("unlink")
         })
-        expect(yield* Effect.flip(Effect.scoped(files.create(path, "4242\n")))).toMatchObject({ operation: "remove", code: "EIO" })
         expect(yield* Effect.flip(files.removeAbandonedTemporaries(path, { dev: 0, ino: 0 }))).toMatchObject({
           operation: "remove",
           path: leftover,
           code: "EIO"
         })
+        expect(yield* Effect.flip(Effect.scoped(files.create(path, "4242\n")))).toMatchObject({ operation: "remove", code: "EIO" })
       })
     ))
 

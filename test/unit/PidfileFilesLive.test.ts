@@ -123,7 +123,7 @@ describe("PidfileFilesLive", () => {
   })
 
   /** Node's fs as the live layer sees it, with `name` replaced for the scope (a dying disk, another program at work). */
-  const patchFs = <K extends "fsyncSync" | "linkSync" | "unlinkSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
+  const patchFs = <K extends "fsyncSync" | "linkSync" | "unlinkSync" | "lstatSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
     const nodeFs: typeof fs = createRequire(import.meta.url)("node:fs")
     const original = nodeFs[name]
     return Effect.acquireRelease(
@@ -217,6 +217,19 @@ describe("PidfileFilesLive", () => {
           code: "EIO"
         })
         expect(yield* Effect.flip(Effect.scoped(files.create(path, "4242\n")))).toMatchObject({ operation: "remove", code: "EIO" })
+      })
+    ))
+
+  it.scoped("lstat failing while a leftover is judged is a system error naming lstat and the leftover", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const leftover = join(dir, `.job.pid.${"c".repeat(12)}.tmp`)
+        fs.writeFileSync(leftover, "")
+        yield* patchFs("lstatSync", () => () => {
+          throw eio("lstat")
+        })
+        const error = yield* Effect.flip((yield* PidfileFiles).removeAbandonedTemporaries(join(dir, "job.pid"), { dev: 0, ino: 0 }))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "lstat", path: leftover, code: "EIO" })
       })
     ))
 

@@ -116,7 +116,9 @@ export const make = Effect.gen(function*() {
         const fd = yield* attempt("create", target, () => fs.openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644))
         const close = closeOnce(fd)
         const file = openFile(fd, fs.fstatSync(fd))
-        yield* Effect.addFinalizer(() => Effect.sync(() => (close(), unlinkIfPresent(path))).pipe(Effect.ignore))
+        // Best effort: a name left on a failing disk is a leftover the next claim removes. Effect.try,
+        // not sync: a throw inside sync is a defect, which ignore would let through.
+        yield* Effect.addFinalizer(() => Effect.try(() => (close(), unlinkIfPresent(path))).pipe(Effect.ignore))
         const locked = yield* tryLock(file, path)
         const current = nodeAtSync(path)
         if (locked && current !== undefined && sameNode(current, file.node)) return { path, file, close }
@@ -144,13 +146,13 @@ export const make = Effect.gen(function*() {
     Effect.suspend((): Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError> => {
       let fd: number
       try {
-        // O_NONBLOCK: opening a FIFO must not hang waiting for a writer.
+        // O_NONBLOCK: opening a FIFO must not hang waiting for a writer. A
+        // directory opens read-only; fstat below tells it apart.
         fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
       } catch (cause) {
         const code = codeOf(cause)
         if (code === "ENOENT") return Effect.succeed(Option.none<OpenFile>())
         if (code === "ELOOP") return Effect.fail(new PidfileInvalid({ path, reason: "is a symbolic link; sipid never follows one" }))
-        if (code === "EISDIR") return Effect.fail(new PidfileInvalid({ path, reason: "is a directory, not a pidfile" }))
         // ENXIO: a socket, or a device without a driver; say which.
         const stats = code === "ENXIO" ? fs.lstatSync(path, { throwIfNoEntry: false }) : undefined
         if (stats !== undefined) return Effect.fail(new PidfileInvalid({ path, reason: describeNonRegular(stats) }))

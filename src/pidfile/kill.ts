@@ -22,7 +22,7 @@ import { readIdentityRecord, removeIdentityRecord } from "./identityRecord.js"
 import { type LockedPidfile, lock, type LockError } from "./lock.js"
 import { findOccupant, type Stale } from "./occupant.js"
 import { PidfileFiles, sameNode } from "./PidfileFiles.js"
-import { checkFileTrust, checkOwnerTrust } from "./trust.js"
+import { checkFileTrust, checkOwnerTrust, ownerMaySignal } from "./trust.js"
 
 /** How to stop: the schedule, and who asks. */
 export interface StopOptions {
@@ -144,7 +144,7 @@ const stopProcess = (
     const jobRules = {
       excluded: callerPids,
       // A member is signalled only if the pidfile's owner could signal it, as for the main process.
-      mayStop: (member: ProcessHandle) => Either.isRight(checkOwnerTrust(path, locked.file, member, callerUid))
+      mayStop: (member: ProcessHandle) => ownerMaySignal(locked.file.uid, member, callerUid)
     }
 
     /** With --tree, a stale pidfile's job may have outlived its main process: stops what is provably left of it. */

@@ -1,13 +1,15 @@
 /**
- * `status --tree`: the processes a `kill --tree` would reach now, found the
- * same way (descendants, and the session or group the process leads).
- * Read-only: it signals nothing and takes no lock.
+ * `status --tree`: the processes a `kill --tree` would signal now, found the
+ * same way (descendants, and the session or group the process leads) and
+ * judged by the same owner rule. Read-only: it signals nothing and takes no
+ * lock.
  */
 import { Effect, Option } from "effect"
 import type { ProcessHidden, SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
-import { Processes } from "../process/Processes.js"
+import { type ProcessHandle, Processes } from "../process/Processes.js"
 import { discover, jobOf, type Member } from "../process/tree.js"
+import { ownerMaySignal } from "./trust.js"
 
 export interface JobMember {
   readonly pid: number
@@ -16,18 +18,45 @@ export interface JobMember {
   readonly via: string
 }
 
-/** The job of the running process `pid`, main process first; empty if it has just exited. */
+export interface JobMembers {
+  /** What `kill --tree` would signal now, the main process first; none if it has just exited. */
+  readonly members: ReadonlyArray<JobMember>
+  /**
+   * Processes of the job the pidfile's owner could not signal, which `kill
+   * --tree` leaves alone. When the main process is one, `kill` refuses the
+   * pidfile and signals nothing, so `members` is empty.
+   */
+  readonly leftOut: ReadonlyArray<number>
+}
+
+/** Whose word names the job, as `kill`'s `StopOptions` say it. */
+export interface JobMembersOptions {
+  /** The uid that owns the pidfile (`PidfileStatus.Running`'s `owner`). Default: 0, root's, whose word goes for any process. */
+  readonly pidfileOwner?: number
+  /** Who would stop the job; the owner rule applies to root. Default: this process's uid. */
+  readonly callerUid?: number
+  /** Never members: the stopper and whoever started it. Default: this process and its parent. */
+  readonly callerPids?: ReadonlyArray<number>
+}
+
+/** The job of the running process `pid` as `kill --tree` would find it now. */
 export const jobMembers = (
   pid: Pid,
-  excluded: ReadonlyArray<number> = [process.pid, process.ppid]
-): Effect.Effect<ReadonlyArray<JobMember>, SystemError | ProcessHidden, Processes> =>
+  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, pidfileOwner = 0 }: JobMembersOptions = {}
+): Effect.Effect<JobMembers, SystemError | ProcessHidden, Processes> =>
   Effect.gen(function*() {
+    const leftOut: Array<number> = []
+    const mayStop = (handle: ProcessHandle) => {
+      const may = ownerMaySignal(pidfileOwner, handle, callerUid)
+      if (!may) leftOut.push(handle.identity.pid)
+      return may
+    }
     const handle = yield* (yield* Processes).open(pid)
-    if (handle._tag === "Gone") return []
-    const job = yield* jobOf(handle, { excluded, mayStop: () => true })
-    if (Option.isNone(job)) return []
+    if (handle._tag === "Gone" || !mayStop(handle)) return { members: [], leftOut }
+    const job = yield* jobOf(handle, { excluded: callerPids, mayStop })
+    if (Option.isNone(job)) return { members: [], leftOut }
     const others = yield* discover(job.value, [job.value.main], { scan: true })
-    return [job.value.main, ...others].map(describeMember)
+    return { members: [job.value.main, ...others].map(describeMember), leftOut }
   }).pipe(Effect.scoped)
 
 const describeMember = ({ handle, lineage, via }: Member): JobMember => ({ pid: handle.identity.pid, command: lineage.command, via })
@@ -35,3 +64,13 @@ const describeMember = ({ handle, lineage, via }: Member): JobMember => ({ pid: 
 /** One line per member, for `sipid status --tree`. */
 export const describeMembers = (members: ReadonlyArray<JobMember>): string =>
   members.map(({ command, pid, via }) => `  ${pid} ${command} (${via})`).join("\n")
+
+/** The log line of `status --tree` about the job: its members, and what `kill --tree` would leave alone. */
+export const describeJob = (pid: Pid, pidfileOwner: number, { leftOut, members }: JobMembers): string =>
+  `job of process ${pid}: ${members.length} process(es)${members.length === 0 ? "" : `: ${members.map((member) => member.pid).join(", ")}`}${
+    leftOut.length === 0
+      ? ""
+      : leftOut.includes(pid)
+      ? `; the pidfile's owner (uid ${pidfileOwner}) could not signal process ${pid}, so kill would refuse the pidfile and signal nothing`
+      : `; ${leftOut.length} left out, which the pidfile's owner (uid ${pidfileOwner}) could not signal, as kill --tree would: ${leftOut.join(", ")}`
+  }`

@@ -37,8 +37,13 @@ export const checkFileTrust = (path: string, file: OpenFile): Either.Either<void
  * running with real and saved uid 0 and effective uid `nobody` can get
  * root back, and `nobody` cannot signal it. A root-owned pidfile may name
  * anyone (BOSH: root claims, then `chpst -u vcap` runs the job). An
- * unprivileged caller needs no rule, the kernel enforces it.
+ * unprivileged caller needs no rule, the kernel enforces it. `kill --tree`
+ * and `status --tree` apply it to every member of the job too.
  */
+export const ownerMaySignal = (pidfileOwner: number, process: ProcessHandle, callerUid: number): boolean =>
+  callerUid !== 0 || pidfileOwner === 0 || process.uids.real === pidfileOwner || process.uids.saved === pidfileOwner
+
+/** `ownerMaySignal` for the process a pidfile names: refused with the uids that decided it. */
 export const checkOwnerTrust = (
   path: string,
   file: OpenFile,
@@ -46,12 +51,12 @@ export const checkOwnerTrust = (
   callerUid: number
 ): Either.Either<void, PidfileInvalid> => {
   const { real, saved } = process.uids
-  return callerUid === 0 && file.uid !== 0 && real !== file.uid && saved !== file.uid
-    ? Either.left(
+  return ownerMaySignal(file.uid, process, callerUid)
+    ? Either.void
+    : Either.left(
       new PidfileInvalid({
         path,
         reason: `is owned by uid ${file.uid}, which could not signal the process it names, ${process.identity.pid} (real uid ${real}, saved uid ${saved}); as root, sipid signals only what the owner could`
       })
     )
-    : Either.void
 }

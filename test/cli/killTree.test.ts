@@ -141,6 +141,47 @@ sleep 1000 & wait' &
     expect(result.stderr).toMatch(/2 process\(es\) of process \d+'s job still alive after 1\.\d+s; the schedule sent no SIGKILL .*: \d+ \(main\) bash \(state S\), \d+ sleep \(state S\); pidfile kept/)
   })
 
+  it("as root, with a pidfile owned by nobody: status --tree lists exactly the members kill --tree stops; a root worker is left out of both", async () => {
+    // The master keeps saved uid nobody (so nobody could signal it); one worker becomes nobody,
+    // the other stays root, which nobody could not signal.
+    const result = await ns(String.raw`
+      setsid python3 -c "
+import os, time
+os.setresuid(0, 0, 65534)
+workers = []
+for uids in [(65534, 65534, 65534), (0, 0, 0)]:
+    child = os.fork()
+    if child == 0:
+        os.setresuid(*uids)
+        time.sleep(1000)
+        os._exit(0)
+    workers.append(str(child))
+open('$D/workers', 'w').write(' '.join(workers) + '\n')
+open('$D/main', 'w').write(str(os.getpid()))
+time.sleep(1000)" &
+      await_file $D/main; until [ -s $D/workers ]; do sleep 0.01; done
+      M=$(cat $D/main); read -r NOBODY ROOT < $D/workers; echo "main=$M nobody=$NOBODY root=$ROOT"
+      until [ $(count python3) = 3 ]; do sleep 0.01; done
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      chown 65534 $P $P.identity
+      $SIPID status --pid-file $P --tree
+      set +e; $SIPID kill --pid-file $P --tree --grace 1s; echo "kill=$?"; set -e
+      kill -0 $ROOT && echo "root worker alive"
+      kill -0 $NOBODY 2>/dev/null || echo "nobody's worker gone"
+      kill -9 $ROOT
+    `)
+    const [, main, nobody, root] = /main=(\d+) nobody=(\d+) root=(\d+)/.exec(result.stdout) ?? []
+    expect(root, JSON.stringify(result)).toBeDefined()
+    expect(result.stdout).toContain(`  ${main} python3 (main)\n  ${nobody} python3 (child of ${main})\n`)
+    expect(result.stdout).not.toMatch(new RegExp(`^  ${root} `, "m"))
+    expect(result.stderr).toMatch(
+      new RegExp(`WARN +sipid status \\S+: job of process ${main}: 2 process\\(es\\): ${main}, ${nobody}; 1 left out, which the pidfile's owner \\(uid 65534\\) could not signal, as kill --tree would: ${root}\n`)
+    )
+    expect(result.stdout).toContain("kill=0")
+    expect(result.stdout).toContain("root worker alive")
+    expect(result.stdout).toContain("nobody's worker gone")
+  })
+
   it("warns when --tree's worst case passes monit's 30 s: --grace 24s is 24 + 2 + 5 + 1 with --tree, 29 s without", async () => {
     const result = await ns(String.raw`
       $SIPID kill --pid-file $P --grace 24s 2>$D/plain.log; echo "plain=$?"

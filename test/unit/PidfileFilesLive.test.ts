@@ -5,12 +5,13 @@
  * files in a temporary directory, on the live clock.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, type Scope } from "effect"
+import { Effect, Layer, Logger, Option, type Scope } from "effect"
 import * as fs from "node:fs"
 import { createRequire, syncBuiltinESMExports } from "node:module"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { basename, join } from "node:path"
 import { Libc, LibcLive } from "../../src/native/Libc.js"
+import type { SystemError } from "../../src/errors.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesLive from "../../src/pidfile/PidfileFilesLive.js"
 
@@ -106,36 +107,190 @@ describe("PidfileFilesLive", () => {
       }), layer)
   })
 
-  it.scoped("gives up, leaving no temporary, when every new temporary is taken away", () =>
-    inDirectory((dir) =>
+  it.scoped("gives up, leaving no temporary, when every new temporary is taken away", () => {
+    const temporaries: Array<string> = []
+    return inDirectory((dir) =>
       Effect.gen(function*() {
         const path = join(dir, "job.pid")
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
         expect(error.message).toBe(`${path}: create failed: 5 temporary files were taken away while being created`)
         expect(error).toMatchObject({ code: "EAGAIN" })
         expect(fs.readdirSync(dir)).toEqual([])
-      }), liveFiles({ beforeLock: () => undefined, locks: false })))
+        // Five temporaries, each named as removeAbandonedTemporaries recognises a leftover.
+        expect(temporaries).toHaveLength(5)
+        for (const temporary of temporaries) expect(basename(temporary)).toMatch(/^\.job\.pid\.[0-9a-f]{12}\.tmp$/)
+      }), liveFiles({ beforeLock: (path) => temporaries.push(path), locks: false }))
+  })
+
+  /** Node's fs as the live layer sees it, with `name` replaced for the scope (a dying disk, another program at work). */
+  const patchFs = <K extends "fsyncSync" | "linkSync" | "unlinkSync" | "lstatSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
+    const nodeFs: typeof fs = createRequire(import.meta.url)("node:fs")
+    const original = nodeFs[name]
+    return Effect.acquireRelease(
+      Effect.sync(() => {
+        nodeFs[name] = replace(original)
+        syncBuiltinESMExports()
+      }),
+      () => Effect.sync(() => (nodeFs[name] = original, syncBuiltinESMExports()))
+    )
+  }
+  const eio = (call: string) => Object.assign(new Error(`EIO: i/o error, ${call}`), { code: "EIO" })
+  /** fsync fails with EIO for a directory (`"directory"`) or a regular file (`"file"`); `meanwhile` runs first. */
+  const fsyncFails = (kind: "directory" | "file", meanwhile: () => void = () => undefined) =>
+    patchFs("fsyncSync", (fsync) => (fd) => {
+      if (fs.fstatSync(fd).isDirectory() === (kind === "directory")) {
+        meanwhile()
+        throw eio("fsync")
+      }
+      fsync(fd)
+    })
 
   it.scoped("a create whose directory fsync fails after the link takes the new pidfile back", () =>
     inDirectory((dir) =>
       Effect.gen(function*() {
         const path = join(dir, "job.pid")
-        // Node's fs as the live layer sees it, with fsync of a directory failing as a dying disk would.
-        const nodeFs: typeof fs = createRequire(import.meta.url)("node:fs")
-        const fsync = nodeFs.fsyncSync
-        yield* Effect.acquireRelease(
-          Effect.sync(() => {
-            nodeFs.fsyncSync = (fd) => {
-              if (nodeFs.fstatSync(fd).isDirectory()) throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" })
-              fsync(fd)
-            }
-            syncBuiltinESMExports()
-          }),
-          () => Effect.sync(() => (nodeFs.fsyncSync = fsync, syncBuiltinESMExports()))
-        )
+        yield* fsyncFails("directory")
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
         expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
+  it.scoped("a create that fails after the link leaves alone a pidfile another program put there meanwhile", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* fsyncFails("directory", () => (fs.unlinkSync(path), fs.writeFileSync(path, "5151\n")))
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
+        expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+        expect(fs.readFileSync(path, "utf8")).toBe("5151\n")
+      })
+    ))
+
+  it.scoped("a create that fails after the link, whose pidfile another program removed meanwhile, has nothing to take back and warns of nothing", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        const warnings: Array<unknown> = []
+        yield* fsyncFails("directory", () => fs.unlinkSync(path))
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n"))).pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => warnings.push(message))))
+        )
+        expect(error).toMatchObject({ operation: "fsync", code: "EIO" })
+        expect(warnings).toEqual([])
+        expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
+  it.scoped("unlink failing (a dying disk): create says which name it could not remove and warns that the new pidfile stays", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        const warnings: Array<string> = []
+        yield* patchFs("unlinkSync", () => () => {
+          throw eio("unlink")
+        })
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n"))).pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => warnings.push([message].flat().join(" ")))))
+        )
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "remove", code: "EIO" })
+        expect(basename((error as SystemError).path)).toMatch(/^\.job\.pid\.[0-9a-f]{12}\.tmp$/)
+        expect(warnings).toEqual([`could not remove the new pidfile after the failure: ${path}: remove failed: EIO (i/o error)`])
+      })
+    ))
+
+  it.scoped("unlink failing: a leftover that cannot be removed, and a temporary that cannot be once the pidfile was there (EEXIST), are remove errors", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const path = join(dir, "job.pid")
+        const leftover = join(dir, `.job.pid.${"b".repeat(12)}.tmp`)
+        fs.writeFileSync(path, "5151\n")
+        fs.writeFileSync(leftover, "")
+        yield* patchFs("unlinkSync", () => () => {
+          throw eio("unlink")
+        })
+        expect(yield* Effect.flip(files.removeAbandonedTemporaries(path, { dev: 0, ino: 0 }))).toMatchObject({
+          operation: "remove",
+          path: leftover,
+          code: "EIO"
+        })
+        expect(yield* Effect.flip(Effect.scoped(files.create(path, "4242\n")))).toMatchObject({ operation: "remove", code: "EIO" })
+      })
+    ))
+
+  it.scoped("lstat failing while a leftover is judged is a system error naming lstat and the leftover", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const leftover = join(dir, `.job.pid.${"c".repeat(12)}.tmp`)
+        fs.writeFileSync(leftover, "")
+        yield* patchFs("lstatSync", () => () => {
+          throw eio("lstat")
+        })
+        const error = yield* Effect.flip((yield* PidfileFiles).removeAbandonedTemporaries(join(dir, "job.pid"), { dev: 0, ino: 0 }))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "lstat", path: leftover, code: "EIO" })
+      })
+    ))
+
+  it.scoped("create and a durable publish fsync the new file: a failed fsync is a failed write, and nothing appears", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const path = join(dir, "job.pid")
+        yield* fsyncFails("file")
+        expect(yield* Effect.flip(Effect.scoped(files.create(path, "4242\n")))).toMatchObject({ operation: "write", code: "EIO" })
+        expect(yield* Effect.flip(Effect.scoped(files.publish(path, "4242\n")))).toMatchObject({ operation: "write", code: "EIO" })
+        expect(fs.readdirSync(dir)).toEqual([])
+        yield* Effect.scoped(files.publish(path, "4242\n", { durable: false }))
+        expect(fs.readFileSync(path, "utf8")).toBe("4242\n")
+      })
+    ))
+
+  it.scoped("a durable publish fsyncs the directory after the rename; one with durable: false does not", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const path = join(dir, "job.pid")
+        yield* fsyncFails("directory")
+        yield* Effect.scoped(files.publish(path, "1\n", { durable: false }))
+        const error = yield* Effect.flip(Effect.scoped(files.publish(path, "4242\n")))
+        expect(error.message).toBe(`${dir}: fsync failed: EIO (i/o error)`)
+      })
+    ))
+
+  it.scoped("a link that fails for another reason than EEXIST is a system error naming link, and leaves no temporary", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* patchFs("linkSync", () => () => {
+          throw eio("link")
+        })
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "link", path, code: "EIO" })
+        expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
+  it.scoped("makeDirectory reports a directory that cannot be made by the kernel's reason, not as missing", () =>
+    inDirectory(() =>
+      Effect.gen(function*() {
+        // sysfs refuses mkdir (EPERM, or EROFS where it is mounted read-only).
+        const error = yield* Effect.flip((yield* PidfileFiles).makeDirectory("/sys/sipid-unit-test/run"))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "create directory", path: "/sys/sipid-unit-test/run" })
+        expect(["EPERM", "EROFS", "EACCES"]).toContain(error.code)
+      })
+    ))
+
+  it.scoped("create and publish leave no descriptor open once their scope closes", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const openDescriptors = () => fs.readdirSync("/proc/self/fd").length
+        const before = openDescriptors()
+        yield* Effect.scoped(files.create(join(dir, "job.pid"), "4242\n"))
+        yield* Effect.scoped(files.publish(join(dir, "job.pid"), "4243\n"))
+        expect(openDescriptors()).toBe(before)
       })
     ))
 })

@@ -3,13 +3,20 @@ import * as PlatformError from "@effect/platform/Error"
 import { describe, expect, it } from "@effect/vitest"
 import {
   InvalidDuration,
+  InvalidPid,
+  InvalidProbeSetting,
   InvalidStopSchedule,
+  JobSurvived,
+  LockRetriesExhausted,
+  PidfileInvalid,
   PidfileLocked,
   PidfileOwned,
   ProcessHidden,
+  ProcessSurvived,
   SystemError,
   systemError,
-  Unhealthy
+  Unhealthy,
+  UsageError
 } from "../../src/errors.js"
 import { Errno } from "../../src/native/Libc.js"
 
@@ -78,8 +85,80 @@ describe("each error is one line naming the value or file, what is wrong and wha
     [new PidfileLocked({ path: "/p" }), "/p: locked by another process (a concurrent claim or kill, or flock(1)); try again"],
     [new PidfileOwned({ path: "/p", pid: 42 }), "/p: already names live process 42; stop it first (sipid kill --pid-file /p)"],
     [new Unhealthy({ url: "http://x/", summary: "not healthy after 3 attempts" }), "http://x/: not healthy after 3 attempts"],
-    [new ProcessHidden({ pid: 42 }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?); run sipid as root"]
+    [new ProcessHidden({ pid: 42 }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?); run sipid as root"],
+    [new UsageError({ detail: "--pid: required" }), "--pid: required"],
+    [new InvalidPid({ input: "0", reason: `"0" is not a valid PID: expected a decimal number from 2 to 4194304` }), `"0" is not a valid PID: expected a decimal number from 2 to 4194304`],
+    [new InvalidProbeSetting({ input: "2xx", reason: `"2xx" is not a status code or range; use e.g. 200 or 200-399` }), `"2xx" is not a status code or range; use e.g. 200 or 200-399`],
+    [new PidfileInvalid({ path: "/p", reason: "is empty" }), "/p: is empty; left untouched, fix or remove it by hand"],
+    [
+      new LockRetriesExhausted({ path: "/p", attempts: 20 }),
+      "/p: lock failed: the file was replaced 20 times while locking; another program keeps rewriting it, try again"
+    ],
+    [
+      new ProcessSurvived({ path: "/p", pid: 42, waited: "25s", sentKill: true }),
+      "/p: process 42 is still alive after 25s, SIGKILL included (stuck in D state?); pidfile kept, check it with ps -o stat= -p 42"
+    ],
+    [
+      new ProcessSurvived({ path: "/p", pid: 42, waited: "1s", sentKill: false }),
+      "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL (add KILL/N to --retry to force it); pidfile kept"
+    ],
+    [
+      new SystemError({ operation: "open", path: "/p", code: "EIO" }),
+      "/p: open failed: EIO"
+    ],
+    [
+      new SystemError({ operation: "open", path: "/p", code: "EIO", detail: "EIO (i/o error)", hint: "check the disk" }),
+      "/p: open failed: EIO (i/o error); check the disk"
+    ]
   ])("%s", (error, message) => {
     expect(error.message).toBe(message)
+  })
+})
+
+describe("each error keeps its fields for a library caller", () => {
+  it.each([
+    [new InvalidPid({ input: "0", reason: "r" }), { _tag: "InvalidPid", input: "0", reason: "r" }],
+    [new InvalidStopSchedule({ input: "TERM/x", reason: "r" }), { _tag: "InvalidStopSchedule", input: "TERM/x", reason: "r" }],
+    [new InvalidDuration({ input: "20", reason: "r" }), { _tag: "InvalidDuration", input: "20", reason: "r" }],
+    [new InvalidProbeSetting({ input: "2xx", reason: "r" }), { _tag: "InvalidProbeSetting", input: "2xx", reason: "r" }],
+    [new LockRetriesExhausted({ path: "/p", attempts: 20 }), { _tag: "LockRetriesExhausted", path: "/p", attempts: 20 }],
+    [new ProcessHidden({ pid: 42 }), { _tag: "ProcessHidden", pid: 42 }]
+  ] as const)("%s", (error, fields) => {
+    expect(error).toMatchObject(fields)
+  })
+})
+
+describe("JobSurvived names every survivor, its command and state, and how to look at them", () => {
+  const survivors = [
+    { pid: 1080, command: "master", state: "S" },
+    { pid: 1093, command: "worker", state: "D" }
+  ]
+
+  it("after SIGKILL: the main process marked, D state explained, one ps command for all", () => {
+    const error = new JobSurvived({ path: "/p", pid: 1080, waited: "27s", sentKill: true, survivors })
+    expect(error.message).toBe(
+      "/p: 2 process(es) of process 1080's job still alive after 27s, SIGKILL included: 1080 (main) master (state S), " +
+        "1093 worker (state D: uninterruptible sleep, SIGKILL takes effect only when its kernel call returns); " +
+        "pidfile kept, check them with ps -o pid,stat,args -p 1080,1093"
+    )
+  })
+
+  it("without SIGKILL: says to add one; a member alone is not marked main", () => {
+    const error = new JobSurvived({ path: "/p", pid: 1080, waited: "1s", sentKill: false, survivors: [{ pid: 1093, command: "sleep", state: "S" }] })
+    expect(error.message).toBe(
+      "/p: 1 process(es) of process 1080's job still alive after 1s; the schedule sent no SIGKILL (add KILL/N to --retry to force it): " +
+        "1093 sleep (state S); pidfile kept, check them with ps -o pid,stat,args -p 1093"
+    )
+  })
+
+  it("keeps its fields for a library caller", () => {
+    expect(new JobSurvived({ path: "/p", pid: 1080, waited: "27s", sentKill: true, survivors })).toMatchObject({
+      _tag: "JobSurvived",
+      path: "/p",
+      pid: 1080,
+      waited: "27s",
+      sentKill: true,
+      survivors
+    })
   })
 })

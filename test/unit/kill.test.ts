@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Either, Exit, Fiber, Layer, Option, TestClock } from "effect"
+import { Cause, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
 import { chmodSync, chownSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
 import { SystemError } from "../../src/errors.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
@@ -512,6 +512,34 @@ describe("kill, refusals", () => {
       })
     ))
 
+  it.effect.each(["pid", "ppid"] as const)("by default, never signals this process's %s (sipid itself or what started it)", (which) =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const identity = yield* table.spawn({ pid: process[which] })
+        const pidfile = makePidfile(`${identity.pid}\n`, identity)
+        const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
+        expect(error.message).toContain(`names process ${process[which]}, which is sipid itself or the process that started it`)
+        expect(yield* table.events).toEqual([])
+      })
+    ))
+
+  it.effect("a library caller's logger gets the pidfile and the PID with each line", () =>
+    simulate(() => Effect.gen(function*() {
+      const lines: Array<{ readonly message: string; readonly annotations: Record<string, unknown> }> = []
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ annotations, message }) => lines.push({ message: [message].flat().join(" "), annotations: Object.fromEntries(annotations) }))
+      )
+      const { pid, pidfile } = yield* claimed()
+      const fiber = yield* startKill({ path: pidfile.path }).pipe(Effect.provide(logger))
+      yield* millis(1)
+      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+      expect(lines.length).toBeGreaterThan(2)
+      for (const line of lines) expect(line.annotations, line.message).toEqual({ pidfile: pidfile.path, pid })
+      expect(lines.at(-1)?.message).toBe("pidfile removed")
+    })))
+
   it.effect("a pidfile that cannot be removed after the stop (read-only disk) still reports Stopped, with a warning", () =>
     simulate((logs) =>
       Effect.gen(function*() {
@@ -585,6 +613,9 @@ describe("stop, then claimLocked, under one held lock", () => {
         expect(typed).toBeTypeOf("function")
         const exit = yield* Effect.exit(stop(created as LockedPidfile, { callerUid: 0 }))
         expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
+          `Pidfile.stop: ${pidfile.path} was created by this lock; stop takes only a lock from lock(path)`
+        )
         expect(yield* table.signalsTo(successor.pid)).toEqual([])
         expect(pidfile.content()).toBe(`${successor.pid}\n`)
       })

@@ -5,8 +5,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Fiber, Logger, LogLevel, TestClock } from "effect"
+import { chownSync } from "node:fs"
 import { JobSurvived } from "../../src/errors.js"
-import { kill, type KillRequest } from "../../src/pidfile/kill.js"
+import { kill, KillOutcome, type KillRequest } from "../../src/pidfile/kill.js"
+import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
 import { longestJobWait } from "../../src/process/stopJob.js"
@@ -47,6 +49,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         expect(yield* table.signalsTo(master)).toEqual([[0, "SIGTERM"], [20_000, "SIGKILL"]])
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[20_000, "SIGKILL"]])
         expect(pidfile.exists()).toBe(false)
+        expect(logs).toContain(`INFO stopping process ${master} and its job (schedule TERM/20/KILL/5)`)
         expect(logs).toContain(`INFO found 2 process(es) in process ${master}'s job: ${workers.join(", ")}`)
         expect(logs).toContain(`DEBUG job member ${workers[0]} (worker), child of ${master}`)
         expect(logs).toContain(`INFO sent SIGKILL to 2 other process(es) of the job: ${workers.join(", ")}`)
@@ -193,6 +196,42 @@ describe("kill --tree (KillMode=mixed)", () => {
         expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(worker)).toEqual([])
         expect((yield* table.events).filter((event) => event._tag === "Signal" && event.startTicks === newcomer.startTicks)).toEqual([])
+      })
+    ))
+
+  it.effect("as root, with a pidfile owned by nobody: a member nobody could not signal (real and saved uid 0) is left alone, logged", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const nobody = 65534
+        const master = yield* table.spawn({ command: "master", uid: nobody })
+        const own = yield* table.spawn({ parent: master.pid, command: "worker", uid: nobody })
+        const root = yield* table.spawn({ parent: master.pid, command: "worker", uids: { real: 0, effective: nobody, saved: 0 } })
+        const pidfile = makePidfile(`${master.pid}\n`, master)
+        chownSync(pidfile.path, nobody, nobody)
+        chownSync(pidfile.record, nobody, nobody)
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(1)
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* table.signalsTo(own.pid)).toEqual([[0, "SIGTERM"]])
+        expect(yield* table.signalsTo(root.pid)).toEqual([])
+        expect(logs).toContain(`WARN process ${root.pid} (worker) is child of ${master.pid} but its owner could not signal it; left alone`)
+        expect(logs).toContain(`INFO found 1 process(es) in process ${master.pid}'s job: ${own.pid}`)
+      })
+    ))
+
+  it.effect("a main process that becomes a zombie right after it was opened: stale, nothing signalled, pidfile removed", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const { master, pidfile, workers } = yield* job({})
+        const diesWhenOpened = { ...processes, open: (pid: Pid) => Effect.tap(processes.open(pid), () => table.exit(pid, "Zombie")) }
+        const outcome = yield* kill({ path: pidfile.path, callerUid: 0, callerPids: [], tree: {} }).pipe(Effect.provideService(Processes, diesWhenOpened))
+        expect(outcome).toEqual(KillOutcome.Stale({ pid: master, reason: `process ${master} exited before it could be signalled` }))
+        expect((yield* table.events).filter((event) => event._tag === "Signal")).toEqual([])
+        expect(yield* table.signalsTo(workers[0]!)).toEqual([])
+        expect(pidfile.exists()).toBe(false)
       })
     ))
 

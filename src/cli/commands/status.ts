@@ -1,7 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { describeStatus, status } from "../../pidfile/status.js"
-import { describeMembers, jobMembers } from "../../pidfile/statusTree.js"
+import { describeJob, describeMembers, jobMembers } from "../../pidfile/statusTree.js"
 import { SipidLive } from "../../SipidLive.js"
 import { statusExitCode } from "../exitCodes.js"
 import { ExitStatus, runCommand } from "../runCommand.js"
@@ -19,9 +19,10 @@ export const statusCommand = Command.make("status", { pidFile, tree, logFormat }
       const current = yield* status(options.pidFile)
       yield* Console.log(describeStatus(options.pidFile, current))
       if (options.tree && current._tag === "Running") {
-        const members = yield* jobMembers(current.pid)
-        yield* Effect.logInfo(`job of process ${current.pid}: ${members.length} process(es): ${members.map(({ pid }) => pid).join(", ")}`)
-        if (members.length > 0) yield* Console.log(describeMembers(members))
+        const job = yield* jobMembers(current.pid, { pidfileOwner: current.owner })
+        const line = describeJob(current.pid, current.owner, job)
+        yield* job.leftOut.length === 0 ? Effect.logInfo(line) : Effect.logWarning(line)
+        if (job.members.length > 0) yield* Console.log(describeMembers(job.members))
       }
       const code = statusExitCode(current)
       if (code !== 0) return yield* new ExitStatus({ code })

@@ -12,15 +12,14 @@ import { formatGoDuration } from "../time/goDuration.js"
 import { JobSurvived, PidfileInvalid, type ProcessHidden, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
-import { remainsOf } from "../process/remains.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
 import { type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { jobOf } from "../process/tree.js"
 import { readContent } from "./content.js"
-import { readIdentityRecord, removeIdentityRecord } from "./identityRecord.js"
+import { removeIdentityRecord } from "./identityRecord.js"
 import { type LockedPidfile, lock, type LockError } from "./lock.js"
-import { findOccupant, type Stale } from "./occupant.js"
+import { findOccupant, type Stale, staleJob } from "./occupant.js"
 import { PidfileFiles, sameNode } from "./PidfileFiles.js"
 import { checkFileTrust, checkOwnerTrust, ownerMaySignal } from "./trust.js"
 
@@ -148,12 +147,9 @@ const stopProcess = (
     }
 
     /** With --tree, a stale pidfile's job may have outlived its main process: stops what is provably left of it. */
-    const staleJob = (reason: string) =>
+    const stopStaleJob = (reason: string) =>
       Effect.gen(function*() {
-        const recorded = yield* readIdentityRecord(path, pid, locked.file.uid)
-        const remains = Option.isNone(recorded)
-          ? Either.left("there is no identity record to tell its processes from strangers'")
-          : yield* remainsOf(recorded.value, recorded.value.counter, jobRules)
+        const remains = yield* staleJob(path, locked.file.uid, pid, jobRules)
         if (Either.isLeft(remains)) {
           yield* Effect.logWarning(`pidfile is stale: ${reason}; not looking for what is left of its job: ${remains.left}`)
           return KillOutcome.Stale({ pid, reason })
@@ -167,7 +163,7 @@ const stopProcess = (
       })
 
     const occupant = yield* findOccupant(path, locked.file.uid, pid)
-    if (occupant._tag === "Stale") return yield* (tree === undefined ? stale(occupant.reason) : staleJob(occupant.reason))
+    if (occupant._tag === "Stale") return yield* (tree === undefined ? stale(occupant.reason) : stopStaleJob(occupant.reason))
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
     if (callerPids.includes(pid)) {
       return yield* new PidfileInvalid({ path, reason: `names process ${pid}, which is sipid itself or the process that started it` })

@@ -5,10 +5,12 @@
  * `kill` and `status` all decide from this one judgement; a pidfile naming
  * a thread is invalid for all three.
  */
-import { Data, Effect, Option } from "effect"
+import { Data, Effect, Either, Option } from "effect"
 import { PidfileInvalid, type ProcessHidden, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isSameProcess, isThread, Processes } from "../process/Processes.js"
+import { remainsOf } from "../process/remains.js"
+import type { Job } from "../process/tree.js"
 import { readIdentityRecord } from "./identityRecord.js"
 import type { PidfileFiles } from "./PidfileFiles.js"
 
@@ -56,3 +58,23 @@ export const findOccupant = (
       })`
     })
   })
+
+/**
+ * What a stale pidfile's job left behind, for `--tree`: the session and
+ * group of its exited main process, as a job to stop or list, when its
+ * identity record shows they can only be the job's (src/process/remains.ts);
+ * otherwise why not, and nothing is signalled.
+ */
+export const staleJob = (
+  pidfile: string,
+  pidfileOwner: number,
+  pid: Pid,
+  rules: Omit<Job, "main">
+): Effect.Effect<Either.Either<Job, string>, SystemError, Processes | PidfileFiles> =>
+  Effect.flatMap(
+    readIdentityRecord(pidfile, pid, pidfileOwner),
+    Option.match({
+      onNone: () => Effect.succeed(Either.left("there is no identity record to tell its processes from strangers'")),
+      onSome: (recorded) => remainsOf(recorded, recorded.counter, rules)
+    })
+  )

@@ -3,4 +3,4 @@ export { claim, type ClaimError, claimLocked, ClaimOutcome, type ClaimRequest } 
 export { kill, KillOutcome, type KillRequest, stop, type StopError, type StopOptions, StopResult } from "./kill.js"
 export { type Stale } from "./occupant.js"
 export { describeStatus, PidfileStatus, status } from "./status.js"
-export { describeJob, describeMembers, type JobMember, type JobMembers, jobMembers, type JobMembersOptions } from "./statusTree.js"
+export { describeJob, describeMembers, type JobMember, type JobMembers, jobMembers, type JobMembersOptions, staleJobMembers } from "./statusTree.js"

@@ -13,8 +13,8 @@ import { PidfileFiles } from "./PidfileFiles.js"
 export type PidfileStatus = Data.TaggedEnum<{
   /** `owner`: the uid that owns the pidfile, whose word `kill` takes only for processes that uid could signal. */
   Running: { readonly pid: Pid; readonly owner: number }
-  /** The pidfile exists but its process does not: exited, zombie, or the PID was reused. */
-  Stale: Stale
+  /** The pidfile exists but its process does not: exited, zombie, or the PID was reused. `owner` as for `Running`. */
+  Stale: Stale & { readonly owner: number }
   NoPidfile: {}
   /** The pidfile cannot be read or holds no valid PID. */
   Unknown: { readonly reason: string }
@@ -32,7 +32,7 @@ export const status: (path: string) => Effect.Effect<PidfileStatus, never, Pidfi
     if (content._tag === "Empty") return PidfileStatus.Unknown({ reason: `${path} is empty` })
     if (content._tag === "Invalid") return PidfileStatus.Unknown({ reason: `${path}: ${content.reason}` })
     const occupant = yield* findOccupant(path, opened.value.uid, content.pid)
-    return occupant._tag === "Running" ? PidfileStatus.Running({ pid: content.pid, owner: opened.value.uid }) : PidfileStatus.Stale(occupant)
+    return occupant._tag === "Running" ? PidfileStatus.Running({ pid: content.pid, owner: opened.value.uid }) : PidfileStatus.Stale({ ...occupant, owner: opened.value.uid })
   },
   Effect.scoped,
   Effect.catchAll((error) => Effect.succeed(PidfileStatus.Unknown({ reason: error.message })))

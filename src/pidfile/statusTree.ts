@@ -4,11 +4,13 @@
  * judged by the same owner rule. Read-only: it signals nothing and takes no
  * lock.
  */
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { ProcessHidden, SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type ProcessHandle, Processes } from "../process/Processes.js"
 import { discover, jobOf, type Member } from "../process/tree.js"
+import { staleJob } from "./occupant.js"
+import type { PidfileFiles } from "./PidfileFiles.js"
 import { ownerMaySignal } from "./trust.js"
 
 export interface JobMember {
@@ -39,24 +41,48 @@ export interface JobMembersOptions {
   readonly callerPids?: ReadonlyArray<number>
 }
 
+/** kill's rules for members, recording whom the owner rule leaves out. */
+const ownerRules = ({ callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, pidfileOwner = 0 }: JobMembersOptions) => {
+  const leftOut: Array<number> = []
+  const mayStop = (handle: ProcessHandle) => {
+    const may = ownerMaySignal(pidfileOwner, handle, callerUid)
+    if (!may) leftOut.push(handle.identity.pid)
+    return may
+  }
+  return { leftOut, mayStop, excluded: callerPids, pidfileOwner }
+}
+
 /** The job of the running process `pid` as `kill --tree` would find it now. */
 export const jobMembers = (
   pid: Pid,
-  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, pidfileOwner = 0 }: JobMembersOptions = {}
+  options: JobMembersOptions = {}
 ): Effect.Effect<JobMembers, SystemError | ProcessHidden, Processes> =>
   Effect.gen(function*() {
-    const leftOut: Array<number> = []
-    const mayStop = (handle: ProcessHandle) => {
-      const may = ownerMaySignal(pidfileOwner, handle, callerUid)
-      if (!may) leftOut.push(handle.identity.pid)
-      return may
-    }
+    const { excluded, leftOut, mayStop } = ownerRules(options)
     const handle = yield* (yield* Processes).open(pid)
     if (handle._tag === "Gone" || !mayStop(handle)) return { members: [], leftOut }
-    const job = yield* jobOf(handle, { excluded: callerPids, mayStop })
+    const job = yield* jobOf(handle, { excluded, mayStop })
     if (Option.isNone(job)) return { members: [], leftOut }
     const others = yield* discover(job.value, [job.value.main], { scan: true })
     return { members: [job.value.main, ...others].map(describeMember), leftOut }
+  }).pipe(Effect.scoped)
+
+/**
+ * For the stale pidfile `path` naming `pid`: what `kill --tree` would stop
+ * of its job now (what its exited main process left behind), or why it
+ * would stop nothing.
+ */
+export const staleJobMembers = (
+  path: string,
+  pid: Pid,
+  options: JobMembersOptions = {}
+): Effect.Effect<Either.Either<JobMembers, string>, SystemError | ProcessHidden, Processes | PidfileFiles> =>
+  Effect.gen(function*() {
+    const { excluded, leftOut, mayStop, pidfileOwner } = ownerRules(options)
+    const job = yield* staleJob(path, pidfileOwner, pid, { excluded, mayStop })
+    if (Either.isLeft(job)) return Either.left(job.left)
+    const found = yield* discover(job.right, [], { scan: true })
+    return Either.right({ members: found.map(describeMember), leftOut })
   }).pipe(Effect.scoped)
 
 const describeMember = ({ handle, lineage, via }: Member): JobMember => ({ pid: handle.identity.pid, command: lineage.command, via })

@@ -21,9 +21,12 @@ kill -KILL $M; while [ -e /proc/$M ]; do sleep 0.01; done
 describe("sipid kill --tree on a stale pidfile (real processes, own PID namespace)", () => {
   it("stops the orphans left in the dead main process's session, then removes the pidfile", async () => {
     const result = await runInPidNamespace(orphans + String.raw`
+      $SIPID status --pid-file $P --tree || true
       set +e; $SIPID kill --pid-file $P --tree --tree-grace 500ms; echo "kill=$?"; set -e
       echo "sleeps left: $(sleeps)"; [ -e $P ] || echo "pidfile gone"
     `)
+    // status --tree lists what kill --tree then stops.
+    expect(result.stdout.match(/^ {2}\d+ sleep \(in session \d+\)$/gm)).toHaveLength(2)
     expect(result.stdout).toContain("kill=0")
     expect(result.stdout).toContain("sleeps left: 0")
     expect(result.stdout).toContain("pidfile gone")

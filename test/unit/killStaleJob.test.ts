@@ -7,6 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Fiber, Logger, LogLevel, Option, TestClock } from "effect"
 import { kill } from "../../src/pidfile/kill.js"
+import { staleJobMembers } from "../../src/pidfile/statusTree.js"
 import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
 import { pidsBeforeReuse, remainsOf } from "../../src/process/remains.js"
@@ -182,6 +183,31 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
           }
         }), { pidMax: 1000 })
   )
+})
+
+describe("staleJobMembers: what status --tree lists for a stale pidfile", () => {
+  it.effect("the workers kill --tree would stop, as it would find them", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { master, pidfile, workers } = yield* orphanedJob()
+        expect(yield* staleJobMembers(pidfile.path, master, { callerUid: 0, callerPids: [] })).toEqual(Either.right({
+          members: workers.map((pid) => ({ pid, command: "worker", via: `in session ${master}` })),
+          leftOut: []
+        }))
+        expect(yield* allSignals).toEqual([])
+      })
+    ))
+
+  it.effect("or why it would stop nothing", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { master, pidfile } = yield* orphanedJob({ counter: false })
+        const listed = yield* staleJobMembers(pidfile.path, master, { callerUid: 0, callerPids: [] })
+        expect(Either.getLeft(listed)).toEqual(Option.some(
+          "its identity record (written by an older sipid) does not say where the PID counter stood"
+        ))
+      })
+    ))
 })
 
 describe("remainsOf", () => {

@@ -1,7 +1,8 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Effect } from "effect"
+import { Console, Effect, Either } from "effect"
 import { describeStatus, status } from "../../pidfile/status.js"
-import { describeJob, describeMembers, jobMembers } from "../../pidfile/statusTree.js"
+import { describeJob, describeMembers, type JobMembers, jobMembers, staleJobMembers } from "../../pidfile/statusTree.js"
+import type { Pid } from "../../process/Pid.js"
 import { SipidLive } from "../../SipidLive.js"
 import { statusExitCode } from "../exitCodes.js"
 import { ExitStatus, runCommand } from "../runCommand.js"
@@ -12,6 +13,14 @@ const tree = Options.boolean("tree").pipe(
   Options.withDescription("Also list the processes of the job, one per line: what kill --tree would stop now")
 )
 
+/** The job's log line, and one line per member on stdout. */
+const showJob = (pid: Pid, owner: number, job: JobMembers) =>
+  Effect.gen(function*() {
+    const line = describeJob(pid, owner, job)
+    yield* job.leftOut.length === 0 ? Effect.logInfo(line) : Effect.logWarning(line)
+    if (job.members.length > 0) yield* Console.log(describeMembers(job.members))
+  })
+
 export const statusCommand = Command.make("status", { pidFile, tree, logFormat }, (options) =>
   runCommand(
     { command: "status", pidfile: options.pidFile, logFormat: options.logFormat },
@@ -19,10 +28,13 @@ export const statusCommand = Command.make("status", { pidFile, tree, logFormat }
       const current = yield* status(options.pidFile)
       yield* Console.log(describeStatus(options.pidFile, current))
       if (options.tree && current._tag === "Running") {
-        const job = yield* jobMembers(current.pid, { pidfileOwner: current.owner })
-        const line = describeJob(current.pid, current.owner, job)
-        yield* job.leftOut.length === 0 ? Effect.logInfo(line) : Effect.logWarning(line)
-        if (job.members.length > 0) yield* Console.log(describeMembers(job.members))
+        yield* showJob(current.pid, current.owner, yield* jobMembers(current.pid, { pidfileOwner: current.owner }))
+      }
+      if (options.tree && current._tag === "Stale") {
+        const job = yield* staleJobMembers(options.pidFile, current.pid, { pidfileOwner: current.owner })
+        yield* Either.isRight(job)
+          ? showJob(current.pid, current.owner, job.right)
+          : Effect.logInfo(`nothing of process ${current.pid}'s job for kill --tree to stop: ${job.left}`)
       }
       const code = statusExitCode(current)
       if (code !== 0) return yield* new ExitStatus({ code })

@@ -20,16 +20,21 @@ const ignoresTerm: Behaviour = { onSignal: { SIGTERM: Reaction.ignore } }
  * SIGTERM, claimed: its record says where the PID counter stood (unless
  * `counter` is false, as an older sipid wrote it). Then the master dies.
  */
-const orphanedJob = (options: { readonly counter?: boolean; readonly master?: Behaviour; readonly worker?: Behaviour } = {}) =>
+const orphanedJob = (
+  options: { readonly counter?: boolean | "forks" | "newestPid"; readonly master?: Behaviour; readonly worker?: Behaviour } = {}
+) =>
   Effect.gen(function*() {
     const table = yield* ProcessTable
     const processes = yield* Processes
     const master = yield* table.spawn({ command: "master", behaviour: options.master ?? {} })
     const workers = yield* Effect.forEach([1, 2], () =>
       Effect.map(table.spawn({ parent: master.pid, command: "worker", behaviour: options.worker ?? ignoresTerm }), ({ pid }) => pid))
+    const counter = { forks: yield* processes.forkCount, newestPid: yield* processes.newestPid }
     const record = options.counter === false
       ? master
-      : { ...master, forks: yield* processes.forkCount, newestPid: yield* processes.newestPid }
+      : typeof options.counter === "string"
+      ? { ...master, [options.counter]: counter[options.counter] }
+      : { ...master, ...counter }
     const pidfile = makePidfile(`${master.pid}\n`, record)
     yield* table.exit(master.pid)
     return { master: master.pid, workers, pidfile }
@@ -125,6 +130,16 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
       simulate((logs) =>
         Effect.gen(function*() {
           const { pidfile } = yield* orphanedJob({ counter: false })
+          expect(yield* Effect.flatMap(startKill(pidfile.path), Fiber.join)).toMatchObject({ _tag: "Stale" })
+          expect(yield* allSignals).toEqual([])
+          expect(logs.join("\n")).toContain("does not say where the PID counter stood")
+        })
+      ))
+
+    it.effect.each(["forks", "newestPid"] as const)("a record with only %s of the counter", (part) =>
+      simulate((logs) =>
+        Effect.gen(function*() {
+          const { pidfile } = yield* orphanedJob({ counter: part })
           expect(yield* Effect.flatMap(startKill(pidfile.path), Fiber.join)).toMatchObject({ _tag: "Stale" })
           expect(yield* allSignals).toEqual([])
           expect(logs.join("\n")).toContain("does not say where the PID counter stood")

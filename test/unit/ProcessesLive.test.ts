@@ -4,39 +4,26 @@
  * on the live clock). Where a process is needed it is the test's own: only
  * libc's signal call is faked, so nothing is ever sent.
  */
-import { SystemError as PlatformError } from "@effect/platform/Error"
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
 import { readFileSync } from "node:fs"
 import { ProcessHidden, SystemError } from "../../src/errors.js"
 import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
-import { parseLineage } from "../../src/process/lineageLive.js"
+import { parseLineage, readProcFile } from "../../src/process/lineageLive.js"
 import { parseStatus } from "../../src/process/ProcessesLive.js"
 
-const liveTable = (fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer, libc: Layer.Layer<Libc> = LibcLive) =>
-  ProcessesLive.layer().pipe(Layer.provide(Layer.merge(libc, fs)))
+const liveTable = (options: ProcessesLive.LiveOptions = {}, libc: Layer.Layer<Libc> = LibcLive) =>
+  ProcessesLive.layer(options).pipe(Layer.provide(libc))
 
-/** The real file system, except that `path` reads `value`, or is missing when `value` is undefined. */
-const fileReading = (path: string, value: string | undefined) =>
-  Layer.effect(
-    FileSystem.FileSystem,
-    Effect.map(FileSystem.FileSystem, (fs) => ({
-      ...fs,
-      readFileString: (read: string, encoding?: string) =>
-        read !== path
-          ? fs.readFileString(read, encoding)
-          : value === undefined
-          ? Effect.fail(new PlatformError({ reason: "NotFound", module: "FileSystem", method: "readFileString", pathOrDescriptor: path }))
-          : Effect.succeed(value)
-    }))
-  ).pipe(Layer.provide(NodeFileSystem.layer))
+/** Reads /proc, except that `path` reads `value`, or is missing when `value` is undefined. */
+const fileReading = (path: string, value: string | undefined): ProcessesLive.LiveOptions => ({
+  readProcFile: (read) => read !== path ? readProcFile(read) : Option.fromNullable(value)
+})
 
-/** The real file system, except that /proc/sys/kernel/pid_max reads `value`. */
+/** /proc/sys/kernel/pid_max reads `value`. */
 const pidMaxReading = (value: string) => fileReading("/proc/sys/kernel/pid_max", value)
 
 /** The real libc with some calls replaced. */
@@ -138,18 +125,18 @@ describe("the live process table", () => {
     Effect.gen(function*() {
       const handle = yield* (yield* Processes).open(self)
       expect(handle._tag === "Gone" ? "Gone" : "handle").toBe(expected)
-    }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdOpen: failing("pidfd_open", code) })))))
+    }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdOpen: failing("pidfd_open", code) })))))
 
   it.scopedLive("pidfd_open failing otherwise (EMFILE) is a system error naming the call", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip((yield* Processes).open(self))
       expect(error).toMatchObject({ operation: "pidfd_open", path: `process ${self}`, code: "EMFILE" })
-    }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdOpen: failing("pidfd_open", "EMFILE") })))))
+    }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdOpen: failing("pidfd_open", "EMFILE") })))))
 
   it.scopedLive("a pidfd already readable once /proc was read: the PID changed hands, so gone", () =>
     Effect.gen(function*() {
       expect(yield* (yield* Processes).open(self)).toEqual({ _tag: "Gone" })
-    }).pipe(Effect.provide(liveTable(undefined, libcWith({ waitReadable: () => Effect.succeed(true) })))))
+    }).pipe(Effect.provide(liveTable({}, libcWith({ readableNow: (fds) => Effect.succeed(fds) })))))
 
   const sendFailed = (code: string, description: string, hint?: string) =>
     Either.left(
@@ -172,5 +159,5 @@ describe("the live process table", () => {
       const handle = yield* (yield* Processes).open(self)
       if (handle._tag === "Gone") return expect.unreachable("this process is running")
       expect(yield* Effect.either(handle.signal("SIGTERM"))).toEqual(expected)
-    }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdSendSignal: failing("pidfd_send_signal", code) })))))
+    }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdSendSignal: failing("pidfd_send_signal", code) })))))
 })

@@ -113,6 +113,10 @@ export const stopJob = (
           const list = found.length > 0 ? `: ${pids(found)}` : ""
           yield* Effect.logInfo(`found ${found.length} ${first ? "" : "more "}process(es) in process ${main.handle.identity.pid}'s job${list}`)
         }
+        const byIdentity = found.filter((member) => member.handle.pinnedBy === "Identity").length
+        if (byIdentity > 0) {
+          yield* Effect.logInfo(`${byIdentity} of them pinned by start time alone (past the pidfd budget): each is checked before a signal, its exit read from /proc`)
+        }
         for (const member of found) {
           yield* Effect.logDebug(`job member ${member.handle.identity.pid} (${member.lineage.command}), ${member.via}`)
         }

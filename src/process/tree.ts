@@ -127,7 +127,7 @@ export const discover = (
         const lineage = candidate.lineage ?? Option.getOrUndefined(yield* processes.lineage(candidate.pid))
         if (lineage === undefined || !mayBeMember(main, lineage, job.excluded)) return []
         const via = relation(main, lineage, candidate.parent)
-        if (via === undefined) return []
+        if (via === undefined || (yield* Clock.currentTimeMillis) >= until) return []
         const handle = yield* processes.open(candidate.pid)
         // Pinned, then compared: the PID still names the process that was read.
         if (handle._tag === "Gone" || !isSameProcess(handle.identity, lineage.identity)) return []

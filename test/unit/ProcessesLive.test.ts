@@ -5,7 +5,7 @@
  * libc's signal call is faked, so nothing is ever sent.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Option } from "effect"
+import { Duration, Effect, Either, Layer, Option } from "effect"
 import { readFileSync } from "node:fs"
 import { ProcessHidden, SystemError } from "../../src/errors.js"
 import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.js"
@@ -160,4 +160,68 @@ describe("the live process table", () => {
       if (handle._tag === "Gone") return expect.unreachable("this process is running")
       expect(yield* Effect.either(handle.signal("SIGTERM"))).toEqual(expected)
     }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdSendSignal: failing("pidfd_send_signal", code) })))))
+})
+
+describe("the live table's pidfd budget", () => {
+  it("reads the soft open-file limit from /proc/self/limits", () => {
+    const limits = "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n"
+    expect(ProcessesLive.softOpenFileLimit(limits)).toBe(1024)
+    expect(ProcessesLive.softOpenFileLimit("Max open files unlimited unlimited files")).toBe(Infinity)
+    expect(ProcessesLive.softOpenFileLimit("Max processes 10 10 processes")).toBeUndefined()
+  })
+
+  it.scopedLive("holds pidfds up to the soft limit less the reserve; past it a handle is pinned by identity", () =>
+    Effect.gen(function*() {
+      const processes = yield* Processes
+      const handles = yield* Effect.forEach([1, 2, 3], () => processes.open(self))
+      expect(handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)).toEqual(["Pidfd", "Pidfd", "Identity"])
+    }).pipe(Effect.provide(liveTable(fileReading("/proc/self/limits", `Max open files ${ProcessesLive.fileReserve + 2} 4096 files\n`)))))
+
+  /** The live table with the budget spent, recording libc's pidfd calls and each read of this process's stat; a signal is recorded, never sent. */
+  const recorded = (calls: Array<string>, stat: () => string | undefined) =>
+    liveTable(
+      {
+        pidfdBudget: 0,
+        readProcFile: (path) => {
+          if (path !== `/proc/${self}/stat`) return readProcFile(path)
+          calls.push("read stat")
+          return Option.fromNullable(stat())
+        }
+      },
+      Layer.effect(Libc, Effect.map(Libc, (libc) => ({
+        ...libc,
+        pidfdOpen: (pid: number) => Effect.tap(libc.pidfdOpen(pid), () => calls.push("pidfd_open")),
+        pidfdSendSignal: () => Effect.sync(() => void calls.push("send"))
+      }))).pipe(Layer.provide(LibcLive))
+    )
+
+  it.scopedLive("an identity-pinned handle sends only after checking, through a pidfd opened for that signal, that the PID still names its process", () => {
+    const calls: Array<string> = []
+    const real = readFileSync(`/proc/${self}/stat`, "latin1")
+    return Effect.gen(function*() {
+      const handle = yield* (yield* Processes).open(self)
+      if (handle._tag === "Gone") return expect.unreachable("this process is running")
+      expect(handle.pinnedBy).toBe("Identity")
+      calls.length = 0
+      expect(yield* handle.signal("SIGTERM")).toBe("Sent")
+      expect(calls).toEqual(["pidfd_open", "read stat", "send"])
+    }).pipe(Effect.provide(recorded(calls, () => real)))
+  })
+
+  it.scopedLive("an identity-pinned handle whose PID now names another process (another start time) sends nothing", () => {
+    const calls: Array<string> = []
+    const real = readFileSync(`/proc/${self}/stat`, "latin1")
+    let stat = real
+    return Effect.gen(function*() {
+      const handle = yield* (yield* Processes).open(self)
+      if (handle._tag === "Gone") return expect.unreachable("this process is running")
+      // Field 22, the start time: one tick later, as a process that took the PID over.
+      const fields = real.slice(real.lastIndexOf(")") + 2).split(" ")
+      fields[19] = String(Number(fields[19]) + 1)
+      stat = `${real.slice(0, real.lastIndexOf(")") + 2)}${fields.join(" ")}`
+      expect(yield* handle.signal("SIGKILL")).toBe("Gone")
+      expect(calls).not.toContain("send")
+      expect(yield* (yield* Processes).exitedAmong([handle], Duration.zero)).toEqual([handle])
+    }).pipe(Effect.provide(recorded(calls, () => stat)))
+  })
 })

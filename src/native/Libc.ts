@@ -44,6 +44,11 @@ export interface LibcService {
    * so a wait needs no short slices and costs no CPU while it lasts.
    */
   readonly readableAmong: (fds: ReadonlyArray<number>, timeoutMillis: number) => Effect.Effect<ReadonlyArray<number>, Errno | SystemError>
+  /**
+   * The same without waiting, on this thread (no pool round trip: ~2 µs
+   * against ~150 µs): which of `fds` are readable now.
+   */
+  readonly readableNow: (fds: ReadonlyArray<number>) => Effect.Effect<ReadonlyArray<number>, Errno | SystemError>
 }
 
 export class Libc extends Context.Tag("sipid/Libc")<Libc, LibcService>() {}
@@ -149,7 +154,14 @@ const make = (): LibcService => ({
     Effect.flatMap(bindings, ({ errno, pidfdSendSignal }) =>
       pidfdSendSignal(pidfd, signal) === 0 ? Effect.void : Effect.fail(errno("pidfd_send_signal"))),
   waitReadable: (fd, timeoutMillis) => Effect.map(readableAmong([fd], timeoutMillis), (readable) => readable.length > 0),
-  readableAmong
+  readableAmong,
+  readableNow: (fds) =>
+    Effect.flatMap(bindings, ({ errno, poll }) => {
+      const requests = fds.map((fd) => ({ fd, events: POLLIN, revents: 0 }))
+      return poll(requests, requests.length, 0) < 0
+        ? Effect.fail(errno("poll"))
+        : Effect.succeed(requests.filter((request) => request.revents !== 0).map((request) => request.fd))
+    })
 })
 
 /** libc through koffi, loaded on the first call (koffi costs a few ms to import). */

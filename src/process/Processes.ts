@@ -65,12 +65,25 @@ export type SignalName = "SIGTERM" | "SIGQUIT" | "SIGKILL" | "SIGINT" | "SIGHUP"
 
 /**
  * A process opened for signalling, valid while the scope that opened it is
- * open. With pidfds it can never reach a recycled PID: once its process has
- * exited, `signal` answers `Gone` whoever holds the PID now.
+ * open. It never reaches a recycled PID: once its process has exited,
+ * `signal` answers `Gone` whoever holds the PID now.
+ *
+ * How it is pinned (`pinnedBy`):
+ * - `Pidfd`: it holds a pidfd on the process from `open` to the end of the
+ *   scope; signals go through it and its exit is noticed at once.
+ * - `Identity`: it holds nothing (past the live table's pidfd budget, which
+ *   keeps a job of thousands of processes from exhausting the open-file
+ *   limit, or on a kernel without pidfds). Each `signal` first checks that
+ *   the PID still names this process (its start time) and that it has not
+ *   exited, through a pidfd opened for that signal alone and closed after
+ *   it, so the check and the signal are about one process. Its exit is
+ *   noticed by reading /proc, up to a second late when many are watched
+ *   (see `exitedAmong`).
  */
 export interface ProcessHandle {
   readonly _tag: "Open"
   readonly identity: ProcessIdentity
+  readonly pinnedBy: "Pidfd" | "Identity"
   /** Read while the process was pinned, so they are this very process's. */
   readonly uids: ProcessUids
   /** Sends `signal`; `Gone` when the process had already exited (zombie included). */
@@ -149,7 +162,9 @@ export interface ProcessesService {
    * The handles (opened by this service) whose process has exited, zombie
    * included, waiting up to `timeout` for at least one when none has yet.
    * One wait for many processes: a job's members are watched by a single
-   * poll, where a wait per handle would hold a pool thread each.
+   * poll, where a wait per handle would hold a pool thread each. Handles
+   * pinned by identity are checked in /proc now, and while waiting at an
+   * interval that grows with their number (at least once a second).
    */
   readonly exitedAmong: (
     handles: ReadonlyArray<ProcessHandle>,

@@ -2,19 +2,22 @@
  * The real process table: /proc for identity and state, pidfds for
  * signalling and for noticing exit without polling.
  *
- * Where the kernel has no pidfds (before Linux 5.3) it falls back to kill(2)
- * with an identity re-check before each signal, and to checking /proc every
- * `pollInterval`.
+ * A handle holds its pidfd while its scope is open, up to a budget that
+ * keeps the open-file limit out of reach (a job may have more processes than
+ * sipid may open files). Past the budget, and where the kernel has no pidfds
+ * (before Linux 5.3), a handle is pinned by its identity alone: each signal
+ * opens a pidfd (or, without pidfds, uses kill(2)) only after checking the
+ * PID still names the process, and its exit is read from /proc.
  */
-import * as FileSystem from "@effect/platform/FileSystem"
 import { Clock, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { closeSync } from "node:fs"
 import { constants } from "node:os"
 import { ProcessHidden, SystemError, systemError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
-import { makeLineageReaders, parseLineage } from "./lineageLive.js"
+import { makeLineageReaders, parseLineage, type ProcFileReader, procRead, readProcFile } from "./lineageLive.js"
 import { isSignalablePid, type Pid, pidMaxCeiling } from "./Pid.js"
 import {
+  type Alive,
   type Gone,
   hasExited,
   type ProcessHandle,
@@ -24,12 +27,34 @@ import {
   Processes,
   type ProcessesService,
   ProcessState,
-  type ProcessUids
+  type ProcessUids,
+  type SignalName
 } from "./Processes.js"
 
 export interface LiveOptions {
-  /** How often the no-pidfd fallback checks /proc for the process. */
+  /**
+   * How often /proc is read for a process whose handle holds no pidfd, per
+   * such process: n of them are checked every n times this, at least once a
+   * second (a thousand cost ~15 ms of CPU a second). Default 5 ms.
+   */
   readonly pollInterval?: Duration.DurationInput
+  /** How many pidfds handles may hold at once; default: the soft open-file limit less `fileReserve`. */
+  readonly pidfdBudget?: number
+  /** Reads a /proc file; tests replace it to show what the kernel might say. */
+  readonly readProcFile?: ProcFileReader
+}
+
+/** Descriptors left for everything but held pidfds: Node's own, the pidfile and its lock, /proc reads, a poll's eventfd, a pidfd opened to signal. */
+export const fileReserve = 64
+
+/** The longest a process without a held pidfd goes unchecked while exitedAmong waits. */
+const longestSweep = 1000
+
+/** The soft RLIMIT_NOFILE from /proc/self/limits (Node raises it to the hard limit at start-up); undefined if unreadable. */
+export const softOpenFileLimit = (limits: string): number | undefined => {
+  const fields = limits.split("\n").find((line) => line.startsWith("Max open files"))?.slice("Max open files".length).trim().split(/\s+/)
+  const soft = fields?.[0] === "unlimited" ? Infinity : Number(fields?.[0])
+  return Number.isNaN(soft) || soft < 0 ? undefined : soft
 }
 
 /** The lines of /proc/PID/status sipid needs: `Tgid:`, `Threads:` and `Uid:` (real, effective, saved, filesystem). */
@@ -56,17 +81,12 @@ const guard = (pid: Pid) =>
 
 export const make = (options: LiveOptions = {}) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
     const libc = yield* Libc
-    const pollInterval = options.pollInterval ?? Duration.millis(5)
+    const pollInterval = Duration.toMillis(Duration.decode(options.pollInterval ?? Duration.millis(5)))
+    const readFile = options.readProcFile ?? readProcFile
 
-    // A process that exits between open and read answers ESRCH: it is gone too.
-    const readProc = (path: string) =>
-      fs.readFileString(path).pipe(
-        Effect.map(Option.some),
-        Effect.mapError((error) => systemError("read", path, error)),
-        Effect.catchIf((error) => error.code === "ENOENT" || error.code === "ESRCH", () => Effect.succeed(Option.none<string>()))
-      )
+    // A process that exits between open and read answers ESRCH: it is gone too (none).
+    const readProc = (path: string) => procRead("read", path, () => readFile(path))
 
     const bootId = yield* readProc("/proc/sys/kernel/random/boot_id").pipe(
       Effect.map(Option.match({ onNone: () => "unknown", onSome: (text) => text.trim() })),
@@ -120,8 +140,17 @@ export const make = (options: LiveOptions = {}) =>
         })
       })
 
-    const stillRunning = (identity: ProcessIdentity) =>
-      Effect.map(inspect(identity.pid), (state) => state._tag === "Alive" && isSameProcess(state.identity, identity))
+    const readers = makeLineageReaders(bootId, pidMax, readFile)
+
+    /** One read of /proc/PID/stat: whether the PID still names this very process, and it has not exited. */
+    const stillRunning = (identity: ProcessIdentity): Effect.Effect<boolean, SystemError | ProcessHidden> =>
+      Effect.flatMap(
+        readers.lineage(identity.pid),
+        Option.match({
+          onNone: () => Effect.as(confirmGone(identity.pid), false),
+          onSome: (now) => Effect.succeed(isSameProcess(now.identity, identity) && !hasExited(now))
+        })
+      )
 
     const openPidfd = (pid: Pid) =>
       libc.pidfdOpen(pid).pipe(
@@ -136,68 +165,109 @@ export const make = (options: LiveOptions = {}) =>
             : Effect.fail(processError("pidfd_open", pid)(error)))
       )
 
-    const open = (pid: Pid): Effect.Effect<ProcessHandle | Gone, SystemError | ProcessHidden, Scope.Scope> =>
+    const pidfdBudget = options.pidfdBudget ??
+      Option.match(Option.flatMap(readFile("/proc/self/limits"), (text) => Option.fromNullable(softOpenFileLimit(text))), {
+        onNone: () => 1024 - fileReserve,
+        onSome: (limit) => limit - fileReserve
+      })
+    /** Pidfds open now, held by handles or opened for a moment to signal. */
+    let pidfdsOpen = 0
+
+    /**
+     * Opens a pidfd on `pid` (closed with the scope; null without pidfds),
+     * then reads /proc: the live process it pins, or none if it has exited
+     * or `pid` names a thread.
+     */
+    const pin = (pid: Pid) =>
       Effect.gen(function*() {
-        yield* guard(pid)
-        const pidfd = yield* Effect.acquireRelease(openPidfd(pid), (fd) =>
-          typeof fd === "number" ? Effect.sync(() => closeSync(fd)) : Effect.void)
-        if (pidfd === "Gone") return ProcessState.Gone()
+        const pidfd = yield* Effect.acquireRelease(
+          Effect.tap(openPidfd(pid), (fd) => typeof fd === "number" && pidfdsOpen++),
+          (fd) => typeof fd === "number" ? Effect.sync(() => (closeSync(fd), pidfdsOpen--)) : Effect.void
+        )
+        if (pidfd === "Gone") return undefined
         const state = yield* inspect(pid)
-        if (state._tag !== "Alive" || isThread(state)) return ProcessState.Gone()
+        if (state._tag !== "Alive" || isThread(state)) return undefined
         // The pidfd pins the process it was opened on. If that process exited
         // before the inspection, /proc may describe a newcomer on the same PID:
         // an already readable pidfd says so.
-        if (pidfd !== null && (yield* libc.waitReadable(pidfd, 0).pipe(Effect.mapError(processError("poll", pid))))) {
-          return ProcessState.Gone()
-        }
-        const { identity, uids } = state
-        return pidfd === null ? fallbackHandle(identity, uids) : pidfdHandle(pidfd, identity, uids)
+        if (pidfd !== null && (yield* exited(pidfd, pid))) return undefined
+        return { pidfd, state }
       })
 
-    /** The pidfd behind each handle this layer opened, for waiting on many at once (exitedAmong). */
+    const open = (pid: Pid): Effect.Effect<ProcessHandle | Gone, SystemError | ProcessHidden, Scope.Scope> =>
+      Effect.gen(function*() {
+        yield* guard(pid)
+        const holds = pidfdsOpen < pidfdBudget
+        // Past the budget the pidfd serves the check only, and closes with it.
+        const pinned = yield* (holds ? pin(pid) : Effect.scoped(pin(pid)))
+        if (pinned === undefined) return ProcessState.Gone()
+        const { pidfd, state } = pinned
+        return pidfd !== null && holds ? pidfdHandle(pidfd, state) : identityHandle(state, pidfd !== null)
+      })
+
+    /** The pidfd behind each handle that holds one, for waiting on many at once (exitedAmong). */
     const pidfdOf = new WeakMap<ProcessHandle, number>()
 
-    const pidfdHandle = (pidfd: number, identity: ProcessIdentity, uids: ProcessUids): ProcessHandle => {
-      const handle = pidfdHandleOf(pidfd, identity, uids)
+    /** A pidfd turns readable when its process exits, zombie included. */
+    const exited = (pidfd: number, pid: Pid) =>
+      Effect.map(libc.readableNow([pidfd]).pipe(Effect.mapError(processError("poll", pid))), (readable) => readable.length > 0)
+
+    // A zombie still takes a signal through its pidfd (to no effect): the contract calls it gone.
+    const sendThrough = (pidfd: number, name: SignalName, pid: Pid) =>
+      Effect.flatMap(exited(pidfd, pid), (gone) =>
+        gone ? Effect.succeed("Gone" as const) : libc.pidfdSendSignal(pidfd, constants.signals[name]).pipe(
+          Effect.as("Sent" as const),
+          Effect.catchTag("Errno", (error) =>
+            error.code === "ESRCH" ? Effect.succeed("Gone" as const) : Effect.fail(processError(`send ${name}`, pid)(error)))
+        ))
+
+    const pidfdHandle = (pidfd: number, { identity, uids }: Alive): ProcessHandle => {
+      const handle: ProcessHandle = {
+        _tag: "Open",
+        identity,
+        uids,
+        pinnedBy: "Pidfd",
+        signal: (name) => sendThrough(pidfd, name, identity.pid),
+        // One poll for the whole wait: interrupting it wakes the poll (see
+        // Libc.readableAmong), so no slices are needed to free its pool thread,
+        // and waiting out a 20 s grace costs no CPU.
+        awaitExit: libc.waitReadable(pidfd, Infinity).pipe(
+          Effect.mapError(processError("poll", identity.pid)),
+          Effect.repeat({ until: (exited) => exited }),
+          Effect.asVoid
+        )
+      }
       pidfdOf.set(handle, pidfd)
       return handle
     }
 
-    const pidfdHandleOf = (pidfd: number, identity: ProcessIdentity, uids: ProcessUids): ProcessHandle => ({
+    /**
+     * Pinned by identity alone. With pidfds, each signal opens one, checks
+     * through it that the PID still names this process and that it has not
+     * exited, sends through it and closes it. Without: kill(2) right after
+     * the same check (a PID freed and reused within that instant is the one
+     * risk left). Its exit is read from /proc.
+     */
+    const identityHandle = ({ identity, uids }: Alive, pidfds: boolean): ProcessHandle => ({
       _tag: "Open",
       identity,
       uids,
+      pinnedBy: "Identity",
       signal: (name) =>
-        libc.pidfdSendSignal(pidfd, constants.signals[name]).pipe(
-          Effect.as("Sent" as const),
-          Effect.catchTag("Errno", (error) =>
-            error.code === "ESRCH" ? Effect.succeed("Gone" as const) : Effect.fail(processError(`send ${name}`, identity.pid)(error)))
-        ),
-      // One poll for the whole wait: interrupting it wakes the poll (see
-      // Libc.readableAmong), so no slices are needed to free its pool thread,
-      // and waiting out a 20 s grace costs no CPU.
-      awaitExit: libc.waitReadable(pidfd, Infinity).pipe(
-        Effect.mapError(processError("poll", identity.pid)),
-        Effect.repeat({ until: (exited) => exited }),
-        Effect.asVoid
-      )
-    })
-
-    /** Without pidfds: kill(2) after checking the PID still names the opened process, and /proc polled for the exit. */
-    const fallbackHandle = (identity: ProcessIdentity, uids: ProcessUids): ProcessHandle => ({
-      _tag: "Open",
-      identity,
-      uids,
-      signal: (name) =>
-        Effect.flatMap(stillRunning(identity), (same) =>
-          same
-            ? Effect.try({
-              try: () => (process.kill(identity.pid, constants.signals[name]), "Sent" as const),
-              catch: processError(`send ${name}`, identity.pid)
-            }).pipe(Effect.catchIf((error) => error.code === "ESRCH", () => Effect.succeed("Gone" as const)))
-            : Effect.succeed("Gone" as const)),
+        pidfds
+          ? Effect.scoped(Effect.flatMap(pin(identity.pid), (pinned) =>
+            pinned !== undefined && pinned.pidfd !== null && isSameProcess(pinned.state.identity, identity)
+              ? sendThrough(pinned.pidfd, name, identity.pid)
+              : Effect.succeed("Gone" as const)))
+          : Effect.flatMap(stillRunning(identity), (same) =>
+            same
+              ? Effect.try({
+                try: () => (process.kill(identity.pid, constants.signals[name]), "Sent" as const),
+                catch: processError(`send ${name}`, identity.pid)
+              }).pipe(Effect.catchIf((error) => error.code === "ESRCH", () => Effect.succeed("Gone" as const)))
+              : Effect.succeed("Gone" as const)),
       awaitExit: stillRunning(identity).pipe(
-        Effect.repeat({ until: (same) => !same, schedule: Schedule.spaced(pollInterval) }),
+        Effect.repeat({ until: (same) => !same, schedule: Schedule.spaced(Duration.millis(pollInterval)) }),
         Effect.asVoid
       )
     })
@@ -211,23 +281,24 @@ export const make = (options: LiveOptions = {}) =>
           return pidfd === undefined ? [] : [[pidfd, handle] as const]
         }))
         const unpinned = handles.filter((handle) => !pidfdOf.has(handle))
+        // Each costs a /proc read per check: more of them, checked less often.
+        const sweepEvery = Math.min(longestSweep, pollInterval * unpinned.length)
         while (true) {
           const remaining = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
-          // One poll for the whole wait (interrupting it wakes it); without pidfds, /proc is checked every pollInterval.
-          const slice = unpinned.length > 0 ? Math.min(remaining, Duration.toMillis(pollInterval)) : remaining
-          const readable = byFd.size === 0 ? [] : yield* libc.readableAmong([...byFd.keys()], unpinned.length > 0 ? 0 : slice).pipe(
-            Effect.mapError(processError("poll", handles[0]!.identity.pid))
-          )
+          // One poll for the whole wait (interrupting it wakes it), or until the next check of the unpinned.
+          const slice = unpinned.length > 0 ? Math.min(remaining, sweepEvery) : remaining
+          const readable = byFd.size === 0
+            ? yield* Effect.as(Effect.sleep(slice), [])
+            : yield* libc.readableAmong([...byFd.keys()], slice).pipe(Effect.mapError(processError("poll", handles[0]!.identity.pid)))
           const changed = yield* Effect.filter(unpinned, (handle) => Effect.map(stillRunning(handle.identity), (same) => !same))
           const exited = [...readable.map((fd) => byFd.get(fd)!), ...changed]
-          if (exited.length > 0 || remaining === 0) return exited
-          if (unpinned.length > 0) yield* Effect.sleep(slice)
+          if (exited.length > 0 || (yield* Clock.currentTimeMillis) >= deadline) return exited
         }
       })
 
-    return Processes.of({ bootId, pidMax, inspect, open, exitedAmong, ...makeLineageReaders(bootId, pidMax) } satisfies ProcessesService)
+    return Processes.of({ bootId, pidMax, inspect, open, exitedAmong, ...readers } satisfies ProcessesService)
   })
 
-/** The live process table; needs a FileSystem and libc. */
-export const layer = (options: LiveOptions = {}): Layer.Layer<Processes, never, FileSystem.FileSystem | Libc> =>
+/** The live process table; needs libc. */
+export const layer = (options: LiveOptions = {}): Layer.Layer<Processes, never, Libc> =>
   Layer.effect(Processes, make(options))

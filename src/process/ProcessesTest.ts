@@ -13,7 +13,7 @@
  * `TestClock.adjust` sees only the program's own fibers and a process is
  * dead exactly at its scheduled instant, not a scheduler turn later.
  */
-import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { type Pid, pidMaxCeiling } from "./Pid.js"
 import {
   type Gone,
@@ -113,6 +113,21 @@ export interface TestOptions {
   /** What `pidMax` reports; default 4194304, like a 64-bit kernel. */
   readonly pidMax?: number
   readonly bootId?: string
+  /**
+   * How many handles may hold a (simulated) pidfd at once, like the live
+   * table's budget; the others are pinned by identity: each signal checks
+   * whoever holds the PID now, and their exits are seen only when checked
+   * (now, and every `identityCheckEvery` while waiting). Default: no limit.
+   */
+  readonly pidfdBudget?: number
+  /** Default 1 s, the live table's longest interval. */
+  readonly identityCheckEvery?: Duration.DurationInput
+  /**
+   * Virtual time each read of the table takes (lineage, children, the list
+   * of PIDs, open), so that discovery takes time under TestClock as it
+   * does on a machine; default none.
+   */
+  readonly readTime?: Duration.DurationInput
 }
 
 /** One process that holds (or held) a PID; a handle is its incarnation, so it never reaches a successor. */
@@ -280,25 +295,57 @@ export const make = (options: TestOptions = {}) =>
           })
           : state._tag === "Zombie" ? ProcessState.Zombie() : ProcessState.Gone())
 
+    const budget = options.pidfdBudget ?? Infinity
+    const checkEvery = Duration.decode(options.identityCheckEvery ?? Duration.seconds(1))
+    const read = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      options.readTime === undefined ? effect : Effect.zipRight(Effect.sleep(options.readTime), effect)
+    let pidfdsHeld = 0
+
     const open = (pid: Pid) =>
-      Effect.map(current(pid), (state): ProcessHandle | Gone =>
+      read(Effect.flatMap(current(pid), (state): Effect.Effect<ProcessHandle | Gone, never, Scope.Scope> => {
         // Like pidfd_open: a thread's ID opens no process.
-        state._tag === "Alive" && state.process.threadOf === undefined ? handleOf(state.process) : ProcessState.Gone())
+        if (state._tag !== "Alive" || state.process.threadOf !== undefined) return Effect.succeed(ProcessState.Gone())
+        if (pidfdsHeld >= budget) return Effect.succeed(handleOf(state.process, "Identity"))
+        return Effect.acquireRelease(
+          Effect.sync(() => (pidfdsHeld++, handleOf(state.process, "Pidfd"))),
+          () => Effect.sync(() => pidfdsHeld--)
+        )
+      }))
 
     /** Which incarnation each handle opened, for exitedAmong. */
     const incarnationOf = new WeakMap<ProcessHandle, Incarnation>()
 
-    const handleOf = (process: Incarnation): ProcessHandle => {
+    const handleOf = (process: Incarnation, pinnedBy: ProcessHandle["pinnedBy"]): ProcessHandle => {
       const handle: ProcessHandle = {
         _tag: "Open",
         identity: process.identity,
         uids: process.uids,
-        signal: (name) => signal(process, name),
-        awaitExit: awaitExit(process)
+        pinnedBy,
+        signal: (name) => pinnedBy === "Pidfd" ? signal(process, name) : signalWhoeverHolds(process, name),
+        awaitExit: pinnedBy === "Pidfd" ? awaitExit(process) : checkedUntilDead([process])
       }
       incarnationOf.set(handle, process)
       return handle
     }
+
+    /**
+     * An identity-pinned handle signals whoever holds the PID now, if its
+     * start time is the one pinned and it has not exited: a simulated table
+     * that skipped the check would signal a newcomer, as a careless live
+     * one would.
+     */
+    const signalWhoeverHolds = (pinned: Incarnation, name: SignalName) =>
+      Effect.flatMap(current(pinned.identity.pid), (state) =>
+        state._tag === "Alive" && state.process.identity.startTicks === pinned.identity.startTicks
+          ? signal(state.process, name)
+          : Effect.succeed("Gone" as const))
+
+    /** Completes once one of `watched` is seen dead at a check, as /proc is read for identity-pinned handles. */
+    const checkedUntilDead = (watched: ReadonlyArray<Incarnation>): Effect.Effect<void> =>
+      Effect.repeat(
+        Effect.map(Clock.currentTimeMillis, (now) => watched.some((process) => isDead(process, now))),
+        { until: (dead) => dead, schedule: Schedule.spaced(checkEvery) }
+      )
 
     const signal = (process: Incarnation, name: SignalName) =>
       Effect.gen(function*() {
@@ -328,7 +375,7 @@ export const make = (options: TestOptions = {}) =>
     }
 
     const lineage = (pid: Pid) =>
-      Effect.gen(function*() {
+      read(Effect.gen(function*() {
         const state = yield* current(pid)
         if (state._tag === "Gone") return Option.none<ProcessLineage>()
         const { identity, lineage } = state.process
@@ -341,7 +388,7 @@ export const make = (options: TestOptions = {}) =>
           ...(state._tag === "Zombie" && { state: "Z" }),
           parent: parentOf(state.process, now)
         })
-      })
+      }))
 
     /** Live processes and unreaped zombies, as /proc lists them (threads are not listed). */
     const listed = Effect.gen(function*() {
@@ -355,16 +402,19 @@ export const make = (options: TestOptions = {}) =>
     })
 
     const children = (pid: Pid) =>
-      Effect.map(listed, ({ now, processes }) =>
-        processes.filter((process) => parentOf(process, now) === pid).map((process) => process.identity.pid))
+      read(Effect.map(listed, ({ now, processes }) =>
+        processes.filter((process) => parentOf(process, now) === pid).map((process) => process.identity.pid)))
 
-    const allPids = Effect.map(listed, ({ processes }) => processes.map((process) => process.identity.pid).filter((pid) => pid !== 1))
+    const allPids = read(Effect.map(listed, ({ processes }) => processes.map((process) => process.identity.pid).filter((pid) => pid !== 1)))
 
     const exitedAmong = (handles: ReadonlyArray<ProcessHandle>, timeout: Duration.Duration) =>
       Effect.gen(function*() {
         const exited = Effect.map(Clock.currentTimeMillis, (now) => handles.filter((handle) => isDead(incarnationOf.get(handle)!, now)))
         if ((yield* exited).length > 0 || handles.length === 0) return yield* exited
-        yield* Effect.timeoutOption(Effect.raceAll(handles.map((handle) => handle.awaitExit)), timeout)
+        const byIdentity = handles.filter((handle) => handle.pinnedBy === "Identity").map((handle) => incarnationOf.get(handle)!)
+        const waits = handles.filter((handle) => handle.pinnedBy === "Pidfd").map((handle) => handle.awaitExit)
+        // The identity-pinned are checked together, as the live table sweeps them.
+        yield* Effect.timeoutOption(Effect.raceAll(byIdentity.length > 0 ? [...waits, checkedUntilDead(byIdentity)] : waits), timeout)
         return yield* exited
       })
 

@@ -7,7 +7,7 @@
  * pinned (a pidfd, its identity compared) the moment it is found, so a PID
  * that changes hands later is never signalled.
  */
-import { Duration, Effect, Option, type Scope } from "effect"
+import { Clock, Duration, Effect, Option, type Scope } from "effect"
 import type { ProcessHidden, SystemError } from "../errors.js"
 import type { Pid } from "./Pid.js"
 import { hasExited, isSameProcess, type ProcessHandle, type ProcessLineage, Processes } from "./Processes.js"
@@ -83,39 +83,53 @@ interface Candidate {
   readonly lineage?: ProcessLineage
 }
 
+export interface DiscoverOptions {
+  /** Also every process of the main process's session or group (a walk over all of /proc: done at the moments that matter, not on every round). */
+  readonly scan: boolean
+  /**
+   * Clock millis at which the look stops reading and returns what it has
+   * pinned: a job that grows faster than it can be walked (a fork bomb)
+   * cannot hold a stop back. Whatever it did not reach, a later look finds.
+   */
+  readonly until?: number
+}
+
 /**
  * One discovery round: starting from the live members `known` (the main
  * process among them), the processes of the job not known yet, each
- * pinned in the caller's scope. With `scan`, also every process of the main
- * process's session or group (a walk over all of /proc: done at the
- * moments that matter, not on every round).
+ * pinned in the caller's scope.
  */
 export const discover = (
   job: Job,
   known: ReadonlyArray<Member>,
-  options: { readonly scan: boolean }
+  options: DiscoverOptions
 ): Effect.Effect<ReadonlyArray<Member>, SystemError | ProcessHidden, Processes | Scope.Scope> =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const main = job.main.lineage
     const taken = new Set<number>(known.map((member) => member.handle.identity.pid))
     const found: Array<Member> = []
-
-    const childrenOf = (parents: ReadonlyArray<Member>) =>
+    const until = options.until ?? Infinity
+    /** Runs `read` for each item until the deadline, then skips the rest. */
+    const eachInTime = <A, B, E, R>(items: ReadonlyArray<A>, read: (item: A) => Effect.Effect<ReadonlyArray<B>, E, R>) =>
       Effect.map(
-        Effect.forEach(parents, (parent) =>
-          Effect.map(processes.children(parent.handle.identity.pid), (pids) => pids.map((pid): Candidate => ({ pid, parent })))),
+        Effect.forEach(items, (item) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => (now < until ? read(item) : Effect.succeed<ReadonlyArray<B>>([])))),
         (lists) => lists.flat()
       )
+
+    const childrenOf = (parents: ReadonlyArray<Member>) =>
+      eachInTime(parents, (parent) =>
+        Effect.map(processes.children(parent.handle.identity.pid), (pids) => pids.map((pid): Candidate => ({ pid, parent }))))
 
     const scanned = (): Effect.Effect<ReadonlyArray<Candidate>, SystemError | ProcessHidden> =>
       !options.scan || (!leadsSession(main) && !leadsGroup(main))
         ? Effect.succeed([])
         : Effect.flatMap(processes.allPids, (pids) =>
           Effect.map(
-            Effect.forEach(pids.filter((pid) => !taken.has(pid)), (pid) =>
-              Effect.map(processes.lineage(pid), Option.map((lineage): Candidate => ({ pid, parent: undefined, lineage })))),
-            (candidates) => candidates.flatMap(Option.toArray).filter((candidate) => relation(main, candidate.lineage!, undefined) !== undefined)
+            eachInTime(pids.filter((pid) => !taken.has(pid)), (pid) =>
+              Effect.map(processes.lineage(pid), (lineage) => Option.toArray(Option.map(lineage, (lineage): Candidate => ({ pid, parent: undefined, lineage }))))),
+            (candidates) => candidates.filter((candidate) => relation(main, candidate.lineage!, undefined) !== undefined)
           ))
 
     const pin = (candidate: Candidate) =>
@@ -123,7 +137,7 @@ export const discover = (
         const lineage = candidate.lineage ?? Option.getOrUndefined(yield* processes.lineage(candidate.pid))
         if (lineage === undefined || !mayBeMember(main, lineage, job.excluded)) return []
         const via = relation(main, lineage, candidate.parent)
-        if (via === undefined) return []
+        if (via === undefined || (yield* Clock.currentTimeMillis) >= until) return []
         const handle = yield* processes.open(candidate.pid)
         // Pinned, then compared: the PID still names the process that was read.
         if (handle._tag === "Gone" || !isSameProcess(handle.identity, lineage.identity)) return []
@@ -169,7 +183,7 @@ export const discover = (
     while (frontier.length > 0) {
       // A child in the main process's session is found twice: keep the first (closest) finding.
       const fresh = frontier.filter((candidate) => !taken.has(candidate.pid) && taken.add(candidate.pid))
-      const members = yield* whileParentsRun(yield* whileTheJobs((yield* Effect.forEach(fresh, pin)).flat()))
+      const members = yield* whileParentsRun(yield* whileTheJobs(yield* eachInTime(fresh, pin)))
       found.push(...members)
       frontier = yield* childrenOf(members)
     }

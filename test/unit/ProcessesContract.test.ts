@@ -5,7 +5,6 @@
  * assertions run against each, so the simulation cannot drift from the
  * kernel. Real signals go only to processes started here.
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, type Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
@@ -125,8 +124,8 @@ const LibcWithoutPidfds = Layer.effect(
   Effect.map(Libc, (libc) => ({ ...libc, pidfdOpen: () => Effect.fail(new Errno({ syscall: "pidfd_open", code: "ENOSYS" })) }))
 ).pipe(Layer.provide(LibcLive))
 
-const live = (libc: Layer.Layer<Libc>) =>
-  Layer.merge(ProcessesLive.layer({ pollInterval: "5 millis" }).pipe(Layer.provide(Layer.merge(libc, NodeFileSystem.layer))), liveSubjects)
+const live = (libc: Layer.Layer<Libc>, options: ProcessesLive.LiveOptions = {}) =>
+  Layer.merge(ProcessesLive.layer({ pollInterval: "5 millis", ...options }).pipe(Layer.provide(libc)), liveSubjects)
 
 const simulatedPidMax = 50_000
 
@@ -155,6 +154,11 @@ const simulatedSubjects = Layer.effect(
 const subjects: ReadonlyArray<Subject> = [
   { name: "live, with pidfds", layer: live(LibcLive), test: (name, self) => it.scopedLive(name, self) },
   { name: "live, without pidfds (kill(2) and an identity re-check)", layer: live(LibcWithoutPidfds), test: (name, self) => it.scopedLive(name, self) },
+  {
+    name: "live, past the pidfd budget (pinned by identity, a pidfd per signal)",
+    layer: live(LibcLive, { pidfdBudget: 0 }),
+    test: (name, self) => it.scopedLive(name, self)
+  },
   {
     name: "simulated (ProcessesTest, TestClock)",
     layer: simulatedSubjects.pipe(Layer.provideMerge(ProcessesTest.layer({ pidMax: simulatedPidMax }))),

@@ -4,39 +4,26 @@
  * on the live clock). Where a process is needed it is the test's own: only
  * libc's signal call is faked, so nothing is ever sent.
  */
-import { SystemError as PlatformError } from "@effect/platform/Error"
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer } from "effect"
+import { Duration, Effect, Either, Layer, Option } from "effect"
 import { readFileSync } from "node:fs"
 import { ProcessHidden, SystemError } from "../../src/errors.js"
 import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
-import { parseLineage } from "../../src/process/lineageLive.js"
+import { parseLineage, readProcFile } from "../../src/process/lineageLive.js"
 import { parseStatus } from "../../src/process/ProcessesLive.js"
 
-const liveTable = (fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer, libc: Layer.Layer<Libc> = LibcLive) =>
-  ProcessesLive.layer().pipe(Layer.provide(Layer.merge(libc, fs)))
+const liveTable = (options: ProcessesLive.LiveOptions = {}, libc: Layer.Layer<Libc> = LibcLive) =>
+  ProcessesLive.layer(options).pipe(Layer.provide(libc))
 
-/** The real file system, except that `path` reads `value`, or is missing when `value` is undefined. */
-const fileReading = (path: string, value: string | undefined) =>
-  Layer.effect(
-    FileSystem.FileSystem,
-    Effect.map(FileSystem.FileSystem, (fs) => ({
-      ...fs,
-      readFileString: (read: string, encoding?: string) =>
-        read !== path
-          ? fs.readFileString(read, encoding)
-          : value === undefined
-          ? Effect.fail(new PlatformError({ reason: "NotFound", module: "FileSystem", method: "readFileString", pathOrDescriptor: path }))
-          : Effect.succeed(value)
-    }))
-  ).pipe(Layer.provide(NodeFileSystem.layer))
+/** Reads /proc, except that `path` reads `value`, or is missing when `value` is undefined. */
+const fileReading = (path: string, value: string | undefined): ProcessesLive.LiveOptions => ({
+  readProcFile: (read) => read !== path ? readProcFile(read) : Option.fromNullable(value)
+})
 
-/** The real file system, except that /proc/sys/kernel/pid_max reads `value`. */
+/** /proc/sys/kernel/pid_max reads `value`. */
 const pidMaxReading = (value: string) => fileReading("/proc/sys/kernel/pid_max", value)
 
 /** The real libc with some calls replaced. */
@@ -138,18 +125,18 @@ describe("the live process table", () => {
     Effect.gen(function*() {
       const handle = yield* (yield* Processes).open(self)
       expect(handle._tag === "Gone" ? "Gone" : "handle").toBe(expected)
-    }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdOpen: failing("pidfd_open", code) })))))
+    }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdOpen: failing("pidfd_open", code) })))))
 
   it.scopedLive("pidfd_open failing otherwise (EMFILE) is a system error naming the call", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip((yield* Processes).open(self))
       expect(error).toMatchObject({ operation: "pidfd_open", path: `process ${self}`, code: "EMFILE" })
-    }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdOpen: failing("pidfd_open", "EMFILE") })))))
+    }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdOpen: failing("pidfd_open", "EMFILE") })))))
 
   it.scopedLive("a pidfd already readable once /proc was read: the PID changed hands, so gone", () =>
     Effect.gen(function*() {
       expect(yield* (yield* Processes).open(self)).toEqual({ _tag: "Gone" })
-    }).pipe(Effect.provide(liveTable(undefined, libcWith({ waitReadable: () => Effect.succeed(true) })))))
+    }).pipe(Effect.provide(liveTable({}, libcWith({ readableNow: (fds) => Effect.succeed(fds) })))))
 
   const sendFailed = (code: string, description: string, hint?: string) =>
     Either.left(
@@ -172,5 +159,69 @@ describe("the live process table", () => {
       const handle = yield* (yield* Processes).open(self)
       if (handle._tag === "Gone") return expect.unreachable("this process is running")
       expect(yield* Effect.either(handle.signal("SIGTERM"))).toEqual(expected)
-    }).pipe(Effect.provide(liveTable(undefined, libcWith({ pidfdSendSignal: failing("pidfd_send_signal", code) })))))
+    }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdSendSignal: failing("pidfd_send_signal", code) })))))
+})
+
+describe("the live table's pidfd budget", () => {
+  it("reads the soft open-file limit from /proc/self/limits", () => {
+    const limits = "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n"
+    expect(ProcessesLive.softOpenFileLimit(limits)).toBe(1024)
+    expect(ProcessesLive.softOpenFileLimit("Max open files unlimited unlimited files")).toBe(Infinity)
+    expect(ProcessesLive.softOpenFileLimit("Max processes 10 10 processes")).toBeUndefined()
+  })
+
+  it.scopedLive("holds pidfds up to the soft limit less the reserve; past it a handle is pinned by identity", () =>
+    Effect.gen(function*() {
+      const processes = yield* Processes
+      const handles = yield* Effect.forEach([1, 2, 3], () => processes.open(self))
+      expect(handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)).toEqual(["Pidfd", "Pidfd", "Identity"])
+    }).pipe(Effect.provide(liveTable(fileReading("/proc/self/limits", `Max open files ${ProcessesLive.fileReserve + 2} 4096 files\n`)))))
+
+  /** The live table with the budget spent, recording libc's pidfd calls and each read of this process's stat; a signal is recorded, never sent. */
+  const recorded = (calls: Array<string>, stat: () => string | undefined) =>
+    liveTable(
+      {
+        pidfdBudget: 0,
+        readProcFile: (path) => {
+          if (path !== `/proc/${self}/stat`) return readProcFile(path)
+          calls.push("read stat")
+          return Option.fromNullable(stat())
+        }
+      },
+      Layer.effect(Libc, Effect.map(Libc, (libc) => ({
+        ...libc,
+        pidfdOpen: (pid: number) => Effect.tap(libc.pidfdOpen(pid), () => calls.push("pidfd_open")),
+        pidfdSendSignal: () => Effect.sync(() => void calls.push("send"))
+      }))).pipe(Layer.provide(LibcLive))
+    )
+
+  it.scopedLive("an identity-pinned handle sends only after checking, through a pidfd opened for that signal, that the PID still names its process", () => {
+    const calls: Array<string> = []
+    const real = readFileSync(`/proc/${self}/stat`, "latin1")
+    return Effect.gen(function*() {
+      const handle = yield* (yield* Processes).open(self)
+      if (handle._tag === "Gone") return expect.unreachable("this process is running")
+      expect(handle.pinnedBy).toBe("Identity")
+      calls.length = 0
+      expect(yield* handle.signal("SIGTERM")).toBe("Sent")
+      expect(calls).toEqual(["pidfd_open", "read stat", "send"])
+    }).pipe(Effect.provide(recorded(calls, () => real)))
+  })
+
+  it.scopedLive("an identity-pinned handle whose PID now names another process (another start time) sends nothing", () => {
+    const calls: Array<string> = []
+    const real = readFileSync(`/proc/${self}/stat`, "latin1")
+    let stat = real
+    return Effect.gen(function*() {
+      const handle = yield* (yield* Processes).open(self)
+      if (handle._tag === "Gone") return expect.unreachable("this process is running")
+      // Field 22, the start time: one tick later, as a process that took the PID over.
+      const fields = real.slice(real.lastIndexOf(")") + 2).split(" ")
+      fields[19] = String(Number(fields[19]) + 1)
+      stat = `${real.slice(0, real.lastIndexOf(")") + 2)}${fields.join(" ")}`
+      expect(yield* handle.signal("SIGKILL")).toBe("Gone")
+      expect(calls).not.toContain("send")
+      expect(yield* (yield* Processes).exitedAmong([handle], Duration.zero)).toEqual([handle])
+    }).pipe(Effect.provide(recorded(calls, () => stat)))
+  })
 })

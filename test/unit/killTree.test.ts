@@ -4,7 +4,7 @@
  * is never signalled.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Fiber, Logger, LogLevel, TestClock } from "effect"
+import { Cause, Duration, Effect, Either, Exit, Fiber, Logger, LogLevel, Option, TestClock } from "effect"
 import { chownSync } from "node:fs"
 import { JobSurvived } from "../../src/errors.js"
 import { kill, KillOutcome, type KillRequest } from "../../src/pidfile/kill.js"
@@ -30,6 +30,23 @@ const job = (options: { readonly master?: Behaviour; readonly worker?: Behaviour
       () => Effect.map(table.spawn({ parent: master.pid, command: "worker", behaviour: options.worker ?? {} }), ({ pid }) => pid)
     )
     return { master: master.pid, workers, pidfile: makePidfile(`${master.pid}\n`, master) }
+  })
+
+/**
+ * A job that forks faster than a look can walk it: from `tip`, each new
+ * process forks the next every 50 ms, `links` in all, while each read of
+ * the table takes 20 ms (`readTime`), so a look pins a link in 60 ms.
+ */
+const forkChain = (tip: number, links: number, behaviour: Behaviour) =>
+  Effect.gen(function*() {
+    const table = yield* ProcessTable
+    const chain: Array<number> = []
+    yield* Effect.fork(Effect.iterate(tip, {
+      while: () => chain.length < links,
+      body: (parent) =>
+        Effect.zipRight(Effect.sleep("50 millis"), Effect.map(table.spawn({ parent, behaviour }), ({ pid }) => (chain.push(pid), pid)))
+    }))
+    return chain
   })
 
 const startKill = (request: KillRequest) =>
@@ -267,32 +284,44 @@ describe("kill --tree (KillMode=mixed)", () => {
       })
     ))
 
-  it.effect("worst case, 27 s: the master exits just before SIGKILL, a member in D state survives; JobSurvived names it, pidfile kept", () =>
+  it.effect("worst case: a first look that takes its whole second (a fork bomb), then the master exits just before SIGKILL, a member in D state survives; JobSurvived names it, pidfile kept", () =>
     simulate((logs) =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
         const { master, pidfile } = yield* job({ master: { onSignal: { SIGTERM: Reaction.exit("19999 millis") } }, workers: 0 })
         const stuck = yield* table.spawn({ parent: master, command: "worker", state: "D", behaviour: survivesAll })
+        yield* forkChain(stuck.pid, 40, ignoresTerm)
         const fiber = yield* startKill({ path: pidfile.path })
-        yield* millis(26_998)
-        expect(fiber.unsafePoll()).toBeNull()
-        yield* millis(1)
-        const exit = yield* Fiber.await(fiber)
-        expect(exit).toEqual(Exit.fail(new JobSurvived({
+        // 40 ms of reads before the kill's clock starts, then the documented worst case.
+        yield* millis(40 + Duration.toMillis(longestJobWait(defaultSchedule())))
+        const exit = fiber.unsafePoll()
+        const error = exit !== null && Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+        expect(error).toBeInstanceOf(JobSurvived)
+        const { path, pid, sentKill, survivors, waited } = error as JobSurvived
+        expect({ path, pid, sentKill, survivors }).toEqual({
           path: pidfile.path,
           pid: master,
-          waited: "26.999s",
           sentKill: true,
           survivors: [{ pid: stuck.pid, command: "worker", state: "D" }]
-        })))
-        expect(yield* table.signalsTo(stuck.pid)).toEqual([[19_999, "SIGTERM"], [21_999, "SIGKILL"]])
+        })
+        // 1 s first look (and the read past it) + 19.999 + 2 + 5
+        expect(waited).toMatch(/^(27\.999|28\.0[0-4]\d)s$/)
+        // The first look took its whole second, and stopped at its first read past it (20 ms each here).
+        const [[sigterm]] = yield* table.signalsTo(master)
+        expect(sigterm).toBeGreaterThanOrEqual(1_040)
+        expect(sigterm).toBeLessThanOrEqual(1_060)
+        // The master exited 19.999 s after it; the look for orphans runs inside the 2 s grace, and may end a read past it.
+        const [term, kill] = yield* table.signalsTo(stuck.pid)
+        expect(term).toEqual([sigterm! + 19_999, "SIGTERM"])
+        expect(kill![1]).toBe("SIGKILL")
+        expect(kill![0]).toBeGreaterThanOrEqual(sigterm! + 21_999)
+        expect(kill![0]).toBeLessThanOrEqual(sigterm! + 22_019)
         expect(pidfile.exists()).toBe(true)
-        expect(String(Exit.isFailure(exit) && exit.cause)).toContain("state D: uninterruptible sleep")
+        expect(String(exit !== null && Exit.isFailure(exit) && exit.cause)).toContain("state D: uninterruptible sleep")
         expect(logs.join("\n")).not.toContain("pidfile removed")
-      })
-    ))
+      }), { readTime: "20 millis" }))
 
-  it.effect("worst case with --show-stacks, 29 s: the master exits just before SIGKILL at 22 s", () =>
+  it.effect("worst case with --show-stacks, 29 s after a first look that took no time: the master exits just before SIGKILL at 22 s", () =>
     simulate(() =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
@@ -324,6 +353,46 @@ describe("kill --tree (KillMode=mixed)", () => {
       })
     ))
 
+  it.effect("a job that forks faster than it can be walked (a fork bomb, slow reads): the first look stops at 1 s and SIGTERM goes then; later looks find the rest", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile } = yield* job({ master: ignoresTerm, workers: 0 })
+        const chain = yield* forkChain(master, 40, ignoresTerm)
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(Duration.toMillis(longestJobWait(defaultSchedule())))
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        // The kill read the master twice (open, jobOf) before its clock started: 40 ms.
+        expect(yield* table.signalsTo(master)).toEqual([[1_040, "SIGTERM"], [21_040, "SIGKILL"]])
+        const firstLook = Number(/found (\d+) process\(es\) in process/.exec(logs.join("\n"))?.[1])
+        expect(firstLook).toBeGreaterThan(0)
+        expect(firstLook).toBeLessThan(chain.length)
+        // Every link gets SIGKILL: with the master, or when a later look finds it.
+        for (const link of chain) {
+          const signals = yield* table.signalsTo(link)
+          expect(signals.map(([, signal]) => signal)).toEqual(["SIGKILL"])
+          expect(signals[0]![0]).toBeGreaterThanOrEqual(21_040)
+        }
+      }), { readTime: "20 millis" }))
+
+  it.effect("a job bigger than the pidfd budget: the members past it are pinned by identity, all stopped; one whose PID was taken over is never signalled", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pidfile, workers } = yield* job({ master: ignoresTerm, worker: ignoresTerm, workers: 6 })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(5_000)
+        // The last worker was opened past the budget (the master and two workers hold the three pidfds).
+        const newcomer = yield* table.reuse(workers[5]!, { command: "worker", behaviour: ignoresTerm })
+        yield* millis(15_000)
+        for (const worker of workers.slice(0, 5)) expect(yield* table.signalsTo(worker)).toEqual([[20_000, "SIGKILL"]])
+        expect((yield* table.events).filter((event) => event._tag === "Signal" && event.startTicks === newcomer.startTicks)).toEqual([])
+        // Their exits are seen at the next check, at most a second later.
+        yield* millis(1_000)
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(logs).toContain(`INFO 4 of them pinned by start time alone (past the pidfd budget): each is checked before a signal, its exit read from /proc`)
+      }), { pidfdBudget: 3 }))
+
   it.effect("without --tree, the workers are left alone (today's behaviour)", () =>
     simulate(() =>
       Effect.gen(function*() {
@@ -338,12 +407,13 @@ describe("kill --tree (KillMode=mixed)", () => {
 })
 
 describe("longestJobWait: the worst case monit's 30 s stop timeout has to cover", () => {
-  it("28 s by default, 30 s with --show-stacks, 32 s with --grace 24s (sipid then warns), 33 s when no SIGKILL comes before the last wait", () => {
-    expect(Duration.toSeconds(longestJobWait(defaultSchedule()))).toBe(28)
-    expect(Duration.toSeconds(longestJobWait(defaultSchedule({ showStacks: true })))).toBe(30)
-    expect(Duration.toSeconds(longestJobWait(defaultSchedule({ grace: "24 seconds" })))).toBe(32)
-    expect(Duration.toSeconds(longestJobWait(defaultSchedule(), { grace: "10 seconds" }))).toBe(36)
-    expect(Duration.toSeconds(longestJobWait(Either.getOrThrow(parseStopSchedule("TERM/5/KILL/30"))))).toBe(35)
-    expect(Duration.toSeconds(longestJobWait(Either.getOrThrow(parseStopSchedule("TERM/25"))))).toBe(33)
+  it("29 s by default (1 s first look + 20 + 2 + 5 + 1 s last look), 31 s with --show-stacks, 33 s with --grace 24s (sipid then warns), 34 s when no SIGKILL comes before the last wait", () => {
+    expect(Duration.toSeconds(longestJobWait(defaultSchedule()))).toBe(29)
+    expect(Duration.toSeconds(longestJobWait(defaultSchedule({ showStacks: true })))).toBe(31)
+    expect(Duration.toSeconds(longestJobWait(defaultSchedule({ grace: "24 seconds" })))).toBe(33)
+    expect(Duration.toSeconds(longestJobWait(defaultSchedule(), { grace: "10 seconds" }))).toBe(37)
+    // SIGKILL at 5 s, all gone just before 35 s, then the last look: 1 + 35 + 1.
+    expect(Duration.toSeconds(longestJobWait(Either.getOrThrow(parseStopSchedule("TERM/5/KILL/30"))))).toBe(37)
+    expect(Duration.toSeconds(longestJobWait(Either.getOrThrow(parseStopSchedule("TERM/25"))))).toBe(34)
   })
 })

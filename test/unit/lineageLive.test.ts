@@ -12,7 +12,7 @@ import { once } from "node:events"
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import { afterEach, beforeEach } from "vitest"
+import { afterEach, beforeEach, vi } from "vitest"
 import { makeLineageReaders, parseLineage } from "../../src/process/lineageLive.js"
 import type { Pid } from "../../src/process/Pid.js"
 
@@ -285,12 +285,15 @@ describe("newestPidAfter (a bare timer, on the live clock)", () => {
   it.live("stops its timer when interrupted", () =>
     Effect.gen(function*() {
       write("loadavg", "0.52 0.61 0.70 2/345 4567\n")
-      const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length
-      const before = timers()
-      const waiting = yield* Effect.fork(readers().newestPidAfter(4567, Duration.millis(5)))
+      const started = vi.spyOn(globalThis, "setInterval")
+      const cleared = vi.spyOn(globalThis, "clearInterval")
+      yield* Effect.addFinalizer(() => Effect.sync(() => (started.mockRestore(), cleared.mockRestore())))
+      const waiting = yield* Effect.fork(readers().newestPidAfter(4567, Duration.millis(7)))
       yield* Effect.sleep("30 millis")
-      expect(timers()).toBe(before + 1)
+      const timer = started.mock.results[started.mock.calls.findIndex(([, every]) => every === 7)]?.value
+      expect(timer).toBeDefined()
+      expect(cleared).not.toHaveBeenCalledWith(timer)
       yield* Fiber.interrupt(waiting)
-      expect(timers()).toBe(before)
-    }))
+      expect(cleared).toHaveBeenCalledWith(timer)
+    }).pipe(Effect.scoped))
 })

@@ -89,7 +89,7 @@ const procRead = <A>(operation: string, path: string, read: () => A) => Effect.s
 const pidsIn = (texts: ReadonlyArray<string>, pidMax: number): ReadonlyArray<Pid> =>
   texts.flatMap((text) => Option.toArray(Either.getRight(parsePid(text, pidMax))))
 
-/** A count the kernel keeps, as a file under /proc shows it: anything else is refused, never read as 0 or NaN. */
+/** A count the kernel keeps, as a file under /proc shows it: a negative, fractional or unreadable one is refused. */
 const parseCount = (path: string, text: string | undefined): number => {
   const count = Number(text)
   if (!Number.isSafeInteger(count) || count < 0) throw new SystemError({ operation: "parse", path, code: "EINVAL" })

@@ -140,7 +140,7 @@ export const make = (options: LiveOptions = {}) =>
         })
       })
 
-    const readers = makeLineageReaders(bootId, pidMax, readFile)
+    const readers = makeLineageReaders(bootId, pidMax, { readFile })
 
     /** One read of /proc/PID/stat: whether the PID still names this very process, and it has not exited. */
     const stillRunning = (identity: ProcessIdentity): Effect.Effect<boolean, SystemError | ProcessHidden> =>

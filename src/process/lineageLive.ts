@@ -1,15 +1,12 @@
 /**
- * How the live process table reads /proc, and what tree discovery reads
- * there: a process's stat line, its children, every PID, the newest PID,
- * the count of processes created.
+ * What tree discovery reads from /proc: a process's stat line, its
+ * children, every PID, the newest PID, the count of processes created.
  *
  * These reads use node:fs synchronously, not @effect/platform's FileSystem:
- * discovery reads a few small /proc files per process of the job, and each
- * costs ~14 µs of CPU read directly against ~460 µs through the
- * asynchronous FileSystem (a libuv pool round trip per open, read and
- * close; measured on this project's 2-core machine, and 1.5 ms each with
- * the machine busy: pinning a 1000-process job took 3 s through it).
- * /proc reads never block on a disk.
+ * discovery reads a few hundred small /proc files per round, and each costs
+ * ~14 µs of CPU read directly against ~460 µs through the asynchronous
+ * FileSystem (a libuv pool round trip per open, read and close; measured on
+ * this project's 2-core machine). /proc reads never block on a disk.
  */
 import { Duration, Effect, Either, Option } from "effect"
 import { closeSync, existsSync, openSync, readdirSync, readSync } from "node:fs"
@@ -33,7 +30,8 @@ export const parseLineage = (
   const fields = stat.slice(close + 2).split(" ")
   // fields[0] is field 3 (state); field N is fields[N - 3].
   const [state, parent, processGroup, session, flags, threads, startTicks] = [0, 1, 2, 3, 6, 17, 19].map((index) => fields[index])
-  const numbers = [stat.slice(0, open).trim(), parent, processGroup, session, flags, startTicks, threads].map(Number)
+  // Number() ignores the blanks around the PID.
+  const numbers = [stat.slice(0, open), parent, processGroup, session, flags, startTicks, threads].map(Number)
   if (!state || !numbers.every((value) => Number.isSafeInteger(value) && value >= 0)) return undefined
   return {
     pid: numbers[0]!,
@@ -52,46 +50,38 @@ export const parseLineage = (
 
 const buffer = Buffer.alloc(4096)
 
-/** Reads a /proc file: its text, or none when the process it describes is gone. Tests pass their own. */
-export type ProcFileReader = (path: string) => Option.Option<string>
-
-/** The text of a /proc file, or none when the process it describes is gone. */
-export const readProcFile: ProcFileReader = (path) => {
-  let fd: number
-  try {
-    fd = openSync(path, "r")
-  } catch (error) {
-    if (isGone(error)) return Option.none()
-    throw error
-  }
+/** The whole text of a /proc file (its size shows only as it is read: stat says 0). */
+const readWhole = (path: string): string => {
+  const fd = openSync(path, "r")
   try {
     // A children file can outgrow one buffer (a master with a thousand workers).
     let text = ""
     for (let read = readSync(fd, buffer, 0, buffer.length, 0); read > 0; read = readSync(fd, buffer, 0, buffer.length, text.length)) {
       text += buffer.toString("latin1", 0, read)
     }
-    return Option.some(text)
-  } catch (error) {
-    if (isGone(error)) return Option.none()
-    throw error
+    return text
   } finally {
     closeSync(fd)
   }
 }
 
-const isGone = (error: unknown) => {
-  const code = (error as NodeJS.ErrnoException).code
-  return code === "ENOENT" || code === "ESRCH"
-}
-
-const listDirectory = (path: string): ReadonlyArray<string> => {
+/** What `read` returns, or none when the process it reads about is gone (before the open or after it). */
+const unlessGone = <A>(read: () => A): Option.Option<A> => {
   try {
-    return readdirSync(path)
+    return Option.some(read())
   } catch (error) {
-    if (isGone(error)) return []
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === "ENOENT" || code === "ESRCH") return Option.none()
     throw error
   }
 }
+
+/** Reads a /proc file about a process: its text, or none when the process is gone. Tests may pass their own. */
+export type ProcFileReader = (path: string) => Option.Option<string>
+
+export const readProcFile: ProcFileReader = (path) => unlessGone(() => readWhole(path))
+
+const listDirectory = (path: string): ReadonlyArray<string> => Option.getOrElse(unlessGone(() => readdirSync(path)), () => [])
 
 const tryRead = <A>(operation: string, path: string, read: () => A): Either.Either<A, SystemError> =>
   Either.try({ try: read, catch: (error) => systemError(operation, path, error) })
@@ -103,41 +93,65 @@ export const procRead = <A>(operation: string, path: string, read: () => A) => E
 const pidsIn = (texts: ReadonlyArray<string>, pidMax: number): ReadonlyArray<Pid> =>
   texts.flatMap((text) => Option.toArray(Either.getRight(parsePid(text, pidMax))))
 
-export const makeLineageReaders = (bootId: string, pidMax: Effect.Effect<number>, readFile: ProcFileReader = readProcFile) => {
-  const lineage = (pid: Pid): Effect.Effect<Option.Option<ProcessLineage>, SystemError> =>
-    Effect.flatMap(procRead("read", `/proc/${pid}/stat`, () => readFile(`/proc/${pid}/stat`)), (text) => {
+/** A count the kernel keeps, as a file under /proc shows it: a negative, fractional or unreadable one is refused. */
+const parseCount = (path: string, text: string | undefined): number => {
+  const count = Number(text)
+  if (!Number.isSafeInteger(count) || count < 0) throw new SystemError({ operation: "parse", path, code: "EINVAL" })
+  return count
+}
+
+export interface ProcSource {
+  /** Where procfs is mounted ("/proc"; a test gives a directory of its own). */
+  readonly root?: string
+  /** Whether the kernel lists each thread's children (CONFIG_PROC_CHILDREN); found out when not given. */
+  readonly childrenFiles?: boolean
+  /** How a process's files are read; default `readProcFile`. */
+  readonly readFile?: ProcFileReader
+}
+
+const hasChildrenFiles = (root: string) => existsSync(`${root}/self/task/${process.pid}/children`)
+
+export const makeLineageReaders = (
+  bootId: string,
+  pidMax: Effect.Effect<number>,
+  { childrenFiles, readFile = readProcFile, root = "/proc" }: ProcSource = {}
+) => {
+  const hasChildren = childrenFiles ?? hasChildrenFiles(root)
+
+  const lineage = (pid: Pid): Effect.Effect<Option.Option<ProcessLineage>, SystemError> => {
+    const path = `${root}/${pid}/stat`
+    return Effect.flatMap(procRead("read", path, () => readFile(path)), (text) => {
       if (Option.isNone(text)) return Effect.succeedNone
       const parsed = parseLineage(text.value)
-      if (parsed === undefined || parsed.pid !== pid) {
-        return Effect.fail(new SystemError({ operation: "parse", path: `/proc/${pid}/stat`, code: "EINVAL" }))
-      }
+      if (parsed === undefined || parsed.pid !== pid) return Effect.fail(new SystemError({ operation: "parse", path, code: "EINVAL" }))
       const { pid: _, startTicks, ...rest } = parsed
       return Effect.succeedSome({ identity: { pid, startTicks, bootId }, ...rest })
     })
+  }
 
-  const allPids = Effect.flatMap(pidMax, (max) => procRead("list", "/proc", () => pidsIn(listDirectory("/proc"), max)))
+  const allPids = Effect.flatMap(pidMax, (max) => procRead("list", root, () => pidsIn(listDirectory(root), max)))
 
   // CONFIG_PROC_CHILDREN lists each thread's children; without it, a scan of
   // every process's parent finds the same (Linux before 3.5 or a kernel built without it).
-  const hasChildrenFiles = existsSync(`/proc/self/task/${process.pid}/children`)
-
-  const children = (pid: Pid): Effect.Effect<ReadonlyArray<Pid>, SystemError> =>
-    hasChildrenFiles
+  const children = (pid: Pid): Effect.Effect<ReadonlyArray<Pid>, SystemError> => {
+    const task = `${root}/${pid}/task`
+    return hasChildren
       ? Effect.flatMap(pidMax, (max) =>
-        procRead("read", `/proc/${pid}/task`, () =>
+        procRead("read", task, () =>
           pidsIn(
-            listDirectory(`/proc/${pid}/task`).flatMap((tid) =>
-              Option.getOrElse(readFile(`/proc/${pid}/task/${tid}/children`), () => "").split(" ").filter((text) => text.length > 0)
-            ),
+            listDirectory(task).flatMap((tid) => Option.toArray(readFile(`${task}/${tid}/children`))).flatMap((text) => text.split(" ")),
             max
           )))
       : Effect.flatMap(allPids, (pids) =>
         Effect.filter(pids, (candidate) =>
           Effect.map(lineage(candidate), Option.exists((found) => found.parent === pid))))
+  }
 
-  // "0.00 0.01 0.05 1/123 4567": the last field is the newest PID.
-  const readNewestPid = () => Number(Option.getOrElse(readFile("/proc/loadavg"), () => "").trim().split(" ").pop())
-  const newestPid = procRead("read", "/proc/loadavg", readNewestPid)
+  // "0.00 0.01 0.05 1/123 4567\n": the last field is the newest PID. Files
+  // about the whole system are never gone: a missing one is an error.
+  const loadavg = `${root}/loadavg`
+  const readNewestPid = () => parseCount(loadavg, readWhole(loadavg).split(" ").pop())
+  const newestPid = procRead("read", loadavg, readNewestPid)
 
   /**
    * Checks on a bare timer, waking the fiber only when the newest PID moved:
@@ -150,7 +164,7 @@ export const makeLineageReaders = (bootId: string, pidMax: Effect.Effect<number>
     Effect.flatMap(newestPid, (newest) =>
       newest !== seen ? Effect.succeed(newest) : Effect.async<number, SystemError>((resume) => {
         const timer = setInterval(() => {
-          const checked = tryRead("read", "/proc/loadavg", readNewestPid)
+          const checked = tryRead("read", loadavg, readNewestPid)
           if (Either.isRight(checked) && checked.right === seen) return
           clearInterval(timer)
           resume(checked)
@@ -158,11 +172,10 @@ export const makeLineageReaders = (bootId: string, pidMax: Effect.Effect<number>
         return Effect.sync(() => clearInterval(timer))
       }))
 
-  const forkCount = procRead("read", "/proc/stat", () => {
-    const line = Option.getOrElse(readProcFile("/proc/stat"), () => "").split("\n").find((text) => text.startsWith("processes "))
-    const count = Number(line?.slice("processes ".length))
-    if (!Number.isSafeInteger(count) || count < 0) throw new SystemError({ operation: "parse", path: "/proc/stat", code: "EINVAL" })
-    return count
+  const systemStat = `${root}/stat`
+  const forkCount = procRead("read", systemStat, () => {
+    const line = readWhole(systemStat).split("\n").find((text) => text.startsWith("processes "))
+    return parseCount(systemStat, line?.slice("processes ".length))
   })
 
   return { lineage, children, allPids, newestPid, newestPidAfter, forkCount }

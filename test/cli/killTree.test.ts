@@ -85,8 +85,11 @@ time.sleep(1000)" &
   it("a daemon that double-forked under a setsid job is found by its session and stopped", async () => {
     const result = await ns(String.raw`
       setsid bash -c 'echo $$ > $D/main; trap "exit 0" TERM; (sleep 1000 &); sleep 1000 & wait' &
-      until [ $(count sleep) = 2 ]; do sleep 0.01; done
-      for stat in /proc/[0-9]*/stat; do read -r line < $stat; case "$line" in *"(sleep) S 1 "*) echo "daemon: $(echo $line | cut -d" " -f1)";; esac; done
+      # The daemon: a sleep re-parented to init once the subshell that started it exited.
+      daemon() { for stat in /proc/[0-9]*/stat; do read -r line < $stat 2>/dev/null || continue
+        case "$line" in *"(sleep) "[RS]" 1 "*) echo "$line" | cut -d" " -f1; return;; esac; done; }
+      until [ $(count sleep) = 2 ] && [ -n "$(daemon)" ]; do sleep 0.01; done
+      echo "daemon: $(daemon)"
       stop_job sleep 2 --tree --grace 5s
     `)
     const daemon = /daemon: (\d+)/.exec(result.stdout)?.[1]

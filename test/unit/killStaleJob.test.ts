@@ -43,6 +43,14 @@ const orphanedJob = (
 const startKill = (path: string, tree = true) =>
   Effect.fork(kill({ callerUid: 0, callerPids: [], path, ...(tree && { tree: {} }) }).pipe(Logger.withMinimumLogLevel(LogLevel.Debug)))
 
+/** kill --tree on the stale pidfile `path` signals nothing, and its log says `why`. */
+const expectLeftAlone = (path: string, logs: ReadonlyArray<string>, why: string) =>
+  Effect.gen(function*() {
+    expect(yield* Effect.flatMap(startKill(path), Fiber.join)).toMatchObject({ _tag: "Stale" })
+    expect(yield* allSignals).toEqual([])
+    expect(logs.join("\n")).toContain(why)
+  })
+
 /** Every signal the table delivered, as [pid, virtual millis, signal]. */
 const allSignals = Effect.map(
   Effect.flatMap(ProcessTable, (table) => table.events),
@@ -117,32 +125,20 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
           // What the kernel allows only once the job's session has emptied (simulated regardless).
           const stranger = yield* table.reuse(master, { command: "stranger" })
           yield* table.spawn({ parent: stranger.pid, command: "helper" })
-          expect(yield* Effect.flatMap(startKill(pidfile.path), Fiber.join)).toMatchObject({ _tag: "Stale" })
-          expect(yield* allSignals).toEqual([])
-          expect(logs.join("\n")).toContain(
+          yield* expectLeftAlone(
+            pidfile.path,
+            logs,
             `not looking for what is left of its job: PID ${master} belongs to another process now, so nothing is left of the job's session or group`
           )
           expect(pidfile.exists()).toBe(false)
         })
       ))
 
-    it.effect("a record without the PID counter (an older sipid's)", () =>
+    it.effect.each([false, "forks", "newestPid"] as const)("a record with no PID counter (an older sipid's), or only its %s", (counter) =>
       simulate((logs) =>
         Effect.gen(function*() {
-          const { pidfile } = yield* orphanedJob({ counter: false })
-          expect(yield* Effect.flatMap(startKill(pidfile.path), Fiber.join)).toMatchObject({ _tag: "Stale" })
-          expect(yield* allSignals).toEqual([])
-          expect(logs.join("\n")).toContain("does not say where the PID counter stood")
-        })
-      ))
-
-    it.effect.each(["forks", "newestPid"] as const)("a record with only %s of the counter", (part) =>
-      simulate((logs) =>
-        Effect.gen(function*() {
-          const { pidfile } = yield* orphanedJob({ counter: part })
-          expect(yield* Effect.flatMap(startKill(pidfile.path), Fiber.join)).toMatchObject({ _tag: "Stale" })
-          expect(yield* allSignals).toEqual([])
-          expect(logs.join("\n")).toContain("does not say where the PID counter stood")
+          const { pidfile } = yield* orphanedJob({ counter })
+          yield* expectLeftAlone(pidfile.path, logs, "does not say where the PID counter stood")
         })
       ))
 
@@ -154,9 +150,7 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
           yield* table.spawn({ parent: master.pid })
           const pidfile = makePidfile(`${master.pid}\n`)
           yield* table.exit(master.pid)
-          expect(yield* Effect.flatMap(startKill(pidfile.path), Fiber.join)).toMatchObject({ _tag: "Stale" })
-          expect(yield* allSignals).toEqual([])
-          expect(logs.join("\n")).toContain("there is no identity record to tell its processes from strangers'")
+          yield* expectLeftAlone(pidfile.path, logs, "there is no identity record to tell its processes from strangers'")
         })
       ))
 
@@ -170,9 +164,7 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
           const earlier = { ...master, bootId: "boot-0", forks: yield* processes.forkCount, newestPid: master.pid }
           const pidfile = makePidfile(`${master.pid}\n`, earlier)
           yield* table.exit(master.pid)
-          expect(yield* Effect.flatMap(startKill(pidfile.path), Fiber.join)).toMatchObject({ _tag: "Stale" })
-          expect(yield* allSignals).toEqual([])
-          expect(logs.join("\n")).toContain("its identity record is from an earlier boot")
+          yield* expectLeftAlone(pidfile.path, logs, "its identity record is from an earlier boot")
         })
       ))
   })

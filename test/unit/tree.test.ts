@@ -16,8 +16,8 @@ import type { Pid } from "../../src/process/Pid.js"
 import { type ProcessLineage, Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
-import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
-import { discover, mayBeMember } from "../../src/process/tree.js"
+import { ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
+import { discover, mayBeMember, type Member } from "../../src/process/tree.js"
 
 /** A stat line: fields 3 onwards as given, the rest filled in. */
 const statLine = (head: string, fields: Record<number, string>) => {
@@ -272,4 +272,40 @@ describe("ProcessesLive lineage (real processes this test starts)", () => {
       const read = yield* Effect.promise(() => readFile("/proc/self/stat", "utf8")).pipe(Effect.timeout("2 seconds"))
       expect(read).toContain("(")
     }).pipe(Effect.scoped, Effect.provide(live)))
+})
+
+describe("discover, against a table that changes during the round", () => {
+  /** A session-leading master, alive, as the job's main member. */
+  const mainMember = (spec: SpawnSpec = {}) =>
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const master = yield* table.spawn({ command: "master", ...spec })
+      const handle = yield* opened(master.pid)
+      const main: Member = { handle, lineage: Option.getOrThrow(yield* processes.lineage(master.pid)), via: "main" }
+      return { master, main, job: { main, excluded: [], mayStop: () => true } }
+    })
+
+  /** `Processes` whose `open` first runs `before` on the PID being opened (the race a real kernel allows). */
+  const racingOpen = (before: (pid: Pid) => Effect.Effect<void>) =>
+    Effect.map(Processes, (processes) =>
+      Layer.succeed(Processes, { ...processes, open: (pid) => Effect.zipRight(before(pid), processes.open(pid)) }))
+
+  const pidsOf = (members: ReadonlyArray<Member>) => members.map((member) => member.handle.identity.pid)
+
+  it.effect.each([
+    ["changes hands", (table: typeof ProcessTable.Service, pid: Pid) => Effect.asVoid(table.reuse(pid, { parent: 1, command: "newcomer" }))],
+    ["exits", (table: typeof ProcessTable.Service, pid: Pid) => table.exit(pid)]
+  ] as const)("a child whose PID %s between its lineage read and its pidfd is no member, and nobody is signalled", ([, race]) =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember()
+      const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+      const raced: Array<Pid> = []
+      const racing = yield* racingOpen((pid) => pid === worker.pid ? Effect.zipRight(race(table, pid), Effect.sync(() => raced.push(pid))) : Effect.void)
+      const found = yield* discover(job, [main], { scan: true }).pipe(Effect.provide(racing))
+      expect(raced).toEqual([worker.pid])
+      expect(pidsOf(found)).toEqual([])
+      expect(yield* table.events).toEqual([])
+    }))))
 })

@@ -6,7 +6,7 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Option, Schedule, TestClock } from "effect"
+import { Clock, Duration, Effect, Fiber, Layer, Option, Schedule, TestClock } from "effect"
 import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { readFile } from "node:fs/promises"
@@ -308,4 +308,80 @@ describe("discover, against a table that changes during the round", () => {
       expect(pidsOf(found)).toEqual([])
       expect(yield* table.events).toEqual([])
     }))))
+
+  it.effect("a child listed by a parent that exits during the round is not adopted in that round: the list may be a stranger's", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember()
+      const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+      const racing = yield* racingOpen((pid) => pid === worker.pid ? table.exit(master.pid) : Effect.void)
+      expect(pidsOf(yield* discover(job, [main], { scan: false }).pipe(Effect.provide(racing)))).toEqual([])
+      // The same child, its parent alive through the round: adopted.
+      const { job: liveJob, main: liveMain, master: liveMaster } = yield* mainMember()
+      const liveWorker = yield* table.spawn({ parent: liveMaster.pid, command: "worker" })
+      expect(pidsOf(yield* discover(liveJob, [liveMain], { scan: false }))).toEqual([liveWorker.pid])
+    }))))
+
+  /**
+   * A master (session leader) with a worker that is already a member, the
+   * worker's new child, and a daemon in the session that descends from
+   * neither; then `after` happens to the master.
+   */
+  const sessionAndChild = (after: (master: Pid) => Effect.Effect<unknown>) =>
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember()
+      const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+      const workerMember: Member = { handle: yield* opened(worker.pid), lineage: Option.getOrThrow(yield* (yield* Processes).lineage(worker.pid)), via: `child of ${master.pid}` }
+      const child = yield* table.spawn({ parent: worker.pid, command: "child" })
+      const daemon = yield* table.spawn({ parent: 1, session: master.pid, processGroup: master.pid, command: "daemon" })
+      yield* after(master.pid)
+      return { child: child.pid, daemon: daemon.pid, found: Effect.map(discover(job, [main, workerMember], { scan: true }), pidsOf) }
+    })
+
+  it.effect("a scan's finds are dropped, a child's kept, in the same round, once a stranger holds the main process's PID", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { child, found } = yield* sessionAndChild((master) =>
+        Effect.zipRight(table.exit(master), table.spawn({ pid: master, parent: 1, command: "stranger" })))
+      expect(yield* found).toEqual([child])
+    }))))
+
+  it.effect.each([
+    ["alive", (_: typeof ProcessTable.Service, _master: Pid) => Effect.void],
+    ["a zombie", (table: typeof ProcessTable.Service, master: Pid) => table.exit(master, "Zombie")],
+    ["nobody", (table: typeof ProcessTable.Service, master: Pid) => table.exit(master)]
+  ] as const)("a scan's finds are kept while the main process's PID names it (%s)", ([, after]) =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { child, daemon, found } = yield* sessionAndChild((master) => after(table, master))
+      expect(yield* found).toEqual([child, daemon])
+    }))))
+
+  it.effect("a child that may not be a member (started before the main process) is not adopted, though its parent lists it", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember({ startTicks: 5_000 })
+      yield* table.spawn({ parent: master.pid, startTicks: 4_999, command: "older" })
+      expect(pidsOf(yield* discover(job, [main], { scan: true }))).toEqual([])
+    }))))
+
+  it.effect.each([
+    [40, []],
+    [41, ["worker"]]
+  ] as const)("with 20 ms reads, a look with %d ms to go pins the child it read by 40 ms only if the deadline is still ahead then (at it counts as passed)", ([until, expected]) =>
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      // Every read takes 20 ms of the clock, so the setup runs forked too.
+      const looking = yield* Effect.fork(Effect.gen(function*() {
+        const { job, main, master } = yield* mainMember()
+        const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+        // From now: reading children takes 0-20 ms, the worker's lineage 20-40 ms, opening it 40-60 ms.
+        const now = yield* Clock.currentTimeMillis
+        return { worker, found: yield* discover(job, [main], { scan: false, until: now + until }) }
+      }))
+      yield* TestClock.adjust(Duration.seconds(1))
+      const { found, worker } = yield* Fiber.join(looking)
+      expect(pidsOf(found)).toEqual(expected.map(() => worker.pid))
+    }).pipe(Effect.scoped, Effect.provide(ProcessesTest.layer({ readTime: "20 millis" }))))
 })

@@ -85,21 +85,24 @@ describe("stopJob's outcome", () => {
       })
     ))
 
-  it.effect("after SIGKILL that a master and worker survive: no SIGTERM after it, and a survivor whose PID changed hands is described as '?'", () =>
+  it.effect.each([
+    ["changed hands", (table: typeof ProcessTable.Service, pid: Pid) => Effect.asVoid(table.reuse(pid, { parent: 1, command: "newcomer" }))],
+    ["was freed", (table: typeof ProcessTable.Service, pid: Pid) => table.exit(pid)]
+  ] as const)("after SIGKILL that a master and worker survive: no SIGTERM after it, and a survivor whose PID %s is described as '?'", ([, race]) =>
     simulate(() =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
         const processes = yield* Processes
         const { job: found, master, workers } = yield* job(survivesAll, [survivesAll])
         const worker = workers[0]!
-        // At 2 s, when the survivors are described, the worker's PID changes hands just before its lineage is read.
+        // At 2 s, when the survivors are described, the worker's PID changes hands or is freed just before its lineage is read.
         let raced = false
         const racing: typeof Processes.Service = {
           ...processes,
           lineage: (pid: Pid) =>
             Effect.zipRight(
               Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                pid === worker && now >= 2_000 && !raced ? Effect.asVoid(Effect.zipRight(Effect.sync(() => (raced = true)), table.reuse(pid, { parent: 1, command: "newcomer" }))) : Effect.void),
+                pid === worker && now >= 2_000 && !raced ? Effect.zipRight(Effect.sync(() => (raced = true)), race(table, pid)) : Effect.void),
               processes.lineage(pid)
             )
         }

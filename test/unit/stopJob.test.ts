@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { SystemError } from "../../src/errors.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
@@ -134,6 +135,35 @@ describe("stopJob's outcome", () => {
         expect(yield* table.signalsTo(workers[0]!)).toEqual([[100, "SIGTERM"]])
         // Found after the broadcast of SIGTERM, it gets that at once, then SIGKILL.
         expect(yield* table.signalsTo(pid)).toEqual([[600, "SIGTERM"], [600, "SIGKILL"]])
+      })
+    ))
+})
+
+describe("stopJob's rediscovery", () => {
+  it.effect("a look that fails while the schedule runs is logged as a warning, and the stop goes on: the next look finds the new worker", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const { job: found, master } = yield* job({ onSignal: { SIGTERM: Reaction.ignore } })
+        const worker = yield* Effect.fork(Effect.zipRight(Effect.sleep("400 millis"), table.spawn({ parent: master, command: "worker" })))
+        // Reading the master's children fails once, at the first look after the worker's fork (500 ms).
+        let failures = 0
+        const failing: typeof Processes.Service = {
+          ...processes,
+          children: (pid: Pid) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              now >= 500 && failures === 0
+                ? Effect.zipRight(Effect.sync(() => failures++), Effect.fail(new SystemError({ operation: "read", path: `/proc/${pid}/task`, code: "EIO" })))
+                : processes.children(pid))
+        }
+        expect(yield* stopped(found, "TERM/3/KILL/1", 5_000, failing)).toMatchObject({ _tag: "Exited", after: Duration.millis(3_000) })
+        const { pid } = yield* Fiber.join(worker)
+        expect(logs.filter((line) => line.startsWith("WARN"))).toEqual([
+          `WARN looking for new processes of the job failed: ${new SystemError({ operation: "read", path: `/proc/${master}/task`, code: "EIO" }).message}`,
+          `WARN process ${master} still running after 3s`
+        ])
+        expect(yield* table.signalsTo(pid)).toEqual([[3_000, "SIGKILL"]])
       })
     ))
 })

@@ -17,7 +17,7 @@ import { type ProcessLineage, Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
-import { discover, mayBeMember, type Member } from "../../src/process/tree.js"
+import { discover, jobOf, mayBeMember, type Member } from "../../src/process/tree.js"
 
 /** A stat line: fields 3 onwards as given, the rest filled in. */
 const statLine = (head: string, fields: Record<number, string>) => {
@@ -384,4 +384,33 @@ describe("discover, against a table that changes during the round", () => {
       const { found, worker } = yield* Fiber.join(looking)
       expect(pidsOf(found)).toEqual(expected.map(() => worker.pid))
     }).pipe(Effect.scoped, Effect.provide(ProcessesTest.layer({ readTime: "20 millis" }))))
+
+  it.effect("a main process that leads its session but not its group: the scan still finds the session's daemon", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember({ processGroup: 77 })
+      const daemon = yield* table.spawn({ parent: 1, session: master.pid, processGroup: 77, command: "daemon" })
+      expect(pidsOf(yield* discover(job, [main], { scan: true }))).toEqual([daemon.pid])
+    }))))
+
+  it.effect("a main process that leads neither: its children only, never its session's or group's other processes", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember({ session: 77, processGroup: 77 })
+      const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+      yield* table.spawn({ parent: 1, session: 77, processGroup: 77, command: "neighbour" })
+      expect(pidsOf(yield* discover(job, [main], { scan: true }))).toEqual([worker.pid])
+    }))))
+
+  it.effect.each([
+    ["changed hands", (table: typeof ProcessTable.Service, pid: Pid) => Effect.asVoid(table.reuse(pid))],
+    ["became a zombie", (table: typeof ProcessTable.Service, pid: Pid) => table.exit(pid, "Zombie")]
+  ] as const)("jobOf: no job for a main process whose PID %s after it was opened", ([, after]) =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { main, master } = yield* mainMember()
+      expect(Option.isSome(yield* jobOf(main.handle, { excluded: [], mayStop: () => true }))).toBe(true)
+      yield* after(table, master.pid)
+      expect(yield* jobOf(main.handle, { excluded: [], mayStop: () => true })).toEqual(Option.none())
+    }))))
 })

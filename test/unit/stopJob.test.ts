@@ -68,6 +68,18 @@ describe("stopJob's log", () => {
           `INFO process ${workers[1]} (worker) exited after 1s`
         ])
       }), { pidfdBudget: 1 }))
+
+  it.effect("the first look scans the session before SIGTERM: a daemon that descends from nobody is in its count", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { job: found, master } = yield* job({ onSignal: { SIGTERM: Reaction.exit("1 second") } })
+        const daemon = yield* table.spawn({ parent: 1, session: master, processGroup: master, command: "daemon" })
+        expect(yield* stopped(found, "TERM/20/KILL/5", 5_000)).toMatchObject({ _tag: "Exited" })
+        expect(logs.filter((line) => line.includes("found"))).toEqual([`INFO found 1 process(es) in process ${master}'s job: ${daemon.pid}`])
+        expect(yield* table.signalsTo(daemon.pid)).toEqual([[1_000, "SIGTERM"]])
+      })
+    ))
 })
 
 describe("stopJob's outcome", () => {

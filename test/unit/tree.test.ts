@@ -6,7 +6,7 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Option, Schedule, TestClock } from "effect"
+import { Clock, Duration, Effect, Fiber, Layer, Option, Schedule, TestClock } from "effect"
 import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { readFile } from "node:fs/promises"
@@ -16,8 +16,8 @@ import type { Pid } from "../../src/process/Pid.js"
 import { type ProcessLineage, Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
-import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
-import { discover, mayBeMember } from "../../src/process/tree.js"
+import { ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
+import { discover, jobOf, mayBeMember, type Member } from "../../src/process/tree.js"
 
 /** A stat line: fields 3 onwards as given, the rest filled in. */
 const statLine = (head: string, fields: Record<number, string>) => {
@@ -272,4 +272,145 @@ describe("ProcessesLive lineage (real processes this test starts)", () => {
       const read = yield* Effect.promise(() => readFile("/proc/self/stat", "utf8")).pipe(Effect.timeout("2 seconds"))
       expect(read).toContain("(")
     }).pipe(Effect.scoped, Effect.provide(live)))
+})
+
+describe("discover, against a table that changes during the round", () => {
+  /** A session-leading master, alive, as the job's main member. */
+  const mainMember = (spec: SpawnSpec = {}) =>
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const master = yield* table.spawn({ command: "master", ...spec })
+      const handle = yield* opened(master.pid)
+      const main: Member = { handle, lineage: Option.getOrThrow(yield* processes.lineage(master.pid)), via: "main" }
+      return { master, main, job: { main, excluded: [], mayStop: () => true } }
+    })
+
+  /** `Processes` whose `open` first runs `before` on the PID being opened (the race a real kernel allows). */
+  const racingOpen = (before: (pid: Pid) => Effect.Effect<void>) =>
+    Effect.map(Processes, (processes) =>
+      Layer.succeed(Processes, { ...processes, open: (pid) => Effect.zipRight(before(pid), processes.open(pid)) }))
+
+  const pidsOf = (members: ReadonlyArray<Member>) => members.map((member) => member.handle.identity.pid)
+
+  it.effect.each([
+    ["changes hands", (table: typeof ProcessTable.Service, pid: Pid) => Effect.asVoid(table.reuse(pid, { parent: 1, command: "newcomer" }))],
+    ["exits", (table: typeof ProcessTable.Service, pid: Pid) => table.exit(pid)]
+  ] as const)("a child whose PID %s between its lineage read and its pidfd is no member, and nobody is signalled", ([, race]) =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember()
+      const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+      const raced: Array<Pid> = []
+      const racing = yield* racingOpen((pid) => pid === worker.pid ? Effect.zipRight(race(table, pid), Effect.sync(() => raced.push(pid))) : Effect.void)
+      const found = yield* discover(job, [main], { scan: true }).pipe(Effect.provide(racing))
+      expect(raced).toEqual([worker.pid])
+      expect(pidsOf(found)).toEqual([])
+      expect(yield* table.events).toEqual([])
+    }))))
+
+  it.effect("a child listed by a parent that exits during the round is not adopted in that round: the list may be a stranger's", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember()
+      const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+      const racing = yield* racingOpen((pid) => pid === worker.pid ? table.exit(master.pid) : Effect.void)
+      expect(pidsOf(yield* discover(job, [main], { scan: false }).pipe(Effect.provide(racing)))).toEqual([])
+      // The same child, its parent alive through the round: adopted.
+      const { job: liveJob, main: liveMain, master: liveMaster } = yield* mainMember()
+      const liveWorker = yield* table.spawn({ parent: liveMaster.pid, command: "worker" })
+      expect(pidsOf(yield* discover(liveJob, [liveMain], { scan: false }))).toEqual([liveWorker.pid])
+    }))))
+
+  /**
+   * A master (session leader) with a worker that is already a member, the
+   * worker's new child, and a daemon in the session that descends from
+   * neither; then `after` happens to the master.
+   */
+  const sessionAndChild = (after: (master: Pid) => Effect.Effect<unknown>) =>
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember()
+      const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+      const workerMember: Member = { handle: yield* opened(worker.pid), lineage: Option.getOrThrow(yield* (yield* Processes).lineage(worker.pid)), via: `child of ${master.pid}` }
+      const child = yield* table.spawn({ parent: worker.pid, command: "child" })
+      const daemon = yield* table.spawn({ parent: 1, session: master.pid, processGroup: master.pid, command: "daemon" })
+      yield* after(master.pid)
+      return { child: child.pid, daemon: daemon.pid, found: Effect.map(discover(job, [main, workerMember], { scan: true }), pidsOf) }
+    })
+
+  it.effect("a scan's finds are dropped, a child's kept, in the same round, once a stranger holds the main process's PID", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { child, found } = yield* sessionAndChild((master) =>
+        Effect.zipRight(table.exit(master), table.spawn({ pid: master, parent: 1, command: "stranger" })))
+      expect(yield* found).toEqual([child])
+    }))))
+
+  it.effect.each([
+    ["alive", (_: typeof ProcessTable.Service, _master: Pid) => Effect.void],
+    ["a zombie", (table: typeof ProcessTable.Service, master: Pid) => table.exit(master, "Zombie")],
+    ["nobody", (table: typeof ProcessTable.Service, master: Pid) => table.exit(master)]
+  ] as const)("a scan's finds are kept while the main process's PID names it (%s)", ([, after]) =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { child, daemon, found } = yield* sessionAndChild((master) => after(table, master))
+      expect(yield* found).toEqual([child, daemon])
+    }))))
+
+  it.effect("a child that may not be a member (started before the main process) is not adopted, though its parent lists it", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember({ startTicks: 5_000 })
+      yield* table.spawn({ parent: master.pid, startTicks: 4_999, command: "older" })
+      expect(pidsOf(yield* discover(job, [main], { scan: true }))).toEqual([])
+    }))))
+
+  it.effect.each([
+    [40, []],
+    [41, ["worker"]]
+  ] as const)("with 20 ms reads, a look with %d ms to go pins the child it read by 40 ms only if the deadline is still ahead then (at it counts as passed)", ([until, expected]) =>
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      // Every read takes 20 ms of the clock, so the setup runs forked too.
+      const looking = yield* Effect.fork(Effect.gen(function*() {
+        const { job, main, master } = yield* mainMember()
+        const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+        // From now: reading children takes 0-20 ms, the worker's lineage 20-40 ms, opening it 40-60 ms.
+        const now = yield* Clock.currentTimeMillis
+        return { worker, found: yield* discover(job, [main], { scan: false, until: now + until }) }
+      }))
+      yield* TestClock.adjust(Duration.seconds(1))
+      const { found, worker } = yield* Fiber.join(looking)
+      expect(pidsOf(found)).toEqual(expected.map(() => worker.pid))
+    }).pipe(Effect.scoped, Effect.provide(ProcessesTest.layer({ readTime: "20 millis" }))))
+
+  it.effect("a main process that leads its session but not its group: the scan still finds the session's daemon", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember({ processGroup: 77 })
+      const daemon = yield* table.spawn({ parent: 1, session: master.pid, processGroup: 77, command: "daemon" })
+      expect(pidsOf(yield* discover(job, [main], { scan: true }))).toEqual([daemon.pid])
+    }))))
+
+  it.effect("a main process that leads neither: its children only, never its session's or group's other processes", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { job, main, master } = yield* mainMember({ session: 77, processGroup: 77 })
+      const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
+      yield* table.spawn({ parent: 1, session: 77, processGroup: 77, command: "neighbour" })
+      expect(pidsOf(yield* discover(job, [main], { scan: true }))).toEqual([worker.pid])
+    }))))
+
+  it.effect.each([
+    ["changed hands", (table: typeof ProcessTable.Service, pid: Pid) => Effect.asVoid(table.reuse(pid))],
+    ["became a zombie", (table: typeof ProcessTable.Service, pid: Pid) => table.exit(pid, "Zombie")]
+  ] as const)("jobOf: no job for a main process whose PID %s after it was opened", ([, after]) =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { main, master } = yield* mainMember()
+      expect(Option.isSome(yield* jobOf(main.handle, { excluded: [], mayStop: () => true }))).toBe(true)
+      yield* after(table, master.pid)
+      expect(yield* jobOf(main.handle, { excluded: [], mayStop: () => true })).toEqual(Option.none())
+    }))))
 })

@@ -1,0 +1,187 @@
+/**
+ * `stopJob` on the simulated process table under TestClock, called
+ * directly: the log lines a user reads, the outcome's details, and the
+ * last look's wait.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Clock, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { SystemError } from "../../src/errors.js"
+import type { Pid } from "../../src/process/Pid.js"
+import { Processes } from "../../src/process/Processes.js"
+import { type Behaviour, ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
+import { longestJobWait, stopJob } from "../../src/process/stopJob.js"
+import { parseStopSchedule } from "../../src/process/stopSchedule.js"
+import { jobOf } from "../../src/process/tree.js"
+import { simulate } from "./support/simulation.js"
+
+const survivesAll: Behaviour = { onSignal: { SIGTERM: Reaction.ignore, SIGKILL: Reaction.ignore } }
+const schedule = (text: string) => Either.getOrThrow(parseStopSchedule(text))
+
+/** A session-leading master and its workers, and the job its open handle pins. */
+const job = (master: Behaviour, workers: ReadonlyArray<Behaviour> = []) =>
+  Effect.gen(function*() {
+    const table = yield* ProcessTable
+    const processes = yield* Processes
+    const { pid } = yield* table.spawn({ command: "master", behaviour: master })
+    const handle = yield* processes.open(pid)
+    if (handle._tag !== "Open") return yield* Effect.dieMessage("the master is gone")
+    const pids = yield* Effect.forEach(workers, (behaviour) => Effect.map(table.spawn({ parent: pid, command: "worker", behaviour }), (worker) => worker.pid))
+    const found = Option.getOrThrow(yield* jobOf(handle, { excluded: [], mayStop: () => true }))
+    return { job: found, master: pid, workers: pids }
+  })
+
+/** Runs stopJob forked, moves the clock `millis` on, and returns its outcome. */
+const stopped = (found: Parameters<typeof stopJob>[0], text: string, millis: number, processes?: typeof Processes.Service) =>
+  Effect.gen(function*() {
+    const stop = stopJob(found, schedule(text)).pipe(Logger.withMinimumLogLevel(LogLevel.Debug))
+    const fiber = yield* Effect.fork(processes === undefined ? stop : Effect.provide(stop, Layer.succeed(Processes, processes)))
+    yield* TestClock.adjust(Duration.millis(millis))
+    return yield* Fiber.join(fiber)
+  })
+
+describe("stopJob's log", () => {
+  it.effect("a lone master: the first look's 'found 0' only, no later 'found 0 more', no empty 'sent', no exit line for the main process", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const { job: found, master } = yield* job({ onSignal: { SIGTERM: Reaction.exit("1 second") } })
+        expect(yield* stopped(found, "TERM/20/KILL/5", 5_000)).toEqual({ _tag: "Exited", after: Duration.millis(1_000) })
+        expect(logs.filter((line) => /found|pinned|sent|exited/.test(line))).toEqual([
+          `INFO found 0 process(es) in process ${master}'s job`,
+          `INFO sent SIGTERM to process ${master}`,
+          `INFO process ${master} exited after 1s (waited up to 20s)`
+        ])
+      })
+    ))
+
+  it.effect("members past the pidfd budget: the count pinned by start time alone is logged, and each member's exit", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const { job: found, workers } = yield* job({ onSignal: { SIGTERM: Reaction.exit("1 second") } }, [{}, {}])
+        expect(yield* stopped(found, "TERM/20/KILL/5", 5_000)).toMatchObject({ _tag: "Exited" })
+        expect(logs.filter((line) => /found|pinned|sent|exited/.test(line))).toEqual([
+          `INFO found 2 process(es) in process ${found.main.handle.identity.pid}'s job: ${workers.join(", ")}`,
+          "INFO 2 of them pinned by start time alone (past the pidfd budget): each is checked before a signal, its exit read from /proc",
+          `INFO sent SIGTERM to process ${found.main.handle.identity.pid}`,
+          `INFO process ${found.main.handle.identity.pid} exited after 1s (waited up to 20s)`,
+          `INFO sent SIGTERM to 2 other process(es) of the job: ${workers.join(", ")}`,
+          `INFO process ${workers[0]} (worker) exited after 1s`,
+          `INFO process ${workers[1]} (worker) exited after 1s`
+        ])
+      }), { pidfdBudget: 1 }))
+
+  it.effect("the first look scans the session before SIGTERM: a daemon that descends from nobody is in its count", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { job: found, master } = yield* job({ onSignal: { SIGTERM: Reaction.exit("1 second") } })
+        const daemon = yield* table.spawn({ parent: 1, session: master, processGroup: master, command: "daemon" })
+        expect(yield* stopped(found, "TERM/20/KILL/5", 5_000)).toMatchObject({ _tag: "Exited" })
+        expect(logs.filter((line) => line.includes("found"))).toEqual([`INFO found 1 process(es) in process ${master}'s job: ${daemon.pid}`])
+        expect(yield* table.signalsTo(daemon.pid)).toEqual([[1_000, "SIGTERM"]])
+      })
+    ))
+})
+
+describe("stopJob's outcome", () => {
+  it.effect("a schedule without KILL whose master survives: Survived, sentKill false, and no member signalled", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { job: found, master, workers } = yield* job(survivesAll, [survivesAll])
+        expect(yield* stopped(found, "TERM/1", 5_000)).toEqual({
+          _tag: "Survived",
+          after: Duration.millis(1_000),
+          sentKill: false,
+          survivors: [{ pid: master, command: "master", state: "S" }, { pid: workers[0], command: "worker", state: "S" }]
+        })
+        expect(yield* table.signalsTo(workers[0]!)).toEqual([])
+      })
+    ))
+
+  it.effect.each([
+    ["changed hands", (table: typeof ProcessTable.Service, pid: Pid) => Effect.asVoid(table.reuse(pid, { parent: 1, command: "newcomer" }))],
+    ["was freed", (table: typeof ProcessTable.Service, pid: Pid) => table.exit(pid)]
+  ] as const)("after SIGKILL that a master and worker survive: no SIGTERM after it, and a survivor whose PID %s is described as '?'", ([, race]) =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const { job: found, master, workers } = yield* job(survivesAll, [survivesAll])
+        const worker = workers[0]!
+        // At 2 s, when the survivors are described, the worker's PID changes hands or is freed just before its lineage is read.
+        let raced = false
+        const racing: typeof Processes.Service = {
+          ...processes,
+          lineage: (pid: Pid) =>
+            Effect.zipRight(
+              Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                pid === worker && now >= 2_000 && !raced ? Effect.zipRight(Effect.sync(() => (raced = true)), race(table, pid)) : Effect.void),
+              processes.lineage(pid)
+            )
+        }
+        expect(yield* stopped(found, "TERM/1/KILL/1", 5_000, racing)).toEqual({
+          _tag: "Survived",
+          after: Duration.millis(2_000),
+          sentKill: true,
+          survivors: [{ pid: master, command: "master", state: "S" }, { pid: worker, command: "worker", state: "?" }]
+        })
+        expect(yield* table.signalsTo(master)).toEqual([[0, "SIGTERM"], [1_000, "SIGKILL"]])
+        expect(raced).toBe(true)
+        expect((yield* table.events).filter((event) => event.pid === worker).map((event) => [event.at, event._tag === "Signal" && event.signal])).toEqual([[1_000, "SIGKILL"]])
+      })
+    ))
+
+  it.effect("a helper the last look finds that survives SIGKILL: the last look's second ends the stop, Survived at exactly 1.6 s", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { job: found, master, workers } = yield* job({ onSignal: { SIGTERM: Reaction.exit("100 millis") } }, [{ onSignal: { SIGTERM: Reaction.exit("500 millis") } }])
+        // The worker starts a helper on its way out, away from any member but in the master's session: only a scan finds it.
+        const helper = yield* Effect.fork(Effect.zipRight(
+          Effect.sleep("550 millis"),
+          table.spawn({ parent: 1, session: master, processGroup: master, command: "helper", behaviour: survivesAll })
+        ))
+        const outcome = yield* stopped(found, "TERM/20/KILL/5", 10_000)
+        const { pid } = yield* Fiber.join(helper)
+        expect(outcome).toEqual({ _tag: "Survived", after: Duration.millis(1_600), sentKill: true, survivors: [{ pid, command: "helper", state: "S" }] })
+        expect(yield* table.signalsTo(workers[0]!)).toEqual([[100, "SIGTERM"]])
+        // Found after the broadcast of SIGTERM, it gets that at once, then SIGKILL.
+        expect(yield* table.signalsTo(pid)).toEqual([[600, "SIGTERM"], [600, "SIGKILL"]])
+      })
+    ))
+})
+
+describe("stopJob's rediscovery", () => {
+  it.effect("a look that fails while the schedule runs is logged as a warning, and the stop goes on: the next look finds the new worker", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const { job: found, master } = yield* job({ onSignal: { SIGTERM: Reaction.ignore } })
+        const worker = yield* Effect.fork(Effect.zipRight(Effect.sleep("400 millis"), table.spawn({ parent: master, command: "worker" })))
+        // Reading the master's children fails once, at the first look after the worker's fork (500 ms).
+        let failures = 0
+        const failing: typeof Processes.Service = {
+          ...processes,
+          children: (pid: Pid) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              now >= 500 && failures === 0
+                ? Effect.zipRight(Effect.sync(() => failures++), Effect.fail(new SystemError({ operation: "read", path: `/proc/${pid}/task`, code: "EIO" })))
+                : processes.children(pid))
+        }
+        expect(yield* stopped(found, "TERM/3/KILL/1", 5_000, failing)).toMatchObject({ _tag: "Exited", after: Duration.millis(3_000) })
+        const { pid } = yield* Fiber.join(worker)
+        expect(logs.filter((line) => line.startsWith("WARN"))).toEqual([
+          `WARN looking for new processes of the job failed: ${new SystemError({ operation: "read", path: `/proc/${master}/task`, code: "EIO" }).message}`,
+          `WARN process ${master} still running after 3s`
+        ])
+        expect(yield* table.signalsTo(pid)).toEqual([[3_000, "SIGKILL"]])
+      })
+    ))
+})
+
+describe("longestJobWait", () => {
+  it("a schedule that starts with SIGKILL: no waits before it, so 1 + (2 + 5) + 1 = 9 s", () => {
+    expect(Duration.toSeconds(longestJobWait(schedule("KILL/5")))).toBe(9)
+  })
+})

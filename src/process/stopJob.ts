@@ -181,7 +181,6 @@ export const stopJob = (
       : yield* runStopSchedule(wholeJob(main.handle), schedule)
     // After SIGKILL every member is gone already (the schedule waited for all): the last look finds what is left.
     if (outcome._tag === "Exited" && broadcast !== "SIGKILL") {
-      if (main.handle !== undefined) yield* markExited([main.handle])
       const graceEnds = (yield* Clock.currentTimeMillis) + Duration.toMillis(Duration.decode(options.grace ?? defaultTreeGrace))
       yield* sendAll("SIGTERM")
       // Orphans keep the session and group: look for them now, within the
@@ -210,8 +209,8 @@ export const stopJob = (
     }
     const after = yield* elapsed
     if (live().length === 0) return { _tag: "Exited", after } as const
-    const sentKill = broadcast === "SIGKILL" || (outcome._tag === "Survived" && outcome.sentKill)
-    return { _tag: "Survived", after, sentKill, survivors: yield* describe(live()) } as const
+    // The schedule's own SIGKILL went through wholeJob, which broadcast it.
+    return { _tag: "Survived", after, sentKill: broadcast === "SIGKILL", survivors: yield* describe(live()) } as const
   })
 
 /**

@@ -149,6 +149,33 @@ describe("stopJob's outcome", () => {
         expect(yield* table.signalsTo(pid)).toEqual([[600, "SIGTERM"], [600, "SIGKILL"]])
       })
     ))
+  it.effect("a worker that takes 2 s to die after SIGKILL: the schedule's KILL wait covers it, Exited once it is gone", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { job: found, workers } = yield* job(
+          { onSignal: { SIGTERM: Reaction.ignore } },
+          [{ onSignal: { SIGTERM: Reaction.ignore, SIGKILL: Reaction.exit("2 seconds") } }]
+        )
+        expect(yield* stopped(found, "TERM/1/KILL/5", 10_000)).toEqual({ _tag: "Exited", after: Duration.millis(3_000) })
+        expect(yield* table.signalsTo(workers[0]!)).toEqual([[1_000, "SIGKILL"]])
+      })
+    ))
+
+  it.effect("a helper the master starts in its session as it exits, parented to init: the orphans' look finds it, so it gets SIGTERM and its grace, not the last look's SIGKILL", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { job: found, master } = yield* job({ onSignal: { SIGTERM: Reaction.exit("100 millis") } })
+        // Forked at 50 ms, before the rediscovery's first check (250 ms); once the master exits, only a scan finds it.
+        const helper = yield* Effect.fork(Effect.zipRight(
+          Effect.sleep("50 millis"),
+          table.spawn({ parent: 1, session: master, processGroup: master, command: "helper", behaviour: { onSignal: { SIGTERM: Reaction.exit("300 millis") } } })
+        ))
+        expect(yield* stopped(found, "TERM/20/KILL/5", 10_000)).toEqual({ _tag: "Exited", after: Duration.millis(400) })
+        expect(yield* table.signalsTo((yield* Fiber.join(helper)).pid)).toEqual([[100, "SIGTERM"]])
+      })
+    ))
 })
 
 describe("stopJob's rediscovery", () => {
@@ -176,6 +203,18 @@ describe("stopJob's rediscovery", () => {
           `WARN process ${master} still running after 3s`
         ])
         expect(yield* table.signalsTo(pid)).toEqual([[3_000, "SIGKILL"]])
+      })
+    ))
+  it.effect("the newest PID unreadable when the stop starts: a warning, no rediscovery, and the schedule runs as ever", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const processes = yield* Processes
+        const { job: found, master } = yield* job({ onSignal: { SIGTERM: Reaction.exit("1 second") } })
+        const error = new SystemError({ operation: "read", path: "/proc/loadavg", code: "EIO" })
+        const failing: typeof Processes.Service = { ...processes, newestPid: Effect.fail(error) }
+        expect(yield* stopped(found, "TERM/20/KILL/5", 5_000, failing)).toEqual({ _tag: "Exited", after: Duration.millis(1_000) })
+        expect(logs.filter((line) => line.startsWith("WARN"))).toEqual([`WARN looking for new processes of the job failed: ${error.message}`])
+        expect(logs).toContain(`INFO process ${master} exited after 1s (waited up to 20s)`)
       })
     ))
 })

@@ -393,13 +393,18 @@ describe("discover, against a table that changes during the round", () => {
       expect(pidsOf(yield* discover(job, [main], { scan: true }))).toEqual([daemon.pid])
     }))))
 
-  it.effect("a main process that leads neither: its children only, never its session's or group's other processes", () =>
+  it.effect("a main process that leads neither: its children only, never its session's or group's other processes, and /proc is not scanned", () =>
     simulated(Effect.scoped(Effect.gen(function*() {
       const table = yield* ProcessTable
+      const processes = yield* Processes
       const { job, main, master } = yield* mainMember({ session: 77, processGroup: 77 })
       const worker = yield* table.spawn({ parent: master.pid, command: "worker" })
       yield* table.spawn({ parent: 1, session: 77, processGroup: 77, command: "neighbour" })
-      expect(pidsOf(yield* discover(job, [main], { scan: true }))).toEqual([worker.pid])
+      // A scan reads every process's stat: wasted when no session or group can be the job's.
+      let scans = 0
+      const counting = Layer.succeed(Processes, { ...processes, allPids: Effect.suspend(() => (scans++, processes.allPids)) })
+      expect(pidsOf(yield* Effect.provide(discover(job, [main], { scan: true }), counting))).toEqual([worker.pid])
+      expect(scans).toBe(0)
     }))))
 
   it.effect.each([

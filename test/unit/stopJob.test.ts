@@ -178,6 +178,25 @@ describe("stopJob's outcome", () => {
     ))
 })
 
+describe("stopJob's looks on a machine too busy to walk", () => {
+  it.effect("every scan takes 2 s: the first look stops at 1 s, the orphans' look at the end of the grace, the last look after half its second", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const processes = yield* Processes
+        const { job: found } = yield* job({ onSignal: { SIGTERM: Reaction.exit("100 millis") } })
+        // 100 processes of strangers, each read taking 20 ms: a scan of /proc outlasts every look's deadline.
+        const strangers = new Set(Array.from({ length: 100 }, (_, index) => 100_000 + index))
+        const busy: typeof Processes.Service = {
+          ...processes,
+          allPids: Effect.map(processes.allPids, (pids) => [...pids, ...(strangers as Set<Pid>)]),
+          lineage: (pid: Pid) => strangers.has(pid) ? Effect.as(Effect.sleep("20 millis"), Option.none()) : processes.lineage(pid)
+        }
+        // 1 s first look, the master's 0.1 s, the 2 s grace its orphans' look fills, then the last look's 0.5 s.
+        expect(yield* stopped(found, "TERM/20/KILL/5", 10_000, busy)).toEqual({ _tag: "Exited", after: Duration.millis(3_600) })
+      })
+    ))
+})
+
 describe("stopJob's rediscovery", () => {
   it.effect("a look that fails while the schedule runs is logged as a warning, and the stop goes on: the next look finds the new worker", () =>
     simulate((logs) =>

@@ -309,6 +309,19 @@ describe("discover, against a table that changes during the round", () => {
       expect(yield* table.events).toEqual([])
     }))))
 
+  it.effect("a child that exits between its parent's children list and its lineage read is skipped; its sibling is still found", () =>
+    simulated(Effect.scoped(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const { job, main, master } = yield* mainMember({ session: 77, processGroup: 77 })
+      const [brief, sibling] = yield* Effect.forEach(["brief", "sibling"], (command) => table.spawn({ parent: master.pid, command }))
+      const racing = Layer.succeed(Processes, {
+        ...processes,
+        lineage: (pid: Pid) => Effect.zipRight(pid === brief!.pid ? table.exit(pid) : Effect.void, processes.lineage(pid))
+      })
+      expect(pidsOf(yield* discover(job, [main], { scan: false }).pipe(Effect.provide(racing)))).toEqual([sibling!.pid])
+    }))))
+
   it.effect("a child listed by a parent that exits during the round is not adopted in that round: the list may be a stranger's", () =>
     simulated(Effect.scoped(Effect.gen(function*() {
       const table = yield* ProcessTable

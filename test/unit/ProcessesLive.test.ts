@@ -9,7 +9,7 @@ import { Duration, Effect, Either, Layer, Option } from "effect"
 import { readFileSync } from "node:fs"
 import { ProcessHidden, SystemError } from "../../src/errors.js"
 import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.js"
-import type { Pid } from "../../src/process/Pid.js"
+import { type Pid, pidMaxCeiling } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
 import { parseLineage, readProcFile } from "../../src/process/lineageLive.js"
@@ -21,6 +21,14 @@ const liveTable = (options: ProcessesLive.LiveOptions = {}, libc: Layer.Layer<Li
 /** Reads /proc, except that `path` reads `value`, or is missing when `value` is undefined. */
 const fileReading = (path: string, value: string | undefined): ProcessesLive.LiveOptions => ({
   readProcFile: (read) => read !== path ? readProcFile(read) : Option.fromNullable(value)
+})
+
+/** Reads /proc, except that reading `path` throws as the kernel refusing it with `code` would. */
+const fileFailing = (path: string, code: string): ProcessesLive.LiveOptions => ({
+  readProcFile: (read) => {
+    if (read === path) throw Object.assign(new Error(`${code}: ${read}`), { code })
+    return readProcFile(read)
+  }
 })
 
 /** /proc/sys/kernel/pid_max reads `value`. */
@@ -55,8 +63,21 @@ describe("parseStatus", () => {
     expect(parseStatus(status)).toEqual({ threadGroup: 4100, threads: 3, uids: { real: 0, effective: 65534, saved: 0 } })
   })
 
-  it.each(["", "Tgid:\t4100\nThreads:\t1\n", "Threads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\tx\nThreads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\t1\nThreads:\t1\nUid:\t0\t0\n"])("refuses %j", (status) => {
+  it.each(["", "Tgid:\t4100\nThreads:\t1\n", "Threads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\tx\nThreads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\t1\nThreads:\t1\nUid:\t0\t0\n",
+    "Tgid:\t-1\nThreads:\t1\nUid:\t0\t0\t0\t0\n",
+    "Tgid:\t1\nThreads:\t1\nUid:\t0\t-2\t0\t0\n",
+    "Tgid:\t1\nThreads:\t1.5\nUid:\t0\t0\t0\t0\n",
+    "Tgid:\t1\nThreads:\t1\nUid:\t99999999999999999999\t0\t0\t0\n"
+  ])("refuses %j", (status) => {
     expect(parseStatus(status)).toBeUndefined()
+  })
+
+  it("reads fields apart by any run of blanks", () => {
+    expect(parseStatus("Tgid:  4100\nThreads:\t 3\nUid:\t0  65534 \t0\t65534\n")).toEqual({
+      threadGroup: 4100,
+      threads: 3,
+      uids: { real: 0, effective: 65534, saved: 0 }
+    })
   })
 })
 
@@ -85,6 +106,28 @@ describe("the live process table", () => {
         expect(yield* (yield* Processes).pidMax).toBe(expected)
       }).pipe(Effect.provide(liveTable(pidMaxReading(text))))
   )
+
+  it.live.each([
+    ["missing", fileReading("/proc/sys/kernel/pid_max", undefined)],
+    ["unreadable", fileFailing("/proc/sys/kernel/pid_max", "EACCES")]
+  ] as const)("takes the largest pid_max Linux allows when /proc/sys/kernel/pid_max is %s", ([, options]) =>
+    Effect.gen(function*() {
+      expect(yield* (yield* Processes).pidMax).toBe(pidMaxCeiling)
+    }).pipe(Effect.provide(liveTable(options))))
+
+  it.live.each([
+    ["missing", fileReading("/proc/sys/kernel/random/boot_id", undefined)],
+    ["unreadable", fileFailing("/proc/sys/kernel/random/boot_id", "EACCES")]
+  ] as const)("calls the boot unknown when its boot id is %s", ([, options]) =>
+    Effect.gen(function*() {
+      expect((yield* Processes).bootId).toBe("unknown")
+    }).pipe(Effect.provide(liveTable(options))))
+
+  it.live("a /proc file that cannot be read is a system error naming the read and the file", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Processes).inspect(self))
+      expect(error).toMatchObject({ _tag: "SystemError", operation: "read", path: `/proc/${self}/stat`, code: "EACCES" })
+    }).pipe(Effect.provide(liveTable(fileFailing(`/proc/${self}/stat`, "EACCES")))))
 
   it.live("tells processes of this boot by the kernel's boot id", () =>
     Effect.gen(function*() {
@@ -168,6 +211,8 @@ describe("the live table's pidfd budget", () => {
     expect(ProcessesLive.softOpenFileLimit(limits)).toBe(1024)
     expect(ProcessesLive.softOpenFileLimit("Max open files unlimited unlimited files")).toBe(Infinity)
     expect(ProcessesLive.softOpenFileLimit("Max processes 10 10 processes")).toBeUndefined()
+    expect(ProcessesLive.softOpenFileLimit("Max open files 0 4096 files")).toBe(0)
+    expect(ProcessesLive.softOpenFileLimit("Max open files -5 4096 files")).toBeUndefined()
   })
 
   it.scopedLive("holds pidfds up to the soft limit less the reserve; past it a handle is pinned by identity", () =>

@@ -4,9 +4,10 @@
  * on the live clock). Where a process is needed it is the test's own: only
  * libc's signal call is faked, so nothing is ever sent.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, vi } from "@effect/vitest"
 import { Duration, Effect, Either, Layer, Option } from "effect"
-import { readFileSync } from "node:fs"
+import { readFileSync, readlinkSync } from "node:fs"
+import { constants } from "node:os"
 import { ProcessHidden, SystemError } from "../../src/errors.js"
 import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.js"
 import { type Pid, pidMaxCeiling } from "../../src/process/Pid.js"
@@ -34,14 +35,50 @@ const fileFailing = (path: string, code: string): ProcessesLive.LiveOptions => (
 /** /proc/sys/kernel/pid_max reads `value`. */
 const pidMaxReading = (value: string) => fileReading("/proc/sys/kernel/pid_max", value)
 
+/** The real libc with some calls replaced; `overrides` may call the real ones. */
+const libcAround = (overrides: (libc: LibcService) => Partial<LibcService>) =>
+  Layer.effect(Libc, Effect.map(Libc, (libc) => ({ ...libc, ...overrides(libc) }))).pipe(Layer.provide(LibcLive))
+
 /** The real libc with some calls replaced. */
-const libcWith = (overrides: Partial<LibcService>) =>
-  Layer.effect(Libc, Effect.map(Libc, (libc) => ({ ...libc, ...overrides }))).pipe(Layer.provide(LibcLive))
+const libcWith = (overrides: Partial<LibcService>) => libcAround(() => overrides)
 
 const failing = (syscall: string, code: string) => () => Effect.fail(new Errno({ syscall, code }))
 
 /** This test's own process: safe to inspect and open, never signalled (the signal call is faked). */
 const self = process.pid as Pid
+
+/** A PID above this kernel's pid_max (32768 here), so no process has it: /proc is faked for it and kill(2) stubbed. */
+const fake = 4_000_000 as Pid
+
+/** A running process on `fake`, as /proc would show it; without pidfds (ENOSYS), so only kill(2) could reach it. */
+const fakeProcess = liveTable(
+  {
+    readProcFile: (path) =>
+      path === `/proc/${fake}/stat`
+        ? Option.some(readFileSync(`/proc/${self}/stat`, "latin1").replace(/^\d+/, String(fake)))
+        : path === `/proc/${fake}/status`
+        ? Option.some(`Tgid:\t${fake}\nThreads:\t1\nUid:\t0\t0\t0\t0\n`)
+        : readProcFile(path)
+  },
+  libcWith({ pidfdOpen: failing("pidfd_open", "ENOSYS") })
+)
+
+/**
+ * Runs `effect` with process.kill stubbed: kill(fake, `signal`) fails with
+ * `code`, and any other call throws before reaching the kernel.
+ */
+const killFailing = (signal: number, code: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() =>
+      vi.spyOn(process, "kill").mockImplementation((pid, sent) => {
+        throw pid === fake && sent === signal
+          ? Object.assign(new Error(`kill ${code}`), { code, syscall: "kill" })
+          : new Error(`this test sends nothing: kill(${pid}, ${sent}) refused`)
+      })
+    ),
+    () => effect,
+    (spy) => Effect.sync(() => spy.mockRestore())
+  )
 
 describe("parseLineage, as inspect reads /proc/PID/stat", () => {
   it("splits at the last parenthesis, whatever the command name holds", () => {
@@ -181,6 +218,48 @@ describe("the live process table", () => {
       expect(yield* (yield* Processes).open(self)).toEqual({ _tag: "Gone" })
     }).pipe(Effect.provide(liveTable({}, libcWith({ readableNow: (fds) => Effect.succeed(fds) })))))
 
+  it.live.each([
+    ["ESRCH", "gone", Either.right({ _tag: "Gone" })],
+    ["EPERM", "hidden, never gone", Either.left(new ProcessHidden({ pid: fake }))]
+  ] as const)("a PID without a /proc entry for which kill(pid, 0) fails with %s is %s", ([code, , expected]) =>
+    Effect.gen(function*() {
+      expect(yield* Effect.either((yield* Processes).inspect(fake))).toEqual(expected)
+    }).pipe(killFailing(0, code), Effect.provide(liveTable(fileReading(`/proc/${fake}/stat`, undefined)))))
+
+  it.scopedLive.each([
+    ["ESRCH", Either.right("Gone")],
+    ["EPERM", Either.left({ _tag: "SystemError", operation: "send SIGTERM", path: `process ${fake}`, code: "EPERM" })]
+  ] as const)("without pidfds, kill(2) failing with %s", ([code, expected]) =>
+    Effect.gen(function*() {
+      const handle = yield* (yield* Processes).open(fake)
+      if (handle._tag === "Gone") return expect.unreachable("the fake process is running")
+      expect(handle.pinnedBy).toBe("Identity")
+      expect(yield* Effect.either(handle.signal("SIGTERM"))).toMatchObject(expected)
+    }).pipe(killFailing(constants.signals.SIGTERM, code), Effect.provide(fakeProcess)))
+
+  it.scopedLive("a poll that fails while opening is a system error naming the poll", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Processes).open(self))
+      expect(error).toMatchObject({ _tag: "SystemError", operation: "poll", path: `process ${self}`, code: "EBADF" })
+    }).pipe(Effect.provide(liveTable({}, libcWith({ readableNow: failing("poll", "EBADF") })))))
+
+  it.scopedLive("a poll that fails while awaiting exit is a system error naming the poll", () =>
+    Effect.gen(function*() {
+      const handle = yield* (yield* Processes).open(self)
+      if (handle._tag === "Gone") return expect.unreachable("this process is running")
+      const error = yield* Effect.flip(handle.awaitExit)
+      expect(error).toMatchObject({ _tag: "SystemError", operation: "poll", path: `process ${self}`, code: "EBADF" })
+    }).pipe(Effect.provide(liveTable({}, libcWith({ waitReadable: failing("poll", "EBADF") })))))
+
+  it.scopedLive("a poll that fails while waiting among handles is a system error naming the poll", () =>
+    Effect.gen(function*() {
+      const processes = yield* Processes
+      const handle = yield* processes.open(self)
+      if (handle._tag === "Gone") return expect.unreachable("this process is running")
+      const error = yield* Effect.flip(processes.exitedAmong([handle], Duration.seconds(1)))
+      expect(error).toMatchObject({ _tag: "SystemError", operation: "poll", path: `process ${self}`, code: "EBADF" })
+    }).pipe(Effect.provide(liveTable({}, libcWith({ readableAmong: failing("poll", "EBADF") })))))
+
   const sendFailed = (code: string, description: string, hint?: string) =>
     Either.left(
       new SystemError({
@@ -206,6 +285,15 @@ describe("the live process table", () => {
 })
 
 describe("the live table's pidfd budget", () => {
+  /** What this process's descriptor `fd` is now: its link in /proc/self/fd, or "closed". */
+  const descriptor = (fd: number) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`)
+    } catch {
+      return "closed"
+    }
+  }
+
   it("reads the soft open-file limit from /proc/self/limits", () => {
     const limits = "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n"
     expect(ProcessesLive.softOpenFileLimit(limits)).toBe(1024)
@@ -221,6 +309,65 @@ describe("the live table's pidfd budget", () => {
       const handles = yield* Effect.forEach([1, 2, 3], () => processes.open(self))
       expect(handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)).toEqual(["Pidfd", "Pidfd", "Identity"])
     }).pipe(Effect.provide(liveTable(fileReading("/proc/self/limits", `Max open files ${ProcessesLive.fileReserve + 2} 4096 files\n`)))))
+
+  it.scopedLive("without /proc/self/limits, holds 1024 pidfds less the reserve", () =>
+    Effect.gen(function*() {
+      const processes = yield* Processes
+      const handles = yield* Effect.forEach(Array.from({ length: 1024 - ProcessesLive.fileReserve + 1 }), () => processes.open(self))
+      const pinnedBy = handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)
+      expect(pinnedBy.lastIndexOf("Pidfd")).toBe(1024 - ProcessesLive.fileReserve - 1)
+      expect(pinnedBy.indexOf("Identity")).toBe(1024 - ProcessesLive.fileReserve)
+    }).pipe(Effect.provide(liveTable(fileReading("/proc/self/limits", undefined)))))
+
+  it.scopedLive("a process found gone holds none of the budget", () => {
+    let opens = 0
+    return Effect.gen(function*() {
+      const processes = yield* Processes
+      expect(yield* processes.open(self)).toEqual({ _tag: "Gone" })
+      const handle = yield* processes.open(self)
+      expect(handle._tag === "Open" && handle.pinnedBy).toBe("Pidfd")
+    }).pipe(Effect.provide(liveTable(
+      { pidfdBudget: 1 },
+      libcAround((libc) => ({ pidfdOpen: (pid) => opens++ === 0 ? failing("pidfd_open", "ESRCH")() : libc.pidfdOpen(pid) }))
+    )))
+  })
+
+  it.scopedLive("a handle whose scope closed closes its pidfd and gives it back to the budget", () => {
+    const opened: Array<number> = []
+    return Effect.gen(function*() {
+      const processes = yield* Processes
+      const first = yield* Effect.scoped(processes.open(self))
+      expect(first._tag === "Open" && first.pinnedBy).toBe("Pidfd")
+      expect(opened).toHaveLength(1)
+      // Closed: the number is free, or already reused by something other than a pidfd.
+      expect(descriptor(opened[0]!)).not.toBe("anon_inode:[pidfd]")
+      const second = yield* processes.open(self)
+      expect(second._tag === "Open" && second.pinnedBy).toBe("Pidfd")
+      expect(descriptor(opened[1]!)).toBe("anon_inode:[pidfd]")
+    }).pipe(Effect.provide(liveTable(
+      { pidfdBudget: 1 },
+      libcAround((libc) => ({ pidfdOpen: (pid) => Effect.tap(libc.pidfdOpen(pid), (fd) => void opened.push(fd)) }))
+    )))
+  })
+
+  it.scopedLive("an identity-pinned handle whose process is gone when it signals sends nothing", () => {
+    let gone = false
+    const calls: Array<string> = []
+    return Effect.gen(function*() {
+      const handle = yield* (yield* Processes).open(self)
+      if (handle._tag === "Gone") return expect.unreachable("this process is running")
+      expect(handle.pinnedBy).toBe("Identity")
+      gone = true
+      expect(yield* handle.signal("SIGTERM")).toBe("Gone")
+      expect(calls).toEqual([])
+    }).pipe(Effect.provide(liveTable(
+      { pidfdBudget: 0 },
+      libcAround((libc) => ({
+        pidfdOpen: (pid) => gone ? failing("pidfd_open", "ESRCH")() : libc.pidfdOpen(pid),
+        pidfdSendSignal: () => Effect.sync(() => void calls.push("send"))
+      }))
+    )))
+  })
 
   /** The live table with the budget spent, recording libc's pidfd calls and each read of this process's stat; a signal is recorded, never sent. */
   const recorded = (calls: Array<string>, stat: () => string | undefined) =>

@@ -5,7 +5,7 @@
  * libc's signal call is faked, so nothing is ever sent.
  */
 import { describe, expect, it, vi } from "@effect/vitest"
-import { Duration, Effect, Either, Layer, Option } from "effect"
+import { Duration, Effect, Either, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import { readFileSync, readlinkSync } from "node:fs"
 import { constants } from "node:os"
 import { ProcessHidden, SystemError } from "../../src/errors.js"
@@ -46,6 +46,13 @@ const failing = (syscall: string, code: string) => () => Effect.fail(new Errno({
 
 /** This test's own process: safe to inspect and open, never signalled (the signal call is faked). */
 const self = process.pid as Pid
+
+/** `stat` with field 22, the start time, one tick later: as a process that took the PID over. */
+const anotherStartTime = (stat: string) => {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  fields[19] = String(Number(fields[19]) + 1)
+  return `${stat.slice(0, stat.lastIndexOf(")") + 2)}${fields.join(" ")}`
+}
 
 /** A PID above this kernel's pid_max (32768 here), so no process has it: /proc is faked for it and kill(2) stubbed. */
 const fake = 4_000_000 as Pid
@@ -407,13 +414,114 @@ describe("the live table's pidfd budget", () => {
     return Effect.gen(function*() {
       const handle = yield* (yield* Processes).open(self)
       if (handle._tag === "Gone") return expect.unreachable("this process is running")
-      // Field 22, the start time: one tick later, as a process that took the PID over.
-      const fields = real.slice(real.lastIndexOf(")") + 2).split(" ")
-      fields[19] = String(Number(fields[19]) + 1)
-      stat = `${real.slice(0, real.lastIndexOf(")") + 2)}${fields.join(" ")}`
+      stat = anotherStartTime(real)
       expect(yield* handle.signal("SIGKILL")).toBe("Gone")
       expect(calls).not.toContain("send")
       expect(yield* (yield* Processes).exitedAmong([handle], Duration.zero)).toEqual([handle])
     }).pipe(Effect.provide(recorded(calls, () => stat)))
+  })
+})
+
+describe("exitedAmong, on the test clock", () => {
+  interface Poll {
+    readonly fds: ReadonlyArray<number>
+    readonly millis: number
+  }
+
+  /**
+   * The live table on this test's own process, with nothing ever readable:
+   * readableAmong records each poll and sleeps on the Clock. This process's
+   * stat reads `stat()`; `opened` gets each pidfd pidfd_open returns.
+   */
+  const sweeping = (
+    { pidfdBudget, pollInterval }: { readonly pidfdBudget: number; readonly pollInterval: number },
+    record: { readonly polls: Array<Poll>; readonly opened: Array<number>; readonly stat: () => string }
+  ) =>
+    liveTable(
+      {
+        pidfdBudget,
+        pollInterval: Duration.millis(pollInterval),
+        readProcFile: (path) => path === `/proc/${self}/stat` ? Option.some(record.stat()) : readProcFile(path)
+      },
+      libcAround((libc) => ({
+        pidfdOpen: (pid) => Effect.tap(libc.pidfdOpen(pid), (fd) => void record.opened.push(fd)),
+        pidfdSendSignal: () => Effect.dieMessage("this test sends nothing"),
+        readableAmong: (fds, millis) =>
+          Effect.suspend(() => {
+            record.polls.push({ fds: [...fds], millis })
+            return Effect.as(Effect.sleep(millis), [])
+          })
+      }))
+    )
+
+  /** `count` handles on this test's own process. */
+  const openSelf = (count: number) =>
+    Effect.flatMap(Processes, (processes) =>
+      Effect.forEach(Array.from({ length: count }), () =>
+        Effect.flatMap(processes.open(self), (handle) =>
+          handle._tag === "Open" ? Effect.succeed(handle) : Effect.dieMessage("this process is running"))))
+
+  /** What `fiber` returned once the clock moved `millis` on, or "waiting". */
+  const after = <A, E>(millis: number, fiber: Fiber.RuntimeFiber<A, E>) =>
+    Effect.zipRight(
+      TestClock.adjust(millis),
+      Effect.map(Fiber.poll(fiber), Option.match({ onNone: () => "waiting" as const, onSome: (exit) => Exit.isSuccess(exit) ? exit.value : exit }))
+    )
+
+  const fresh = () => {
+    const real = readFileSync(`/proc/${self}/stat`, "latin1")
+    const record = { polls: [] as Array<Poll>, opened: [] as Array<number>, current: real, stat: () => record.current }
+    return { real, record }
+  }
+
+  it.scoped("returns none at once when given no handles", () => {
+    const { record } = fresh()
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork((yield* Processes).exitedAmong([], Duration.seconds(10)))
+      expect(yield* after(0, fiber)).toEqual([])
+      expect(record.polls).toEqual([])
+    }).pipe(Effect.provide(sweeping({ pidfdBudget: 2, pollInterval: 5 }, record)))
+  })
+
+  it.scoped("with every handle holding a pidfd, polls them once for the whole wait and returns none at the deadline", () => {
+    const { record } = fresh()
+    return Effect.gen(function*() {
+      const handles = yield* openSelf(2)
+      const fiber = yield* Effect.fork((yield* Processes).exitedAmong(handles, Duration.seconds(10)))
+      expect(yield* after(9_999, fiber)).toBe("waiting")
+      expect(record.polls).toEqual([{ fds: record.opened, millis: 10_000 }])
+      expect(yield* after(1, fiber)).toEqual([])
+    }).pipe(Effect.provide(sweeping({ pidfdBudget: 2, pollInterval: 5 }, record)))
+  })
+
+  it.scoped.each([[100, 2, 200], [400, 3, 1_000]])(
+    "polling every %d ms per identity-pinned handle, %d of them are checked every %d ms, and only their change ends the wait",
+    ([pollInterval, count, sweepEvery]) => {
+      const { real, record } = fresh()
+      return Effect.gen(function*() {
+        const [held, ...pinnedByIdentity] = yield* openSelf(1 + count)
+        expect(pinnedByIdentity.map((handle) => handle.pinnedBy)).toEqual(Array(count).fill("Identity"))
+        const fiber = yield* Effect.fork((yield* Processes).exitedAmong([held!, ...pinnedByIdentity], Duration.seconds(10)))
+        expect(yield* after(sweepEvery, fiber)).toBe("waiting")
+        // Only the held pidfd is polled, a slice at a time.
+        expect(record.polls).toEqual([{ fds: [record.opened[0]], millis: sweepEvery }, { fds: [record.opened[0]], millis: sweepEvery }])
+        record.current = anotherStartTime(real)
+        expect(yield* after(sweepEvery - 1, fiber)).toBe("waiting")
+        expect(yield* after(1, fiber)).toEqual(pinnedByIdentity)
+      }).pipe(Effect.provide(sweeping({ pidfdBudget: 1, pollInterval }, record)))
+    }
+  )
+
+  it.scoped("with no handle holding a pidfd, sleeps between checks and never polls", () => {
+    const { real, record } = fresh()
+    return Effect.gen(function*() {
+      const handles = yield* openSelf(2)
+      const fiber = yield* Effect.fork((yield* Processes).exitedAmong(handles, Duration.seconds(10)))
+      expect(yield* after(200, fiber)).toBe("waiting")
+      record.current = anotherStartTime(real)
+      expect(yield* after(199, fiber)).toBe("waiting")
+      expect(yield* after(1, fiber)).toEqual(handles)
+      expect(record.polls).toEqual([])
+    }).pipe(Effect.provide(sweeping({ pidfdBudget: 0, pollInterval: 100 }, record)))
   })
 })

@@ -1,8 +1,10 @@
 /**
- * The live process table's parsing, guards and error mapping, without
- * starting processes (ProcessesContract.test.ts runs it against real ones,
- * on the live clock). Where a process is needed it is the test's own: only
- * libc's signal call is faked, so nothing is ever sent.
+ * The live process table's parsing, guards, error mapping, pidfd budget and
+ * waiting, without starting processes (ProcessesContract.test.ts runs it
+ * against real ones, on the live clock). Where a process is needed it is the
+ * test's own, with libc's signal call faked, or a fake PID above pid_max
+ * with /proc faked and process.kill stubbed: nothing is ever sent. Only
+ * exitedAmong runs on the TestClock, and only on the test's own process.
  */
 import { describe, expect, it, vi } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Fiber, Layer, Option, TestClock } from "effect"
@@ -107,7 +109,12 @@ describe("parseStatus", () => {
     expect(parseStatus(status)).toEqual({ threadGroup: 4100, threads: 3, uids: { real: 0, effective: 65534, saved: 0 } })
   })
 
-  it.each(["", "Tgid:\t4100\nThreads:\t1\n", "Threads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\tx\nThreads:\t1\nUid:\t0\t0\t0\t0\n", "Tgid:\t1\nThreads:\t1\nUid:\t0\t0\n",
+  it.each([
+    "",
+    "Tgid:\t4100\nThreads:\t1\n",
+    "Threads:\t1\nUid:\t0\t0\t0\t0\n",
+    "Tgid:\tx\nThreads:\t1\nUid:\t0\t0\t0\t0\n",
+    "Tgid:\t1\nThreads:\t1\nUid:\t0\t0\n",
     "Tgid:\t-1\nThreads:\t1\nUid:\t0\t0\t0\t0\n",
     "Tgid:\t1\nThreads:\t1\nUid:\t0\t-2\t0\t0\n",
     "Tgid:\t1\nThreads:\t1.5\nUid:\t0\t0\t0\t0\n",
@@ -468,14 +475,15 @@ describe("exitedAmong, on the test clock", () => {
       Effect.map(Fiber.poll(fiber), Option.match({ onNone: () => "waiting" as const, onSome: (exit) => Exit.isSuccess(exit) ? exit.value : exit }))
     )
 
-  const fresh = () => {
+  /** This process's real stat, and a record of polls and pidfds whose stat reads `current`. */
+  const recording = () => {
     const real = readFileSync(`/proc/${self}/stat`, "latin1")
     const record = { polls: [] as Array<Poll>, opened: [] as Array<number>, current: real, stat: () => record.current }
     return { real, record }
   }
 
   it.scoped("returns none at once when given no handles", () => {
-    const { record } = fresh()
+    const { record } = recording()
     return Effect.gen(function*() {
       const fiber = yield* Effect.fork((yield* Processes).exitedAmong([], Duration.seconds(10)))
       expect(yield* after(0, fiber)).toEqual([])
@@ -484,7 +492,7 @@ describe("exitedAmong, on the test clock", () => {
   })
 
   it.scoped("with every handle holding a pidfd, polls them once for the whole wait and returns none at the deadline", () => {
-    const { record } = fresh()
+    const { record } = recording()
     return Effect.gen(function*() {
       const handles = yield* openSelf(2)
       const fiber = yield* Effect.fork((yield* Processes).exitedAmong(handles, Duration.seconds(10)))
@@ -494,10 +502,10 @@ describe("exitedAmong, on the test clock", () => {
     }).pipe(Effect.provide(sweeping({ pidfdBudget: 2, pollInterval: 5 }, record)))
   })
 
-  it.scoped.each([[100, 2, 200], [400, 3, 1_000]])(
-    "polling every %d ms per identity-pinned handle, %d of them are checked every %d ms, and only their change ends the wait",
-    ([pollInterval, count, sweepEvery]) => {
-      const { real, record } = fresh()
+  it.scoped.each([[2, 100, 200], [3, 400, 1_000]])(
+    "%d identity-pinned handles at a poll interval of %d ms are checked every %d ms (at most a second apart), and only their change ends the wait",
+    ([count, pollInterval, sweepEvery]) => {
+      const { real, record } = recording()
       return Effect.gen(function*() {
         const [held, ...pinnedByIdentity] = yield* openSelf(1 + count)
         expect(pinnedByIdentity.map((handle) => handle.pinnedBy)).toEqual(Array(count).fill("Identity"))
@@ -513,7 +521,7 @@ describe("exitedAmong, on the test clock", () => {
   )
 
   it.scoped("with no handle holding a pidfd, sleeps between checks and never polls", () => {
-    const { real, record } = fresh()
+    const { real, record } = recording()
     return Effect.gen(function*() {
       const handles = yield* openSelf(2)
       const fiber = yield* Effect.fork((yield* Processes).exitedAmong(handles, Duration.seconds(10)))

@@ -195,17 +195,16 @@ export const stopJob = (
     }
     yield* Fiber.interrupt(rediscovery)
     yield* markExited(yield* processes.exitedAmong(live().map((member) => member.handle), Duration.zero))
-    if (outcome._tag === "Exited" && live().length === 0) {
+    if (live().length === 0) {
       // A member may have started another on its way out (a TERM handler
       // that forks a helper, then exits): one last look before success, and
-      // SIGKILL for what it finds, since the job's stop is over. Half of
-      // lastLookWait to walk, the rest for what it found to go.
+      // SIGKILL for what it finds (nothing is sent when it finds none), since
+      // the job's stop is over. Half of lastLookWait to walk, the rest for
+      // what it found to go.
       const lastEnds = (yield* Clock.currentTimeMillis) + Duration.toMillis(lastLookWait)
       yield* look(true, { until: lastEnds - Duration.toMillis(lastLookWait) / 2 })
-      if (live().length > 0) {
-        yield* sendAll("SIGKILL")
-        yield* awaitAll(Duration.millis(lastEnds - (yield* Clock.currentTimeMillis)))
-      }
+      yield* sendAll("SIGKILL")
+      yield* awaitAll(Duration.millis(lastEnds - (yield* Clock.currentTimeMillis)))
     }
     const after = yield* elapsed
     if (live().length === 0) return { _tag: "Exited", after } as const

@@ -51,6 +51,16 @@ describe("ProcessesTest", () => {
       expect(second.startTicks).toBeGreaterThan(first.startTicks)
     })))
 
+  it.effect("one spawn effect run twice starts two processes", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const spawn = table.spawn()
+      const first = yield* spawn
+      const second = yield* spawn
+      expect(second.pid).not.toBe(first.pid)
+      expect(second.startTicks).toBeGreaterThan(first.startTicks)
+    })))
+
   it.effect("refuses to start a process on a taken PID, or a thread in no live process", () =>
     run(Effect.gen(function*() {
       const table = yield* ProcessTable

@@ -21,6 +21,26 @@ const pinnedByIdentity = { pidfdBudget: 0 }
 const defectMessage = (effect: Effect.Effect<unknown>) =>
   effect.pipe(Effect.as("no defect"), Effect.catchAllDefect((defect) => Effect.succeed((defect as Error).message)))
 
+/** A new process that exits 1.5 s after SIGTERM, opened and sent SIGTERM now. */
+const signalledToExitIn1500Millis = Effect.gen(function*() {
+  const { pid } = yield* (yield* ProcessTable).spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("1500 millis") } } })
+  const handle = yield* openRunning(yield* Processes, pid)
+  yield* handle.signal("SIGTERM")
+  return handle
+})
+
+/** Forks `effect`, then moves the clock on by each step (millis) in turn: how it stood after each, null while running. */
+const pollsAfter = <A, E>(effect: Effect.Effect<A, E>, steps: ReadonlyArray<number>) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    const seen: Array<Exit.Exit<A, E> | null> = []
+    for (const step of steps) {
+      yield* TestClock.adjust(Duration.millis(step))
+      seen.push(fiber.unsafePoll())
+    }
+    return seen
+  })
+
 describe("ProcessesTest", () => {
   it.effect("spawns processes that inspect like live ones", () =>
     run(Effect.gen(function*() {
@@ -225,17 +245,10 @@ describe("ProcessesTest", () => {
   it.effect("an identity-pinned handle notices its process's exit at the next check, not before", () =>
     run(
       Effect.gen(function*() {
-        const table = yield* ProcessTable
-        const processes = yield* Processes
-        const { pid } = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("1500 millis") } } })
-        const handle = yield* openRunning(processes, pid)
+        const handle = yield* signalledToExitIn1500Millis
         expect(handle.pinnedBy).toBe("Identity")
-        yield* handle.signal("SIGTERM")
-        const exited = yield* Effect.fork(handle.awaitExit)
-        yield* TestClock.adjust(Duration.millis(1500))
-        expect(exited.unsafePoll()).toBeNull()
-        yield* TestClock.adjust(Duration.millis(500))
-        expect(exited.unsafePoll()?._tag).toBe("Success")
+        const [before, atCheck] = yield* pollsAfter(handle.awaitExit, [1500, 500])
+        expect([before, atCheck?._tag]).toEqual([null, "Success"])
       }),
       pinnedByIdentity
     ))
@@ -243,18 +256,11 @@ describe("ProcessesTest", () => {
   it.effect("exitedAmong sees an identity-pinned exit at the next check, when any one of them exits", () =>
     run(
       Effect.gen(function*() {
-        const table = yield* ProcessTable
         const processes = yield* Processes
-        const { pid } = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("1500 millis") } } })
-        const { pid: bystander } = yield* table.spawn()
-        const handle = yield* openRunning(processes, pid)
-        const running = yield* openRunning(processes, bystander)
-        yield* handle.signal("SIGTERM")
-        const found = yield* Effect.fork(processes.exitedAmong([running, handle], Duration.seconds(10)))
-        yield* TestClock.adjust(Duration.millis(1500))
-        expect(found.unsafePoll()).toBeNull()
-        yield* TestClock.adjust(Duration.millis(500))
-        expect(found.unsafePoll()).toEqual(Exit.succeed([handle]))
+        const running = yield* openRunning(processes, (yield* (yield* ProcessTable).spawn()).pid)
+        const handle = yield* signalledToExitIn1500Millis
+        const found = processes.exitedAmong([running, handle], Duration.seconds(10))
+        expect(yield* pollsAfter(found, [1500, 500])).toEqual([null, Exit.succeed([handle])])
       }),
       pinnedByIdentity
     ))
@@ -262,18 +268,12 @@ describe("ProcessesTest", () => {
   it.effect("exitedAmong sees a pidfd handle's exit at once, while identity-pinned ones wait for their check", () =>
     run(
       Effect.gen(function*() {
-        const table = yield* ProcessTable
         const processes = yield* Processes
-        const exitsLater = { behaviour: { onSignal: { SIGTERM: Reaction.exit("1500 millis") } } }
-        const withPidfd = yield* openRunning(processes, (yield* table.spawn(exitsLater)).pid)
-        const byIdentity = yield* openRunning(processes, (yield* table.spawn()).pid)
+        const withPidfd = yield* signalledToExitIn1500Millis
+        const byIdentity = yield* openRunning(processes, (yield* (yield* ProcessTable).spawn()).pid)
         expect([withPidfd.pinnedBy, byIdentity.pinnedBy]).toEqual(["Pidfd", "Identity"])
-        yield* withPidfd.signal("SIGTERM")
-        const found = yield* Effect.fork(processes.exitedAmong([byIdentity, withPidfd], Duration.seconds(10)))
-        yield* TestClock.adjust(Duration.millis(1499))
-        expect(found.unsafePoll()).toBeNull()
-        yield* TestClock.adjust(Duration.millis(1))
-        expect(found.unsafePoll()).toEqual(Exit.succeed([withPidfd]))
+        const found = processes.exitedAmong([byIdentity, withPidfd], Duration.seconds(10))
+        expect(yield* pollsAfter(found, [1499, 1])).toEqual([null, Exit.succeed([withPidfd])])
       }),
       { pidfdBudget: 1 }
     ))

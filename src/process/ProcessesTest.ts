@@ -237,7 +237,8 @@ export const make = (options: TestOptions = {}) =>
         return entry.identity
       })
 
-    const spawn = (spec: SpawnSpec = {}) => {
+    // Suspended: the free PID and the next start time are read when the spawn runs, so one effect can spawn many.
+    const spawn = (spec: SpawnSpec = {}) => Effect.suspend(() => {
       const uid = spec.uid ?? 0
       return enter(spec.pid ?? firstFreePid(), { startTicks: spec.startTicks ?? nextTicks, bootId: spec.bootId ?? bootId }, {
         uids: spec.uids ?? { real: uid, effective: uid, saved: uid },
@@ -245,7 +246,7 @@ export const make = (options: TestOptions = {}) =>
         threadOf: undefined,
         spec
       })
-    }
+    })
 
     const spawnThread = (leader: number, spec: { readonly tid?: number } = {}) =>
       Effect.flatMap(current(leader), (state) =>

@@ -6,7 +6,7 @@
  * kernel. Real signals go only to processes started here.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, type Scope } from "effect"
+import { Duration, Effect, Layer, type Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
 import { readFileSync } from "node:fs"
@@ -245,6 +245,17 @@ describe.each(subjects)("the Processes contract: $name", ({ layer, test }) => {
       expect(yield* processes.inspect(pid)).toEqual({ _tag: "Gone" })
       expect(yield* Effect.scoped(processes.open(pid))).toEqual({ _tag: "Gone" })
       expect(yield* handle.signal("SIGKILL")).toBe("Gone")
+    }))
+
+  run("exitedAmong finds the handles whose process exited, and none among no handles", (processes, subject) =>
+    Effect.gen(function*() {
+      const ended = yield* processes.open(yield* subject.process)
+      const running = yield* processes.open(yield* subject.process)
+      if (ended._tag === "Gone" || running._tag === "Gone") return expect.unreachable("the processes should be running")
+      yield* subject.end(ended.identity.pid)
+      yield* ended.awaitExit
+      expect(yield* processes.exitedAmong([running, ended], Duration.minutes(1))).toEqual([ended])
+      expect(yield* processes.exitedAmong([], Duration.minutes(1))).toEqual([])
     }))
 
   run("a handle never reaches a process that reused its PID", (processes, subject) =>

@@ -1,16 +1,45 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, type Scope, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, type Scope, TestClock } from "effect"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
 
-const run = <A, E>(effect: Effect.Effect<A, E, Processes | ProcessTable | Scope.Scope>) =>
-  effect.pipe(Effect.scoped, Effect.provide(ProcessesTest.layer({ pidMax: 32768, bootId: "boot-a" })))
+const run = <A, E>(
+  effect: Effect.Effect<A, E, Processes | ProcessTable | Scope.Scope>,
+  options: ProcessesTest.TestOptions = { pidMax: 32768, bootId: "boot-a" }
+) => effect.pipe(Effect.scoped, Effect.provide(ProcessesTest.layer(options)))
+
+/** Opens `pid`, which the test knows to be running. */
+const openRunning = (processes: typeof Processes.Service, pid: Pid) =>
+  Effect.flatMap(processes.open(pid), (handle) => handle._tag === "Gone" ? Effect.dieMessage("expected a handle") : Effect.succeed(handle))
+
+/** Past its pidfd budget the table pins every handle by identity, checked every second (the default). */
+const pinnedByIdentity = { pidfdBudget: 0 }
 
 /** The message `effect` dies with: the table's misuse by a test is a defect, not an error. */
 const defectMessage = (effect: Effect.Effect<unknown>) =>
   effect.pipe(Effect.as("no defect"), Effect.catchAllDefect((defect) => Effect.succeed((defect as Error).message)))
+
+/** A new process that exits 1.5 s after SIGTERM, opened and sent SIGTERM now. */
+const signalledToExitIn1500Millis = Effect.gen(function*() {
+  const { pid } = yield* (yield* ProcessTable).spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("1500 millis") } } })
+  const handle = yield* openRunning(yield* Processes, pid)
+  yield* handle.signal("SIGTERM")
+  return handle
+})
+
+/** Forks `effect`, then moves the clock on by each step (millis) in turn: how it stood after each, null while running. */
+const pollsAfter = <A, E>(effect: Effect.Effect<A, E>, steps: ReadonlyArray<number>) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    const seen: Array<Exit.Exit<A, E> | null> = []
+    for (const step of steps) {
+      yield* TestClock.adjust(Duration.millis(step))
+      seen.push(fiber.unsafePoll())
+    }
+    return seen
+  })
 
 describe("ProcessesTest", () => {
   it.effect("spawns processes that inspect like live ones", () =>
@@ -39,6 +68,16 @@ describe("ProcessesTest", () => {
       const second = yield* table.spawn()
       expect([given.pid, first.pid, second.pid]).toEqual([300, 301, 302])
       expect(first.startTicks).toBeGreaterThan(given.startTicks)
+      expect(second.startTicks).toBeGreaterThan(first.startTicks)
+    })))
+
+  it.effect("one spawn effect run twice starts two processes", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const spawn = table.spawn()
+      const first = yield* spawn
+      const second = yield* spawn
+      expect(second.pid).not.toBe(first.pid)
       expect(second.startTicks).toBeGreaterThan(first.startTicks)
     })))
 
@@ -78,6 +117,21 @@ describe("ProcessesTest", () => {
       expect(yield* handle.signal("SIGTERM")).toBe("Gone")
       expect(yield* table.signalsTo(pid)).toEqual([])
     })))
+
+  it.effect("an identity-pinned handle never reaches the process that reused its PID", () =>
+    run(
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const { pid } = yield* table.spawn()
+        const handle = yield* openRunning(processes, pid)
+        expect(handle.pinnedBy).toBe("Identity")
+        yield* table.reuse(pid)
+        expect(yield* handle.signal("SIGTERM")).toBe("Gone")
+        expect(yield* table.signalsTo(pid)).toEqual([])
+      }),
+      pinnedByIdentity
+    ))
 
   it.effect("scripted reactions happen at virtual instants; awaitExit notices them exactly", () =>
     run(Effect.gen(function*() {
@@ -149,5 +203,114 @@ describe("ProcessesTest", () => {
       expect(yield* handle.signal("SIGKILL")).toBe("Sent")
       yield* TestClock.adjust(Duration.minutes(1))
       expect((yield* processes.inspect(pid))._tag).toBe("Alive")
+    })))
+
+  it.effect("a table with no options reports the default boot id, and a process the default command", () =>
+    run(
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const { pid, bootId } = yield* table.spawn()
+        expect([processes.bootId, bootId]).toEqual(["test-boot", "test-boot"])
+        expect(yield* processes.lineage(pid)).toMatchObject({ _tag: "Some", value: { command: "sim" } })
+      }),
+      {}
+    ))
+
+  it.effect("a thread carries its own start time and its process's boot; a thread starts no thread", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const leader = yield* table.spawn({ bootId: "boot-b" })
+      const thread = yield* table.spawnThread(leader.pid)
+      expect(thread).toEqual({ pid: expect.any(Number), startTicks: expect.any(Number), bootId: "boot-b" })
+      expect(thread.startTicks).toBeGreaterThan(leader.startTicks)
+      expect(yield* defectMessage(table.spawnThread(thread.pid))).toBe(`ProcessesTest: no live process ${thread.pid} to start a thread in`)
+    })))
+
+  it.effect("a handle holds a pidfd of the budget until its scope closes", () =>
+    run(
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const first = yield* table.spawn()
+        const second = yield* table.spawn()
+        const third = yield* table.spawn()
+        expect(yield* Effect.scoped(Effect.map(openRunning(processes, first.pid), (handle) => handle.pinnedBy))).toBe("Pidfd")
+        expect((yield* openRunning(processes, second.pid)).pinnedBy).toBe("Pidfd")
+        expect((yield* openRunning(processes, third.pid)).pinnedBy).toBe("Identity")
+      }),
+      { pidfdBudget: 1 }
+    ))
+
+  it.effect("an identity-pinned handle notices its process's exit at the next check, not before", () =>
+    run(
+      Effect.gen(function*() {
+        const handle = yield* signalledToExitIn1500Millis
+        expect(handle.pinnedBy).toBe("Identity")
+        const [before, atCheck] = yield* pollsAfter(handle.awaitExit, [1500, 500])
+        expect([before, atCheck?._tag]).toEqual([null, "Success"])
+      }),
+      pinnedByIdentity
+    ))
+
+  it.effect("exitedAmong sees an identity-pinned exit at the next check, when any one of them exits", () =>
+    run(
+      Effect.gen(function*() {
+        const processes = yield* Processes
+        const running = yield* openRunning(processes, (yield* (yield* ProcessTable).spawn()).pid)
+        const handle = yield* signalledToExitIn1500Millis
+        const found = processes.exitedAmong([running, handle], Duration.seconds(10))
+        expect(yield* pollsAfter(found, [1500, 500])).toEqual([null, Exit.succeed([handle])])
+      }),
+      pinnedByIdentity
+    ))
+
+  it.effect("exitedAmong sees a pidfd handle's exit at once, while identity-pinned ones wait for their check", () =>
+    run(
+      Effect.gen(function*() {
+        const processes = yield* Processes
+        const withPidfd = yield* signalledToExitIn1500Millis
+        const byIdentity = yield* openRunning(processes, (yield* (yield* ProcessTable).spawn()).pid)
+        expect([withPidfd.pinnedBy, byIdentity.pinnedBy]).toEqual(["Pidfd", "Identity"])
+        const found = processes.exitedAmong([byIdentity, withPidfd], Duration.seconds(10))
+        expect(yield* pollsAfter(found, [1499, 1])).toEqual([null, Exit.succeed([withPidfd])])
+      }),
+      { pidfdBudget: 1 }
+    ))
+
+  it.effect("exitedAmong answers at once when a handle's process already exited, or no handle is given", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const gone = yield* openRunning(processes, (yield* table.spawn()).pid)
+      const running = yield* openRunning(processes, (yield* table.spawn()).pid)
+      yield* table.exit(gone.identity.pid)
+      expect(yield* processes.exitedAmong([running, gone], Duration.seconds(10))).toEqual([gone])
+      expect(yield* processes.exitedAmong([], Duration.seconds(10))).toEqual([])
+    })))
+
+  it.effect("only a stack-dumping reaction records a stack dump", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const { pid } = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("1 second") } } })
+      yield* (yield* openRunning(processes, pid)).signal("SIGTERM")
+      yield* TestClock.adjust(Duration.seconds(1))
+      expect((yield* processes.inspect(pid))._tag).toBe("Gone")
+      expect(yield* table.events).toEqual([{ _tag: "Signal", at: 0, pid, startTicks: expect.any(Number), signal: "SIGTERM" }])
+    })))
+
+  it.effect("allPids lists processes and zombies: not init, threads, or processes gone", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      yield* table.spawn({ pid: 1 })
+      const running = yield* table.spawn()
+      yield* table.spawnThread(running.pid)
+      const zombie = yield* table.spawn({ behaviour: { fate: "Zombie" } })
+      yield* table.exit(zombie.pid)
+      const reaped = yield* table.spawn()
+      yield* table.exit(reaped.pid)
+      expect([...(yield* processes.allPids)].sort()).toEqual([running.pid, zombie.pid].sort())
     })))
 })

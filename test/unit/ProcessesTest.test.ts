@@ -193,6 +193,54 @@ describe("ProcessesTest", () => {
       expect(yield* table.signalsTo(bystander.pid)).toEqual([])
     })))
 
+  it.effect("a later signal whose exit comes later does not put off an exit already scheduled", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const { pid } = yield* table.spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("1 second"), SIGQUIT: Reaction.exit("10 seconds") } } })
+      const handle = yield* openRunning(processes, pid)
+      yield* handle.signal("SIGTERM")
+      yield* handle.signal("SIGQUIT")
+      yield* TestClock.adjust(Duration.seconds(1))
+      expect(yield* processes.inspect(pid)).toEqual({ _tag: "Gone" })
+    })))
+
+  it.effect("a process whose parent is not simulated reports that parent", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const { pid } = yield* table.spawn({ parent: 4242 })
+      const lineage = yield* processes.lineage(pid)
+      expect(lineage._tag === "Some" && lineage.value.parent).toBe(4242)
+    })))
+
+  it.effect("an orphan that would stay a zombie is reaped by init; one whose parent lives stays a zombie", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const parent = yield* table.spawn()
+      const [orphan, child] = yield* Effect.forEach([0, 1], () => table.spawn({ parent: parent.pid, behaviour: { fate: "Zombie" } }))
+      yield* table.exit(child!.pid)
+      expect(yield* processes.inspect(child!.pid)).toEqual({ _tag: "Zombie" })
+      yield* table.exit(parent.pid)
+      yield* table.exit(orphan!.pid)
+      expect(yield* processes.inspect(orphan!.pid)).toEqual({ _tag: "Gone" })
+    })))
+
+  it.effect("an identity-pinned handle whose process exited and was reaped sends nothing", () =>
+    run(
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const processes = yield* Processes
+        const { pid } = yield* table.spawn()
+        const handle = yield* openRunning(processes, pid)
+        yield* table.exit(pid)
+        expect(yield* handle.signal("SIGTERM")).toBe("Gone")
+        expect(yield* table.signalsTo(pid)).toEqual([])
+      }),
+      pinnedByIdentity
+    ))
+
   it.effect("a process in D state survives SIGKILL", () =>
     run(Effect.gen(function*() {
       const table = yield* ProcessTable

@@ -118,7 +118,10 @@ describe("ProcessesTest", () => {
       expect(yield* table.signalsTo(pid)).toEqual([])
     })))
 
-  it.effect("an identity-pinned handle never reaches the process that reused its PID", () =>
+  it.effect.each([
+    ["never reaches the process that reused its PID", (table: typeof ProcessTable.Service, pid: Pid) => Effect.asVoid(table.reuse(pid))],
+    ["whose process exited and was reaped sends nothing", (table: typeof ProcessTable.Service, pid: Pid) => table.exit(pid)]
+  ] as const)("an identity-pinned handle %s", ([, after]) =>
     run(
       Effect.gen(function*() {
         const table = yield* ProcessTable
@@ -126,7 +129,7 @@ describe("ProcessesTest", () => {
         const { pid } = yield* table.spawn()
         const handle = yield* openRunning(processes, pid)
         expect(handle.pinnedBy).toBe("Identity")
-        yield* table.reuse(pid)
+        yield* after(table, pid)
         expect(yield* handle.signal("SIGTERM")).toBe("Gone")
         expect(yield* table.signalsTo(pid)).toEqual([])
       }),
@@ -226,20 +229,6 @@ describe("ProcessesTest", () => {
       yield* table.exit(orphan!.pid)
       expect(yield* processes.inspect(orphan!.pid)).toEqual({ _tag: "Gone" })
     })))
-
-  it.effect("an identity-pinned handle whose process exited and was reaped sends nothing", () =>
-    run(
-      Effect.gen(function*() {
-        const table = yield* ProcessTable
-        const processes = yield* Processes
-        const { pid } = yield* table.spawn()
-        const handle = yield* openRunning(processes, pid)
-        yield* table.exit(pid)
-        expect(yield* handle.signal("SIGTERM")).toBe("Gone")
-        expect(yield* table.signalsTo(pid)).toEqual([])
-      }),
-      pinnedByIdentity
-    ))
 
   it.effect("a process in D state survives SIGKILL", () =>
     run(Effect.gen(function*() {

@@ -2,12 +2,9 @@
  * The live services behind claim, kill and status, ready to provide:
  * the real file system, /proc, and libc through FFI.
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Layer } from "effect"
 import { LibcLive } from "./native/Libc.js"
 import * as PidfileFilesLive from "./pidfile/PidfileFilesLive.js"
 import * as ProcessesLive from "./process/ProcessesLive.js"
 
-export const SipidLive = Layer.mergeAll(PidfileFilesLive.layer, ProcessesLive.layer()).pipe(
-  Layer.provide(Layer.merge(LibcLive, NodeFileSystem.layer))
-)
+export const SipidLive = Layer.mergeAll(PidfileFilesLive.layer, ProcessesLive.layer()).pipe(Layer.provide(LibcLive))

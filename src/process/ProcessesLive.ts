@@ -228,9 +228,7 @@ export const make = (options: LiveOptions = {}) =>
         uids,
         pinnedBy: "Pidfd",
         signal: (name) => sendThrough(pidfd, name, identity.pid),
-        // One poll for the whole wait: interrupting it wakes the poll (see
-        // Libc.readableAmong), so no slices are needed to free its pool thread,
-        // and waiting out a 20 s grace costs no CPU.
+        // The kernel wakes the poll on exit; waiting out a 20 s grace costs a wake-up per slice (see Libc.sliceMillis).
         awaitExit: libc.waitReadable(pidfd, Infinity).pipe(
           Effect.mapError(processError("poll", identity.pid)),
           Effect.repeat({ until: (exited) => exited }),
@@ -285,7 +283,7 @@ export const make = (options: LiveOptions = {}) =>
         const sweepEvery = Math.min(longestSweep, pollInterval * unpinned.length)
         while (true) {
           const remaining = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
-          // One poll for the whole wait (interrupting it wakes it), or until the next check of the unpinned.
+          // One wait on every pidfd, or until the next check of the unpinned.
           const slice = unpinned.length > 0 ? Math.min(remaining, sweepEvery) : remaining
           const readable = byFd.size === 0
             ? yield* Effect.as(Effect.sleep(slice), [])

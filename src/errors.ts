@@ -3,8 +3,8 @@
  * `message`) that names the file or value, what is wrong and what to do; the
  * CLI edge (`cli/exitCodes.ts`) turns the tag into an exit code.
  */
-import * as PlatformError from "@effect/platform/Error"
-import { Data } from "effect"
+import type * as PlatformError from "@effect/platform/Error"
+import { Data, Predicate } from "effect"
 import { getSystemErrorMap } from "node:util"
 
 /** A command-line value is malformed: a PID, a duration, a URL, a schedule. */
@@ -204,9 +204,17 @@ const platformCodes: Partial<Record<PlatformError.SystemErrorReason, string>> = 
   WouldBlock: "EAGAIN"
 }
 
+/**
+ * @effect/platform's errors, recognised by their type id rather than by
+ * importing the module: that would load @effect/platform and Schema into
+ * every command for one check.
+ */
+const isPlatformError = (cause: unknown): cause is PlatformError.PlatformError =>
+  Predicate.hasProperty(cause, Symbol.for("@effect/platform/Error"))
+
 /** The errno name and its description, e.g. `EACCES` and `permission denied`. */
 const errnoOf = (cause: unknown): { readonly code: string; readonly description?: string } | undefined => {
-  if (PlatformError.isPlatformError(cause)) {
+  if (isPlatformError(cause)) {
     // A platform error wraps the Node error that says most.
     return errnoOf(cause.cause) ??
       { code: (cause._tag === "SystemError" && platformCodes[cause.reason]) || "EUNKNOWN", description: cause.message }

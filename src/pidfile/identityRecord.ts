@@ -7,7 +7,7 @@
  * A pidfile written by another tool has no record, and a record that names
  * another PID is ignored: everything works without one.
  */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option } from "effect"
 import type { SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type ProcessIdentity, Processes } from "../process/Processes.js"
@@ -18,19 +18,34 @@ import { untrustedRecordReason } from "./trust.js"
 export const identityRecordPath = (pidfile: string): string => `${pidfile}.identity`
 
 /**
- * The record's format: one JSON object. Fields beyond these are ignored, so
- * a later sipid may add some without voiding this one's records.
+ * The record's format: one JSON object with these fields. Fields beyond
+ * them are ignored, so a later sipid may add some without voiding this
+ * one's records. Checked by hand rather than with effect's Schema, which
+ * would be a third of what every claim loads.
  */
-const IdentityRecord = Schema.parseJson(Schema.Struct({
-  pid: Schema.Number,
-  startTicks: Schema.Int,
-  bootId: Schema.String,
-  forks: Schema.optional(Schema.NonNegativeInt),
-  newestPid: Schema.optional(Schema.NonNegativeInt)
-}))
+interface IdentityRecord {
+  readonly pid: number
+  readonly startTicks: number
+  readonly bootId: string
+  readonly forks?: number
+  readonly newestPid?: number
+}
 
-const encodeRecord = Schema.encodeSync(IdentityRecord)
-const decodeRecord = Schema.decodeUnknownOption(IdentityRecord)
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
+
+const decodeRecord = (text: string): Option.Option<IdentityRecord> => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return Option.none()
+  }
+  if (typeof parsed !== "object" || parsed === null) return Option.none()
+  const { bootId, forks, newestPid, pid, startTicks } = parsed as Record<string, unknown>
+  const valid = typeof pid === "number" && Number.isSafeInteger(startTicks) && typeof bootId === "string" &&
+    (forks === undefined || isCount(forks)) && (newestPid === undefined || isCount(newestPid))
+  return valid ? Option.some(parsed as IdentityRecord) : Option.none()
+}
 
 export interface RecordedIdentity extends ProcessIdentity {
   /**
@@ -58,7 +73,7 @@ export const writeIdentityRecord = (
     const counter = yield* Effect.option(Effect.all({ forks: processes.forkCount, newestPid: processes.newestPid }))
     const record = { pid: identity.pid, startTicks: identity.startTicks, bootId: identity.bootId, ...Option.getOrUndefined(counter) }
     // Stryker disable next-line ObjectLiteral,BooleanLiteral: an fsync more or less shows only after a crash
-    yield* Effect.scoped(files.publish(identityRecordPath(pidfile), encodeRecord(record) + "\n", { durable: false }))
+    yield* Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(record satisfies IdentityRecord) + "\n", { durable: false }))
   })
 
 /** Far more than a record sipid writes (about 90 bytes); anything larger is not one. */

@@ -21,11 +21,17 @@ export const ExitCode = {
   system: 5
 } as const
 
-/** The signals that stop a command early: monit's stop timeout sends SIGTERM, Ctrl-C SIGINT. */
-export type StopSignal = "SIGINT" | "SIGTERM"
+/**
+ * The signals that stop a command early: monit's stop timeout sends SIGTERM,
+ * Ctrl-C SIGINT, a closed terminal SIGHUP; SIGQUIT, SIGUSR1 and SIGUSR2 (a
+ * log rotation's `pkill -USR1 -f JOB` matches sipid's --pid-file) would end
+ * a process that does not handle them, or open a debugger in some runtimes.
+ * Each ends sipid the same orderly way.
+ */
+export type StopSignal = "SIGHUP" | "SIGINT" | "SIGQUIT" | "SIGUSR1" | "SIGUSR2" | "SIGTERM"
 
 /** Stopped early by a signal: 128 + the signal's number, as a shell reports a process the signal killed. */
-export const signalExitCode: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 }
+export const signalExitCode: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGQUIT: 131, SIGUSR1: 138, SIGUSR2: 140, SIGTERM: 143 }
 
 export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>().pipe(
   Match.tagsExhaustive({

@@ -1,13 +1,14 @@
 /**
  * sipid's help, in the style of the tools it sits beside (start-stop-daemon,
  * coreutils): plain text, 80 columns, each command's on one screen, ending
- * with its exit codes. Built from the command definitions (names,
- * placeholders, required or repeatable) and the table in docs.ts (meanings,
- * defaults, exit codes), so nothing is written twice.
+ * with its exit codes. Built from the spec (commands.ts), so nothing is
+ * written twice.
  */
-import type { CommandSpec, OptionSpec } from "./commandSpec.js"
-import { commandDocs, type OptionDoc, optionDocs } from "./docs.js"
+import { globalOptions } from "./commands.js"
 import { ExitCode, signalExitCode } from "./exitCodes.js"
+import { type CommandSpec, type OptionSpec, optionsOf } from "./spec.js"
+
+type AnyOption = OptionSpec<unknown>
 
 const width = 80
 /** Where option meanings start; a longer option name puts its meaning on the next line. */
@@ -32,23 +33,21 @@ const wrapWords = (words: ReadonlyArray<string>, indent: number, firstIndent = i
 
 const wrap = (text: string, indent: number, firstIndent = indent) => wrapWords(text.split(" "), indent, firstIndent)
 
-const docOf = (option: OptionSpec): OptionDoc => {
-  const doc = optionDocs[option.name]
-  // A defect, caught by the help tests: every option is documented.
-  if (doc === undefined) throw new Error(`no help for ${option.name}`)
-  return doc
-}
-
-const label = (option: OptionSpec) => (option.placeholder === undefined ? option.name : `${option.name} ${option.placeholder}`)
+const label = (option: AnyOption) => (option.placeholder === undefined ? option.name : `${option.name} ${option.placeholder}`)
 
 /** `--pid PID`, `[--grace DURATION]`, `[--header 'NAME: VALUE']...` */
-const usageOf = (option: OptionSpec) =>
+const usageOf = (option: AnyOption) =>
   option.required ? label(option) : `[${label(option)}]${option.repeatable ? "..." : ""}`
 
-const meaningOf = (option: OptionSpec) => {
-  const doc = docOf(option)
-  const note = option.required ? "required" : option.repeatable ? "repeatable" : doc.default !== undefined ? `default ${doc.default}` : undefined
-  return note === undefined ? doc.meaning : `${doc.meaning} (${note})`
+const meaningOf = (option: AnyOption) => {
+  const note = option.required
+    ? "required"
+    : option.repeatable
+    ? "repeatable"
+    : option.defaultText !== undefined
+    ? `default ${option.defaultText}`
+    : undefined
+  return note === undefined ? option.meaning : `${option.meaning} (${note})`
 }
 
 /** A two-column row: `term` indented by 2, `text` at `column`, wrapped under itself. */
@@ -62,19 +61,15 @@ const row = (term: string, text: string, column: number): Array<string> => {
 const commandColumn = (commands: ReadonlyArray<CommandSpec>) => Math.max(...commands.map(({ name }) => name.length)) + 4
 
 const commandList = (commands: ReadonlyArray<CommandSpec>) =>
-  commands.flatMap(({ name }) => row(name, commandDocs[name]!.summary, commandColumn(commands)))
+  commands.flatMap(({ name, summary }) => row(name, summary, commandColumn(commands)))
 
 /** `sipid` alone: what to type next, on stderr. */
 export const shortUsage = (commands: ReadonlyArray<CommandSpec>): string =>
   ["usage: sipid COMMAND [OPTIONS]", ...commandList(commands), "see sipid COMMAND --help, or sipid --help for the common options"].join("\n") + "\n"
 
-const globalRows: ReadonlyArray<readonly [string, string]> = [
-  ["--log-level LEVEL", "the least severe log line shown: all, trace, debug, info (default), warning, error, fatal or none; before or after COMMAND"],
-  ["-h, --help", "this help; sipid COMMAND --help for a command's options and exit codes"],
-  ["--version", "print sipid's version"],
-  ["--completions SHELL", "print a completion script for sh, bash, fish or zsh"],
-  ["--wizard", "build a command line interactively (needs a terminal)"]
-]
+/** `--log-level LEVEL`, `-h, --help`: a choice's placeholder is its own word here, its values are in the meaning. */
+const globalLabel = (option: AnyOption) =>
+  option.name === "--help" ? "-h, --help" : option.placeholder === undefined ? option.name : `${option.name} ${option.placeholder}`
 
 /** `sipid --help`. */
 export const topHelp = (commands: ReadonlyArray<CommandSpec>, version: string): string =>
@@ -87,11 +82,11 @@ export const topHelp = (commands: ReadonlyArray<CommandSpec>, version: string): 
     ...commandList(commands),
     "",
     "Options of every command:",
-    ...globalRows.flatMap(([term, text]) => row(term, text, 24)),
+    ...globalOptions.flatMap((option) => row(globalLabel(option), option.meaning, 24)),
     "",
     ...wrap(
       `Exit codes: ${ExitCode.ok} done, ${ExitCode.refused} refused, ${ExitCode.usage} usage error, ${ExitCode.locked} pidfile locked, ` +
-        `${ExitCode.invalidPidfile} invalid pidfile, ${ExitCode.system} system error, ${signalExitCode.SIGTERM}/${signalExitCode.SIGINT} stopped by SIGTERM/SIGINT; ` +
+        `${ExitCode.invalidPidfile} invalid pidfile, ${ExitCode.system} system error, 128+N stopped by signal N (${signalExitCode.SIGTERM} SIGTERM); ` +
         "status answers with LSB codes.",
       0
     )
@@ -99,17 +94,17 @@ export const topHelp = (commands: ReadonlyArray<CommandSpec>, version: string): 
 
 /** `sipid COMMAND --help`: at most a screen of 80 columns. */
 export const commandHelp = (command: CommandSpec): string => {
-  const doc = commandDocs[command.name]!
-  const column = Math.min(meaningColumn, Math.max(...command.options.map((option) => label(option).length)) + 4)
+  const options = optionsOf(command)
+  const column = Math.min(meaningColumn, Math.max(...options.map((option) => label(option).length)) + 4)
   return [
-    ...wrapWords(["usage: sipid", command.name, ...command.options.map(usageOf)], 2, 0),
-    ...wrap(doc.description, 0),
+    ...wrapWords(["usage: sipid", command.name, ...options.map(usageOf)], 2, 0),
+    ...wrap(command.description, 0),
     "",
     "Options:",
-    ...command.options.flatMap((option) => row(label(option), meaningOf(option), column)),
+    ...options.flatMap((option) => row(label(option), meaningOf(option), column)),
     "",
     "Exit codes:",
-    ...doc.exitCodes.flatMap(([code, meaning]) => row(String(code), meaning, 12)),
+    ...command.exitCodes.flatMap(([code, meaning]) => row(String(code), meaning, 12)),
     "",
     "--log-level, --help and the other options of every command: see sipid --help."
   ].join("\n") + "\n"

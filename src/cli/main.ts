@@ -1,45 +1,46 @@
 /**
- * The `sipid` command line: the root command, its subcommands, and the
- * translation of every outcome into an exit code.
+ * The `sipid` command line: reads argv against the spec (commands.ts),
+ * answers help, the version and usage errors itself, and runs the command
+ * it names. Each command's program is loaded only when it runs, so a claim
+ * evaluates neither the HTTP stack nor @effect/cli.
  */
-import { Command, HelpDoc, ValidationError } from "@effect/cli"
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Effect } from "effect"
+import { type Deferred, Effect } from "effect"
 import { writeStderr, writeStdout } from "../log/output.js"
-import { requestedLogFormat, Route, route } from "./argv.js"
-import { claimCommand } from "./commands/claim.js"
-import { killCommand } from "./commands/kill.js"
-import { statusCommand } from "./commands/status.js"
-import { waitUntilHealthyCommand } from "./commands/waitUntilHealthy.js"
-import { type CommandSpec, commandSpec } from "./commandSpec.js"
-import { ExitCode, signalExitCode } from "./exitCodes.js"
+import * as Commands from "./commands.js"
+import { ExitCode, type StopSignal } from "./exitCodes.js"
 import { commandHelp, shortUsage, topHelp } from "./help.js"
-import { ExitStatus, reportUsageError } from "./runCommand.js"
+import { requestedLogFormat, Route, route } from "./parse.js"
+import { type CommandRun, reportUsageError, runCommand } from "./runCommand.js"
+import type { CommandSpec, Options, Values } from "./spec.js"
 
 declare const SIPID_VERSION: string | undefined
 
 /** Set by the bundler from package.json; "dev" when run from the sources. */
 export const version = typeof SIPID_VERSION === "string" ? SIPID_VERSION : "dev"
 
-const sipid = Command.make("sipid").pipe(
-  Command.withSubcommands([claimCommand, killCommand, statusCommand, waitUntilHealthyCommand])
-)
-
-export const commands: ReadonlyArray<CommandSpec> = [
-  commandSpec(claimCommand),
-  commandSpec(killCommand),
-  commandSpec(statusCommand),
-  commandSpec(waitUntilHealthyCommand)
-]
-
-const cli = Command.run(sipid, { name: "sipid", version })
-
-/** Which standard streams are terminals: the wizard may prompt only on one. */
-export interface Terminals {
+/** What the CLI needs of the process it runs in. */
+export interface CliProcess {
+  /** Whether stdin is a terminal: the wizard may prompt only on one. */
   readonly stdinIsTerminal: boolean
-  readonly stdoutIsTerminal: boolean
-  readonly stderrIsTerminal: boolean
+  /** Done with the first stop signal the process receives (see stopSignals.ts). */
+  readonly stopSignal: Deferred.Deferred<StopSignal>
 }
+
+type Program<O extends Options> = (values: Values<O>) => CommandRun
+
+/** A command of the spec with the program that runs it, loaded when it runs. */
+const runner = <O extends Options>(spec: CommandSpec<O>, load: () => Promise<{ readonly program: Program<O> }>) => ({
+  spec,
+  // The parser decoded `values` with this very spec.
+  run: (values: Readonly<Record<string, unknown>>) => Effect.flatMap(Effect.promise(load), ({ program }) => program(values as Values<O>))
+})
+
+const runners = [
+  runner(Commands.claim, () => import("./programs/claim.js")),
+  runner(Commands.kill, () => import("./programs/kill.js")),
+  runner(Commands.status, () => import("./programs/status.js")),
+  runner(Commands.waitUntilHealthy, () => import("./programs/waitUntilHealthy.js"))
+]
 
 const print = (write: (text: string) => void, text: string, code: number) =>
   Effect.sync(() => {
@@ -47,74 +48,38 @@ const print = (write: (text: string) => void, text: string, code: number) =>
     return code
   })
 
-/**
- * @effect/cli prints each parse error itself, on stderr; sipid reports it as
- * its own log line instead. Its other output (completion scripts, the wizard) stays.
- */
-const withoutCliErrorOutput = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.consoleWith((console) => Effect.withConsole(effect, { ...console, error: () => Effect.void }))
-
-const ansi = /\u001b\[[0-9;]*m/g
-
-/** A value an option refused (`--grace 20`), as the one line @effect/cli would have printed. */
-const problemOf = (error: ValidationError.ValidationError): string =>
-  HelpDoc.toAnsiText(error.error).replace(ansi, "").trim().split(/\n+/).join("; ")
-
-const runChecked = (argv: ReadonlyArray<string>, command: string | undefined, logFormat: "text" | "json") =>
-  cli(["node", "sipid", ...argv]).pipe(
-    Effect.as(ExitCode.ok as number),
-    Effect.catchAll((error) =>
-      error instanceof ExitStatus
-        ? Effect.succeed(error.code)
-        : ValidationError.isValidationError(error)
-        ? reportUsageError(command, problemOf(error), logFormat)
-        : // What is left comes from @effect/cli's own machinery, such as a prompt quit with Ctrl-C.
-          reportUsageError(command, String(error), logFormat)
-    ),
-    withoutCliErrorOutput,
-    Effect.provide(NodeContext.layer)
-  )
-
-/** What @effect/cli prints when Ctrl-C ends its wizard, which it then counts a success. */
-const wizardQuit = "Quitting wizard mode"
-
-/** The wizard, exiting 130 like any command stopped by SIGINT when Ctrl-C ends it. */
-const runWizard = (argv: ReadonlyArray<string>, command: string | undefined, logFormat: "text" | "json") =>
-  Effect.suspend(() => {
-    let quit = false
-    return Effect.consoleWith((console) =>
-      Effect.withConsole(runChecked(argv, command, logFormat), {
-        ...console,
-        log: (...args) => {
-          quit ||= args.some((arg) => String(arg).includes(wizardQuit))
-          return console.log(...args)
-        }
-      })
-    ).pipe(Effect.map((code) => (quit ? signalExitCode.SIGINT : code)))
-  })
+/** What the log lines of a run need from its values: every command has --log-format; claim, kill and status --pid-file. */
+const logContextOf = (values: Readonly<Record<string, unknown>>) => ({
+  logFormat: values["logFormat"] === "json" ? "json" as const : "text" as const,
+  pidfile: typeof values["pidFile"] === "string" ? values["pidFile"] : undefined
+})
 
 /**
  * Runs the CLI on `argv` (without node and script) and yields the exit code.
  * sipid answers no arguments, help, the version and malformed command lines
- * itself (see argv.ts); @effect/cli parses the values and runs the command.
+ * itself; @effect/cli only completion scripts and the wizard.
  */
-export const main = (argv: ReadonlyArray<string>, terminals: Terminals): Effect.Effect<number> => {
+export const main = (argv: ReadonlyArray<string>, cli: CliProcess): Effect.Effect<number> => {
   const logFormat = requestedLogFormat(argv)
-  return Route.$match(route(argv, commands), {
-    ShortUsage: () => print(writeStderr, shortUsage(commands), ExitCode.usage),
+  return Route.$match(route(argv, Commands.commands), {
+    ShortUsage: () => print(writeStderr, shortUsage(Commands.commands), ExitCode.usage),
     Version: () => print(writeStdout, `${version}\n`, ExitCode.ok),
     Help: ({ command }) => {
-      const spec = commands.find(({ name }) => name === command)
-      return print(writeStdout, spec === undefined ? topHelp(commands, version) : commandHelp(spec), ExitCode.ok)
+      const spec = Commands.commands.find(({ name }) => name === command)
+      return print(writeStdout, spec === undefined ? topHelp(Commands.commands, version) : commandHelp(spec), ExitCode.ok)
     },
     Invalid: ({ command, problem }) => reportUsageError(command, problem, logFormat),
     // @effect/cli's wizard prompts on stdin and would hang a script forever.
     BuiltIn: ({ command }) =>
-      !argv.includes("--wizard")
-        ? runChecked(argv, command, logFormat)
-        : terminals.stdinIsTerminal
-        ? runWizard(argv, command, logFormat)
-        : reportUsageError(command, "--wizard needs an interactive terminal", logFormat),
-    Run: ({ argv, command }) => runChecked(argv, command, logFormat)
+      argv.includes("--wizard") && !cli.stdinIsTerminal
+        ? reportUsageError(command, "--wizard needs an interactive terminal", logFormat)
+        : Effect.flatMap(
+          Effect.promise(() => import("./effectCli.js")),
+          ({ runBuiltIn }) => runBuiltIn({ argv, command, commands: Commands.commands, version, logFormat, run: (line) => main(line, cli) })
+        ),
+    Run: ({ command, logLevel, values }) => {
+      const { run, spec } = runners.find(({ spec }) => spec.name === command)!
+      return runCommand({ command: spec.name, logLevel, stopSignal: cli.stopSignal, ...logContextOf(values) }, run(values))
+    }
   })
 }

@@ -1,14 +1,15 @@
 /**
- * Reads the command line before @effect/cli does, to answer what it would
- * answer badly: no arguments, help, the version, and every structural
- * mistake (an unknown command or option, a missing value or option, a bad
- * choice, an option given twice: @effect/cli reads the first of two and then
- * misreads the next option), each as one sentence with a suggestion.
- * Values (durations, paths, PIDs) are still parsed by the command's options.
+ * Reads the command line against the spec (commands.ts): no arguments,
+ * help, the version, and every mistake (an unknown command or option, a
+ * missing value or option, a bad choice, an option given twice, a value its
+ * option refuses), each as one sentence with a suggestion; or the command
+ * to run with its options' values. @effect/cli is left only what sipid
+ * does not do itself: completion scripts and the wizard.
  */
-import { Data, LogLevel } from "effect"
+import { Data, Either } from "effect"
 import type { LogFormat } from "../log/logger.js"
-import type { CommandSpec, OptionSpec } from "./commandSpec.js"
+import { globalOptions } from "./commands.js"
+import { type CommandSpec, type OptionSpec, optionsOf } from "./spec.js"
 import { nearest } from "./suggest.js"
 
 export type Route = Data.TaggedEnum<{
@@ -19,30 +20,12 @@ export type Route = Data.TaggedEnum<{
   /** `--completions SHELL` or `--wizard`: @effect/cli's own. */
   BuiltIn: { readonly command: string | undefined }
   Invalid: { readonly command: string | undefined; readonly problem: string }
-  /** Checked: run `argv` (with `--log-level` moved where @effect/cli takes it). */
-  Run: { readonly command: string; readonly argv: ReadonlyArray<string> }
+  /** Checked: run `command` with its options' values (by the keys its spec gives them), at `--log-level` if given. */
+  Run: { readonly command: string; readonly values: Readonly<Record<string, unknown>>; readonly logLevel: string | undefined }
 }>
 export const Route = Data.taggedEnum<Route>()
 
-/** @effect/cli's `--log-level` values. */
-export const logLevels = LogLevel.allLevels.map((level) => level._tag.toLowerCase())
-
-const globalOption = (name: string, placeholder?: string, choices?: ReadonlyArray<string>): OptionSpec => ({
-  name,
-  placeholder,
-  choices,
-  required: false,
-  repeatable: false
-})
-
-/** Options of sipid itself, taken before or after the command; the last two are @effect/cli's. */
-export const globalOptions: ReadonlyArray<OptionSpec> = [
-  globalOption("--log-level", "LEVEL", logLevels),
-  globalOption("--help"),
-  globalOption("--version"),
-  globalOption("--completions", "SHELL", ["sh", "bash", "fish", "zsh"]),
-  globalOption("--wizard")
-]
+type AnyOption = OptionSpec<unknown>
 
 /** The longest piece of a token a message repeats: a runaway shell variable must not flood the log. */
 const shownLength = 40
@@ -65,12 +48,12 @@ const didYouMean = (word: string, candidates: ReadonlyArray<string>) => {
  */
 const looksLikeOption = (token: string) => token.startsWith("-")
 
-const needsValue = (option: OptionSpec, instead: string | undefined) =>
+const needsValue = (option: AnyOption, instead: string | undefined) =>
   `${option.name} needs a value (${option.placeholder})${
     instead === undefined ? "" : instead === "" ? ", not an empty one" : `, not the option ${quoted(instead)}`
   }`
 
-const notAChoice = (option: OptionSpec, choices: ReadonlyArray<string>, value: string) =>
+const notAChoice = (option: AnyOption, choices: ReadonlyArray<string>, value: string) =>
   `${option.name}: ${quoted(value)} is not one of ${choices.join(", ")}${didYouMean(value, choices)}`
 
 /** `--opt=value` as a name and an inline value; `-h=x` and the like are no options of sipid's. */
@@ -83,7 +66,7 @@ const splitInline = (token: string): readonly [name: string, inline: string | un
 const strayWord = (token: string, command: CommandSpec | undefined, commands: ReadonlyArray<CommandSpec>) => {
   const dashed = token.replace(/^[\u2012-\u2015\u2212]+/, "--")
   if (dashed !== token) {
-    const options = [...(command === undefined ? commands.flatMap(({ options }) => options) : command.options), ...globalOptions]
+    const options = [...(command === undefined ? commands.flatMap(optionsOf) : optionsOf(command)), ...globalOptions]
     return `${quoted(token)} starts with a long dash, not --${didYouMean(dashed, [...new Set(options.map(({ name }) => name))])}`
   }
   return command === undefined
@@ -96,8 +79,8 @@ const strayWord = (token: string, command: CommandSpec | undefined, commands: Re
  * right, and the first thing that decides wins: a mistake, `--help` (or
  * `-h`, or `help`) or `--version`. So `--version` or `--help` after a
  * mistake does not hide the mistake, and after `--help` only the command
- * name still counts. Every option's value is rewritten as a separate token
- * (`--grace=5s` as `--grace 5s`), so @effect/cli reads only what was checked here.
+ * name still counts. Values are decoded once the line is known to be well
+ * formed, in the order the command's spec lists its options.
  */
 export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<CommandSpec>): Route => {
   let command: CommandSpec | undefined
@@ -105,19 +88,17 @@ export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<Comma
   let problem: (() => string) | undefined
   let builtIn = false
   let help = false
-  const given = new Set<string>()
-  const logLevel: Array<string> = []
-  const rest: Array<string> = []
+  let logLevel: string | undefined
+  /** What each option was given, in order: its values, or an empty string per occurrence of a flag. */
+  const given = new Map<AnyOption, Array<string>>()
   const fail = (describe: () => string) => (problem ??= describe)
   for (let index = 0; index < argv.length; index++) {
     const token = argv[index]!
     const decided = problem !== undefined || help
     if (!looksLikeOption(token)) {
       const named = command === undefined ? commands.find(({ name }) => name === token) : undefined
-      if (named !== undefined) {
-        command = named
-        rest.push(token)
-      } else if (decided) continue
+      if (named !== undefined) command = named
+      else if (decided) continue
       else if (token === "help") help = true
       else {
         const before = command
@@ -131,10 +112,10 @@ export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<Comma
       continue
     }
     const [name, inline] = splitInline(token)
-    const known = [...(command?.options ?? []), ...globalOptions]
+    const known = [...(command === undefined ? [] : optionsOf(command)), ...globalOptions]
     const option = known.find((candidate) => candidate.name === (name === "-h" ? "--help" : name))
     if (option === undefined) {
-      const owner = command === undefined ? commands.find(({ options }) => options.some((candidate) => candidate.name === name)) : undefined
+      const owner = command === undefined ? commands.find((candidate) => optionsOf(candidate).some((option) => option.name === name)) : undefined
       const onCommand = command
       fail(() =>
         owner !== undefined
@@ -153,33 +134,41 @@ export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<Comma
       continue
     }
     if (option.name === "--version") return Route.Version()
-    if (given.has(option.name) && !option.repeatable) fail(() => `${option.name} is given more than once; give it once`)
-    given.add(option.name)
+    const values = given.get(option) ?? []
+    if (values.length > 0 && !option.repeatable) fail(() => `${option.name} is given more than once; give it once`)
+    given.set(option, values)
     if (option.name === "--completions" || option.name === "--wizard") builtIn = true
-    const tokens = [option.name]
-    if (option.placeholder !== undefined) {
-      const next = inline === undefined ? argv[index + 1] : undefined
-      const value = inline ?? (next === undefined || looksLikeOption(next) ? undefined : next)
-      if (inline === undefined && value !== undefined) index++
-      if (value === undefined || value === "") {
-        fail(() => needsValue(option, value ?? next))
-        continue
-      }
-      const choices = option.choices
-      if (choices !== undefined && !choices.includes(value)) fail(() => notAChoice(option, choices, value))
-      tokens.push(value)
+    if (option.placeholder === undefined) {
+      values.push("")
+      continue
     }
-    if (option.name === "--log-level") logLevel.push(...tokens)
-    else rest.push(...tokens)
+    const next = inline === undefined ? argv[index + 1] : undefined
+    const value = inline ?? (next === undefined || looksLikeOption(next) ? undefined : next)
+    if (inline === undefined && value !== undefined) index++
+    if (value === undefined || value === "") {
+      fail(() => needsValue(option, value ?? next))
+      continue
+    }
+    const choices = option.choices
+    if (choices !== undefined && !choices.includes(value)) fail(() => notAChoice(option, choices, value))
+    values.push(value)
+    if (option.name === "--log-level") logLevel = value
   }
   if (problem !== undefined) return Route.Invalid({ command: command?.name, problem: problem() })
   if (help) return Route.Help({ command: command?.name })
   if (builtIn) return Route.BuiltIn({ command: command?.name })
   if (command === undefined) return Route.ShortUsage()
-  const missing = command.options.find((option) => option.required && !given.has(option.name))
-  if (missing !== undefined) return Route.Invalid({ command: command.name, problem: `missing ${missing.name} ${missing.placeholder ?? ""}`.trimEnd() })
-  // @effect/cli takes its built-in --log-level only before the subcommand.
-  return Route.Run({ command: command.name, argv: [...logLevel, ...rest] })
+  const values: Record<string, unknown> = {}
+  for (const [key, option] of Object.entries(command.options)) {
+    const texts = given.get(option) ?? []
+    if (option.required && texts.length === 0) {
+      return Route.Invalid({ command: command.name, problem: `missing ${option.name} ${option.placeholder ?? ""}`.trimEnd() })
+    }
+    const decoded = option.decode(texts)
+    if (Either.isLeft(decoded)) return Route.Invalid({ command: command.name, problem: `${option.name}: ${decoded.left}` })
+    values[key] = decoded.right
+  }
+  return Route.Run({ command: command.name, values, logLevel })
 }
 
 /** The `--log-format` asked for, so that a usage error comes in it too; text unless json is given. */

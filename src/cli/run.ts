@@ -7,13 +7,13 @@
 import { Cause, Effect, Exit } from "effect"
 import { ignoreStreamErrors, writeStderr } from "../log/output.js"
 import { ExitCode } from "./exitCodes.js"
-import { main, type Terminals } from "./main.js"
+import { type CliProcess, main } from "./main.js"
 
-export const runCli = (argv: ReadonlyArray<string>, terminals: Terminals): void => {
+export const runCli = (argv: ReadonlyArray<string>, cli: CliProcess): void => {
   ignoreStreamErrors()
   // A fiber waiting on Effect's own scheduler holds no Node handle; this keeps the process up meanwhile.
   const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
-  Effect.runFork(main(argv, terminals)).addObserver((exit) => {
+  Effect.runFork(main(argv, cli)).addObserver((exit) => {
     clearInterval(keepAlive)
     const code = Exit.isSuccess(exit) ? exit.value : internalError(exit.cause)
     // Exit at once on failure: an idle keep-alive socket must not hold sipid up. Success lets stdout drain.

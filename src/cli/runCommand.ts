@@ -1,10 +1,10 @@
 /**
  * The edge between a command's program and the process: installs the
- * logger, tags log lines, reports a failure as one log line and turns it
- * into an exit code (through `exitCodeFor`, the only mapping), and turns
- * SIGTERM or SIGINT into an orderly early stop.
+ * logger at the level asked for, tags log lines, reports a failure as one
+ * log line and turns it into an exit code (through `exitCodeFor`, the only
+ * mapping), and turns a stop signal into an orderly early stop.
  */
-import { Data, Deferred, Effect, FiberRef, HashMap, Logger, LogLevel } from "effect"
+import { Data, Deferred, Effect, FiberRef, HashMap, Logger, LogLevel, Option } from "effect"
 import type { SipidError } from "../errors.js"
 import * as Log from "../log/logger.js"
 import { ExitCode, exitCodeFor, signalExitCode, type StopSignal } from "./exitCodes.js"
@@ -12,29 +12,21 @@ import { ExitCode, exitCodeFor, signalExitCode, type StopSignal } from "./exitCo
 /** A command finished with a non-zero exit code; whatever it had to say is already printed. */
 export class ExitStatus extends Data.TaggedError("ExitStatus")<{ readonly code: number }> {}
 
+/** What a command's program may end with: a failure to report, or an exit code already explained. */
+export type CommandRun = Effect.Effect<unknown, SipidError | ExitStatus>
+
 export interface CommandContext {
   readonly command: string
   readonly pidfile?: string | undefined
   readonly logFormat: Log.LogFormat
+  /** `--log-level`: the least severe line shown (@effect/cli's names); info when not given. */
+  readonly logLevel?: string | undefined
+  /** Done with the first stop signal the process received, even before the command started (see stopSignals.ts). */
+  readonly stopSignal: Deferred.Deferred<StopSignal>
 }
 
-const stopSignals: ReadonlyArray<StopSignal> = ["SIGINT", "SIGTERM"]
-
-/**
- * Completes with the first stop signal. Until the scope closes, the signals
- * no longer kill sipid outright, so an interrupted command still runs its
- * finalizers (releases its lock, removes its temp file) however often
- * monit or a user repeats the signal.
- */
-const receiveStopSignal = Effect.gen(function*() {
-  const received = yield* Deferred.make<StopSignal>()
-  const onSignal = (signal: StopSignal) => Deferred.unsafeDone(received, Effect.succeed(signal))
-  yield* Effect.acquireRelease(
-    Effect.sync(() => stopSignals.forEach((signal) => process.on(signal, onSignal))),
-    () => Effect.sync(() => stopSignals.forEach((signal) => process.removeListener(signal, onSignal)))
-  )
-  return Deferred.await(received)
-})
+const levelNamed = (name: string | undefined): LogLevel.LogLevel =>
+  LogLevel.allLevels.find((level) => level._tag.toLowerCase() === name) ?? LogLevel.Info
 
 /**
  * A usage error names the option, not the pidfile, and says where help is;
@@ -52,7 +44,7 @@ const logUsageError = (command: string | undefined, problem: string) =>
 export const reportUsageError = (command: string | undefined, problem: string, logFormat: Log.LogFormat): Effect.Effect<number> =>
   logUsageError(command, problem).pipe(Effect.as(ExitCode.usage as number), Effect.provide(Log.layer(logFormat)))
 
-const reportFailure = <R>(command: string, program: Effect.Effect<unknown, SipidError | ExitStatus, R>) =>
+const reportFailure = (command: string, program: CommandRun) =>
   Effect.catchIf(
     program,
     (error): error is SipidError => error._tag !== "ExitStatus",
@@ -69,15 +61,23 @@ const stopEarly = (signal: StopSignal) => {
   return Effect.zipRight(Effect.logWarning(`received ${signal}: stopping early (exit ${code})`), Effect.fail(new ExitStatus({ code })))
 }
 
-export const runCommand = <R>(
-  context: CommandContext,
-  program: Effect.Effect<unknown, SipidError | ExitStatus, R>
-): Effect.Effect<void, ExitStatus, R> =>
-  Effect.gen(function*() {
-    const stopSignal = yield* receiveStopSignal
-    yield* Effect.raceFirst(reportFailure(context.command, program), Effect.flatMap(stopSignal, stopEarly))
-  }).pipe(
-    Effect.scoped,
+/**
+ * Runs a command's program and yields its exit code. A stop signal, however
+ * often monit or a user repeats it, interrupts the program once, so it
+ * still runs its finalizers (releases its lock, removes its temporary file).
+ */
+export const runCommand = (context: CommandContext, program: CommandRun): Effect.Effect<number> =>
+  Effect.flatMap(
+    Deferred.poll(context.stopSignal),
+    Option.match({
+      // Received before the command started: the program never runs.
+      onSome: (received) => Effect.flatMap(received, stopEarly),
+      onNone: () => Effect.raceFirst(reportFailure(context.command, program), Effect.flatMap(Deferred.await(context.stopSignal), stopEarly))
+    })
+  ).pipe(
+    Effect.as(ExitCode.ok as number),
+    Effect.catchTag("ExitStatus", ({ code }) => Effect.succeed(code)),
+    Logger.withMinimumLogLevel(levelNamed(context.logLevel)),
     Log.withLogContext(context),
     Effect.provide(Log.layer(context.logFormat))
   )

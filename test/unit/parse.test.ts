@@ -1,6 +1,7 @@
+import { Duration, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import { requestedLogFormat, Route, route } from "../../src/cli/argv.js"
-import { commands } from "../../src/cli/main.js"
+import { commands } from "../../src/cli/commands.js"
+import { requestedLogFormat, Route, route } from "../../src/cli/parse.js"
 
 const routeOf = (...argv: Array<string>) => route(argv, commands)
 const invalid = (command: string | undefined, problem: string) => Route.Invalid({ command, problem })
@@ -28,16 +29,51 @@ describe("route", () => {
     expect(routeOf("kill", "--help=yes")).toEqual(invalid("kill", "--help takes no value; drop \"=yes\""))
   })
 
-  it("runs a well-formed command line, with --log-level moved before the command", () => {
+  it("runs a well-formed command line with its options' values, defaults filled in, and the --log-level given anywhere", () => {
     expect(routeOf("kill", "--pid-file", "f", "--log-level", "debug", "--grace", "1s")).toEqual(
-      Route.Run({ command: "kill", argv: ["--log-level", "debug", "kill", "--pid-file", "f", "--grace", "1s"] })
+      Route.Run({
+        command: "kill",
+        values: {
+          pidFile: `${process.cwd()}/f`,
+          showStacks: false,
+          grace: Option.some(Duration.seconds(1)),
+          retry: Option.none(),
+          tree: false,
+          treeGrace: Option.none(),
+          logFormat: "text"
+        },
+        logLevel: "debug"
+      })
     )
-    expect(routeOf("status", "--pid-file=f", "--log-level=error")).toEqual(
-      Route.Run({ command: "status", argv: ["--log-level", "error", "status", "--pid-file", "f"] })
+    expect(routeOf("status", "--pid-file=/f", "--log-level=error", "--tree")).toEqual(
+      Route.Run({ command: "status", values: { pidFile: "/f", tree: true, logFormat: "text" }, logLevel: "error" })
     )
-    expect(routeOf("wait-until-healthy", "--url", "http://x/", "--header", "a: 1", "--header", "b: 2", "--insecure")).toEqual(
-      Route.Run({ command: "wait-until-healthy", argv: ["wait-until-healthy", "--url", "http://x/", "--header", "a: 1", "--header", "b: 2", "--insecure"] })
+    expect(routeOf("wait-until-healthy", "--url", "http://x/", "--header", "a: 1", "--header", "b: 2", "--insecure", "--log-format", "json")).toEqual(
+      Route.Run({
+        command: "wait-until-healthy",
+        values: {
+          url: "http://x/",
+          timeout: Duration.minutes(1),
+          pollingFrequency: Duration.seconds(5),
+          requestTimeout: Duration.seconds(5),
+          expectStatus: "200",
+          header: ["a: 1", "b: 2"],
+          caCert: [],
+          clientCert: Option.none(),
+          clientKey: Option.none(),
+          insecure: true,
+          logFormat: "json"
+        },
+        logLevel: undefined
+      })
     )
+  })
+
+  it("refuses a value its option cannot parse, naming the option", () => {
+    expect(routeOf("kill", "--pid-file", "f", "--grace", "20")).toEqual(
+      invalid("kill", "--grace: invalid duration \"20\": use Go syntax with a unit, such as 500ms, 10s, 1m30s or 2h")
+    )
+    expect(routeOf("status", "--pid-file", "/run/")).toEqual(invalid("status", "--pid-file: \"/run/\" must name a file, not a directory"))
   })
 
   it("suggests the nearest command or option for a typo", () => {
@@ -85,8 +121,8 @@ describe("route, on values", () => {
   })
 
   it("rewrites --option=value as two tokens, and refuses an empty value, a value on a flag and --", () => {
-    expect(routeOf("wait-until-healthy", "--url=http://x/", "--header=X-A: 1", "--header=X-B: 2=3")).toEqual(
-      Route.Run({ command: "wait-until-healthy", argv: ["wait-until-healthy", "--url", "http://x/", "--header", "X-A: 1", "--header", "X-B: 2=3"] })
+    expect(routeOf("wait-until-healthy", "--url=http://x/", "--header=X-A: 1", "--header=X-B: 2=3")).toMatchObject(
+      Route.Run({ command: "wait-until-healthy", values: { url: "http://x/", header: ["X-A: 1", "X-B: 2=3"] }, logLevel: undefined })
     )
     expect(routeOf("claim", "--pid=", "--pid-file=/tmp/x.pid")).toEqual(invalid("claim", "--pid needs a value (PID), not an empty one"))
     expect(routeOf("claim", "--pid", "5", "--pid-file=")).toEqual(invalid("claim", "--pid-file needs a value (FILE), not an empty one"))

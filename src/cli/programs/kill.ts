@@ -1,4 +1,4 @@
-import { Command, Options } from "@effect/cli"
+/** `sipid kill`: the schedule from --grace, --show-stacks or --retry, and --tree's options, then the library's kill. */
 import { Duration, Effect, Either, Option } from "effect"
 import { UsageError } from "../../errors.js"
 import { kill } from "../../pidfile/kill.js"
@@ -6,27 +6,8 @@ import { type JobStopOptions, longestJobWait } from "../../process/stopJob.js"
 import { defaultSchedule, parseStopSchedule, type StopSchedule } from "../../process/stopSchedule.js"
 import { SipidLive } from "../../SipidLive.js"
 import { formatGoDuration } from "../../time/goDuration.js"
-import { runCommand } from "../runCommand.js"
-import { commandDocs } from "../docs.js"
-import { documented, goDuration, logFormat, pidFile } from "../sharedOptions.js"
-
-const showStacks = Options.boolean("show-stacks").pipe(documented)
-
-/** Its default, 20s, is defaultSchedule's. */
-const grace = goDuration("grace").pipe(Options.optional)
-
-const retry = Options.text("retry").pipe(Options.withPseudoName("SCHEDULE"), Options.optional, documented)
-
-const tree = Options.boolean("tree").pipe(
-  Options.withDescription(
-    "Stop the whole job: the process's descendants and, if it leads its session or process group, their other processes. Signals before SIGKILL go to the process alone, SIGKILL to all (as systemd's KillMode=mixed)"
-  )
-)
-
-const treeGrace = goDuration("tree-grace").pipe(
-  Options.optional,
-  Options.withDescription("With --tree, when the process exits before SIGKILL: how long the rest of the job gets after SIGTERM before SIGKILL (default 2s)")
-)
+import type * as Commands from "../commands.js"
+import type { Values } from "../spec.js"
 
 /** `--tree-grace` only means something with `--tree`. */
 const chooseTree = (options: { readonly tree: boolean; readonly treeGrace: Option.Option<Duration.Duration> }): Either.Either<JobStopOptions | undefined, UsageError> =>
@@ -75,13 +56,10 @@ const warnIfPastMonitTimeout = (schedule: StopSchedule, tree: JobStopOptions | u
   )
 }
 
-export const killCommand = Command.make("kill", { pidFile, showStacks, grace, retry, tree, treeGrace, logFormat }, (options) =>
-  runCommand(
-    { command: "kill", pidfile: options.pidFile, logFormat: options.logFormat },
-    Effect.gen(function*() {
-      const schedule = yield* chooseSchedule(options)
-      const job = yield* chooseTree(options)
-      yield* warnIfPastMonitTimeout(schedule, job)
-      yield* kill({ path: options.pidFile, schedule, ...(job && { tree: job }) })
-    }).pipe(Effect.provide(SipidLive))
-  )).pipe(Command.withDescription(commandDocs.kill!.summary))
+export const program = (options: Values<typeof Commands.kill.options>) =>
+  Effect.gen(function*() {
+    const schedule = yield* chooseSchedule(options)
+    const job = yield* chooseTree(options)
+    yield* warnIfPastMonitTimeout(schedule, job)
+    yield* kill({ path: options.pidFile, schedule, ...(job && { tree: job }) })
+  }).pipe(Effect.provide(SipidLive))

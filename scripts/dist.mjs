@@ -1,88 +1,126 @@
-// Builds dist/sipid-VERSION-linux-x64.tar.gz: the directory
-// sipid-VERSION-linux-x64/ with bin/sipid, one executable that needs only
-// glibc (a Node single executable application with a V8 startup snapshot of
-// the CLI, see src/cli/sea.ts), and lib/node_modules with what cannot or
-// need not be in the snapshot: koffi with its linux-x64 binary, and undici.
+// Builds the release for BOSH VMs: dist/sipid-VERSION-linux-x64.tar.xz and
+// dist/sipid-VERSION-linux-arm64.tar.xz. Each unpacks to one directory that
+// runs from wherever it is copied and needs nothing on the machine but a
+// Linux kernel and glibc 2.17:
 //
-// The executable is a copy of the Node running this script (the SEA blob only
-// fits the Node that made it), stripped of its debug symbols.
-import { build } from "esbuild"
+//   bin/sipid       the launcher (src/launcher/launcher.c, static): cleans the
+//                   environment, then execs libexec/sipid
+//   libexec/sipid   a Bun executable with sipid inside (scripts/compile.ts)
+//
+// The Bun that compiles is the pinned devDependency; the runtime inside each
+// executable is the same Bun version for the target (x64 "baseline", which
+// runs on every x86-64 CPU, and arm64), fetched from the npm registry and
+// checked against the integrity below.
+//
+//   npm run dist [-- --only x64]
+import { createHash } from "node:crypto"
 import { execFileSync } from "node:child_process"
-import { chmodSync, copyFileSync, cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { bundleUndici, cliBundleOptions, version } from "./bundle.mjs"
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { join } from "node:path"
+import { bundleUndici, version } from "./bundle.mjs"
 
-const name = `sipid-${version}-linux-x64`
-const work = "dist/sea"
-const root = join("dist", name)
-const tarball = `dist/${name}.tar.gz`
-for (const old of [work, root, tarball]) rmSync(old, { recursive: true, force: true })
-mkdirSync(work, { recursive: true })
+const require = createRequire(import.meta.url)
+const bunVersion = require("bun/package.json").version
 
-// In a SEA only built-in modules can be required, and the snapshot is made on
-// the build machine: modules beside the executable are found from its path
-// at run time, not from the bundle's.
-const besideExecutable = {
-  name: "beside-executable",
-  setup(build) {
-    build.onResolve({ filter: /^(koffi|undici)$/ }, (args) => ({ path: args.path, namespace: "beside-executable" }))
-    build.onLoad({ filter: /.*/, namespace: "beside-executable" }, (args) => ({
-      contents: `module.exports = require("node:module").createRequire(__sipidLib.file)(${JSON.stringify(args.path)})`
-    }))
+/** The runtimes, pinned by the registry's integrity of their npm tarballs (npm view PACKAGE@VERSION dist.integrity). */
+const targets = [
+  {
+    arch: "x64",
+    bunTarget: "bun-linux-x64-baseline",
+    runtimePackage: "@oven/bun-linux-x64-baseline",
+    integrity: "sha512-s8yMwYcFnnrA178gji0gZbkE2WVDej/Ti1x770oPfihxyRxSMNhGhiAQNXV53aDeraZxksdvKV/RAdQBCd0qPA==",
+    cc: "gcc",
+    ccPackage: "gcc",
+    // x86 machine code compresses better after xz's BCJ filter, which every xz since 5.0 decodes.
+    xzFilters: ["--x86"]
+  },
+  {
+    arch: "arm64",
+    bunTarget: "bun-linux-arm64",
+    runtimePackage: "@oven/bun-linux-aarch64",
+    integrity: "sha512-4BXmsSKnjOrlGWqZV4x/oWa7AVoR+B6lCXddMzOAXBIm3t50eslg9wb66gmtW1AamEQ1l1CDvmmruysEhqOWMg==",
+    cc: "aarch64-linux-gnu-gcc",
+    ccPackage: "gcc-aarch64-linux-gnu",
+    // xz's ARM64 filter needs xz 5.4 to unpack; Ubuntu Jammy stemcells have 5.2.
+    xzFilters: []
+  }
+]
+
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined
+const work = "dist/work"
+const cache = "node_modules/.cache/sipid-dist"
+
+const fail = (message) => {
+  console.error(`npm run dist: ${message}`)
+  process.exit(1)
+}
+
+const run = (file, args, options = {}) => execFileSync(file, args, { stdio: ["ignore", "pipe", "inherit"], ...options })
+
+/** The compiling Bun: the devDependency's binary, wherever its install script left it. */
+const bunTool = () => {
+  const candidates = [join("node_modules", ".bin", "bun"), join("node_modules", "@oven", `bun-linux-${process.arch === "arm64" ? "aarch64" : "x64"}`, "bin", "bun")]
+  const found = candidates.find((candidate) => {
+    try {
+      return run(candidate, ["--version"]).toString().trim() === bunVersion
+    } catch {
+      return false
+    }
+  })
+  return found ?? fail(`no working bun ${bunVersion} in node_modules; run npm ci`)
+}
+
+/** The target's Bun executable: its npm tarball, fetched once into the cache and checked. */
+const runtimeOf = (target) => {
+  const base = join(cache, `${target.runtimePackage.replace("/", "+")}-${bunVersion}`, "package", "bin", "bun")
+  if (existsSync(base)) return base
+  const directory = join(cache, `${target.runtimePackage.replace("/", "+")}-${bunVersion}`)
+  rmSync(directory, { recursive: true, force: true })
+  mkdirSync(directory, { recursive: true })
+  const tarball = join(directory, run("npm", ["pack", `${target.runtimePackage}@${bunVersion}`, "--pack-destination", directory, "--silent"]).toString().trim())
+  const integrity = `sha512-${createHash("sha512").update(readFileSync(tarball)).digest("base64")}`
+  if (integrity !== target.integrity) fail(`${target.runtimePackage}@${bunVersion} has integrity ${integrity}, not the pinned ${target.integrity}`)
+  run("tar", ["-xzf", tarball, "-C", directory, "package/bin/bun"])
+  return base
+}
+
+const compileLauncher = (target, outfile) => {
+  try {
+    run(target.cc, ["-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-o", outfile, "src/launcher/launcher.c"])
+  } catch (error) {
+    fail(`${target.cc} could not build the launcher for ${target.arch} (${error.message.split("\n")[0]}); install Debian's ${target.ccPackage}`)
   }
 }
-await build(cliBundleOptions({
-  entryPoints: ["src/cli/sea.ts"],
-  outfile: `${work}/sipid.cjs`,
-  external: [],
-  plugins: [besideExecutable],
-  define: { ...cliBundleOptions({}).define, "import.meta.url": "__sipidLib.url" },
-  banner: {
-    js: [
-      "var __sipidLib = {",
-      "  get file() { return require('node:path').join(process.execPath, '..', '..', 'lib', 'sipid.cjs') },",
-      "  get url() { return require('node:url').pathToFileURL(this.file).href }",
-      "};"
-    ].join("\n")
-  }
-}))
 
-writeFileSync(`${work}/sea-config.json`, JSON.stringify({
-  main: `${work}/sipid.cjs`,
-  output: `${work}/sipid.blob`,
-  disableExperimentalSEAWarning: true,
-  useSnapshot: true
-}))
-execFileSync(process.execPath, ["--experimental-sea-config", `${work}/sea-config.json`], { stdio: "inherit" })
+const mebibytes = (path) => (statSync(path).size / 2 ** 20).toFixed(1)
 
-const executable = join(root, "bin", "sipid")
-mkdirSync(dirname(executable), { recursive: true })
-copyFileSync(process.execPath, executable)
-chmodSync(executable, 0o755)
-execFileSync("strip", [executable])
-execFileSync(process.execPath, [
-  "node_modules/postject/dist/cli.js", executable, "NODE_SEA_BLOB", `${work}/sipid.blob`,
-  "--sentinel-fuse", "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2"
-], { stdio: "pipe" }) // its warnings about ".note" sections are harmless
-
-// Only the files these packages load on linux-x64 with glibc, and their licences.
-const ship = (from, files) => {
-  for (const file of files) {
-    const target = join(root, "lib", "node_modules", from, file)
-    mkdirSync(dirname(target), { recursive: true })
-    cpSync(join("node_modules", from, file), target, { recursive: true })
-  }
-}
-ship("koffi", ["package.json", "LICENSE.txt", "index.cjs", "src/koffi/index.cjs", "src/koffi/src/static.cjs"])
-ship("@koromix/koffi-linux-x64", ["package.json", "index.js", "linux_x64/koffi.node"])
-ship("undici", ["package.json", "LICENSE"])
-await bundleUndici(join(root, "lib", "node_modules", "undici", "index.js"))
-
-execFileSync("tar", [
-  "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0",
-  "-I", "gzip -9", "-C", "dist", "-cf", `${tarball}.tmp`, name
-])
-// Whole or not at all: tests may be waiting to unpack it.
-renameSync(`${tarball}.tmp`, tarball)
 rmSync(work, { recursive: true, force: true })
-console.log(`${tarball}: ${(Number(execFileSync("stat", ["-c", "%s", tarball])) / 2 ** 20).toFixed(1)} MiB`)
+mkdirSync(work, { recursive: true })
+const undici = join(process.cwd(), work, "undici.cjs")
+await bundleUndici(undici)
+const tool = bunTool()
+
+for (const target of targets.filter(({ arch }) => only === undefined || only === arch)) {
+  const name = `sipid-${version}-linux-${target.arch}`
+  const root = join(work, name)
+  const tarball = join("dist", `${name}.tar.xz`)
+  mkdirSync(join(root, "bin"), { recursive: true })
+  mkdirSync(join(root, "libexec"), { recursive: true })
+  run(tool, ["scripts/compile.ts", join(root, "libexec", "sipid"), target.bunTarget, runtimeOf(target), version, undici])
+  compileLauncher(target, join(root, "bin", "sipid"))
+  chmodSync(join(root, "bin", "sipid"), 0o755)
+  writeFileSync(
+    join(root, "NOTICE"),
+    `sipid ${version}, Apache-2.0. libexec/sipid is sipid inside Bun ${bunVersion} (https://bun.sh, MIT), whose parts,\n` +
+      "JavaScriptCore among them (LGPL-2), carry the licences Bun lists at https://bun.sh/docs/project/licensing.\n"
+  )
+  run("sh", [
+    "-c",
+    `tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "${work}" -cf - "${name}" | xz -T2 ${target.xzFilters.join(" ")} --lzma2=preset=6 > "${tarball}.tmp"`
+  ])
+  // Whole or not at all: tests may be waiting to unpack it.
+  renameSync(`${tarball}.tmp`, tarball)
+  console.log(`${tarball}: ${mebibytes(tarball)} MiB (Bun ${bunVersion} ${target.bunTarget.replace("bun-", "")} runtime, ${mebibytes(join(root, "libexec", "sipid"))} MiB unpacked)`)
+}
+rmSync(work, { recursive: true, force: true })

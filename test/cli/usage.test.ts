@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { spawn } from "node:child_process"
-import { runSipid, sipidBin } from "../support/cli.js"
+import { runSipid, sipidCommand } from "../support/cli.js"
 
 const directory = mkdtempSync(join(tmpdir(), "sipid-usage-"))
 const pidfile = join(directory, "job.pid")
@@ -217,7 +217,7 @@ describe("usage errors come first, and are read as a script author meant", () =>
 describe("the wizard", () => {
   it("exits 130 when Ctrl-C ends it, as a command stopped by SIGINT does", async () => {
     // script(1) gives the wizard the terminal it needs; Ctrl-C is sent once it prompts.
-    const child = spawn("script", ["-qec", `${process.execPath} ${sipidBin} kill --wizard`, "/dev/null"], { stdio: ["pipe", "pipe", "inherit"] })
+    const child = spawn("script", ["-qec", `${(await sipidCommand()).join(" ")} kill --wizard`, "/dev/null"], { stdio: ["pipe", "pipe", "inherit"] })
     let output = ""
     let prompted = false
     child.stdout.on("data", (chunk) => {

@@ -1,11 +1,26 @@
-/** Runs the built `sipid` executable the way a BOSH script does. */
+/**
+ * Runs the built `sipid` the way a BOSH script does: the npm bin under Node,
+ * or, with SIPID_CLI=executable in the environment (`npm test` runs the CLI
+ * tests both ways), the release tarball's bin/sipid, unpacked outside the
+ * repository.
+ */
 import { execFile, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { unpackDist } from "./dist.js"
 
 export const sipidBin = fileURLToPath(new URL("../../bin/sipid.js", import.meta.url))
+
+/** Whether these tests run the release executable rather than the npm bin. */
+export const testsExecutable = process.env.SIPID_CLI === "executable"
+
+let unpacked: Promise<string> | undefined
+
+/** The command line that starts the sipid under test: its file and the arguments before sipid's own. */
+export const sipidCommand = async (): Promise<readonly [file: string, ...args: Array<string>]> =>
+  testsExecutable ? [join(await (unpacked ??= unpackDist()), "bin", "sipid")] : [process.execPath, sipidBin]
 
 export interface RunResult {
   readonly code: number
@@ -20,13 +35,14 @@ export interface RunOptions {
   readonly cwd?: string
 }
 
-export const runSipid = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<RunResult> =>
-  new Promise((resolve) => {
-    const [file, argv] = options.executable === undefined ? [process.execPath, [sipidBin, ...args]] : [options.executable, args]
-    const child = execFile(file, argv, { env: options.env ?? process.env, cwd: options.cwd }, (error, stdout, stderr) =>
+export const runSipid = async (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<RunResult> => {
+  const [file, ...before] = options.executable === undefined ? await sipidCommand() : [options.executable]
+  return new Promise((resolve) => {
+    const child = execFile(file, [...before, ...args], { env: options.env ?? process.env, cwd: options.cwd }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }))
     child.stdin?.end()
   })
+}
 
 /**
  * Runs a bash script inside a new PID namespace with its own /proc, so a
@@ -34,11 +50,12 @@ export const runSipid = (args: ReadonlyArray<string>, options: RunOptions = {}):
  * own processes. Inside the script, `$SIPID` is the CLI and `$D` a fresh
  * directory, removed afterwards.
  */
-export const runInPidNamespace = (script: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> => {
+export const runInPidNamespace = async (script: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> => {
+  const sipid = (await sipidCommand()).join(" ")
   const directory = mkdtempSync(join(tmpdir(), "sipid-ns-"))
   return new Promise<RunResult>((resolve) => {
     const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", "bash", "-euo", "pipefail", "-c", script], {
-      env: { ...process.env, ...env, SIPID: `${process.execPath} ${sipidBin}`, D: directory },
+      env: { ...process.env, ...env, SIPID: sipid, D: directory },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""

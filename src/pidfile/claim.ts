@@ -58,10 +58,11 @@ const withdraw = ({ file, path }: PidfileLock) =>
 
 export type ClaimError = UsageError | PidfileOwned | PidfileInvalid | ProcessHidden | SystemError
 
-/** The process to claim for: it must be running, and a process rather than a thread. */
+/** The process to claim for: it must be running, and a process rather than a thread or a kernel thread. */
 const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | SystemError, Processes> =>
   Effect.gen(function*() {
-    const state = yield* (yield* Processes).inspect(pid)
+    const processes = yield* Processes
+    const state = yield* processes.inspect(pid)
     if (state._tag !== "Alive") {
       return yield* new UsageError({
         detail: `PID ${pid} is not a running process; pass the PID of the job's process (in a start script, "$$" before exec)`
@@ -69,6 +70,13 @@ const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | S
     }
     if (isThread(state)) {
       return yield* new UsageError({ detail: `PID ${pid} is a thread of process ${state.threadGroup}; pass ${state.threadGroup}` })
+    }
+    // kthreadd and its kernel threads are never a job's process, and no stop can end them.
+    const lineage = yield* processes.lineage(pid)
+    if (Option.isSome(lineage) && lineage.value.kernelThread) {
+      return yield* new UsageError({
+        detail: `PID ${pid} is a kernel thread (${lineage.value.command}), never a job's process; pass the PID of the job's process (in a start script, "$$" before exec)`
+      })
     }
     return state
   })

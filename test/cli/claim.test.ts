@@ -88,6 +88,15 @@ describe("sipid claim", () => {
     }
   )
 
+  it("refuses kthreadd (PID 2 outside a PID namespace), a kernel thread, as a usage error and writes nothing", async () => {
+    expect(readFileSync("/proc/2/stat", "utf8")).toMatch(/^2 \(kthreadd\)/)
+    const pidfile = join(dir, "sub", "job.pid")
+    const result = await claim(2, pidfile)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("PID 2 is a kernel thread (kthreadd), never a job's process")
+    expect(() => lstatSync(join(dir, "sub"))).toThrow()
+  })
+
   it("refuses a PID that is not running", async () => {
     const pid = startSleeper()
     await stop(pid)

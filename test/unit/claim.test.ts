@@ -176,6 +176,18 @@ describe("claim decides from the pidfile and the process table", () => {
       expect(yield* files.paths).toEqual([])
     }).pipe(Effect.provide(TestLayers)))
 
+  it.effect("refuses a kernel thread (kthreadd, PF_KTHREAD), naming it, and writes nothing", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const kthreadd = yield* table.spawn({ parent: 0, command: "kthreadd", kernelThread: true })
+      const error = yield* Effect.flip(claimFor(kthreadd.pid))
+      expect(error).toMatchObject({
+        _tag: "UsageError",
+        message: `PID ${kthreadd.pid} is a kernel thread (kthreadd), never a job's process; pass the PID of the job's process (in a start script, "$$" before exec)`
+      })
+      expect(yield* files.paths).toEqual([])
+    }).pipe(Effect.provide(TestLayers)))
+
   it.effect("refuses, and leaves untouched, a pidfile that names a thread", () =>
     Effect.gen(function*() {
       const [table, files] = yield* setUp

@@ -93,8 +93,13 @@ export interface PidfileFilesService {
    * the pidfile the caller has locked. Returns the names removed.
    */
   readonly removeAbandonedTemporaries: (path: string, held: FileNode) => Effect.Effect<ReadonlyArray<string>, SystemError>
-  /** Unlinks `path`; a missing file is not an error. */
-  readonly remove: (path: string) => Effect.Effect<void, SystemError>
+  /**
+   * Unlinks `path` if it still names `node`, the file the caller judged: a
+   * file another program put there since stays. True when it removed it;
+   * false when `path` names another file, or nothing. (POSIX has no
+   * unlink-if: the check and the unlink follow each other at once.)
+   */
+  readonly remove: (path: string, node: FileNode) => Effect.Effect<boolean, SystemError>
 }
 
 export class PidfileFiles extends Context.Tag("sipid/PidfileFiles")<PidfileFiles, PidfileFilesService>() {}

@@ -56,6 +56,14 @@ const unlinkIfPresent = (path: string) => {
   }
 }
 
+/** Unlinks `path` if it still names `node`; false when it names another file, or nothing. */
+const removeIfSame = (path: string, node: FileNode): boolean => {
+  const current = nodeAtSync(path)
+  if (current === undefined || !sameNode(current, node)) return false
+  unlinkIfPresent(path)
+  return true
+}
+
 const fsyncDirectory = (directory: string) => {
   const fd = fs.openSync(directory, O_RDONLY | O_DIRECTORY)
   try {
@@ -209,10 +217,9 @@ export const make = Effect.gen(function*() {
 
   /** Unlinks `path` if it still names `node`, the file just linked there; a failure is only a warning. */
   const withdrawLinked = (path: string, node: FileNode) =>
-    attempt("remove", path, () => {
-      const current = nodeAtSync(path)
-      if (current !== undefined && sameNode(current, node)) unlinkIfPresent(path)
-    }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`)))
+    attempt("remove", path, () => removeIfSame(path, node)).pipe(
+      Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`))
+    )
 
   const publish = (path: string, content: string, { durable = true }: { readonly durable?: boolean } = {}) =>
     Effect.gen(function*() {
@@ -255,7 +262,7 @@ export const make = Effect.gen(function*() {
     create,
     publish,
     removeAbandonedTemporaries,
-    remove: (path) => attempt("remove", path, () => unlinkIfPresent(path))
+    remove: (path, node) => attempt("remove", path, () => removeIfSame(path, node))
   })
 })
 

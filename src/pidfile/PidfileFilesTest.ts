@@ -138,7 +138,11 @@ export const make = Effect.sync(() => {
         }
         return removed
       }),
-    remove: (path) => Effect.sync(() => void tree.delete(path))
+    remove: (path, node) =>
+      Effect.sync(() => {
+        const inode = tree.get(path)
+        return inode !== undefined && sameNode(nodeOf(inode), node) && tree.delete(path)
+      })
   })
 
   const simulated = SimulatedFiles.of({

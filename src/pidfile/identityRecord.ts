@@ -43,6 +43,8 @@ export interface RecordedIdentity extends ProcessIdentity {
 
 /**
  * Replaces the record atomically. Call only while holding the pidfile's lock.
+ * Returns the uid that owns the new record (the caller's): it is believed
+ * only beside a pidfile of that owner.
  *
  * No fsync: a record only speaks for the boot it names. Whatever a crash
  * leaves of it names an earlier boot, or nothing, and is void either way.
@@ -50,7 +52,7 @@ export interface RecordedIdentity extends ProcessIdentity {
 export const writeIdentityRecord = (
   pidfile: string,
   identity: ProcessIdentity
-): Effect.Effect<void, SystemError, PidfileFiles | Processes> =>
+): Effect.Effect<number, SystemError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const processes = yield* Processes
@@ -58,7 +60,8 @@ export const writeIdentityRecord = (
     const counter = yield* Effect.option(Effect.all({ forks: processes.forkCount, newestPid: processes.newestPid }))
     const record = { pid: identity.pid, startTicks: identity.startTicks, bootId: identity.bootId, ...Option.getOrUndefined(counter) }
     // Stryker disable next-line ObjectLiteral,BooleanLiteral: an fsync more or less shows only after a crash
-    yield* Effect.scoped(files.publish(identityRecordPath(pidfile), encodeRecord(record) + "\n", { durable: false }))
+    const written = yield* Effect.scoped(files.publish(identityRecordPath(pidfile), encodeRecord(record) + "\n", { durable: false }))
+    return written.uid
   })
 
 /** Far more than a record sipid writes (about 90 bytes); anything larger is not one. */
@@ -99,6 +102,3 @@ export const readIdentityRecord = (
       Effect.logWarning(`ignoring identity record ${identityRecordPath(pidfile)}: ${error.message}`).pipe(Effect.as(Option.none()))
     )
   )
-
-export const removeIdentityRecord = (pidfile: string): Effect.Effect<void, SystemError, PidfileFiles> =>
-  Effect.flatMap(PidfileFiles, (files) => files.remove(identityRecordPath(pidfile)))

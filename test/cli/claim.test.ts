@@ -44,6 +44,18 @@ describe("sipid claim", () => {
     expect(lstatSync(pidfile).ino).toBe(inode)
   })
 
+  it("records the identity of the PID a pidfile from another tool already names, leaving the pidfile as it was", async () => {
+    const pid = startSleeper()
+    const pidfile = join(dir, "job.pid")
+    writeFileSync(pidfile, `${pid}\n`)
+    const inode = lstatSync(pidfile).ino
+    const result = await claim(pid, pidfile)
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain(`already claimed by process ${pid}; recorded its identity, which was missing`)
+    expect(lstatSync(pidfile).ino).toBe(inode)
+    expect(JSON.parse(readFileSync(`${pidfile}.identity`, "utf8"))).toMatchObject({ pid, startTicks: expect.any(Number), bootId: expect.any(String) })
+  })
+
   it("refuses while another live process owns the pidfile, naming the PID and the file", async () => {
     const owner = startSleeper()
     const pidfile = join(dir, "job.pid")

@@ -174,14 +174,20 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       expect(yield* readAs(`123\n${" ".repeat(5000)}`, 8192)).toEqual(Option.some(`123\n${" ".repeat(5000)}`))
     }))
 
-  test("remove unlinks the path; a missing file is no error", () =>
+  test("remove unlinks the path only while it names the node given: another file there, or none, stays (false)", () =>
     Effect.gen(function*() {
       const [files, fixture] = yield* setUp
-      yield* fixture.put("job.pid", "file", "7\n")
       const path = join(fixture.directory, "job.pid")
-      yield* files.remove(path)
-      yield* files.remove(path)
+      yield* fixture.put("job.pid", "file", "7\n")
+      const judged = Option.getOrThrow(yield* files.nodeAt(path))
+      yield* fixture.put("job.pid.new", "file", "8\n")
+      const replacement = Option.getOrThrow(yield* files.nodeAt(join(fixture.directory, "job.pid.new")))
+      expect(yield* files.remove(path, replacement)).toBe(false)
+      expect(yield* fixture.content("job.pid")).toEqual(Option.some("7\n"))
+      expect(yield* files.remove(path, judged)).toBe(true)
       expect(yield* files.nodeAt(path)).toEqual(Option.none())
+      expect(yield* files.remove(path, judged)).toBe(false)
+      expect(yield* fixture.names).toEqual(["job.pid.new"])
     }))
 
   test("removeAbandonedTemporaries removes unlocked temporaries and other names of the held pidfile, nothing else", () =>

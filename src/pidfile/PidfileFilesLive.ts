@@ -1,17 +1,21 @@
 /**
  * Pidfile operations on the real file system with Node's `fs` (O_NOFOLLOW
- * opens, link(2), fsync of a directory) and flock from libc.
+ * opens, link(2), fsync of a directory) and flock from libc. Each operation
+ * first reaches the pidfile's directory one name at a time and holds it
+ * (`pinDirectory`), refusing a symbolic link on the way that another user
+ * may have placed, then acts on the pidfile's name inside it.
  *
  * Modelled on FreeBSD's flopen(3)/pidfile(3): every syscall failure is
  * either a precise `PidfileInvalid` or a `SystemError` naming the path.
  */
-import { Effect, Layer, Option, type Scope } from "effect"
+import { Effect, Layer, Option, Scope } from "effect"
 import * as fs from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { randomBytes } from "node:crypto"
 import { PidfileInvalid, SystemError, systemError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import { type FileNode, isTemporaryOf, type OpenFile, PidfileFiles, sameNode, temporaryIdLength, temporaryName } from "./PidfileFiles.js"
+import { type PinnedDirectory, pinDirectory } from "./pinnedDirectory.js"
 
 const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR } = fs.constants
 
@@ -64,8 +68,8 @@ const removeIfSame = (path: string, node: FileNode): boolean => {
   return true
 }
 
-const fsyncDirectory = (directory: string) => {
-  const fd = fs.openSync(directory, O_RDONLY | O_DIRECTORY)
+const fsyncDirectory = (directory: PinnedDirectory) => {
+  const fd = fs.openSync(directory.self, O_RDONLY | O_DIRECTORY)
   try {
     fs.fsyncSync(fd)
   } finally {
@@ -73,34 +77,45 @@ const fsyncDirectory = (directory: string) => {
   }
 }
 
-/**
- * mkdir -p, one level at a time: Node's recursive mkdir reports ENOENT
- * where the kernel said EROFS, EACCES or ENOSPC.
- */
-const makeDirectories = (directory: string): void => {
-  try {
-    fs.mkdirSync(directory)
-  } catch (cause) {
-    const code = codeOf(cause)
-    if (code === "ENOENT" && dirname(directory) !== directory) {
-      makeDirectories(dirname(directory))
-      return makeDirectories(directory)
-    }
-    if (code === "EEXIST" && fs.statSync(directory).isDirectory()) return
-    throw cause
-  }
-}
+/** A directory that is not there: the pidfile is not there either. */
+const isMissing = (error: PidfileInvalid | SystemError) => error._tag === "SystemError" && error.code === "ENOENT"
 
 interface Temporary {
+  /** Its path, for messages. */
   readonly path: string
+  /** Its name in the pinned directory, for calls. */
+  readonly entry: string
   readonly file: OpenFile
 }
 
 export const make = Effect.gen(function*() {
   const libc = yield* Libc
+  // Whose symbolic links may be followed on the way, besides root's (trust.ts).
+  const callerUid = process.geteuid?.() ?? -1
 
   const tryLock = (file: OpenFile, path: string) =>
     libc.tryLockExclusive(file.fd).pipe(Effect.mapError((error) => systemError("flock", path, error)))
+
+  /**
+   * `directory`, held until the scope closes. A failure is the refusal of a
+   * symbolic link on the way, or a `SystemError` of `operation` on `reportAs`.
+   */
+  const pinned = (operation: string, directory: string, reportAs: string, create = false) =>
+    Effect.acquireRelease(
+      Effect.try({
+        try: () => pinDirectory(directory, { reportAs, callerUid, create }),
+        catch: (cause) => cause instanceof PidfileInvalid ? cause : systemError(operation, reportAs, cause)
+      }),
+      (directory) => Effect.sync(directory.close)
+    )
+
+  /** `run` on the name of `path` inside its held directory. */
+  const inDirectory = <A, E>(
+    operation: string,
+    path: string,
+    run: (directory: PinnedDirectory, name: string) => Effect.Effect<A, E, Scope.Scope>
+  ): Effect.Effect<A, E | PidfileInvalid | SystemError, Scope.Scope> =>
+    Effect.flatMap(pinned(operation, dirname(path), path), (directory) => run(directory, basename(path)))
 
   const closeOnce = (fd: number) => {
     let open = true
@@ -117,19 +132,23 @@ export const make = Effect.gen(function*() {
    * instant between the create and the flock: then take another name. The
    * scope closes the file and removes the temporary's name.
    */
-  const lockedTemporary = (target: string): Effect.Effect<Temporary & { readonly close: () => void }, SystemError, Scope.Scope> =>
+  const lockedTemporary = (
+    directory: PinnedDirectory,
+    target: string
+  ): Effect.Effect<Temporary & { readonly close: () => void }, SystemError, Scope.Scope> =>
     Effect.gen(function*() {
       for (let attempts = 1; attempts <= maxTemporaryAttempts; attempts++) {
-        const path = join(dirname(target), temporaryName(basename(target), randomBytes(temporaryIdLength / 2).toString("hex")))
-        const fd = yield* attempt("create", target, () => fs.openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644))
+        const name = temporaryName(basename(target), randomBytes(temporaryIdLength / 2).toString("hex"))
+        const [path, entry] = [join(dirname(target), name), directory.entry(name)]
+        const fd = yield* attempt("create", target, () => fs.openSync(entry, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644))
         const close = closeOnce(fd)
         const file = openFile(fd, fs.fstatSync(fd))
         // Best effort: a name left on a failing disk is a leftover the next claim removes. Effect.try,
         // not sync: a throw inside sync is a defect, which ignore would let through.
-        yield* Effect.addFinalizer(() => Effect.try(() => (close(), unlinkIfPresent(path))).pipe(Effect.ignore))
+        yield* Effect.addFinalizer(() => Effect.try(() => (close(), unlinkIfPresent(entry))).pipe(Effect.ignore))
         const locked = yield* tryLock(file, path)
-        const current = nodeAtSync(path)
-        if (locked && current !== undefined && sameNode(current, file.node)) return { path, file, close }
+        const current = nodeAtSync(entry)
+        if (locked && current !== undefined && sameNode(current, file.node)) return { path, entry, file, close }
         close()
       }
       return yield* new SystemError({
@@ -141,8 +160,8 @@ export const make = Effect.gen(function*() {
     })
 
   /** Writes `content` into a fresh temporary (mode 0644 whatever the umask), fsynced when `durable`. */
-  const writeTemporary = (target: string, content: string, durable: boolean) =>
-    Effect.flatMap(lockedTemporary(target), (temporary) =>
+  const writeTemporary = (directory: PinnedDirectory, target: string, content: string, durable: boolean) =>
+    Effect.flatMap(lockedTemporary(directory, target), (temporary) =>
       attempt("write", target, () => {
         fs.fchmodSync(temporary.file.fd, 0o644)
         fs.writeFileSync(temporary.file.fd, content)
@@ -150,19 +169,20 @@ export const make = Effect.gen(function*() {
         return temporary
       }))
 
-  const openUnscoped = (path: string) =>
+  /** Opens `name` in `directory` (`path` for messages) without following a symlink; closed by the caller. */
+  const openUnscoped = (directory: PinnedDirectory, name: string, path: string) =>
     Effect.suspend((): Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError> => {
       let fd: number
       try {
         // O_NONBLOCK: opening a FIFO must not hang waiting for a writer. A
         // directory opens read-only; fstat below tells it apart.
-        fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        fd = fs.openSync(directory.entry(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
       } catch (cause) {
         const code = codeOf(cause)
         if (code === "ENOENT") return Effect.succeed(Option.none<OpenFile>())
         if (code === "ELOOP") return Effect.fail(new PidfileInvalid({ path, reason: "is a symbolic link; sipid never follows one" }))
         // ENXIO: a socket, or a device without a driver; say which.
-        const stats = code === "ENXIO" ? fs.lstatSync(path, { throwIfNoEntry: false }) : undefined
+        const stats = code === "ENXIO" ? fs.lstatSync(directory.entry(name), { throwIfNoEntry: false }) : undefined
         if (stats !== undefined) return Effect.fail(new PidfileInvalid({ path, reason: describeNonRegular(stats) }))
         return Effect.fail(systemError("open", path, cause))
       }
@@ -174,8 +194,15 @@ export const make = Effect.gen(function*() {
       return Effect.succeed(Option.some(openFile(fd, stats)))
     })
 
+  const openIn = (directory: PinnedDirectory, name: string, path: string) =>
+    Effect.acquireRelease(openUnscoped(directory, name, path), (file) => Effect.sync(() => Option.map(file, ({ fd }) => fs.closeSync(fd))))
+
+  // The directory is let go once the file is open: the descriptor holds the file itself.
   const open = (path: string) =>
-    Effect.acquireRelease(openUnscoped(path), (file) => Effect.sync(() => Option.map(file, ({ fd }) => fs.closeSync(fd))))
+    Effect.flatMap(Effect.scope, (outer) =>
+      Effect.scoped(inDirectory("open", path, (directory, name) => openIn(directory, name, path).pipe(Scope.extend(outer))))).pipe(
+        Effect.catchIf(isMissing, () => Effect.succeed(Option.none<OpenFile>()))
+      )
 
   const read = (file: OpenFile, maxBytes: number) =>
     attempt("read", `fd ${file.fd}`, () => {
@@ -190,79 +217,87 @@ export const make = Effect.gen(function*() {
     })
 
   const create = (path: string, content: string) =>
-    Effect.gen(function*() {
-      const temporary = yield* writeTemporary(path, content, true)
-      // link(2), unlike rename(2), never replaces: EEXIST means another claim got there first.
-      const linked = yield* attempt("link", path, () => {
-        try {
-          fs.linkSync(temporary.path, path)
-          return true
-        } catch (cause) {
-          if (codeOf(cause) === "EEXIST") return false
-          throw cause
+    inDirectory("create", path, (directory, name) =>
+      Effect.gen(function*() {
+        const temporary = yield* writeTemporary(directory, path, content, true)
+        // link(2), unlike rename(2), never replaces: EEXIST means another claim got there first.
+        const linked = yield* attempt("link", path, () => {
+          try {
+            fs.linkSync(temporary.entry, directory.entry(name))
+            return true
+          } catch (cause) {
+            if (codeOf(cause) === "EEXIST") return false
+            throw cause
+          }
+        })
+        const removeTemporary = attempt("remove", temporary.path, () => unlinkIfPresent(temporary.entry))
+        if (!linked) {
+          yield* removeTemporary
+          temporary.close()
+          return Option.none()
         }
-      })
-      const removeTemporary = attempt("remove", temporary.path, () => unlinkIfPresent(temporary.path))
-      if (!linked) {
-        yield* removeTemporary
-        temporary.close()
-        return Option.none()
-      }
-      // A create that fails after the link takes its pidfile back: a failed claim leaves nothing.
-      yield* Effect.zipRight(removeTemporary, attempt("fsync", dirname(path), () => fsyncDirectory(dirname(path)))).pipe(
-        Effect.tapError(() => withdrawLinked(path, temporary.file.node))
-      )
-      return Option.some(temporary.file)
-    })
+        // A create that fails after the link takes its pidfile back: a failed claim leaves nothing.
+        yield* Effect.zipRight(removeTemporary, attempt("fsync", dirname(path), () => fsyncDirectory(directory))).pipe(
+          Effect.tapError(() => withdrawLinked(directory.entry(name), path, temporary.file.node))
+        )
+        return Option.some(temporary.file)
+      }))
 
-  /** Unlinks `path` if it still names `node`, the file just linked there; a failure is only a warning. */
-  const withdrawLinked = (path: string, node: FileNode) =>
-    attempt("remove", path, () => removeIfSame(path, node)).pipe(
+  /** Unlinks `entry` (`path`) if it still names `node`, the file just linked there; a failure is only a warning. */
+  const withdrawLinked = (entry: string, path: string, node: FileNode) =>
+    attempt("remove", path, () => removeIfSame(entry, node)).pipe(
       Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`))
     )
 
   const publish = (path: string, content: string, { durable = true }: { readonly durable?: boolean } = {}) =>
-    Effect.gen(function*() {
-      const temporary = yield* writeTemporary(path, content, durable)
-      yield* attempt("rename", path, () => fs.renameSync(temporary.path, path))
-      if (durable) yield* attempt("fsync", dirname(path), () => fsyncDirectory(dirname(path)))
-      return temporary.file
-    })
+    inDirectory("create", path, (directory, name) =>
+      Effect.gen(function*() {
+        const temporary = yield* writeTemporary(directory, path, content, durable)
+        yield* attempt("rename", path, () => fs.renameSync(temporary.entry, directory.entry(name)))
+        if (durable) yield* attempt("fsync", dirname(path), () => fsyncDirectory(directory))
+        return temporary.file
+      }))
 
-  /** Removes one temporary if it is abandoned; true when it did. */
-  const removeIfAbandoned = (path: string, held: FileNode) =>
+  /** Removes the temporary `name` in `directory` (at `path`) if it is abandoned; true when it did. */
+  const removeIfAbandoned = (directory: PinnedDirectory, name: string, path: string, held: FileNode) =>
     Effect.gen(function*() {
-      const opened = yield* open(path).pipe(Effect.catchTag("PidfileInvalid", () => Effect.succeed(Option.none<OpenFile>())))
+      const opened = yield* openIn(directory, name, path).pipe(Effect.catchTag("PidfileInvalid", () => Effect.succeed(Option.none<OpenFile>())))
       if (Option.isNone(opened)) return false
       const file = opened.value
       const abandoned = sameNode(file.node, held) || (yield* tryLock(file, path))
-      const current = yield* attempt("lstat", path, () => nodeAtSync(path))
+      const current = yield* attempt("lstat", path, () => nodeAtSync(directory.entry(name)))
       if (!abandoned || current === undefined || !sameNode(current, file.node)) return false
-      yield* attempt("remove", path, () => unlinkIfPresent(path))
+      yield* attempt("remove", path, () => unlinkIfPresent(directory.entry(name)))
       return true
     }).pipe(Effect.scoped)
 
   const removeAbandonedTemporaries = (path: string, held: FileNode) =>
     Effect.gen(function*() {
-      const directory = dirname(path)
-      const names = yield* attempt("list", directory, () => fs.readdirSync(directory))
+      const directory = yield* pinned("list", dirname(path), dirname(path))
+      const names = yield* attempt("list", dirname(path), () => fs.readdirSync(directory.self))
       const removed: Array<string> = []
       for (const name of names.filter((name) => isTemporaryOf(basename(path), name))) {
-        if (yield* removeIfAbandoned(join(directory, name), held)) removed.push(name)
+        if (yield* removeIfAbandoned(directory, name, join(dirname(path), name), held)) removed.push(name)
       }
       return removed
-    })
+    }).pipe(Effect.scoped)
 
   return PidfileFiles.of({
-    makeDirectory: (directory) => attempt("create directory", directory, () => makeDirectories(directory)),
+    makeDirectory: (directory) => Effect.scoped(Effect.asVoid(pinned("create directory", directory, directory, true))),
     open,
     tryLock: (file) => tryLock(file, `fd ${file.fd}`),
-    nodeAt: (path) => attempt("lstat", path, () => Option.fromNullable(nodeAtSync(path))),
+    nodeAt: (path) =>
+      Effect.scoped(inDirectory("lstat", path, (directory, name) => attempt("lstat", path, () => Option.fromNullable(nodeAtSync(directory.entry(name)))))).pipe(
+        Effect.catchIf(isMissing, () => Effect.succeed(Option.none()))
+      ),
     read,
     create,
     publish,
     removeAbandonedTemporaries,
-    remove: (path, node) => attempt("remove", path, () => removeIfSame(path, node))
+    remove: (path, node) =>
+      Effect.scoped(inDirectory("remove", path, (directory, name) => attempt("remove", path, () => removeIfSame(directory.entry(name), node)))).pipe(
+        Effect.catchIf(isMissing, () => Effect.succeed(false))
+      )
   })
 })
 

@@ -8,7 +8,7 @@
  * another PID is ignored: everything works without one.
  */
 import { Effect, Option, Schema } from "effect"
-import type { SystemError } from "../errors.js"
+import type { PidfileInvalid, SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type ProcessIdentity, Processes } from "../process/Processes.js"
 import type { PidCounter } from "../process/remains.js"
@@ -52,7 +52,7 @@ export interface RecordedIdentity extends ProcessIdentity {
 export const writeIdentityRecord = (
   pidfile: string,
   identity: ProcessIdentity
-): Effect.Effect<number, SystemError, PidfileFiles | Processes> =>
+): Effect.Effect<number, PidfileInvalid | SystemError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const processes = yield* Processes

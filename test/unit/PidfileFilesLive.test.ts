@@ -278,7 +278,7 @@ describe("PidfileFilesLive", () => {
         // sysfs refuses mkdir (EPERM, or EROFS where it is mounted read-only).
         const error = yield* Effect.flip((yield* PidfileFiles).makeDirectory("/sys/sipid-unit-test/run"))
         expect(error).toMatchObject({ _tag: "SystemError", operation: "create directory", path: "/sys/sipid-unit-test/run" })
-        expect(["EPERM", "EROFS", "EACCES"]).toContain(error.code)
+        expect(["EPERM", "EROFS", "EACCES"]).toContain((error as SystemError).code)
       })
     ))
 

@@ -68,14 +68,34 @@ const removeIfSame = (path: string, node: FileNode): boolean => {
   return true
 }
 
-const fsyncDirectory = (directory: PinnedDirectory) => {
-  const fd = fs.openSync(directory.self, O_RDONLY | O_DIRECTORY)
-  try {
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-}
+/**
+ * fsyncs `directory` (at `path`) to make a link or rename in it durable.
+ * Opening a directory needs read permission, which a caller that may only
+ * write and search it (mode 0300) lacks. By then the change is made and
+ * visible: failing would report a claim failed that took effect. So that
+ * is only a warning; a crash soon after may undo the change.
+ */
+const fsyncDirectory = (directory: PinnedDirectory, path: string) =>
+  Effect.flatMap(
+    attempt("fsync", path, () => {
+      let fd: number
+      try {
+        fd = fs.openSync(directory.self, O_RDONLY | O_DIRECTORY)
+      } catch (cause) {
+        if (codeOf(cause) === "EACCES" || codeOf(cause) === "EPERM") return codeOf(cause)
+        throw cause
+      }
+      try {
+        fs.fsyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+    }),
+    (refused) =>
+      refused === undefined
+        ? Effect.void
+        : Effect.logWarning(`${path}: not fsynced, as it may not be read (${refused}): the change is made, but a crash soon after may undo it`)
+  )
 
 /** A directory that is not there: the pidfile is not there either. */
 const isMissing = (error: PidfileInvalid | SystemError) => error._tag === "SystemError" && error.code === "ENOENT"
@@ -237,7 +257,7 @@ export const make = Effect.gen(function*() {
           return Option.none()
         }
         // A create that fails after the link takes its pidfile back: a failed claim leaves nothing.
-        yield* Effect.zipRight(removeTemporary, attempt("fsync", dirname(path), () => fsyncDirectory(directory))).pipe(
+        yield* Effect.zipRight(removeTemporary, fsyncDirectory(directory, dirname(path))).pipe(
           Effect.tapError(() => withdrawLinked(directory.entry(name), path, temporary.file.node))
         )
         return Option.some(temporary.file)
@@ -254,7 +274,7 @@ export const make = Effect.gen(function*() {
       Effect.gen(function*() {
         const temporary = yield* writeTemporary(directory, path, content, durable)
         yield* attempt("rename", path, () => fs.renameSync(temporary.entry, directory.entry(name)))
-        if (durable) yield* attempt("fsync", dirname(path), () => fsyncDirectory(directory))
+        if (durable) yield* fsyncDirectory(directory, dirname(path))
         return temporary.file
       }))
 

@@ -236,6 +236,27 @@ describe("sipid claim", () => {
     expect(result.stderr).toMatch(/\/ro\/run: create directory failed: EROFS/)
   })
 
+  it("in a directory it may write but not read (mode 0300) claims a stale pidfile, and a missing one, warning that the directory was not fsynced", async () => {
+    // Root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH is held to the mode bits like any
+    // owner, and still reads the checkout wherever it lies.
+    const result = await runInPidNamespace(String.raw`
+      mkdir -m 0300 $D/run
+      echo 99999 > $D/run/job.pid
+      sleep 1000 & C=$!
+      claim() { code=0; setpriv --bounding-set=-dac_override,-dac_read_search $SIPID claim --pid $C --pid-file $D/run/job.pid || code=$?; echo "$1=$code"; }
+      claim takeover
+      [ "$(cat $D/run/job.pid)" = $C ] && grep -q "\"pid\":$C," $D/run/job.pid.identity && echo "claimed for $C"
+      rm $D/run/job.pid $D/run/job.pid.identity
+      claim first
+      [ "$(cat $D/run/job.pid)" = $C ] && echo "created for $C"
+    `)
+    expect(result.stdout).toContain("takeover=0")
+    expect(result.stdout).toContain("claimed for")
+    expect(result.stdout).toContain("first=0")
+    expect(result.stdout).toContain("created for")
+    expect(result.stderr).toMatch(/WARN +sipid claim \S+\/run\/job\.pid: \S+\/run: not fsynced, as it may not be read \(EACCES\): the change is made/)
+  })
+
   it("refuses a symlink at the path and never touches its target", async () => {
     const target = join(dir, "precious")
     writeFileSync(target, "keep me\n")

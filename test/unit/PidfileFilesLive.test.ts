@@ -123,7 +123,7 @@ describe("PidfileFilesLive", () => {
   })
 
   /** Node's fs as the live layer sees it, with `name` replaced for the scope (a dying disk, another program at work). */
-  const patchFs = <K extends "fsyncSync" | "linkSync" | "unlinkSync" | "lstatSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
+  const patchFs = <K extends "fsyncSync" | "linkSync" | "unlinkSync" | "lstatSync" | "openSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
     const nodeFs: typeof fs = createRequire(import.meta.url)("node:fs")
     const original = nodeFs[name]
     return Effect.acquireRelease(
@@ -153,6 +153,30 @@ describe("PidfileFilesLive", () => {
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
         expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
+  it.scoped("a directory that may only be written and searched (mode 0300) is not fsynced: create and publish succeed, with a warning", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const path = join(dir, "job.pid")
+        const warnings: Array<string> = []
+        const O_PATH = 0o10000000
+        // Opening a directory to read it (not to hold it, O_PATH) is what mode 0300 refuses its owner.
+        yield* patchFs("openSync", (open) => ((target, flags, mode) => {
+          if (typeof flags === "number" && (flags & fs.constants.O_DIRECTORY) !== 0 && (flags & O_PATH) === 0) {
+            throw Object.assign(new Error(`EACCES: permission denied, open '${target}'`), { code: "EACCES" })
+          }
+          return open(target, flags, mode)
+        }) as typeof fs.openSync)
+        const logged = Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => warnings.push([message].flat().join(" ")))))
+        expect(Option.isSome(yield* Effect.scoped(files.create(path, "4242\n")).pipe(logged))).toBe(true)
+        yield* Effect.scoped(files.publish(path, "4243\n")).pipe(logged)
+        expect(fs.readFileSync(path, "utf8")).toBe("4243\n")
+        expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+        const warning = `${dir}: not fsynced, as it may not be read (EACCES): the change is made, but a crash soon after may undo it`
+        expect(warnings).toEqual([warning, warning])
       })
     ))
 

@@ -22,6 +22,13 @@ const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR }
 /** How often a new temporary may be taken from under us (see `lockedTemporary`) before giving up. */
 const maxTemporaryAttempts = 5
 
+/**
+ * How link(2) says the file system has no hard links: vfat EPERM, FUSE
+ * file systems ENOSYS or ENOTSUP (which is EOPNOTSUPP on Linux, as Node
+ * names it), a union of two file systems EXDEV.
+ */
+const noHardLinks = new Set(["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"])
+
 const describeNonRegular = (stats: fs.Stats): string =>
   stats.isDirectory()
     ? "is a directory, not a pidfile"
@@ -58,6 +65,13 @@ const unlinkIfPresent = (path: string) => {
   } catch (cause) {
     if (codeOf(cause) !== "ENOENT") throw cause
   }
+}
+
+/** Makes the new file `fd` hold `content`, mode 0644 whatever the umask, fsynced when `durable`. */
+const writeContent = (fd: number, content: string, durable: boolean) => {
+  fs.fchmodSync(fd, 0o644)
+  fs.writeFileSync(fd, content)
+  if (durable) fs.fsyncSync(fd)
 }
 
 /** Unlinks `path` if it still names `node`; false when it names another file, or nothing. */
@@ -179,15 +193,10 @@ export const make = Effect.gen(function*() {
       })
     })
 
-  /** Writes `content` into a fresh temporary (mode 0644 whatever the umask), fsynced when `durable`. */
+  /** Writes `content` into a fresh temporary, fsynced when `durable`. */
   const writeTemporary = (directory: PinnedDirectory, target: string, content: string, durable: boolean) =>
     Effect.flatMap(lockedTemporary(directory, target), (temporary) =>
-      attempt("write", target, () => {
-        fs.fchmodSync(temporary.file.fd, 0o644)
-        fs.writeFileSync(temporary.file.fd, content)
-        if (durable) fs.fsyncSync(temporary.file.fd)
-        return temporary
-      }))
+      attempt("write", target, () => (writeContent(temporary.file.fd, content, durable), temporary)))
 
   /** Opens `name` in `directory` (`path` for messages) without following a symlink; closed by the caller. */
   const openUnscoped = (directory: PinnedDirectory, name: string, path: string) =>
@@ -244,27 +253,61 @@ export const make = Effect.gen(function*() {
         const linked = yield* attempt("link", path, () => {
           try {
             fs.linkSync(temporary.entry, directory.entry(name))
-            return true
+            return "Linked"
           } catch (cause) {
-            if (codeOf(cause) === "EEXIST") return false
+            const code = codeOf(cause) ?? ""
+            if (code === "EEXIST" || noHardLinks.has(code)) return code
             throw cause
           }
         })
         const removeTemporary = attempt("remove", temporary.path, () => unlinkIfPresent(temporary.entry))
-        if (!linked) {
+        if (linked !== "Linked") {
           yield* removeTemporary
           temporary.close()
-          return Option.none()
+          return linked === "EEXIST" ? Option.none() : yield* createInPlace(directory, name, path, content, linked)
         }
         // A create that fails after the link takes its pidfile back: a failed claim leaves nothing.
         yield* Effect.zipRight(removeTemporary, fsyncDirectory(directory, dirname(path))).pipe(
-          Effect.tapError(() => withdrawLinked(directory.entry(name), path, temporary.file.node))
+          Effect.tapError(() => withdraw(directory.entry(name), path, temporary.file.node))
         )
         return Option.some(temporary.file)
       }))
 
-  /** Unlinks `entry` (`path`) if it still names `node`, the file just linked there; a failure is only a warning. */
-  const withdrawLinked = (entry: string, path: string, node: FileNode) =>
+  /**
+   * `create` on a file system that refuses hard links (`noHardLinks`): the
+   * pidfile itself is created, O_EXCL so that it still never replaces
+   * anything, locked at once, then written and fsynced under its lock. What
+   * that gives up: until the write, a reader that does not lock (monit) may
+   * see it empty (and take the job for stopped); a claim killed in that
+   * instant leaves it empty (the next claim finds it stale); another claim
+   * may lock it before this one does, which then lost the race to create it.
+   */
+  const createInPlace = (directory: PinnedDirectory, name: string, path: string, content: string, refusal: string) =>
+    Effect.gen(function*() {
+      yield* Effect.logWarning(
+        `${dirname(path)}: the file system refuses hard links (link: ${refusal}); creating the pidfile in place (O_EXCL), so a reader may see it empty for an instant`
+      )
+      const entry = directory.entry(name)
+      const fd = yield* attempt("create", path, () => {
+        try {
+          return fs.openSync(entry, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
+        } catch (cause) {
+          if (codeOf(cause) === "EEXIST") return undefined
+          throw cause
+        }
+      })
+      if (fd === undefined) return Option.none<OpenFile>()
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.closeSync(fd)))
+      const file = openFile(fd, fs.fstatSync(fd))
+      if (!(yield* tryLock(file, path))) return Option.none<OpenFile>()
+      yield* Effect.zipRight(attempt("write", path, () => writeContent(fd, content, true)), fsyncDirectory(directory, dirname(path))).pipe(
+        Effect.tapError(() => withdraw(entry, path, file.node))
+      )
+      return Option.some(file)
+    })
+
+  /** Unlinks `entry` (`path`) if it still names `node`, the file just made there; a failure is only a warning. */
+  const withdraw = (entry: string, path: string, node: FileNode) =>
     attempt("remove", path, () => removeIfSame(entry, node)).pipe(
       Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`))
     )

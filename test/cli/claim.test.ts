@@ -5,7 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { runInPidNamespace, runSipid } from "../support/cli.js"
+import { runInPidNamespace, runSipid, runSipidFailing, strace } from "../support/cli.js"
 import { kill, startLockHolder, startSleeper, stop, stopAll } from "../support/processes.js"
 
 let dir: string
@@ -255,6 +255,21 @@ describe("sipid claim", () => {
     expect(result.stdout).toContain("first=0")
     expect(result.stdout).toContain("created for")
     expect(result.stderr).toMatch(/WARN +sipid claim \S+\/run\/job\.pid: \S+\/run: not fsynced, as it may not be read \(EACCES\): the change is made/)
+  })
+
+  // EOPNOTSUPP is the errno that Node names ENOTSUP.
+  it.for([["EPERM", "EPERM"], ["EOPNOTSUPP", "ENOTSUP"]] as const)("where link(2) fails with %s (vfat, FUSE: no hard links) creates the pidfile in place, and says so", async ([errno, named], context) => {
+    if (strace === undefined) {
+      console.warn("skipped: strace is not installed, and it is what makes link(2) fail here")
+      return context.skip()
+    }
+    const pid = startSleeper()
+    const pidfile = join(dir, "run", "job.pid")
+    const result = await runSipidFailing("link,linkat", errno, ["claim", "--pid", String(pid), "--pid-file", pidfile])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain(`the file system refuses hard links (link: ${named}); creating the pidfile in place (O_EXCL), so a reader may see it empty`)
+    expect(readFileSync(pidfile, "utf8")).toBe(`${pid}\n`)
+    expect(readdirSync(join(dir, "run")).sort()).toEqual(["job.pid", "job.pid.identity"])
   })
 
   it("refuses a symlink at the path and never touches its target", async () => {

@@ -1,5 +1,5 @@
 /** Runs the built `sipid` executable the way a BOSH script does. */
-import { execFile, spawn } from "node:child_process"
+import { execFile, execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -26,6 +26,24 @@ export const runSipid = (args: ReadonlyArray<string>, options: RunOptions = {}):
     const child = execFile(file, argv, { env: options.env ?? process.env, cwd: options.cwd }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }))
     child.stdin?.end()
+  })
+
+/** strace, which makes a system call fail on demand (`-e inject=`); undefined where it is not installed. */
+export const strace: string | undefined = (() => {
+  try {
+    return execFileSync("sh", ["-c", "command -v strace"], { encoding: "utf8" }).trim()
+  } catch {
+    return undefined
+  }
+})()
+
+/**
+ * Runs sipid with every call of `syscalls` (comma-separated) failing with
+ * `errno`, through `strace -f -e inject=`; the caller checks `strace` first.
+ */
+export const runSipidFailing = (syscalls: string, errno: string, args: ReadonlyArray<string>): Promise<RunResult> =>
+  runSipid(["-f", "-o", "/dev/null", "-e", `trace=${syscalls}`, "-e", `inject=${syscalls}:error=${errno}`, process.execPath, sipidBin, ...args], {
+    executable: strace!
   })
 
 /**

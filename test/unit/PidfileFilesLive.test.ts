@@ -20,8 +20,11 @@ const directory = Effect.acquireRelease(
   (path) => Effect.sync(() => fs.rmSync(path, { recursive: true, force: true }))
 )
 
-/** The live layer; with `interfere`, each flock first runs `beforeLock` on the locked file's path, then answers `locks`. */
-const liveFiles = (interfere?: { readonly beforeLock: (path: string) => void; readonly locks: boolean }) =>
+/**
+ * The live layer; with `interfere`, each flock first runs `beforeLock` on the
+ * locked file's path, then answers `locks` (for that path, if a function).
+ */
+const liveFiles = (interfere?: { readonly beforeLock: (path: string) => void; readonly locks: boolean | ((path: string) => boolean) }) =>
   PidfileFilesLive.layer.pipe(Layer.provide(
     interfere === undefined ? LibcLive : Layer.effect(
       Libc,
@@ -30,8 +33,9 @@ const liveFiles = (interfere?: { readonly beforeLock: (path: string) => void; re
         tryLockExclusive: (fd: number) =>
           Effect.flatMap(libc.tryLockExclusive(fd), (locked) =>
             Effect.sync(() => {
-              interfere.beforeLock(fs.readlinkSync(`/proc/self/fd/${fd}`))
-              return locked && interfere.locks
+              const path = fs.readlinkSync(`/proc/self/fd/${fd}`)
+              interfere.beforeLock(path)
+              return locked && (typeof interfere.locks === "function" ? interfere.locks(path) : interfere.locks)
             }))
       }))
     ).pipe(Layer.provide(LibcLive))
@@ -292,6 +296,72 @@ describe("PidfileFilesLive", () => {
         })
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
         expect(error).toMatchObject({ _tag: "SystemError", operation: "link", path, code: "EIO" })
+        expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
+  /** link(2) fails with `code`, as on vfat or a FUSE file system; `meanwhile` runs first (another claim at work). */
+  const noHardLinks = (code: string, meanwhile: () => void = () => undefined) =>
+    patchFs("linkSync", () => () => {
+      meanwhile()
+      throw Object.assign(new Error(`${code}: link refused`), { code })
+    })
+  const logging = (lines: Array<string>) =>
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => lines.push(`${logLevel.label} ${[message].flat().join(" ")}`))))
+
+  it.scoped.each(["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"])(
+    "where link(2) fails with %s (no hard links), create makes the pidfile in place: its content, locked, mode 0644, no temporary, and a warning naming the fallback",
+    (code) =>
+      inDirectory((dir) =>
+        Effect.gen(function*() {
+          const files = yield* PidfileFiles
+          const path = join(dir, "job.pid")
+          const lines: Array<string> = []
+          yield* noHardLinks(code)
+          const created = Option.getOrThrow(yield* files.create(path, "4242\n").pipe(logging(lines)))
+          expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+          expect(fs.readFileSync(path, "utf8")).toBe("4242\n")
+          expect(Option.some(created.node)).toEqual(yield* files.nodeAt(path))
+          expect(created.mode & 0o7777).toBe(0o644)
+          expect(yield* files.tryLock(Option.getOrThrow(yield* files.open(path)))).toBe(false)
+          expect(lines).toEqual([
+            `WARN ${dir}: the file system refuses hard links (link: ${code}); creating the pidfile in place (O_EXCL), so a reader may see it empty for an instant`
+          ])
+        })
+      )
+  )
+
+  it.scoped("without hard links, create still never replaces a pidfile another claim made meanwhile (None)", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* noHardLinks("EPERM", () => fs.writeFileSync(path, "5151\n"))
+        expect(yield* (yield* PidfileFiles).create(path, "4242\n")).toEqual(Option.none())
+        expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+        expect(fs.readFileSync(path, "utf8")).toBe("5151\n")
+      })
+    ))
+
+  it.scoped("without hard links, a create whose pidfile another claim locks first leaves it to that claim (None)", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* noHardLinks("EPERM")
+        expect(yield* (yield* PidfileFiles).create(path, "4242\n")).toEqual(Option.none())
+        expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+      }), liveFiles({ beforeLock: () => undefined, locks: (path) => basename(path) !== "job.pid" })))
+
+  it.scoped("without hard links, a write that fails after the create in place takes the pidfile back", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* noHardLinks("EPERM")
+        yield* patchFs("fsyncSync", (fsync) => (fd) => {
+          if (basename(fs.readlinkSync(`/proc/self/fd/${fd}`)) === "job.pid") throw eio("fsync")
+          fsync(fd)
+        })
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "write", path, code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
       })
     ))

@@ -14,10 +14,22 @@ import { basename, dirname, join } from "node:path"
 import { randomBytes } from "node:crypto"
 import { PidfileInvalid, SystemError, systemError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
+import {
+  attempt,
+  codeOf,
+  describeNonRegular,
+  fsyncDirectory,
+  isMissing,
+  nodeAtSync,
+  openFile,
+  removeIfSame,
+  unlinkIfPresent,
+  writeContent
+} from "./liveCalls.js"
 import { type FileNode, isTemporaryOf, type OpenFile, PidfileFiles, sameNode, temporaryIdLength, temporaryName } from "./PidfileFiles.js"
 import { type PinnedDirectory, pinDirectory } from "./pinnedDirectory.js"
 
-const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR } = fs.constants
+const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR } = fs.constants
 
 /** How often a new temporary may be taken from under us (see `lockedTemporary`) before giving up. */
 const maxTemporaryAttempts = 5
@@ -28,91 +40,6 @@ const maxTemporaryAttempts = 5
  * names it), a union of two file systems EXDEV.
  */
 const noHardLinks = new Set(["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"])
-
-const describeNonRegular = (stats: fs.Stats): string =>
-  stats.isDirectory()
-    ? "is a directory, not a pidfile"
-    : stats.isFIFO()
-    ? "is a FIFO, not a regular file"
-    : stats.isSocket()
-    ? "is a socket, not a regular file"
-    : stats.isSymbolicLink()
-    ? "is a symbolic link; sipid never follows one"
-    : "is a device, not a regular file"
-
-const openFile = (fd: number, stats: fs.Stats): OpenFile => ({
-  fd,
-  node: { dev: stats.dev, ino: stats.ino },
-  uid: stats.uid,
-  mode: stats.mode
-})
-
-const attempt = <A>(operation: string, path: string, run: () => A): Effect.Effect<A, SystemError> =>
-  Effect.try({ try: run, catch: (cause) => systemError(operation, path, cause) })
-
-const codeOf = (cause: unknown) => (cause as NodeJS.ErrnoException).code
-
-/** lstat without throwing for a missing path. */
-const nodeAtSync = (path: string): FileNode | undefined => {
-  const stats = fs.lstatSync(path, { throwIfNoEntry: false })
-  return stats && { dev: stats.dev, ino: stats.ino }
-}
-
-/** unlink(2) of a name only this process could have used (a random temporary): nothing to report. */
-const unlinkIfPresent = (path: string) => {
-  try {
-    fs.unlinkSync(path)
-  } catch (cause) {
-    if (codeOf(cause) !== "ENOENT") throw cause
-  }
-}
-
-/** Makes the new file `fd` hold `content`, mode 0644 whatever the umask, fsynced when `durable`. */
-const writeContent = (fd: number, content: string, durable: boolean) => {
-  fs.fchmodSync(fd, 0o644)
-  fs.writeFileSync(fd, content)
-  if (durable) fs.fsyncSync(fd)
-}
-
-/** Unlinks `path` if it still names `node`; false when it names another file, or nothing. */
-const removeIfSame = (path: string, node: FileNode): boolean => {
-  const current = nodeAtSync(path)
-  if (current === undefined || !sameNode(current, node)) return false
-  unlinkIfPresent(path)
-  return true
-}
-
-/**
- * fsyncs `directory` (at `path`) to make a link or rename in it durable.
- * Opening a directory needs read permission, which a caller that may only
- * write and search it (mode 0300) lacks. By then the change is made and
- * visible: failing would report a claim failed that took effect. So that
- * is only a warning; a crash soon after may undo the change.
- */
-const fsyncDirectory = (directory: PinnedDirectory, path: string) =>
-  Effect.flatMap(
-    attempt("fsync", path, () => {
-      let fd: number
-      try {
-        fd = fs.openSync(directory.self, O_RDONLY | O_DIRECTORY)
-      } catch (cause) {
-        if (codeOf(cause) === "EACCES" || codeOf(cause) === "EPERM") return codeOf(cause)
-        throw cause
-      }
-      try {
-        fs.fsyncSync(fd)
-      } finally {
-        fs.closeSync(fd)
-      }
-    }),
-    (refused) =>
-      refused === undefined
-        ? Effect.void
-        : Effect.logWarning(`${path}: not fsynced, as it may not be read (${refused}): the change is made, but a crash soon after may undo it`)
-  )
-
-/** A directory that is not there: the pidfile is not there either. */
-const isMissing = (error: PidfileInvalid | SystemError) => error._tag === "SystemError" && error.code === "ENOENT"
 
 interface Temporary {
   /** Its path, for messages. */

@@ -25,30 +25,40 @@ const inside = (fd: number, name: string) => `/proc/self/fd/${fd}/${name}`
 
 const errorOf = (code: string, path: string) => Object.assign(new Error(`${code}: ${path}`), { code })
 
-/** Opens `name` in `fd` without following it; with `create`, makes it a directory first if it is missing. */
-const openName = (fd: number, name: string, create: boolean): number => {
+const codeOf = (cause: unknown) => (cause as NodeJS.ErrnoException).code
+
+/**
+ * The directory `name` in `fd`, not followed if it is a symbolic link
+ * (ENOTDIR then, as for any other file). O_DIRECTORY also mounts an
+ * automounted directory, as a path walk through it would. With `create`, a
+ * missing directory is made first.
+ */
+const openDirectory = (fd: number, name: string, create: boolean): number => {
+  const open = () => fs.openSync(inside(fd, name), O_PATH | O_DIRECTORY | O_NOFOLLOW)
   try {
-    return fs.openSync(inside(fd, name), O_PATH | O_NOFOLLOW)
+    return open()
   } catch (cause) {
-    if (!create || (cause as NodeJS.ErrnoException).code !== "ENOENT") throw cause
+    if (!create || codeOf(cause) !== "ENOENT") throw cause
   }
   try {
     fs.mkdirSync(inside(fd, name))
   } catch (cause) {
-    // Another claim made it meanwhile: fine, whatever it is gets judged below.
-    if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw cause
+    // Another claim made it meanwhile: fine, whatever it is gets judged.
+    if (codeOf(cause) !== "EEXIST") throw cause
   }
-  return fs.openSync(inside(fd, name), O_PATH | O_NOFOLLOW)
+  return open()
 }
 
 /** Directories as descriptors; with `create`, missing ones are made (mkdir -p). */
 const walker = (create: boolean): Walker<number> => ({
   start: (absolute) => fs.openSync(absolute ? "/" : ".", O_PATH | O_DIRECTORY),
   step: (at, name, last) => {
-    const fd = openName(at, name, create)
-    const stats = fs.fstatSync(fd)
-    if (stats.isDirectory()) return { _tag: "Directory", directory: fd }
-    fs.closeSync(fd)
+    try {
+      return { _tag: "Directory", directory: openDirectory(at, name, create) }
+    } catch (cause) {
+      if (codeOf(cause) !== "ENOTDIR") throw cause
+    }
+    const stats = fs.lstatSync(inside(at, name))
     if (stats.isSymbolicLink()) return { _tag: "Symlink", target: fs.readlinkSync(inside(at, name)), link: stats }
     // As mkdir(2) and open(2) would say: a file where a directory was to be made, or below one.
     throw errorOf(create && last ? "EEXIST" : "ENOTDIR", name)

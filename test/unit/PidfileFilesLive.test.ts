@@ -58,6 +58,26 @@ describe("PidfileFilesLive", () => {
       })
     ))
 
+  it.scoped("a relative path is walked from the working directory, and a link on it judged like any other", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        fs.mkdirSync(join(dir, "rootjob"))
+        fs.writeFileSync(join(dir, "rootjob/job.pid"), "7\n")
+        fs.symlinkSync("rootjob", join(dir, "alias"))
+        fs.symlinkSync("rootjob", join(dir, "planted"))
+        fs.lchownSync(join(dir, "planted"), 65534, 65534)
+        const cwd = process.cwd()
+        yield* Effect.acquireRelease(Effect.sync(() => process.chdir(dir)), () => Effect.sync(() => process.chdir(cwd)))
+        expect(yield* files.read(Option.getOrThrow(yield* files.open("alias/job.pid")), 128)).toEqual(Option.some("7\n"))
+        expect(yield* Effect.flip(files.open("planted/job.pid"))).toMatchObject({
+          _tag: "PidfileInvalid",
+          path: "planted/job.pid",
+          reason: expect.stringMatching(/^its path goes through the symbolic link planted -> rootjob, and uid 65534 owns it/)
+        })
+      })
+    ))
+
   it.scoped("open names a device as a device", () =>
     inDirectory(() =>
       Effect.gen(function*() {

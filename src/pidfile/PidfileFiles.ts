@@ -5,6 +5,11 @@
  * renamed onto the path), so a reader that does not lock (monit) never sees
  * an empty or partial pidfile.
  *
+ * Every path is reached one directory at a time (`pathWalk.ts`): a
+ * symbolic link on the way is followed only if no other user than root (or
+ * the caller) may have chosen where it points; any other fails the
+ * operation with `PidfileInvalid`, before anything is read or written.
+ *
  * The lock protocol (`lock.ts`) and the programs use only this tag;
  * `PidfileFilesLive` is the real file system and `PidfileFilesTest` an
  * in-memory one whose inodes and locks a test can manipulate. One contract
@@ -47,7 +52,7 @@ export const isTemporaryOf = (target: string, name: string): boolean => {
 
 export interface PidfileFilesService {
   /** Creates `directory` and its parents if missing. */
-  readonly makeDirectory: (directory: string) => Effect.Effect<void, SystemError>
+  readonly makeDirectory: (directory: string) => Effect.Effect<void, PidfileInvalid | SystemError>
   /**
    * Opens an existing `path` without following a symlink in its last
    * component. Refuses a symlink, a directory or anything else that is not a
@@ -58,7 +63,7 @@ export interface PidfileFilesService {
   /** flock(LOCK_EX | LOCK_NB): false when another open file description holds the lock. */
   readonly tryLock: (file: OpenFile) => Effect.Effect<boolean, SystemError>
   /** lstat(2): what `path` names now, if anything. */
-  readonly nodeAt: (path: string) => Effect.Effect<Option.Option<FileNode>, SystemError>
+  readonly nodeAt: (path: string) => Effect.Effect<Option.Option<FileNode>, PidfileInvalid | SystemError>
   /**
    * The whole file as text, from its start; `None` when it holds more than
    * `maxBytes` bytes (reading stops there, so a huge file costs nothing).
@@ -72,7 +77,7 @@ export interface PidfileFilesService {
    * instead of replacing anything); a failure after the link takes it back.
    * It stays open and locked until the scope closes.
    */
-  readonly create: (path: string, content: string) => Effect.Effect<Option.Option<OpenFile>, SystemError, Scope.Scope>
+  readonly create: (path: string, content: string) => Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError, Scope.Scope>
   /**
    * Replaces `path` with a new file holding `content`, mode 0644, so that a
    * reader sees either the old or the new content, never a partial one. The
@@ -84,7 +89,7 @@ export interface PidfileFilesService {
     path: string,
     content: string,
     options?: { readonly durable?: boolean }
-  ) => Effect.Effect<OpenFile, SystemError, Scope.Scope>
+  ) => Effect.Effect<OpenFile, PidfileInvalid | SystemError, Scope.Scope>
   /**
    * Removes the temporaries of `path` (see `temporaryName`) that earlier
    * runs left when they were killed mid-write. A temporary is locked from
@@ -92,9 +97,14 @@ export interface PidfileFilesService {
    * taken has no living writer; so has one that is another name of `held`,
    * the pidfile the caller has locked. Returns the names removed.
    */
-  readonly removeAbandonedTemporaries: (path: string, held: FileNode) => Effect.Effect<ReadonlyArray<string>, SystemError>
-  /** Unlinks `path`; a missing file is not an error. */
-  readonly remove: (path: string) => Effect.Effect<void, SystemError>
+  readonly removeAbandonedTemporaries: (path: string, held: FileNode) => Effect.Effect<ReadonlyArray<string>, PidfileInvalid | SystemError>
+  /**
+   * Unlinks `path` if it still names `node`, the file the caller judged: a
+   * file another program put there since stays. True when it removed it;
+   * false when `path` names another file, or nothing. (POSIX has no
+   * unlink-if: the check and the unlink follow each other at once.)
+   */
+  readonly remove: (path: string, node: FileNode) => Effect.Effect<boolean, PidfileInvalid | SystemError>
 }
 
 export class PidfileFiles extends Context.Tag("sipid/PidfileFiles")<PidfileFiles, PidfileFilesService>() {}

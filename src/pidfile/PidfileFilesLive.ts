@@ -1,98 +1,82 @@
 /**
  * Pidfile operations on the real file system with Node's `fs` (O_NOFOLLOW
- * opens, link(2), fsync of a directory) and flock from libc.
+ * opens, link(2), fsync of a directory) and flock from libc. Each operation
+ * first reaches the pidfile's directory one name at a time and holds it
+ * (`pinDirectory`), refusing a symbolic link on the way that another user
+ * may have placed, then acts on the pidfile's name inside it.
  *
  * Modelled on FreeBSD's flopen(3)/pidfile(3): every syscall failure is
  * either a precise `PidfileInvalid` or a `SystemError` naming the path.
  */
-import { Effect, Layer, Option, type Scope } from "effect"
+import { Effect, Layer, Option, Scope } from "effect"
 import * as fs from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { randomBytes } from "node:crypto"
 import { PidfileInvalid, SystemError, systemError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
+import {
+  attempt,
+  codeOf,
+  describeNonRegular,
+  fsyncDirectory,
+  isMissing,
+  nodeAtSync,
+  openFile,
+  removeIfSame,
+  unlinkIfPresent,
+  writeContent
+} from "./liveCalls.js"
 import { type FileNode, isTemporaryOf, type OpenFile, PidfileFiles, sameNode, temporaryIdLength, temporaryName } from "./PidfileFiles.js"
+import { type PinnedDirectory, pinDirectory } from "./pinnedDirectory.js"
 
-const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR } = fs.constants
+const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR } = fs.constants
 
 /** How often a new temporary may be taken from under us (see `lockedTemporary`) before giving up. */
 const maxTemporaryAttempts = 5
 
-const describeNonRegular = (stats: fs.Stats): string =>
-  stats.isDirectory()
-    ? "is a directory, not a pidfile"
-    : stats.isFIFO()
-    ? "is a FIFO, not a regular file"
-    : stats.isSocket()
-    ? "is a socket, not a regular file"
-    : stats.isSymbolicLink()
-    ? "is a symbolic link; sipid never follows one"
-    : "is a device, not a regular file"
-
-const openFile = (fd: number, stats: fs.Stats): OpenFile => ({
-  fd,
-  node: { dev: stats.dev, ino: stats.ino },
-  uid: stats.uid,
-  mode: stats.mode
-})
-
-const attempt = <A>(operation: string, path: string, run: () => A): Effect.Effect<A, SystemError> =>
-  Effect.try({ try: run, catch: (cause) => systemError(operation, path, cause) })
-
-const codeOf = (cause: unknown) => (cause as NodeJS.ErrnoException).code
-
-/** lstat without throwing for a missing path. */
-const nodeAtSync = (path: string): FileNode | undefined => {
-  const stats = fs.lstatSync(path, { throwIfNoEntry: false })
-  return stats && { dev: stats.dev, ino: stats.ino }
-}
-
-/** unlink(2) of a name only this process could have used (a random temporary): nothing to report. */
-const unlinkIfPresent = (path: string) => {
-  try {
-    fs.unlinkSync(path)
-  } catch (cause) {
-    if (codeOf(cause) !== "ENOENT") throw cause
-  }
-}
-
-const fsyncDirectory = (directory: string) => {
-  const fd = fs.openSync(directory, O_RDONLY | O_DIRECTORY)
-  try {
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-}
-
 /**
- * mkdir -p, one level at a time: Node's recursive mkdir reports ENOENT
- * where the kernel said EROFS, EACCES or ENOSPC.
+ * How link(2) says the file system has no hard links: vfat EPERM, FUSE
+ * file systems ENOSYS or ENOTSUP (which is EOPNOTSUPP on Linux, as Node
+ * names it), a union of two file systems EXDEV.
  */
-const makeDirectories = (directory: string): void => {
-  try {
-    fs.mkdirSync(directory)
-  } catch (cause) {
-    const code = codeOf(cause)
-    if (code === "ENOENT" && dirname(directory) !== directory) {
-      makeDirectories(dirname(directory))
-      return makeDirectories(directory)
-    }
-    if (code === "EEXIST" && fs.statSync(directory).isDirectory()) return
-    throw cause
-  }
-}
+const noHardLinks = new Set(["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"])
 
 interface Temporary {
+  /** Its path, for messages. */
   readonly path: string
+  /** Its name in the pinned directory, for calls. */
+  readonly entry: string
   readonly file: OpenFile
 }
 
 export const make = Effect.gen(function*() {
   const libc = yield* Libc
+  // Whose symbolic links may be followed on the way, besides root's (trust.ts).
+  const callerUid = process.geteuid?.() ?? -1
 
   const tryLock = (file: OpenFile, path: string) =>
     libc.tryLockExclusive(file.fd).pipe(Effect.mapError((error) => systemError("flock", path, error)))
+
+  /**
+   * `directory`, held until the scope closes. A failure is the refusal of a
+   * symbolic link on the way, or a `SystemError` of `operation` on `reportAs`.
+   */
+  const pinned = (operation: string, directory: string, reportAs: string, create = false) =>
+    Effect.acquireRelease(
+      Effect.try({
+        try: () => pinDirectory(directory, { reportAs, callerUid, create }),
+        catch: (cause) => cause instanceof PidfileInvalid ? cause : systemError(operation, reportAs, cause)
+      }),
+      (directory) => Effect.sync(directory.close)
+    )
+
+  /** `run` on the name of `path` inside its held directory. */
+  const inDirectory = <A, E>(
+    operation: string,
+    path: string,
+    run: (directory: PinnedDirectory, name: string) => Effect.Effect<A, E, Scope.Scope>
+  ): Effect.Effect<A, E | PidfileInvalid | SystemError, Scope.Scope> =>
+    Effect.flatMap(pinned(operation, dirname(path), path), (directory) => run(directory, basename(path)))
 
   const closeOnce = (fd: number) => {
     let open = true
@@ -109,19 +93,23 @@ export const make = Effect.gen(function*() {
    * instant between the create and the flock: then take another name. The
    * scope closes the file and removes the temporary's name.
    */
-  const lockedTemporary = (target: string): Effect.Effect<Temporary & { readonly close: () => void }, SystemError, Scope.Scope> =>
+  const lockedTemporary = (
+    directory: PinnedDirectory,
+    target: string
+  ): Effect.Effect<Temporary & { readonly close: () => void }, SystemError, Scope.Scope> =>
     Effect.gen(function*() {
       for (let attempts = 1; attempts <= maxTemporaryAttempts; attempts++) {
-        const path = join(dirname(target), temporaryName(basename(target), randomBytes(temporaryIdLength / 2).toString("hex")))
-        const fd = yield* attempt("create", target, () => fs.openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644))
+        const name = temporaryName(basename(target), randomBytes(temporaryIdLength / 2).toString("hex"))
+        const [path, entry] = [join(dirname(target), name), directory.entry(name)]
+        const fd = yield* attempt("create", target, () => fs.openSync(entry, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644))
         const close = closeOnce(fd)
         const file = openFile(fd, fs.fstatSync(fd))
         // Best effort: a name left on a failing disk is a leftover the next claim removes. Effect.try,
         // not sync: a throw inside sync is a defect, which ignore would let through.
-        yield* Effect.addFinalizer(() => Effect.try(() => (close(), unlinkIfPresent(path))).pipe(Effect.ignore))
+        yield* Effect.addFinalizer(() => Effect.try(() => (close(), unlinkIfPresent(entry))).pipe(Effect.ignore))
         const locked = yield* tryLock(file, path)
-        const current = nodeAtSync(path)
-        if (locked && current !== undefined && sameNode(current, file.node)) return { path, file, close }
+        const current = nodeAtSync(entry)
+        if (locked && current !== undefined && sameNode(current, file.node)) return { path, entry, file, close }
         close()
       }
       return yield* new SystemError({
@@ -132,29 +120,25 @@ export const make = Effect.gen(function*() {
       })
     })
 
-  /** Writes `content` into a fresh temporary (mode 0644 whatever the umask), fsynced when `durable`. */
-  const writeTemporary = (target: string, content: string, durable: boolean) =>
-    Effect.flatMap(lockedTemporary(target), (temporary) =>
-      attempt("write", target, () => {
-        fs.fchmodSync(temporary.file.fd, 0o644)
-        fs.writeFileSync(temporary.file.fd, content)
-        if (durable) fs.fsyncSync(temporary.file.fd)
-        return temporary
-      }))
+  /** Writes `content` into a fresh temporary, fsynced when `durable`. */
+  const writeTemporary = (directory: PinnedDirectory, target: string, content: string, durable: boolean) =>
+    Effect.flatMap(lockedTemporary(directory, target), (temporary) =>
+      attempt("write", target, () => (writeContent(temporary.file.fd, content, durable), temporary)))
 
-  const openUnscoped = (path: string) =>
+  /** Opens `name` in `directory` (`path` for messages) without following a symlink; closed by the caller. */
+  const openUnscoped = (directory: PinnedDirectory, name: string, path: string) =>
     Effect.suspend((): Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError> => {
       let fd: number
       try {
         // O_NONBLOCK: opening a FIFO must not hang waiting for a writer. A
         // directory opens read-only; fstat below tells it apart.
-        fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        fd = fs.openSync(directory.entry(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
       } catch (cause) {
         const code = codeOf(cause)
         if (code === "ENOENT") return Effect.succeed(Option.none<OpenFile>())
         if (code === "ELOOP") return Effect.fail(new PidfileInvalid({ path, reason: "is a symbolic link; sipid never follows one" }))
         // ENXIO: a socket, or a device without a driver; say which.
-        const stats = code === "ENXIO" ? fs.lstatSync(path, { throwIfNoEntry: false }) : undefined
+        const stats = code === "ENXIO" ? fs.lstatSync(directory.entry(name), { throwIfNoEntry: false }) : undefined
         if (stats !== undefined) return Effect.fail(new PidfileInvalid({ path, reason: describeNonRegular(stats) }))
         return Effect.fail(systemError("open", path, cause))
       }
@@ -166,8 +150,15 @@ export const make = Effect.gen(function*() {
       return Effect.succeed(Option.some(openFile(fd, stats)))
     })
 
+  const openIn = (directory: PinnedDirectory, name: string, path: string) =>
+    Effect.acquireRelease(openUnscoped(directory, name, path), (file) => Effect.sync(() => Option.map(file, ({ fd }) => fs.closeSync(fd))))
+
+  // The directory is let go once the file is open: the descriptor holds the file itself.
   const open = (path: string) =>
-    Effect.acquireRelease(openUnscoped(path), (file) => Effect.sync(() => Option.map(file, ({ fd }) => fs.closeSync(fd))))
+    Effect.flatMap(Effect.scope, (outer) =>
+      Effect.scoped(inDirectory("open", path, (directory, name) => openIn(directory, name, path).pipe(Scope.extend(outer))))).pipe(
+        Effect.catchIf(isMissing, () => Effect.succeed(Option.none<OpenFile>()))
+      )
 
   const read = (file: OpenFile, maxBytes: number) =>
     attempt("read", `fd ${file.fd}`, () => {
@@ -182,80 +173,121 @@ export const make = Effect.gen(function*() {
     })
 
   const create = (path: string, content: string) =>
+    inDirectory("create", path, (directory, name) =>
+      Effect.gen(function*() {
+        const temporary = yield* writeTemporary(directory, path, content, true)
+        // link(2), unlike rename(2), never replaces: EEXIST means another claim got there first.
+        const linked = yield* attempt("link", path, () => {
+          try {
+            fs.linkSync(temporary.entry, directory.entry(name))
+            return "Linked"
+          } catch (cause) {
+            const code = codeOf(cause) ?? ""
+            if (code === "EEXIST" || noHardLinks.has(code)) return code
+            throw cause
+          }
+        })
+        const removeTemporary = attempt("remove", temporary.path, () => unlinkIfPresent(temporary.entry))
+        if (linked !== "Linked") {
+          yield* removeTemporary
+          temporary.close()
+          return linked === "EEXIST" ? Option.none() : yield* createInPlace(directory, name, path, content, linked)
+        }
+        // A create that fails after the link takes its pidfile back: a failed claim leaves nothing.
+        yield* Effect.zipRight(removeTemporary, fsyncDirectory(directory, dirname(path))).pipe(
+          Effect.tapError(() => withdraw(directory.entry(name), path, temporary.file.node))
+        )
+        return Option.some(temporary.file)
+      }))
+
+  /**
+   * `create` on a file system that refuses hard links (`noHardLinks`): the
+   * pidfile itself is created, O_EXCL so that it still never replaces
+   * anything, locked at once, then written and fsynced under its lock. What
+   * that gives up: until the write, a reader that does not lock (monit) may
+   * see it empty (and take the job for stopped); a claim killed in that
+   * instant leaves it empty (the next claim finds it stale); another claim
+   * may lock it before this one does, which then lost the race to create it.
+   */
+  const createInPlace = (directory: PinnedDirectory, name: string, path: string, content: string, refusal: string) =>
     Effect.gen(function*() {
-      const temporary = yield* writeTemporary(path, content, true)
-      // link(2), unlike rename(2), never replaces: EEXIST means another claim got there first.
-      const linked = yield* attempt("link", path, () => {
+      yield* Effect.logWarning(
+        `${dirname(path)}: the file system refuses hard links (link: ${refusal}); creating the pidfile in place (O_EXCL), so a reader may see it empty for an instant`
+      )
+      const entry = directory.entry(name)
+      const fd = yield* attempt("create", path, () => {
         try {
-          fs.linkSync(temporary.path, path)
-          return true
+          return fs.openSync(entry, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
         } catch (cause) {
-          if (codeOf(cause) === "EEXIST") return false
+          if (codeOf(cause) === "EEXIST") return undefined
           throw cause
         }
       })
-      const removeTemporary = attempt("remove", temporary.path, () => unlinkIfPresent(temporary.path))
-      if (!linked) {
-        yield* removeTemporary
-        temporary.close()
-        return Option.none()
-      }
-      // A create that fails after the link takes its pidfile back: a failed claim leaves nothing.
-      yield* Effect.zipRight(removeTemporary, attempt("fsync", dirname(path), () => fsyncDirectory(dirname(path)))).pipe(
-        Effect.tapError(() => withdrawLinked(path, temporary.file.node))
+      if (fd === undefined) return Option.none<OpenFile>()
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.closeSync(fd)))
+      const file = openFile(fd, fs.fstatSync(fd))
+      if (!(yield* tryLock(file, path))) return Option.none<OpenFile>()
+      yield* Effect.zipRight(attempt("write", path, () => writeContent(fd, content, true)), fsyncDirectory(directory, dirname(path))).pipe(
+        Effect.tapError(() => withdraw(entry, path, file.node))
       )
-      return Option.some(temporary.file)
+      return Option.some(file)
     })
 
-  /** Unlinks `path` if it still names `node`, the file just linked there; a failure is only a warning. */
-  const withdrawLinked = (path: string, node: FileNode) =>
-    attempt("remove", path, () => {
-      const current = nodeAtSync(path)
-      if (current !== undefined && sameNode(current, node)) unlinkIfPresent(path)
-    }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`)))
+  /** Unlinks `entry` (`path`) if it still names `node`, the file just made there; a failure is only a warning. */
+  const withdraw = (entry: string, path: string, node: FileNode) =>
+    attempt("remove", path, () => removeIfSame(entry, node)).pipe(
+      Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`))
+    )
 
   const publish = (path: string, content: string, { durable = true }: { readonly durable?: boolean } = {}) =>
-    Effect.gen(function*() {
-      const temporary = yield* writeTemporary(path, content, durable)
-      yield* attempt("rename", path, () => fs.renameSync(temporary.path, path))
-      if (durable) yield* attempt("fsync", dirname(path), () => fsyncDirectory(dirname(path)))
-      return temporary.file
-    })
+    inDirectory("create", path, (directory, name) =>
+      Effect.gen(function*() {
+        const temporary = yield* writeTemporary(directory, path, content, durable)
+        yield* attempt("rename", path, () => fs.renameSync(temporary.entry, directory.entry(name)))
+        if (durable) yield* fsyncDirectory(directory, dirname(path))
+        return temporary.file
+      }))
 
-  /** Removes one temporary if it is abandoned; true when it did. */
-  const removeIfAbandoned = (path: string, held: FileNode) =>
+  /** Removes the temporary `name` in `directory` (at `path`) if it is abandoned; true when it did. */
+  const removeIfAbandoned = (directory: PinnedDirectory, name: string, path: string, held: FileNode) =>
     Effect.gen(function*() {
-      const opened = yield* open(path).pipe(Effect.catchTag("PidfileInvalid", () => Effect.succeed(Option.none<OpenFile>())))
+      const opened = yield* openIn(directory, name, path).pipe(Effect.catchTag("PidfileInvalid", () => Effect.succeed(Option.none<OpenFile>())))
       if (Option.isNone(opened)) return false
       const file = opened.value
       const abandoned = sameNode(file.node, held) || (yield* tryLock(file, path))
-      const current = yield* attempt("lstat", path, () => nodeAtSync(path))
+      const current = yield* attempt("lstat", path, () => nodeAtSync(directory.entry(name)))
       if (!abandoned || current === undefined || !sameNode(current, file.node)) return false
-      yield* attempt("remove", path, () => unlinkIfPresent(path))
+      yield* attempt("remove", path, () => unlinkIfPresent(directory.entry(name)))
       return true
     }).pipe(Effect.scoped)
 
   const removeAbandonedTemporaries = (path: string, held: FileNode) =>
     Effect.gen(function*() {
-      const directory = dirname(path)
-      const names = yield* attempt("list", directory, () => fs.readdirSync(directory))
+      const directory = yield* pinned("list", dirname(path), dirname(path))
+      const names = yield* attempt("list", dirname(path), () => fs.readdirSync(directory.self))
       const removed: Array<string> = []
       for (const name of names.filter((name) => isTemporaryOf(basename(path), name))) {
-        if (yield* removeIfAbandoned(join(directory, name), held)) removed.push(name)
+        if (yield* removeIfAbandoned(directory, name, join(dirname(path), name), held)) removed.push(name)
       }
       return removed
-    })
+    }).pipe(Effect.scoped)
 
   return PidfileFiles.of({
-    makeDirectory: (directory) => attempt("create directory", directory, () => makeDirectories(directory)),
+    makeDirectory: (directory) => Effect.scoped(Effect.asVoid(pinned("create directory", directory, directory, true))),
     open,
     tryLock: (file) => tryLock(file, `fd ${file.fd}`),
-    nodeAt: (path) => attempt("lstat", path, () => Option.fromNullable(nodeAtSync(path))),
+    nodeAt: (path) =>
+      Effect.scoped(inDirectory("lstat", path, (directory, name) => attempt("lstat", path, () => Option.fromNullable(nodeAtSync(directory.entry(name)))))).pipe(
+        Effect.catchIf(isMissing, () => Effect.succeed(Option.none()))
+      ),
     read,
     create,
     publish,
     removeAbandonedTemporaries,
-    remove: (path) => attempt("remove", path, () => unlinkIfPresent(path))
+    remove: (path, node) =>
+      Effect.scoped(inDirectory("remove", path, (directory, name) => attempt("remove", path, () => removeIfSame(directory.entry(name), node)))).pipe(
+        Effect.catchIf(isMissing, () => Effect.succeed(false))
+      )
   })
 })
 

@@ -3,7 +3,10 @@
  * name one, as after link(2)), inodes carry content, owner and mode, and
  * flocks belong to inodes as in the kernel. Every operation is atomic here,
  * so `create` and `publish` never show their temporaries; a test plants
- * leftovers of interrupted runs with `put`. The contract suite
+ * leftovers of interrupted runs with `put`. Paths are walked as the live
+ * layer walks them (`pathWalk.ts`), as root: a symbolic link (whose content
+ * is its target) on the way is followed or refused by the same rule; a
+ * directory nobody put is root's, mode 0755. The contract suite
  * (`test/unit/PidfileFiles.contract.test.ts`) holds it to the live layer.
  *
  * `SimulatedFiles` lets a test play the other processes: hold a lock, plant
@@ -11,8 +14,9 @@
  * and flock, which is exactly where the lock protocol has to retry.
  */
 import { Context, Effect, Layer, Option, type Scope } from "effect"
-import { basename, dirname } from "node:path"
-import { PidfileInvalid } from "../errors.js"
+import { basename, dirname, join } from "node:path"
+import { PidfileInvalid, systemError } from "../errors.js"
+import { type Walker, walkTo } from "./pathWalk.js"
 import { type FileNode, isTemporaryOf, type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
 type Kind = "file" | "directory" | "symlink" | "fifo"
@@ -28,7 +32,10 @@ interface Inode {
 }
 
 export interface SimulatedFilesService {
-  /** Puts a new inode at `path` (a rename over whatever was there). */
+  /**
+   * Puts a new inode at `path` (a rename over whatever was there); a
+   * symlink's `content` is its target. Owner: root, mode 0644, unless given.
+   */
   readonly put: (path: string, kind: Kind, content?: string, owner?: { readonly uid?: number; readonly mode?: number }) => Effect.Effect<void>
   /** Gives the inode at `existing` a second name, as link(2) does. */
   readonly link: (existing: string, path: string) => Effect.Effect<void>
@@ -46,6 +53,12 @@ export class SimulatedFiles extends Context.Tag("sipid/SimulatedFiles")<Simulate
 
 const device = 1
 
+/** What `mkdir`, `ln -s`, a pidfile and `mkfifo` make, with the usual umask. */
+const defaultModes: Record<Kind, number> = { file: 0o644, directory: 0o755, symlink: 0o777, fifo: 0o644 }
+
+/** What a directory that was never put is: root's, as /var/vcap's are. */
+const implicitDirectory = { uid: 0, mode: 0o755 }
+
 export const make = Effect.sync(() => {
   const tree = new Map<string, Inode>()
   const descriptors = new Map<number, Inode>()
@@ -58,7 +71,7 @@ export const make = Effect.sync(() => {
     kind,
     content,
     uid: owner.uid ?? 0,
-    mode: owner.mode ?? 0o644,
+    mode: owner.mode ?? defaultModes[kind],
     lockedBy: undefined
   })
   const nodeOf = (inode: Inode): FileNode => ({ dev: device, ino: inode.ino })
@@ -78,6 +91,27 @@ export const make = Effect.sync(() => {
     return hook ?? Effect.void
   })
 
+  /** Directories as paths; a regular file or FIFO on the way is not one. */
+  const walker: Walker<string> = {
+    start: (absolute) => absolute ? "/" : ".",
+    step: (at, name) => {
+      const path = join(at, name)
+      const inode = tree.get(path)
+      if (inode?.kind === "symlink") return { _tag: "Symlink", target: inode.content, link: inode }
+      if (inode === undefined || inode.kind === "directory") return { _tag: "Directory", directory: path }
+      throw Object.assign(new Error(`ENOTDIR: ${path}`), { code: "ENOTDIR" })
+    },
+    ownership: (at) => tree.get(at) ?? implicitDirectory,
+    release: () => undefined
+  }
+  /** The path `path`'s directory leads to, with its name: where `operation` acts. */
+  const resolve = (operation: string, path: string, directory = dirname(path)) =>
+    Effect.try({
+      // The simulation runs as root, as BOSH scripts do.
+      try: () => join(walkTo(directory, walker, { reportAs: path, callerUid: 0 }), basename(path)),
+      catch: (cause) => cause instanceof PidfileInvalid ? cause : systemError(operation, path, cause)
+    })
+
   const lockedFile = (inode: Inode): OpenFile => {
     const file = openDescription(inode)
     inode.lockedBy = file.fd
@@ -87,10 +121,10 @@ export const make = Effect.sync(() => {
     Effect.acquireRelease(effect, (file) => Effect.sync(() => Option.map(file, ({ fd }) => close(fd))))
 
   const files = PidfileFiles.of({
-    makeDirectory: () => Effect.void,
+    makeDirectory: (directory) => Effect.asVoid(resolve("create directory", directory, directory)),
     open: (path) =>
-      closeAtEnd(Effect.suspend(() => {
-        const inode = tree.get(path)
+      closeAtEnd(Effect.flatMap(resolve("open", path), (real) => {
+        const inode = tree.get(real)
         if (inode === undefined) return Effect.succeed(Option.none())
         if (inode.kind !== "file") {
           return Effect.fail(new PidfileInvalid({ path, reason: inode.kind === "symlink" ? "is a symbolic link" : `is a ${inode.kind}` }))
@@ -104,33 +138,33 @@ export const make = Effect.sync(() => {
         inode.lockedBy = file.fd
         return true
       }),
-    nodeAt: (path) => Effect.sync(() => Option.map(Option.fromNullable(tree.get(path)), nodeOf)),
+    nodeAt: (path) => Effect.map(resolve("lstat", path), (real) => Option.map(Option.fromNullable(tree.get(real)), nodeOf)),
     read: (file, maxBytes) =>
       Effect.sync(() => {
         const content = descriptors.get(file.fd)!.content
         return Buffer.byteLength(content) > maxBytes ? Option.none() : Option.some(content)
       }),
     create: (path, content) =>
-      closeAtEnd(Effect.sync(() => {
-        if (tree.has(path)) return Option.none()
+      closeAtEnd(Effect.map(resolve("create", path), (real) => {
+        if (tree.has(real)) return Option.none()
         const inode = newInode("file", content)
-        tree.set(path, inode)
+        tree.set(real, inode)
         return Option.some(lockedFile(inode))
       })),
     publish: (path, content) =>
       Effect.map(
-        closeAtEnd(Effect.sync(() => {
+        closeAtEnd(Effect.map(resolve("create", path), (real) => {
           const inode = newInode("file", content)
-          tree.set(path, inode)
+          tree.set(real, inode)
           return Option.some(lockedFile(inode))
         })),
         Option.getOrThrow
       ),
     removeAbandonedTemporaries: (path, held) =>
-      Effect.sync(() => {
+      Effect.map(resolve("list", path), (real) => {
         const removed: Array<string> = []
         for (const [candidate, inode] of tree) {
-          if (dirname(candidate) !== dirname(path) || !isTemporaryOf(basename(path), basename(candidate))) continue
+          if (dirname(candidate) !== dirname(real) || !isTemporaryOf(basename(path), basename(candidate))) continue
           if (inode.kind === "file" && (sameNode(nodeOf(inode), held) || inode.lockedBy === undefined)) {
             tree.delete(candidate)
             removed.push(basename(candidate))
@@ -138,7 +172,11 @@ export const make = Effect.sync(() => {
         }
         return removed
       }),
-    remove: (path) => Effect.sync(() => void tree.delete(path))
+    remove: (path, node) =>
+      Effect.map(resolve("remove", path), (real) => {
+        const inode = tree.get(real)
+        return inode !== undefined && sameNode(nodeOf(inode), node) && tree.delete(real)
+      })
   })
 
   const simulated = SimulatedFiles.of({

@@ -25,7 +25,10 @@ export interface ClaimRequest {
 export type ClaimOutcome = Data.TaggedEnum<{
   /** The pidfile now names the process: it was created, or replaced a stale or invalid one. */
   Claimed: {}
-  /** The pidfile already named this very process; nothing changed. */
+  /**
+   * The pidfile already named this very process; nothing changed, except
+   * that a missing identity record was written.
+   */
   AlreadyClaimed: {}
 }>
 
@@ -50,18 +53,17 @@ const removeLeftovers = (path: string, held: FileNode) =>
  * while the path still names the file created, which the lock still holds.
  */
 const withdraw = ({ file, path }: PidfileLock) =>
-  Effect.gen(function*() {
-    const files = yield* PidfileFiles
-    const current = yield* files.nodeAt(path)
-    if (Option.isSome(current) && sameNode(current.value, file.node)) yield* files.remove(path)
-  }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`)))
+  Effect.flatMap(PidfileFiles, (files) => files.remove(path, file.node)).pipe(
+    Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`))
+  )
 
 export type ClaimError = UsageError | PidfileOwned | PidfileInvalid | ProcessHidden | SystemError
 
-/** The process to claim for: it must be running, and a process rather than a thread. */
+/** The process to claim for: it must be running, and a process rather than a thread or a kernel thread. */
 const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | SystemError, Processes> =>
   Effect.gen(function*() {
-    const state = yield* (yield* Processes).inspect(pid)
+    const processes = yield* Processes
+    const state = yield* processes.inspect(pid)
     if (state._tag !== "Alive") {
       return yield* new UsageError({
         detail: `PID ${pid} is not a running process; pass the PID of the job's process (in a start script, "$$" before exec)`
@@ -69,6 +71,13 @@ const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | S
     }
     if (isThread(state)) {
       return yield* new UsageError({ detail: `PID ${pid} is a thread of process ${state.threadGroup}; pass ${state.threadGroup}` })
+    }
+    // kthreadd and its kernel threads are never a job's process, and no stop can end them.
+    const lineage = yield* processes.lineage(pid)
+    if (Option.isSome(lineage) && lineage.value.kernelThread) {
+      return yield* new UsageError({
+        detail: `PID ${pid} is a kernel thread (${lineage.value.command}), never a job's process; pass the PID of the job's process (in a start script, "$$" before exec)`
+      })
     }
     return state
   })
@@ -114,6 +123,25 @@ const ensureStillNamed = ({ file, path }: PidfileLock) =>
     }
   })
 
+/**
+ * The pidfile already names the claimant, but no record says who that is
+ * (another tool or the Go sipid wrote it, or the record was lost): without
+ * one a later kill cannot tell the process from a stranger that reuses its
+ * PID. The claimant vouches for the process, so record it. A record is
+ * believed only beside a pidfile of its own owner, so a pidfile another user
+ * owns is written again, with the same content, as the caller's.
+ */
+const recordMissingIdentity = (locked: PidfileLock, claimant: Alive) =>
+  Effect.gen(function*() {
+    const { file, path } = locked
+    const { pid } = claimant.identity
+    yield* ensureStillNamed(locked)
+    const recordOwner = yield* writeIdentityRecord(path, claimant.identity)
+    if (recordOwner !== file.uid) yield* (yield* PidfileFiles).publish(path, `${pid}\n`)
+    yield* Effect.logInfo(`already claimed by process ${pid}; recorded its identity, which was missing`)
+    return ClaimOutcome.AlreadyClaimed()
+  })
+
 const claimUnder = (locked: PidfileLock, claimant: Alive) =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
@@ -156,6 +184,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive) =>
         const occupant = yield* findOccupant(path, file.uid, content.pid)
         if (occupant._tag === "Running") {
           if (content.pid !== pid) return yield* new PidfileOwned({ path, pid: content.pid })
+          if (!occupant.recorded) return yield* recordMissingIdentity(locked, claimant)
           yield* Effect.logInfo(`already claimed by process ${pid}; nothing to do`)
           return ClaimOutcome.AlreadyClaimed()
         }

@@ -8,7 +8,7 @@
  * another PID is ignored: everything works without one.
  */
 import { Effect, Option } from "effect"
-import type { SystemError } from "../errors.js"
+import type { PidfileInvalid, SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type ProcessIdentity, Processes } from "../process/Processes.js"
 import type { PidCounter } from "../process/remains.js"
@@ -58,6 +58,8 @@ export interface RecordedIdentity extends ProcessIdentity {
 
 /**
  * Replaces the record atomically. Call only while holding the pidfile's lock.
+ * Returns the uid that owns the new record (the caller's): it is believed
+ * only beside a pidfile of that owner.
  *
  * No fsync: a record only speaks for the boot it names. Whatever a crash
  * leaves of it names an earlier boot, or nothing, and is void either way.
@@ -65,7 +67,7 @@ export interface RecordedIdentity extends ProcessIdentity {
 export const writeIdentityRecord = (
   pidfile: string,
   identity: ProcessIdentity
-): Effect.Effect<void, SystemError, PidfileFiles | Processes> =>
+): Effect.Effect<number, PidfileInvalid | SystemError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const processes = yield* Processes
@@ -73,7 +75,8 @@ export const writeIdentityRecord = (
     const counter = yield* Effect.option(Effect.all({ forks: processes.forkCount, newestPid: processes.newestPid }))
     const record = { pid: identity.pid, startTicks: identity.startTicks, bootId: identity.bootId, ...Option.getOrUndefined(counter) }
     // Stryker disable next-line ObjectLiteral,BooleanLiteral: an fsync more or less shows only after a crash
-    yield* Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(record satisfies IdentityRecord) + "\n", { durable: false }))
+    const written = yield* Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(record satisfies IdentityRecord) + "\n", { durable: false }))
+    return written.uid
   })
 
 /** Far more than a record sipid writes (about 90 bytes); anything larger is not one. */
@@ -114,6 +117,3 @@ export const readIdentityRecord = (
       Effect.logWarning(`ignoring identity record ${identityRecordPath(pidfile)}: ${error.message}`).pipe(Effect.as(Option.none()))
     )
   )
-
-export const removeIdentityRecord = (pidfile: string): Effect.Effect<void, SystemError, PidfileFiles> =>
-  Effect.flatMap(PidfileFiles, (files) => files.remove(identityRecordPath(pidfile)))

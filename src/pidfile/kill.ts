@@ -17,10 +17,10 @@ import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../proce
 import { type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { jobOf } from "../process/tree.js"
 import { readContent } from "./content.js"
-import { removeIdentityRecord } from "./identityRecord.js"
+import { identityRecordPath } from "./identityRecord.js"
 import { type LockedPidfile, lock, type LockError } from "./lock.js"
 import { findOccupant, type Stale, staleJob } from "./occupant.js"
-import { PidfileFiles, sameNode } from "./PidfileFiles.js"
+import { PidfileFiles } from "./PidfileFiles.js"
 import { checkFileTrust, checkOwnerTrust, ownerMaySignal } from "./trust.js"
 
 /** How to stop: the schedule, and who asks. */
@@ -85,15 +85,17 @@ const readPid = (locked: LockedPidfile) =>
 const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
-    const node = yield* files.nodeAt(locked.path)
+    const rewritten = Effect.logWarning(`pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
     const content = yield* readContent(locked.file)
-    if (Option.isNone(node) || !sameNode(node.value, locked.file.node) || content._tag !== "Valid" || content.pid !== pid) {
-      return yield* Effect.logWarning(`pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
-    }
+    if (content._tag !== "Valid" || content.pid !== pid) return yield* rewritten
+    // While the locked pidfile is in place no claim can write a record, so
+    // the record there now is this pidfile's. Once the pidfile is gone a
+    // claim may create a new one and write its own record: remove only this one.
+    const record = yield* files.nodeAt(identityRecordPath(locked.path))
     // Pidfile first: a crash in between leaves a record without a pidfile,
     // which the next claim replaces, never a pidfile without its record.
-    yield* files.remove(locked.path)
-    yield* removeIdentityRecord(locked.path)
+    if (!(yield* files.remove(locked.path, locked.file.node))) return yield* rewritten
+    if (Option.isSome(record)) yield* files.remove(identityRecordPath(locked.path), record.value)
     yield* Effect.logInfo("pidfile removed")
   }).pipe(
     // The process is gone either way, which is what kill reports; a pidfile

@@ -25,8 +25,11 @@ export interface Stale {
 }
 
 export type Occupant = Data.TaggedEnum<{
-  /** Alive, and either the recorded process or (without a record) presumed to be. */
-  Running: { readonly process: Alive }
+  /**
+   * Alive, and either the recorded process (`recorded`) or, without a usable
+   * record, presumed to be.
+   */
+  Running: { readonly process: Alive; readonly recorded: boolean }
   Stale: Stale
 }>
 
@@ -49,7 +52,8 @@ export const findOccupant = (
       })
     }
     const recorded = yield* readIdentityRecord(pidfile, pid, pidfileOwner)
-    if (Option.isNone(recorded) || isSameProcess(state.identity, recorded.value)) return Occupant.Running({ process: state })
+    if (Option.isNone(recorded)) return Occupant.Running({ process: state, recorded: false })
+    if (isSameProcess(state.identity, recorded.value)) return Occupant.Running({ process: state, recorded: true })
     const { bootId, startTicks } = state.identity
     return Occupant.Stale({
       pid,

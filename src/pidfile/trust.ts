@@ -1,8 +1,9 @@
 /**
  * Whether a pidfile may decide which process root signals. A compromised
- * daemon running as an unprivileged user can write its own pidfile; it must
- * not be able to point root at someone else's process (start-stop-daemon's
- * rules since dpkg 1.19.3, systemd's since CVE-2018-16888).
+ * daemon running as an unprivileged user can write its own pidfile, or
+ * plant a symbolic link on the way to root's; it must not be able to point
+ * root at someone else's process (start-stop-daemon's rules since dpkg
+ * 1.19.3, systemd's since CVE-2018-16888).
  */
 import { Either } from "effect"
 import { PidfileInvalid } from "../errors.js"
@@ -10,6 +11,62 @@ import type { ProcessHandle } from "../process/Processes.js"
 import type { OpenFile } from "./PidfileFiles.js"
 
 const worldWritable = 0o002
+const groupOrWorldWritable = 0o022
+const sticky = 0o1000
+
+/** Who owns a file, and its mode, as stat(2) tells them. */
+export interface Ownership {
+  readonly uid: number
+  readonly mode: number
+}
+
+/** A symbolic link met on the way to a pidfile, in the directory that holds it. */
+export interface SymlinkOnPath {
+  /** Where it is, as far as the path was resolved. */
+  readonly at: string
+  readonly target: string
+  readonly link: Ownership
+  readonly directory: Ownership
+}
+
+/**
+ * Why another user may have chosen where `symlink` points, if one may: then
+ * following it would let that user choose the pidfile (and so the process)
+ * a caller with effective uid `callerUid` acts on. Only root and the caller
+ * are trusted (as root: root alone):
+ * - the link's owner chose its target (only root can chown a link);
+ * - the directory's owner can replace the link, or let others (chmod);
+ * - whoever else may write the directory (group or world write; a group,
+ *   even root's, may have members other than root) can unlink it and plant
+ *   another, unless the directory is sticky: there only an entry's owner,
+ *   the directory's owner and root may remove or rename it (unlink(2) and
+ *   rename(2) answer EPERM), and a name that exists cannot be created
+ *   again, so a trusted link in a trusted sticky directory (/tmp) stays as
+ *   its owner made it.
+ */
+export const unsafeSymlinkReason = ({ directory, link }: SymlinkOnPath, callerUid: number): string | undefined => {
+  const trusted = (uid: number) => uid === 0 || uid === callerUid
+  return !trusted(link.uid)
+    ? `uid ${link.uid} owns it`
+    : !trusted(directory.uid)
+    ? `uid ${directory.uid} owns the directory that holds it`
+    : (directory.mode & groupOrWorldWritable) !== 0 && (directory.mode & sticky) === 0
+    ? `the directory that holds it is writable by others (mode ${(directory.mode & 0o7777).toString(8)}, not sticky)`
+    : undefined
+}
+
+/** `unsafeSymlinkReason` for the pidfile at `path`: a refusal that names the link, why, and what to do. */
+export const checkSymlinkTrust = (path: string, symlink: SymlinkOnPath, callerUid: number): Either.Either<void, PidfileInvalid> => {
+  const reason = unsafeSymlinkReason(symlink, callerUid)
+  return reason === undefined ? Either.void : Either.left(
+    new PidfileInvalid({
+      path,
+      reason: `its path goes through the symbolic link ${symlink.at} -> ${symlink.target}, and ${reason}, so another user may point it anywhere; sipid follows a link on the way only if ${
+        callerUid === 0 ? "root owns" : `root or uid ${callerUid} (sipid's own) own`
+      } it and its directory and no other user may write there: give the path it leads to`
+    })
+  )
+}
 
 /**
  * Why the identity record beside a pidfile owned by `pidfileOwner` cannot be

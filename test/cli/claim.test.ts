@@ -5,7 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { runInPidNamespace, runSipid } from "../support/cli.js"
+import { runInPidNamespace, runSipid, runSipidFailing, strace } from "../support/cli.js"
 import { kill, startLockHolder, startSleeper, stop, stopAll } from "../support/processes.js"
 
 let dir: string
@@ -42,6 +42,18 @@ describe("sipid claim", () => {
     expect(again.code).toBe(0)
     expect(again.stderr).toContain("nothing to do")
     expect(lstatSync(pidfile).ino).toBe(inode)
+  })
+
+  it("records the identity of the PID a pidfile from another tool already names, leaving the pidfile as it was", async () => {
+    const pid = startSleeper()
+    const pidfile = join(dir, "job.pid")
+    writeFileSync(pidfile, `${pid}\n`)
+    const inode = lstatSync(pidfile).ino
+    const result = await claim(pid, pidfile)
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain(`already claimed by process ${pid}; recorded its identity, which was missing`)
+    expect(lstatSync(pidfile).ino).toBe(inode)
+    expect(JSON.parse(readFileSync(`${pidfile}.identity`, "utf8"))).toMatchObject({ pid, startTicks: expect.any(Number), bootId: expect.any(String) })
   })
 
   it("refuses while another live process owns the pidfile, naming the PID and the file", async () => {
@@ -87,6 +99,15 @@ describe("sipid claim", () => {
       expect(() => lstatSync(join(dir, "sub"))).toThrow()
     }
   )
+
+  it("refuses kthreadd (PID 2 outside a PID namespace), a kernel thread, as a usage error and writes nothing", async () => {
+    expect(readFileSync("/proc/2/stat", "utf8")).toMatch(/^2 \(kthreadd\)/)
+    const pidfile = join(dir, "sub", "job.pid")
+    const result = await claim(2, pidfile)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("PID 2 is a kernel thread (kthreadd), never a job's process")
+    expect(() => lstatSync(join(dir, "sub"))).toThrow()
+  })
 
   it("refuses a PID that is not running", async () => {
     const pid = startSleeper()
@@ -213,6 +234,42 @@ describe("sipid claim", () => {
     expect(result.stdout).toMatch(/half=5\nfiller\n/)
     expect(result.stderr).toContain("ENOSPC")
     expect(result.stderr).toMatch(/\/ro\/run: create directory failed: EROFS/)
+  })
+
+  it("in a directory it may write but not read (mode 0300) claims a stale pidfile, and a missing one, warning that the directory was not fsynced", async () => {
+    // Root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH is held to the mode bits like any
+    // owner, and still reads the checkout wherever it lies.
+    const result = await runInPidNamespace(String.raw`
+      mkdir -m 0300 $D/run
+      echo 99999 > $D/run/job.pid
+      sleep 1000 & C=$!
+      claim() { code=0; setpriv --bounding-set=-dac_override,-dac_read_search $SIPID claim --pid $C --pid-file $D/run/job.pid || code=$?; echo "$1=$code"; }
+      claim takeover
+      [ "$(cat $D/run/job.pid)" = $C ] && grep -q "\"pid\":$C," $D/run/job.pid.identity && echo "claimed for $C"
+      rm $D/run/job.pid $D/run/job.pid.identity
+      claim first
+      [ "$(cat $D/run/job.pid)" = $C ] && echo "created for $C"
+    `)
+    expect(result.stdout).toContain("takeover=0")
+    expect(result.stdout).toContain("claimed for")
+    expect(result.stdout).toContain("first=0")
+    expect(result.stdout).toContain("created for")
+    expect(result.stderr).toMatch(/WARN +sipid claim \S+\/run\/job\.pid: \S+\/run: not fsynced, as it may not be read \(EACCES\): the change is made/)
+  })
+
+  // EOPNOTSUPP is the errno that Node names ENOTSUP.
+  it.for([["EPERM", "EPERM"], ["EOPNOTSUPP", "ENOTSUP"]] as const)("where link(2) fails with %s (vfat, FUSE: no hard links) creates the pidfile in place, and says so", async ([errno, named], context) => {
+    if (strace === undefined) {
+      console.warn("skipped: strace is not installed, and it is what makes link(2) fail here")
+      return context.skip()
+    }
+    const pid = startSleeper()
+    const pidfile = join(dir, "run", "job.pid")
+    const result = await runSipidFailing("link,linkat", errno, ["claim", "--pid", String(pid), "--pid-file", pidfile])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain(`the file system refuses hard links (link: ${named}); creating the pidfile in place (O_EXCL), so a reader may see it empty`)
+    expect(readFileSync(pidfile, "utf8")).toBe(`${pid}\n`)
+    expect(readdirSync(join(dir, "run")).sort()).toEqual(["job.pid", "job.pid.identity"])
   })
 
   it("refuses a symlink at the path and never touches its target", async () => {

@@ -4,7 +4,7 @@
  * tests both ways), the release tarball's bin/sipid, unpacked outside the
  * repository.
  */
-import { execFile, spawn } from "node:child_process"
+import { execFile, execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -43,6 +43,24 @@ export const runSipid = async (args: ReadonlyArray<string>, options: RunOptions 
     child.stdin?.end()
   })
 }
+
+/** strace, which makes a system call fail on demand (`-e inject=`); undefined where it is not installed. */
+export const strace: string | undefined = (() => {
+  try {
+    return execFileSync("sh", ["-c", "command -v strace"], { encoding: "utf8" }).trim()
+  } catch {
+    return undefined
+  }
+})()
+
+/**
+ * Runs sipid with every call of `syscalls` (comma-separated) failing with
+ * `errno`, through `strace -f -e inject=`; the caller checks `strace` first.
+ */
+export const runSipidFailing = async (syscalls: string, errno: string, args: ReadonlyArray<string>): Promise<RunResult> =>
+  runSipid(["-f", "-o", "/dev/null", "-e", `trace=${syscalls}`, "-e", `inject=${syscalls}:error=${errno}`, ...await sipidCommand(), ...args], {
+    executable: strace!
+  })
 
 /**
  * Runs a bash script inside a new PID namespace with its own /proc, so a

@@ -8,20 +8,27 @@ import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { LibcLive } from "../../src/native/Libc.js"
-import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
+import { type FileNode, PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesLive from "../../src/pidfile/PidfileFilesLive.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 
 type Kind = "file" | "directory" | "symlink" | "fifo"
 
+interface Owner {
+  readonly uid?: number
+  readonly mode?: number
+}
+
 /** What the other processes do to the directory, in either world. */
 interface Fixture {
   readonly directory: string
-  readonly put: (name: string, kind: Kind, content?: string, mode?: number) => Effect.Effect<void>
+  /** A symlink's `content` is its target. */
+  readonly put: (name: string, kind: Kind, content?: string, owner?: Owner) => Effect.Effect<void>
   readonly link: (existing: string, name: string) => Effect.Effect<void>
+  /** Every name below the directory, subdirectories' too, as relative paths. */
   readonly names: Effect.Effect<ReadonlyArray<string>>
   readonly content: (name: string) => Effect.Effect<Option.Option<string>>
 }
@@ -34,16 +41,20 @@ const liveFixture = Layer.scoped(
     (directory) => Effect.sync(() => fs.rmSync(directory, { recursive: true, force: true }))
   ).pipe(Effect.map((directory): Fixture => ({
     directory,
-    put: (name, kind, content = "", mode = 0o644) =>
+    put: (name, kind, content, { mode, uid = 0 } = {}) =>
       Effect.sync(() => {
         const path = join(directory, name)
-        if (kind === "file") (fs.writeFileSync(path, content), fs.chmodSync(path, mode))
+        if (kind === "file") fs.writeFileSync(path, content ?? "")
         else if (kind === "directory") fs.mkdirSync(path)
-        else if (kind === "symlink") fs.symlinkSync(join(directory, "elsewhere"), path)
+        else if (kind === "symlink") fs.symlinkSync(content ?? join(directory, "elsewhere"), path)
         else execFileSync("mkfifo", [path])
+        // mkdir and open apply the umask; a test's mode is exact. A link has no mode of its own.
+        const setMode = mode ?? (kind === "file" ? 0o644 : kind === "directory" ? 0o755 : undefined)
+        if (setMode !== undefined) fs.chmodSync(path, setMode)
+        fs.lchownSync(path, uid, uid)
       }),
     link: (existing, name) => Effect.sync(() => fs.linkSync(join(directory, existing), join(directory, name))),
-    names: Effect.sync(() => fs.readdirSync(directory).sort()),
+    names: Effect.sync(() => fs.readdirSync(directory, { recursive: true }).map(String).sort()),
     content: (name) => Effect.sync(() => Option.fromNullable(fs.existsSync(join(directory, name)) ? fs.readFileSync(join(directory, name), "utf8") : undefined))
   })))
 )
@@ -53,7 +64,7 @@ const simulatedFixture = Layer.effect(
   DirectoryFixture,
   Effect.map(SimulatedFiles, (simulated): Fixture => ({
     directory: simulatedDirectory,
-    put: (name, kind, content, mode) => simulated.put(join(simulatedDirectory, name), kind, content, { mode: mode ?? 0o644 }),
+    put: (name, kind, content, owner) => simulated.put(join(simulatedDirectory, name), kind, content, owner),
     link: (existing, name) => simulated.link(join(simulatedDirectory, existing), join(simulatedDirectory, name)),
     names: Effect.map(simulated.paths, (paths) => paths.map((path) => path.slice(simulatedDirectory.length + 1)).sort()),
     content: (name) => simulated.content(join(simulatedDirectory, name))
@@ -77,7 +88,7 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       const [files, fixture] = yield* setUp
       const path = join(fixture.directory, "job.pid")
       expect(yield* files.open(path)).toEqual(Option.none())
-      yield* fixture.put("job.pid", "file", "123\n", 0o640)
+      yield* fixture.put("job.pid", "file", "123\n", { mode: 0o640 })
       const file = Option.getOrThrow(yield* files.open(path))
       expect(Option.some(file.node)).toEqual(yield* files.nodeAt(path))
       expect(file.mode & 0o7777).toBe(0o640)
@@ -174,14 +185,20 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       expect(yield* readAs(`123\n${" ".repeat(5000)}`, 8192)).toEqual(Option.some(`123\n${" ".repeat(5000)}`))
     }))
 
-  test("remove unlinks the path; a missing file is no error", () =>
+  test("remove unlinks the path only while it names the node given: another file there, or none, stays (false)", () =>
     Effect.gen(function*() {
       const [files, fixture] = yield* setUp
-      yield* fixture.put("job.pid", "file", "7\n")
       const path = join(fixture.directory, "job.pid")
-      yield* files.remove(path)
-      yield* files.remove(path)
+      yield* fixture.put("job.pid", "file", "7\n")
+      const judged = Option.getOrThrow(yield* files.nodeAt(path))
+      yield* fixture.put("job.pid.new", "file", "8\n")
+      const replacement = Option.getOrThrow(yield* files.nodeAt(join(fixture.directory, "job.pid.new")))
+      expect(yield* files.remove(path, replacement)).toBe(false)
+      expect(yield* fixture.content("job.pid")).toEqual(Option.some("7\n"))
+      expect(yield* files.remove(path, judged)).toBe(true)
       expect(yield* files.nodeAt(path)).toEqual(Option.none())
+      expect(yield* files.remove(path, judged)).toBe(false)
+      expect(yield* fixture.names).toEqual(["job.pid.new"])
     }))
 
   test("removeAbandonedTemporaries removes unlocked temporaries and other names of the held pidfile, nothing else", () =>
@@ -206,5 +223,86 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       expect([...removed].sort()).toEqual([abandoned, linked])
       expect(yield* fixture.names).toEqual([...foreign, `.job.pid.${hex("f")}.tmp`, alive, "job.pid"].sort())
       expect(yield* files.read(held, 128)).toEqual(Option.some("7\n"))
+    }))
+
+  /** `rootjob/job.pid`, the pidfile of a job of root's, which a link elsewhere may lead to. */
+  const rootJob = (fixture: Fixture) =>
+    Effect.zipRight(fixture.put("rootjob", "directory"), fixture.put("rootjob/job.pid", "file", "7\n"))
+
+  /** Every operation on the pidfile at `path` (and a directory beside it), each failure or success flipped. */
+  const everyOperation = (files: PidfileFiles["Type"], path: string, node: FileNode) =>
+    [
+      ["open", files.open(path)],
+      ["nodeAt", files.nodeAt(path)],
+      ["create", files.create(path, "4242\n")],
+      ["publish", files.publish(path, "4242\n")],
+      ["remove", files.remove(path, node)],
+      ["removeAbandonedTemporaries", files.removeAbandonedTemporaries(path, node)],
+      ["makeDirectory", files.makeDirectory(join(dirname(path), "sub"))]
+    ] as const
+
+  const nobody = { uid: 65534 }
+  // As root (the tests run as root): a link that another user owns or could have placed (CVE-2018-16888).
+  it.scoped.each([
+    ["a link another user owns", "web/job.pid", /link .*\/web -> rootjob, and uid 65534 owns it,/, (fixture: Fixture) =>
+      fixture.put("web", "symlink", "rootjob", nobody)],
+    ["root's link in a directory another user owns", "run/web/job.pid", /uid 65534 owns the directory that holds it/, (fixture: Fixture) =>
+      Effect.zipRight(fixture.put("run", "directory", undefined, nobody), fixture.put("run/web", "symlink", "../rootjob"))],
+    ["root's link in a world-writable directory", "open/web/job.pid", /writable by others \(mode 777, not sticky\)/, (fixture: Fixture) =>
+      Effect.zipRight(fixture.put("open", "directory", undefined, { mode: 0o777 }), fixture.put("open/web", "symlink", "../rootjob"))],
+    ["root's link in a directory its group may write", "shared/web/job.pid", /mode 775, not sticky/, (fixture: Fixture) =>
+      Effect.zipRight(fixture.put("shared", "directory", undefined, { mode: 0o775 }), fixture.put("shared/web", "symlink", "../rootjob"))],
+    ["another user's link that root's own link leads to", "alias/web/job.pid", /link .*\/run\/web -> \.\.\/rootjob, and uid 65534 owns it/, (fixture: Fixture) =>
+      Effect.all([
+        fixture.put("run", "directory", undefined, nobody),
+        fixture.put("run/web", "symlink", "../rootjob", nobody),
+        fixture.put("alias", "symlink", "run")
+      ])]
+  ] as const)("a symlinked directory on the way: %s is refused by every operation, and nothing in its target is touched", ([, pidfile, reason, plant]) =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* rootJob(fixture)
+      yield* plant(fixture)
+      const before = yield* fixture.names
+      const rootNode = Option.getOrThrow(yield* files.nodeAt(join(fixture.directory, "rootjob/job.pid")))
+      for (const [operation, run] of everyOperation(files, join(fixture.directory, pidfile), rootNode)) {
+        const error = yield* Effect.flip(Effect.scoped(run))
+        expect(error, operation).toMatchObject({ _tag: "PidfileInvalid", path: expect.stringContaining(fixture.directory), reason: expect.stringMatching(reason) })
+      }
+      expect(yield* fixture.names).toEqual(before)
+      expect(yield* fixture.content("rootjob/job.pid")).toEqual(Option.some("7\n"))
+    }).pipe(Effect.provide(layer)))
+
+  it.scoped.each([
+    ["a relative link", "web/job.pid", (fixture: Fixture) => fixture.put("web", "symlink", "rootjob")],
+    ["an absolute link", "web/job.pid", (fixture: Fixture) => fixture.put("web", "symlink", join(fixture.directory, "rootjob"))],
+    // Sticky (/tmp): only the link's owner, the directory's and root may remove or rename it.
+    ["a link in a sticky world-writable directory", "tmp/web/job.pid", (fixture: Fixture) =>
+      Effect.zipRight(fixture.put("tmp", "directory", undefined, { mode: 0o1777 }), fixture.put("tmp/web", "symlink", "../rootjob"))],
+    ["a link to a link", "alias/job.pid", (fixture: Fixture) => Effect.zipRight(fixture.put("web", "symlink", "rootjob"), fixture.put("alias", "symlink", "web"))]
+  ] as const)("a symlinked directory on the way that root owns, where no other user may write (%s), is followed by every operation", ([, pidfile, plant]) =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* rootJob(fixture)
+      yield* plant(fixture)
+      const path = join(fixture.directory, pidfile)
+      const opened = Option.getOrThrow(yield* files.open(path))
+      expect(yield* files.read(opened, 128)).toEqual(Option.some("7\n"))
+      expect(yield* files.nodeAt(path)).toEqual(Option.some(opened.node))
+      expect(yield* files.create(path, "4242\n")).toEqual(Option.none())
+      yield* files.publish(path, "4242\n")
+      expect(yield* fixture.content("rootjob/job.pid")).toEqual(Option.some("4242\n"))
+      yield* files.makeDirectory(join(dirname(path), "sub"))
+      expect(yield* files.remove(path, Option.getOrThrow(yield* files.nodeAt(path)))).toBe(true)
+      expect(Option.isSome(yield* files.create(path, "4243\n"))).toBe(true)
+      expect(yield* fixture.content("rootjob/job.pid")).toEqual(Option.some("4243\n"))
+    }).pipe(Effect.provide(layer)))
+
+  test("links that lead to each other are a system error (ELOOP), not followed forever", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* fixture.put("a", "symlink", "b")
+      yield* fixture.put("b", "symlink", "a")
+      expect(yield* Effect.flip(files.open(join(fixture.directory, "a/job.pid")))).toMatchObject({ _tag: "SystemError", operation: "open", code: "ELOOP" })
     }))
 })

@@ -42,8 +42,14 @@ describe("PidfileFilesLive reports a failed system call by its operation, path a
     ["makeDirectory over a file", (files, dir) => files.makeDirectory(join(dir, "file")), "create directory", "file", "EEXIST"],
     ["open below a file", (files, dir) => files.open(join(dir, "file/x")), "open", "file/x", "ENOTDIR"],
     ["nodeAt below a file", (files, dir) => files.nodeAt(join(dir, "file/x")), "lstat", "file/x", "ENOTDIR"],
-    ["remove below a file", (files, dir) => files.remove(join(dir, "file/x")), "remove", "file/x", "ENOTDIR"],
-    ["remove a directory", (files, dir) => files.remove(dir), "remove", "", "EISDIR"],
+    ["remove below a file", (files, dir) => files.remove(join(dir, "file/x"), { dev: 0, ino: 0 }), "remove", "file/x", "ENOTDIR"],
+    [
+      "remove a directory",
+      (files, dir) => Effect.suspend(() => files.remove(dir, { dev: fs.statSync(dir).dev, ino: fs.statSync(dir).ino })),
+      "remove",
+      "",
+      "EISDIR"
+    ],
     ["create in a missing directory", (files, dir) => files.create(join(dir, "missing/p.pid"), "42\n"), "create", "missing/p.pid", "ENOENT"],
     ["publish in a missing directory", (files, dir) => files.publish(join(dir, "missing/p.pid"), "42\n"), "create", "missing/p.pid", "ENOENT"],
     [

@@ -20,8 +20,11 @@ const directory = Effect.acquireRelease(
   (path) => Effect.sync(() => fs.rmSync(path, { recursive: true, force: true }))
 )
 
-/** The live layer; with `interfere`, each flock first runs `beforeLock` on the locked file's path, then answers `locks`. */
-const liveFiles = (interfere?: { readonly beforeLock: (path: string) => void; readonly locks: boolean }) =>
+/**
+ * The live layer; with `interfere`, each flock first runs `beforeLock` on the
+ * locked file's path, then answers `locks` (for that path, if a function).
+ */
+const liveFiles = (interfere?: { readonly beforeLock: (path: string) => void; readonly locks: boolean | ((path: string) => boolean) }) =>
   PidfileFilesLive.layer.pipe(Layer.provide(
     interfere === undefined ? LibcLive : Layer.effect(
       Libc,
@@ -30,8 +33,9 @@ const liveFiles = (interfere?: { readonly beforeLock: (path: string) => void; re
         tryLockExclusive: (fd: number) =>
           Effect.flatMap(libc.tryLockExclusive(fd), (locked) =>
             Effect.sync(() => {
-              interfere.beforeLock(fs.readlinkSync(`/proc/self/fd/${fd}`))
-              return locked && interfere.locks
+              const path = fs.readlinkSync(`/proc/self/fd/${fd}`)
+              interfere.beforeLock(path)
+              return locked && (typeof interfere.locks === "function" ? interfere.locks(path) : interfere.locks)
             }))
       }))
     ).pipe(Layer.provide(LibcLive))
@@ -51,6 +55,26 @@ describe("PidfileFilesLive", () => {
         fs.writeFileSync(join(dir, "file"), "")
         expect(yield* Effect.flip(files.makeDirectory(join(dir, "file")))).toMatchObject({ _tag: "SystemError", code: "EEXIST" })
         expect(yield* Effect.flip(files.makeDirectory(join(dir, "file/below")))).toMatchObject({ _tag: "SystemError", code: "ENOTDIR" })
+      })
+    ))
+
+  it.scoped("a relative path is walked from the working directory, and a link on it judged like any other", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        fs.mkdirSync(join(dir, "rootjob"))
+        fs.writeFileSync(join(dir, "rootjob/job.pid"), "7\n")
+        fs.symlinkSync("rootjob", join(dir, "alias"))
+        fs.symlinkSync("rootjob", join(dir, "planted"))
+        fs.lchownSync(join(dir, "planted"), 65534, 65534)
+        const cwd = process.cwd()
+        yield* Effect.acquireRelease(Effect.sync(() => process.chdir(dir)), () => Effect.sync(() => process.chdir(cwd)))
+        expect(yield* files.read(Option.getOrThrow(yield* files.open("alias/job.pid")), 128)).toEqual(Option.some("7\n"))
+        expect(yield* Effect.flip(files.open("planted/job.pid"))).toMatchObject({
+          _tag: "PidfileInvalid",
+          path: "planted/job.pid",
+          reason: expect.stringMatching(/^its path goes through the symbolic link planted -> rootjob, and uid 65534 owns it/)
+        })
       })
     ))
 
@@ -123,7 +147,7 @@ describe("PidfileFilesLive", () => {
   })
 
   /** Node's fs as the live layer sees it, with `name` replaced for the scope (a dying disk, another program at work). */
-  const patchFs = <K extends "fsyncSync" | "linkSync" | "unlinkSync" | "lstatSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
+  const patchFs = <K extends "fsyncSync" | "linkSync" | "unlinkSync" | "lstatSync" | "openSync">(name: K, replace: (original: typeof fs[K]) => typeof fs[K]) => {
     const nodeFs: typeof fs = createRequire(import.meta.url)("node:fs")
     const original = nodeFs[name]
     return Effect.acquireRelease(
@@ -153,6 +177,30 @@ describe("PidfileFilesLive", () => {
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
         expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
+  it.scoped("a directory that may only be written and searched (mode 0300) is not fsynced: create and publish succeed, with a warning", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const path = join(dir, "job.pid")
+        const warnings: Array<string> = []
+        const O_PATH = 0o10000000
+        // Opening a directory to read it (not to hold it, O_PATH) is what mode 0300 refuses its owner.
+        yield* patchFs("openSync", (open) => ((target, flags, mode) => {
+          if (typeof flags === "number" && (flags & fs.constants.O_DIRECTORY) !== 0 && (flags & O_PATH) === 0) {
+            throw Object.assign(new Error(`EACCES: permission denied, open '${target}'`), { code: "EACCES" })
+          }
+          return open(target, flags, mode)
+        }) as typeof fs.openSync)
+        const logged = Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => warnings.push([message].flat().join(" ")))))
+        expect(Option.isSome(yield* Effect.scoped(files.create(path, "4242\n")).pipe(logged))).toBe(true)
+        yield* Effect.scoped(files.publish(path, "4243\n")).pipe(logged)
+        expect(fs.readFileSync(path, "utf8")).toBe("4243\n")
+        expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+        const warning = `${dir}: not fsynced, as it may not be read (EACCES): the change is made, but a crash soon after may undo it`
+        expect(warnings).toEqual([warning, warning])
       })
     ))
 
@@ -272,13 +320,79 @@ describe("PidfileFilesLive", () => {
       })
     ))
 
+  /** link(2) fails with `code`, as on vfat or a FUSE file system; `meanwhile` runs first (another claim at work). */
+  const noHardLinks = (code: string, meanwhile: () => void = () => undefined) =>
+    patchFs("linkSync", () => () => {
+      meanwhile()
+      throw Object.assign(new Error(`${code}: link refused`), { code })
+    })
+  const logging = (lines: Array<string>) =>
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => lines.push(`${logLevel.label} ${[message].flat().join(" ")}`))))
+
+  it.scoped.each(["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"])(
+    "where link(2) fails with %s (no hard links), create makes the pidfile in place: its content, locked, mode 0644, no temporary, and a warning naming the fallback",
+    (code) =>
+      inDirectory((dir) =>
+        Effect.gen(function*() {
+          const files = yield* PidfileFiles
+          const path = join(dir, "job.pid")
+          const lines: Array<string> = []
+          yield* noHardLinks(code)
+          const created = Option.getOrThrow(yield* files.create(path, "4242\n").pipe(logging(lines)))
+          expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+          expect(fs.readFileSync(path, "utf8")).toBe("4242\n")
+          expect(Option.some(created.node)).toEqual(yield* files.nodeAt(path))
+          expect(created.mode & 0o7777).toBe(0o644)
+          expect(yield* files.tryLock(Option.getOrThrow(yield* files.open(path)))).toBe(false)
+          expect(lines).toEqual([
+            `WARN ${dir}: the file system refuses hard links (link: ${code}); creating the pidfile in place (O_EXCL), so a reader may see it empty for an instant`
+          ])
+        })
+      )
+  )
+
+  it.scoped("without hard links, create still never replaces a pidfile another claim made meanwhile (None)", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* noHardLinks("EPERM", () => fs.writeFileSync(path, "5151\n"))
+        expect(yield* (yield* PidfileFiles).create(path, "4242\n")).toEqual(Option.none())
+        expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+        expect(fs.readFileSync(path, "utf8")).toBe("5151\n")
+      })
+    ))
+
+  it.scoped("without hard links, a create whose pidfile another claim locks first leaves it to that claim (None)", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* noHardLinks("EPERM")
+        expect(yield* (yield* PidfileFiles).create(path, "4242\n")).toEqual(Option.none())
+        expect(fs.readdirSync(dir)).toEqual(["job.pid"])
+      }), liveFiles({ beforeLock: () => undefined, locks: (path) => basename(path) !== "job.pid" })))
+
+  it.scoped("without hard links, a write that fails after the create in place takes the pidfile back", () =>
+    inDirectory((dir) =>
+      Effect.gen(function*() {
+        const path = join(dir, "job.pid")
+        yield* noHardLinks("EPERM")
+        yield* patchFs("fsyncSync", (fsync) => (fd) => {
+          if (basename(fs.readlinkSync(`/proc/self/fd/${fd}`)) === "job.pid") throw eio("fsync")
+          fsync(fd)
+        })
+        const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
+        expect(error).toMatchObject({ _tag: "SystemError", operation: "write", path, code: "EIO" })
+        expect(fs.readdirSync(dir)).toEqual([])
+      })
+    ))
+
   it.scoped("makeDirectory reports a directory that cannot be made by the kernel's reason, not as missing", () =>
     inDirectory(() =>
       Effect.gen(function*() {
         // sysfs refuses mkdir (EPERM, or EROFS where it is mounted read-only).
         const error = yield* Effect.flip((yield* PidfileFiles).makeDirectory("/sys/sipid-unit-test/run"))
         expect(error).toMatchObject({ _tag: "SystemError", operation: "create directory", path: "/sys/sipid-unit-test/run" })
-        expect(["EPERM", "EROFS", "EACCES"]).toContain(error.code)
+        expect(["EPERM", "EROFS", "EACCES"]).toContain((error as SystemError).code)
       })
     ))
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
 import { SystemError } from "../../src/errors.js"
 import { claim, claimLocked } from "../../src/pidfile/claim.js"
 import { identityRecordPath } from "../../src/pidfile/identityRecord.js"
-import { stop } from "../../src/pidfile/kill.js"
+import { kill, stop } from "../../src/pidfile/kill.js"
 import { lock } from "../../src/pidfile/lock.js"
 import { PidfileFiles, type PidfileFilesService } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
@@ -74,9 +74,47 @@ describe("claim decides from the pidfile and the process table", () => {
     Effect.gen(function*() {
       const [table, files] = yield* setUp
       const me = yield* table.spawn()
-      yield* files.put(path, "file", `${me.pid}\n`)
+      yield* claimFor(me.pid)
+      const nodes = Effect.all([path, identityRecordPath(path)].map((file) => Effect.flatMap(PidfileFiles, (live) => live.nodeAt(file))))
+      const before = yield* nodes
       expect(yield* claimFor(me.pid)).toEqual({ _tag: "AlreadyClaimed" })
-      expect(yield* files.paths).toEqual([path])
+      expect(yield* nodes).toEqual(before)
+      expect(yield* files.paths).toEqual([path, identityRecordPath(path)])
+    }).pipe(Effect.provide(TestLayers)))
+
+  // Another tool (or the Go sipid) wrote the pidfile, or the record was lost: without one, a later
+  // kill would take whoever reuses the PID for the job.
+  it.effect.each([
+    ["no record", () => Effect.void],
+    ["a record of another PID", () => Effect.flatMap(SimulatedFiles, (files) => files.put(identityRecordPath(path), "file", JSON.stringify({ pid: 77, startTicks: 1, bootId: "x" })))]
+  ] as const)("a pidfile that already names the claimant, with %s, gets its record, so a later kill tells a reused PID", ([, plant]) =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const me = yield* table.spawn()
+      yield* files.put(path, "file", `${me.pid}\n`)
+      yield* plant()
+      const node = yield* Effect.flatMap(PidfileFiles, (live) => live.nodeAt(path))
+      const { logs, outcome } = yield* claimLogged(me.pid)
+      expect(outcome).toEqual(Either.right({ _tag: "AlreadyClaimed" }))
+      expect(logs).toContain(`INFO already claimed by process ${me.pid}; recorded its identity, which was missing`)
+      expect(yield* Effect.flatMap(PidfileFiles, (live) => live.nodeAt(path))).toEqual(node)
+      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify({ ...me, forks: 1, newestPid: me.pid }) + "\n"))
+      yield* table.reuse(me.pid)
+      expect(yield* kill({ path, callerUid: 0 })).toMatchObject({ _tag: "Stale" })
+      expect(yield* table.events).toEqual([])
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.effect("a pidfile that names the claimant without a record, owned by another user, is written again as the caller's: a record is believed only beside its own owner's pidfile", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const me = yield* table.spawn()
+      yield* files.put(path, "file", `${me.pid}\n`, { uid: 1000 })
+      expect(yield* claimFor(me.pid)).toEqual({ _tag: "AlreadyClaimed" })
+      const reopened = yield* Effect.scoped(Effect.flatMap(PidfileFiles, (live) => live.open(path)))
+      expect(Option.map(reopened, (file) => file.uid)).toEqual(Option.some(0))
+      expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
+      yield* table.reuse(me.pid)
+      expect(yield* kill({ path, callerUid: 0 })).toMatchObject({ _tag: "Stale" })
     }).pipe(Effect.provide(TestLayers)))
 
   it.effect.each(["Reaped", "Zombie"] as const)("takes over when the owner has exited (%s)", (fate) =>
@@ -173,6 +211,18 @@ describe("claim decides from the pidfile and the process table", () => {
       const thread = yield* table.spawnThread(process.pid)
       const error = yield* Effect.flip(claimFor(thread.pid))
       expect(error).toMatchObject({ _tag: "UsageError", message: `PID ${thread.pid} is a thread of process ${process.pid}; pass ${process.pid}` })
+      expect(yield* files.paths).toEqual([])
+    }).pipe(Effect.provide(TestLayers)))
+
+  it.effect("refuses a kernel thread (kthreadd, PF_KTHREAD), naming it, and writes nothing", () =>
+    Effect.gen(function*() {
+      const [table, files] = yield* setUp
+      const kthreadd = yield* table.spawn({ parent: 0, command: "kthreadd", kernelThread: true })
+      const error = yield* Effect.flip(claimFor(kthreadd.pid))
+      expect(error).toMatchObject({
+        _tag: "UsageError",
+        message: `PID ${kthreadd.pid} is a kernel thread (kthreadd), never a job's process; pass the PID of the job's process (in a start script, "$$" before exec)`
+      })
       expect(yield* files.paths).toEqual([])
     }).pipe(Effect.provide(TestLayers)))
 
@@ -292,9 +342,7 @@ describe("claim says what it found and did", () => {
       "WARN pidfile is stale: \"garbage\" is not a valid PID: expected a decimal number from 2 to 4194304",
       `INFO claimed for process ${me}`
     ]],
-    ["its own pidfile", (me: number) => Effect.flatMap(SimulatedFiles, (files) => files.put(path, "file", `${me}\n`)), (me: number) => [
-      `INFO already claimed by process ${me}; nothing to do`
-    ]],
+    ["its own pidfile", (me: number) => Effect.asVoid(claimFor(me)), (me: number) => [`INFO already claimed by process ${me}; nothing to do`]],
     ["the pidfile of an exited process", () =>
       Effect.gen(function*() {
         const table = yield* ProcessTable

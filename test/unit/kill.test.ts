@@ -555,6 +555,34 @@ describe("kill, refusals", () => {
       })
     ))
 
+  it.effect("a claim that gets in between the removal of the pidfile and of its record keeps its new record", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const files = yield* PidfileFiles
+        const processes = yield* Processes
+        const table = yield* ProcessTable
+        const { pid, pidfile } = yield* claimed()
+        const successor = yield* table.spawn()
+        // The pidfile's name is free once it is unlinked: a claim may create a new one and write its record.
+        const claimingMeanwhile = Layer.succeed(PidfileFiles, {
+          ...files,
+          remove: (path, node) =>
+            Effect.tap(files.remove(path, node), () =>
+              path === pidfile.path
+                ? claim({ path, pid: successor.pid as Pid }).pipe(
+                  Effect.provideService(PidfileFiles, files),
+                  Effect.provideService(Processes, processes),
+                  Effect.orDie
+                )
+                : Effect.void)
+        })
+        yield* table.exit(pid)
+        expect(yield* kill({ path: pidfile.path, callerUid: 0 }).pipe(Effect.provide(claimingMeanwhile))).toMatchObject({ _tag: "Stale" })
+        expect(pidfile.content()).toBe(`${successor.pid}\n`)
+        expect(JSON.parse(readFileSync(pidfile.record, "utf8"))).toMatchObject({ pid: successor.pid, startTicks: successor.startTicks })
+      })
+    ))
+
   it.effect("a claim during a kill fails fast with PidfileLocked", () =>
     simulate(() =>
       Effect.gen(function*() {

@@ -1,0 +1,97 @@
+/**
+ * The calls the live `PidfileFiles` is made of, each a system call or a
+ * fixed few on Node's `fs`, by path (inside a pinned directory, see
+ * `pinnedDirectory.ts`) or by descriptor.
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import { type PidfileInvalid, type SystemError, systemError } from "../errors.js"
+import { type FileNode, type OpenFile, sameNode } from "./PidfileFiles.js"
+import type { PinnedDirectory } from "./pinnedDirectory.js"
+
+const { O_DIRECTORY, O_RDONLY } = fs.constants
+
+export const describeNonRegular = (stats: fs.Stats): string =>
+  stats.isDirectory()
+    ? "is a directory, not a pidfile"
+    : stats.isFIFO()
+    ? "is a FIFO, not a regular file"
+    : stats.isSocket()
+    ? "is a socket, not a regular file"
+    : stats.isSymbolicLink()
+    ? "is a symbolic link; sipid never follows one"
+    : "is a device, not a regular file"
+
+export const openFile = (fd: number, stats: fs.Stats): OpenFile => ({
+  fd,
+  node: { dev: stats.dev, ino: stats.ino },
+  uid: stats.uid,
+  mode: stats.mode
+})
+
+export const attempt = <A>(operation: string, path: string, run: () => A): Effect.Effect<A, SystemError> =>
+  Effect.try({ try: run, catch: (cause) => systemError(operation, path, cause) })
+
+export const codeOf = (cause: unknown) => (cause as NodeJS.ErrnoException).code
+
+/** lstat without throwing for a missing path. */
+export const nodeAtSync = (path: string): FileNode | undefined => {
+  const stats = fs.lstatSync(path, { throwIfNoEntry: false })
+  return stats && { dev: stats.dev, ino: stats.ino }
+}
+
+/** unlink(2) of a name only this process could have used (a random temporary): nothing to report. */
+export const unlinkIfPresent = (path: string) => {
+  try {
+    fs.unlinkSync(path)
+  } catch (cause) {
+    if (codeOf(cause) !== "ENOENT") throw cause
+  }
+}
+
+/** Makes the new file `fd` hold `content`, mode 0644 whatever the umask, fsynced when `durable`. */
+export const writeContent = (fd: number, content: string, durable: boolean) => {
+  fs.fchmodSync(fd, 0o644)
+  fs.writeFileSync(fd, content)
+  if (durable) fs.fsyncSync(fd)
+}
+
+/** Unlinks `path` if it still names `node`; false when it names another file, or nothing. */
+export const removeIfSame = (path: string, node: FileNode): boolean => {
+  const current = nodeAtSync(path)
+  if (current === undefined || !sameNode(current, node)) return false
+  unlinkIfPresent(path)
+  return true
+}
+
+/**
+ * fsyncs `directory` (at `path`) to make a link or rename in it durable.
+ * Opening a directory needs read permission, which a caller that may only
+ * write and search it (mode 0300) lacks. By then the change is made and
+ * visible: failing would report a claim failed that took effect. So that
+ * is only a warning; a crash soon after may undo the change.
+ */
+export const fsyncDirectory = (directory: PinnedDirectory, path: string) =>
+  Effect.flatMap(
+    attempt("fsync", path, () => {
+      let fd: number
+      try {
+        fd = fs.openSync(directory.self, O_RDONLY | O_DIRECTORY)
+      } catch (cause) {
+        if (codeOf(cause) === "EACCES" || codeOf(cause) === "EPERM") return codeOf(cause)
+        throw cause
+      }
+      try {
+        fs.fsyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+    }),
+    (refused) =>
+      refused === undefined
+        ? Effect.void
+        : Effect.logWarning(`${path}: not fsynced, as it may not be read (${refused}): the change is made, but a crash soon after may undo it`)
+  )
+
+/** A directory that is not there: the pidfile is not there either. */
+export const isMissing = (error: PidfileInvalid | SystemError) => error._tag === "SystemError" && error.code === "ENOENT"

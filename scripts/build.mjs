@@ -7,7 +7,9 @@
 // wait-until-healthy evaluates it.
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
-import { existsSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { bundleUndici, cliBundleOptions } from "./bundle.mjs"
 
 // Only what this script makes: dist/ also holds npm run dist's tarball.
@@ -28,9 +30,15 @@ const undiciBeside = {
 }
 await build(cliBundleOptions({ external: ["koffi"], plugins: [undiciBeside] }))
 await bundleUndici("dist/bin/undici.cjs")
-// One run of the CLI records which functions start-up compiles; bin/sipid.js
-// saves V8's code for them next to the bundle.
-execFileSync(process.execPath, ["bin/sipid.js", "--version"], {
-  env: { ...process.env, SIPID_WRITE_CODE_CACHE: "1" },
-  stdio: "ignore"
-})
+// One run of the CLI records which functions it compiles; bin/sipid.js saves
+// V8's code for them next to the bundle. A claim (in a directory of its own)
+// runs most of what claim, kill and status share, and the start-up of all.
+const scratch = mkdtempSync(join(tmpdir(), "sipid-build-"))
+try {
+  execFileSync(process.execPath, ["bin/sipid.js", "claim", "--pid", String(process.pid), "--pid-file", join(scratch, "warm-up.pid")], {
+    env: { ...process.env, SIPID_WRITE_CODE_CACHE: "1" },
+    stdio: "ignore"
+  })
+} finally {
+  rmSync(scratch, { recursive: true, force: true })
+}

@@ -238,17 +238,54 @@ describe("newestPid and forkCount", () => {
   })
 })
 
+describe("startTicksNow and autogroup", () => {
+  it("startTicksNow is /proc/uptime in hundredths of a second, the ticks start times count", () => {
+    write("uptime", "350735.47 234388.90\n")
+    expect(run(readers().startTicksNow)).toEqual(Either.right(35_073_547))
+    write("uptime", "0.05 0.00\n")
+    expect(run(readers().startTicksNow)).toEqual(Either.right(5))
+  })
+
+  it("startTicksNow refuses an uptime without two decimals, and fails without one", () => {
+    for (const text of ["350735 234388\n", "350735.4 234388.9\n", "-1.00 0.00\n", "x.47 0.00\n", ""]) {
+      write("uptime", text)
+      expect(run(readers().startTicksNow)).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/uptime`, code: "EINVAL" })))
+    }
+    rmSync(join(root, "uptime"))
+    expect(run(readers().startTicksNow)).toMatchObject(Either.left({ operation: "read", path: `${root}/uptime`, code: "ENOENT" }))
+  })
+
+  it("autogroup is the number in /proc/PID/autogroup, negative past 2^31 as the kernel prints it; none when empty (the root group) or gone", () => {
+    write("300/autogroup", "/autogroup-123 nice 0\n")
+    expect(run(readers().autogroup(pid(300)))).toEqual(Either.right(Option.some(123)))
+    write("300/autogroup", "/autogroup--2147483000 nice -5\n")
+    expect(run(readers().autogroup(pid(300)))).toEqual(Either.right(Option.some(-2_147_483_000)))
+    write("300/autogroup", "")
+    expect(run(readers().autogroup(pid(300)))).toEqual(Either.right(Option.none()))
+    expect(run(readers().autogroup(pid(301)))).toEqual(Either.right(Option.none()))
+  })
+
+  it("autogroup refuses anything else the file could hold", () => {
+    for (const text of ["/autogroup-x nice 0\n", "/autogroup-12 nice 0", "autogroup-12 nice 0\n", "/autogroup-12\n", "/autogroup-12 nice 0\n/autogroup-13 nice 0\n"]) {
+      write("300/autogroup", text)
+      expect(run(readers().autogroup(pid(300)))).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/300/autogroup`, code: "EINVAL" })))
+    }
+  })
+})
+
 describe("readers close what they open", () => {
   it("no file descriptor is left open, whether a read succeeds or fails", () => {
     writeStat({ pid: 300 })
     write("300/task/300/children", "400 ")
     write("loadavg", "0.52 0.61 0.70 2/345 4567\n")
     write("stat", "processes 98765\n")
+    write("uptime", "350735.47 234388.90\n")
+    write("300/autogroup", "/autogroup-123 nice 0\n")
     mkdirSync(join(root, "301/stat"), { recursive: true })
     const openFiles = () => readdirSync("/proc/self/fd").length
     const before = openFiles()
     const all = readers({ childrenFiles: true })
-    const reads: ReadonlyArray<Effect.Effect<unknown, unknown>> = [all.lineage(pid(300)), all.lineage(pid(301)), all.children(pid(300)), all.newestPid, all.forkCount]
+    const reads: ReadonlyArray<Effect.Effect<unknown, unknown>> = [all.lineage(pid(300)), all.lineage(pid(301)), all.children(pid(300)), all.newestPid, all.forkCount, all.startTicksNow, all.autogroup(pid(300))]
     for (const read of reads) run(read)
     expect(openFiles()).toBe(before)
   })

@@ -89,15 +89,14 @@ export type JobOutcome =
   /** Everything found is gone but the survivors listed, but a look left processes unread: no success for a job not seen whole. */
   | (Omit<Survived, "_tag"> & { readonly _tag: "Unseen"; readonly unseen: Unseen })
 
-/** The looks at a job, as the log and an `Unseen` name them. */
-const looks = {
-  first: "the first look",
-  during: "a look while the schedule ran",
-  orphans: "the look for orphans after the main process exited",
-  last: "the last look"
-} as const
-
-type LookKind = keyof typeof looks
+/**
+ * The looks at a job. The first (before any signal: the job as it stood)
+ * and the last (before success) must finish; those between (while the
+ * schedule runs, and for orphans once the main process exited) find what
+ * was created meanwhile as best they can, racing the exits the signals
+ * cause, and what one leaves the next looks for.
+ */
+type LookKind = "first" | "during" | "orphans" | "last"
 
 export const stopJob = (
   job: Job,
@@ -121,10 +120,10 @@ export const stopJob = (
     /** Processes left alone, logged once for the whole stop. */
     const leftAlone = new Set<string>()
     /**
-     * What a look left unknown. A complete scan of the session or group the
-     * main process leads makes up for it (whatever is still the job's is in
-     * them); without one, nothing can: an unread process re-parented to init
-     * relates to the job no more.
+     * What the first or the last look left unread. A complete scan of the
+     * session or group the main process leads makes up for it (whatever is
+     * still the job's is in them); without one, nothing can: an unread
+     * process re-parented to init relates to the job no more.
      */
     let unseen: Unseen | undefined
     const scanMakesUp = leadsSession(main.lineage) || leadsGroup(main.lineage)
@@ -164,8 +163,6 @@ export const stopJob = (
         if (broadcast !== undefined) yield* send(found, broadcast)
       }))
 
-    const leftUnseen = (kind: LookKind, left: string) => Effect.sync(() => void (unseen ??= { look: looks[kind], left }))
-
     /**
      * Walks the job until `until` (Clock millis; by default one `lookLimit`
      * from now), then adopts what it found; how many processes it left
@@ -190,11 +187,12 @@ export const stopJob = (
         const took = (yield* Clock.currentTimeMillis) - began
         if (kind === "first" && took > Duration.toMillis(lookLimit)) {
           yield* Effect.logInfo(
-            `the first look took ${formatGoDuration(took)}, past its ${formatGoDuration(lookLimit)}, to see the job whole: the stop may take that much longer than its worst case`
+            `the first look took ${formatGoDuration(took)}, past its ${formatGoDuration(lookLimit)}, walking the job as it stood: the stop may take that much longer than its worst case`
           )
         }
-        if (unread > 0) yield* leftUnseen(kind, `stopped at its deadline with ${unread} process(es) unread`)
-        else if (scan && scanMakesUp) unseen = undefined
+        if (unread > 0 && (kind === "first" || kind === "last")) {
+          unseen ??= { look: `the ${kind} look`, left: `stopped at its deadline with ${unread} process(es) unread` }
+        } else if (unread === 0 && scan && scanMakesUp) unseen = undefined
         return unread
       })
 
@@ -234,9 +232,7 @@ export const stopJob = (
         Option.toArray(Option.map(now, ({ state }): Survivor => ({ pid: member.handle.identity.pid, command: member.lineage.command, state }))))
     })
 
-    /** A look while the schedule runs that failed: logged, and unseen until a complete scan makes up for it. */
-    const lookFailed = (error: SystemError | ProcessHidden) =>
-      Effect.zipRight(Effect.logWarning(`looking for new processes of the job failed: ${error.message}`), leftUnseen("during", `failed: ${error.message}`))
+    const lookFailed = (error: SystemError | ProcessHidden) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)
 
     const rediscovering = Effect.fork(rediscover(
       Effect.catchAll(look("during"), (error) => Effect.as(lookFailed(error), 1)),

@@ -433,7 +433,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         expect(sigterm).toBeGreaterThan(3_000)
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[sigterm, "SIGTERM"], [sigterm! + 2_000, "SIGKILL"]])
         expect(logs).toContain(`INFO found 60 process(es) in process ${master}'s job: ${workers.join(", ")}`)
-        expect(logs.join("\n")).toMatch(/INFO the first look took 3\.\d+s, past its 1s, to see the job whole/)
+        expect(logs.join("\n")).toMatch(/INFO the first look took 3\.\d+s, past its 1s, walking the job as it stood/)
       }), { readTime: "20 millis" }))
 
   it.effect("a job whose master leads no session, growing faster than it is walked: the first look stops at its bound, and since no later look can make up for it, JobUnseen, pidfile kept, though all it found is stopped", () =>

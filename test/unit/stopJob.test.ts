@@ -235,7 +235,7 @@ describe("stopJob's looks on a machine too busy to walk", () => {
           survivors: [],
           unseen: { look: "the last look", left: "stopped at its deadline with 75 process(es) unread" }
         })
-        expect(logs).toContain("INFO the first look took 2s, past its 1s, to see the job whole: the stop may take that much longer than its worst case")
+        expect(logs).toContain("INFO the first look took 2s, past its 1s, walking the job as it stood: the stop may take that much longer than its worst case")
       })
     ))
 })

@@ -157,6 +157,28 @@ time.sleep(1000)" &
     expect(result.stderr).not.toContain("EMFILE")
   })
 
+  it("a job of 2,000 children whose main process leads no session (no setsid): all found before SIGTERM, all stopped, exit 0", async () => {
+    // Found one by one, 2,000 take longer than the first look's second. Once the main process exits on
+    // SIGTERM, a child not found by then is re-parented to init, where nothing relates it to the job.
+    const result = await ns(String.raw`
+      python3 -c "
+import os, time
+for _ in range(2000):
+    os.posix_spawn('/bin/sleep', ['sleep', '1000'], {})
+open('$D/main', 'w').write(str(os.getpid()))
+time.sleep(1000)" &
+      # posix_spawn returns once its child runs sleep: all 2,000 are there when main is written.
+      await_file $D/main; M=$(cat $D/main)
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      set +e; $SIPID kill --pid-file $P --tree; echo "kill=$?"; set -e
+      echo "sleep left: $(count sleep)"
+      [ -e $P ] || echo "pidfile gone"
+    `)
+    expectStopped(result.stdout, "sleep")
+    expect(result.stderr).toMatch(/found 2000 process\(es\) in process \d+'s job/)
+    expect(result.stderr).toMatch(/sent SIGTERM to 2000 other process\(es\) of the job/)
+  })
+
   it("a member that survives names itself: exit 1, pidfile kept, the state in the error", async () => {
     // Nothing survives SIGKILL for root here, so the schedule sends none: a master that ignores
     // SIGTERM (and passes that on to its child) outlives TERM/1 with its job.

@@ -4,8 +4,18 @@
  * would signal can only reach the script's own processes; each job is
  * started under `setsid`, as a BOSH ctl script starts it.
  */
+import { execFileSync } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import { runInPidNamespace } from "../support/cli.js"
+
+const hasStrace = (() => {
+  try {
+    execFileSync("strace", ["-V"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
 
 const preludeBase = String.raw`
 P=$D/job.pid
@@ -177,6 +187,35 @@ time.sleep(1000)" &
     expectStopped(result.stdout, "sleep")
     expect(result.stderr).toMatch(/found 2000 process\(es\) in process \d+'s job/)
     expect(result.stderr).toMatch(/sent SIGTERM to 2000 other process\(es\) of the job/)
+  })
+
+  it.skipIf(!hasStrace)("a supervisor that exits as SIGKILL reaches its workers, before its own: a worker still dying is waited for, not reported (install strace to run this)", async () => {
+    // strace holds sipid for 300 ms after its SIGKILL to the first worker (its second pidfd_send_signal,
+    // after SIGTERM to the supervisor): the supervisor's wait returns and it exits before its own SIGKILL.
+    // The second worker gives back 512 MiB as it dies, which takes tens of ms after its SIGKILL.
+    const result = await ns(String.raw`
+      setsid python3 -c "
+import os, signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+for n, hog in enumerate([0, 512 << 20]):
+    if os.fork() == 0:
+        memory = b'x' * hog
+        open('$D/ready.%d' % n, 'w').write('ready')
+        time.sleep(1000); os._exit(0)
+open('$D/main', 'w').write(str(os.getpid()))
+os.wait()
+os._exit(0)" &
+      await_file $D/main; await_file $D/ready.0; await_file $D/ready.1; M=$(cat $D/main)
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      set +e
+      strace -f -qq -o /dev/null -e trace=pidfd_send_signal -e inject=pidfd_send_signal:delay_exit=300000:when=2 \
+        $SIPID kill --pid-file $P --tree --retry TERM/1/KILL/5
+      echo "kill=$?"; set -e
+      echo "python3 left: $(count python3)"
+      [ -e $P ] || echo "pidfile gone"
+    `)
+    expect(result.stderr).toMatch(/process \d+ exited before SIGKILL was sent/)
+    expectStopped(result.stdout, "python3")
   })
 
   it("a member that survives names itself: exit 1, pidfile kept, the state in the error", async () => {

@@ -4,18 +4,11 @@
  * would signal can only reach the script's own processes; each job is
  * started under `setsid`, as a BOSH ctl script starts it.
  */
-import { execFileSync } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import { runInPidNamespace } from "../support/cli.js"
+import { installed } from "../support/tools.js"
 
-const hasStrace = (() => {
-  try {
-    execFileSync("strace", ["-V"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
+const hasStrace = installed("strace", "-V")
 
 const preludeBase = String.raw`
 P=$D/job.pid

@@ -33,6 +33,24 @@ const job = (options: { readonly master?: Behaviour; readonly worker?: Behaviour
   })
 
 /**
+ * As root, a pidfile owned by nobody naming nobody's master, with a worker
+ * of nobody's (`own`) and one nobody could not signal (`root`: real and
+ * saved uid 0).
+ */
+const nobodysJob = (master: Behaviour = {}) =>
+  Effect.gen(function*() {
+    const table = yield* ProcessTable
+    const nobody = 65534
+    const main = yield* table.spawn({ command: "master", uid: nobody, behaviour: master })
+    const own = yield* table.spawn({ parent: main.pid, command: "worker", uid: nobody })
+    const root = yield* table.spawn({ parent: main.pid, command: "worker", uids: { real: 0, effective: nobody, saved: 0 } })
+    const pidfile = makePidfile(`${main.pid}\n`, main)
+    chownSync(pidfile.path, nobody, nobody)
+    chownSync(pidfile.record, nobody, nobody)
+    return { master: main.pid, own: own.pid, root: root.pid, pidfile }
+  })
+
+/**
  * A job that forks faster than a look can walk it: from `tip`, each new
  * process forks the next every 50 ms, `links` in all, while each read of
  * the table takes 20 ms (`readTime`), so a look pins a link in 60 ms.
@@ -225,19 +243,13 @@ describe("kill --tree (KillMode=mixed)", () => {
   it.effect("a process left alone is logged once, however many looks find it again", () =>
     simulate((logs) =>
       Effect.gen(function*() {
-        const table = yield* ProcessTable
-        const nobody = 65534
-        const master = yield* table.spawn({ command: "master", uid: nobody, behaviour: { onSignal: { SIGTERM: Reaction.exit("1 second") } } })
-        const root = yield* table.spawn({ parent: master.pid, command: "worker", uids: { real: 0, effective: nobody, saved: 0 } })
-        const pidfile = makePidfile(`${master.pid}\n`, master)
-        chownSync(pidfile.path, nobody, nobody)
-        chownSync(pidfile.record, nobody, nobody)
+        const { master, pidfile, root } = yield* nobodysJob({ onSignal: { SIGTERM: Reaction.exit("1 second") } })
         const fiber = yield* startKill({ path: pidfile.path })
         // The first look, the look for orphans once the master exits at 1 s, and the last look all find it.
         yield* millis(3_000)
         expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(logs.filter((line) => line.includes("left alone"))).toEqual([
-          `WARN process ${root.pid} (worker) is child of ${master.pid} but its owner could not signal it; left alone`
+          `WARN process ${root} (worker) is child of ${master} but its owner could not signal it; left alone`
         ])
       })
     ))
@@ -246,20 +258,14 @@ describe("kill --tree (KillMode=mixed)", () => {
     simulate((logs) =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
-        const nobody = 65534
-        const master = yield* table.spawn({ command: "master", uid: nobody })
-        const own = yield* table.spawn({ parent: master.pid, command: "worker", uid: nobody })
-        const root = yield* table.spawn({ parent: master.pid, command: "worker", uids: { real: 0, effective: nobody, saved: 0 } })
-        const pidfile = makePidfile(`${master.pid}\n`, master)
-        chownSync(pidfile.path, nobody, nobody)
-        chownSync(pidfile.record, nobody, nobody)
+        const { master, own, pidfile, root } = yield* nobodysJob()
         const fiber = yield* startKill({ path: pidfile.path })
         yield* millis(1)
         expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
-        expect(yield* table.signalsTo(own.pid)).toEqual([[0, "SIGTERM"]])
-        expect(yield* table.signalsTo(root.pid)).toEqual([])
-        expect(logs).toContain(`WARN process ${root.pid} (worker) is child of ${master.pid} but its owner could not signal it; left alone`)
-        expect(logs).toContain(`INFO found 1 process(es) in process ${master.pid}'s job: ${own.pid}`)
+        expect(yield* table.signalsTo(own)).toEqual([[0, "SIGTERM"]])
+        expect(yield* table.signalsTo(root)).toEqual([])
+        expect(logs).toContain(`WARN process ${root} (worker) is child of ${master} but its owner could not signal it; left alone`)
+        expect(logs).toContain(`INFO found 1 process(es) in process ${master}'s job: ${own}`)
       })
     ))
 
@@ -454,11 +460,16 @@ describe("kill --tree (KillMode=mixed)", () => {
         expect(pidfile.exists()).toBe(true)
       }), { readTime: "20 millis" }))
 
+  /** A master that exits 1 s after SIGTERM, its workers ignoring it, being stopped. */
+  const stoppingMasterThatExitsIn1s = Effect.gen(function*() {
+    const { master, pidfile } = yield* job({ master: { onSignal: { SIGTERM: Reaction.exit("1 second") } }, worker: ignoresTerm })
+    return { master, pidfile, fiber: yield* startKill({ path: pidfile.path }) }
+  })
+
   it.effect("interrupted after the master exited, while its workers get their grace: the log says it exited, never that it had not", () =>
     simulate((logs) =>
       Effect.gen(function*() {
-        const { master, pidfile } = yield* job({ master: { onSignal: { SIGTERM: Reaction.exit("1 second") } }, worker: ignoresTerm })
-        const fiber = yield* startKill({ path: pidfile.path })
+        const { fiber, master, pidfile } = yield* stoppingMasterThatExitsIn1s
         yield* millis(1_500)
         yield* Fiber.interrupt(fiber)
         expect(logs.filter((line) => line.includes("interrupted"))).toEqual([
@@ -471,8 +482,7 @@ describe("kill --tree (KillMode=mixed)", () => {
   it.effect("the whole stop's length is logged last, after the pidfile's removal", () =>
     simulate((logs) =>
       Effect.gen(function*() {
-        const { master, pidfile } = yield* job({ master: { onSignal: { SIGTERM: Reaction.exit("1 second") } }, worker: ignoresTerm })
-        const fiber = yield* startKill({ path: pidfile.path })
+        const { fiber, master } = yield* stoppingMasterThatExitsIn1s
         yield* millis(3_000)
         expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(logs.slice(-2)).toEqual(["INFO pidfile removed", `INFO process ${master} and its job stopped after 3s`])

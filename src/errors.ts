@@ -143,10 +143,11 @@ export class JobSurvived extends Data.TaggedError("JobSurvived")<JobFailure> {
 }
 
 /**
- * `kill --tree`: a look at the job could not finish (it grew faster than it
- * could be walked, or a read failed) and no later one made up for it, so
- * whether more of it still runs is unknown. What was found was stopped as
- * ever (`survivors` lists what of it is still alive). The pidfile is kept.
+ * `kill --tree`: the first or the last look at the job could not finish
+ * (it grew faster than it could be walked, or the machine was too busy)
+ * and nothing made up for it, so whether more of it still runs is unknown.
+ * What was found was stopped as ever (`survivors` lists what of it is
+ * still alive). The pidfile is kept.
  */
 export class JobUnseen extends Data.TaggedError("JobUnseen")<JobFailure & {
   /** Which look, e.g. "the first look". */

@@ -37,9 +37,8 @@ export const defaultTreeGrace = Duration.seconds(2)
  * The longest one look at the job may walk it (the first, before SIGTERM,
  * and each while the schedule runs). The first walks on past it through
  * what was there when it began (a job too big to walk in a second), and
- * only what was created since is left; what any look leaves, a later one
- * must make up for, or the stop fails (`Unseen`). A 1000-process job takes
- * ~0.6-0.75 s on a busy 2-core machine (measured).
+ * only what was created since is left to later looks. A 1000-process job
+ * takes ~0.6-0.75 s on a busy 2-core machine (measured).
  */
 export const lookLimit = Duration.seconds(1)
 /** The last look, once every member is gone: half of it to walk, the rest for what it finds to go after SIGKILL. */
@@ -73,11 +72,11 @@ export interface Survivor {
   readonly state: string
 }
 
-/** What a look left unknown that no later look made up for: the job was not seen whole. */
+/** What the first or the last look left unread, which no complete scan made up for: the job was not seen whole. */
 export interface Unseen {
-  /** Which look, e.g. "the first look". */
+  /** Which look: "the first look" or "the last look". */
   readonly look: string
-  /** What it left: "stopped at its deadline with 12 process(es) unread", or how it failed. */
+  /** What it left: "stopped at its deadline with 12 process(es) unread". */
   readonly left: string
 }
 

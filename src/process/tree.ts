@@ -123,9 +123,9 @@ export interface DiscoverOptions {
    */
   readonly startedBy?: number
   /**
-   * The processes an earlier look of the same stop left alone (and logged),
+   * The processes an earlier look of the same stop left alone and said so,
    * as `pid:startTicks`; this one adds those it leaves alone, so that each
-   * is logged once however often it is found.
+   * is logged once however often it is found and judged again.
    */
   readonly leftAlone?: Set<string>
 }
@@ -193,15 +193,14 @@ export const discover = (
             (lists) => lists.flat().filter((candidate) => relation(main, candidate.lineage!, undefined) !== undefined)
           ))
 
-    /** Logs, once per stop, that the process `lineage` describes is left alone, and why. */
+    /** Leaves the process `lineage` describes alone; says so, and why, once per stop (each look judges it again). */
     const leave = (lineage: ProcessLineage, why: string) =>
-      Effect.as(
-        Effect.zipRight(
-          Effect.sync(() => leftAlone.add(keyOf(lineage.identity))),
-          Effect.logWarning(`process ${lineage.identity.pid} (${lineage.command}) is ${why}; left alone`)
-        ),
-        []
-      )
+      Effect.suspend(() => {
+        const key = keyOf(lineage.identity)
+        const logged = leftAlone.has(key)
+        leftAlone.add(key)
+        return Effect.as(logged ? Effect.void : Effect.logWarning(`process ${lineage.identity.pid} (${lineage.command}) is ${why}; left alone`), [])
+      })
 
     const pin = (candidate: Candidate): Effect.Effect<ReadonlyArray<Pinned>, SystemError | ProcessHidden, Scope.Scope> =>
       Effect.gen(function*() {
@@ -209,7 +208,7 @@ export const discover = (
         const lineage = candidate.lineage ?? Option.getOrUndefined(yield* processes.lineage(candidate.pid))
         if (lineage === undefined || !mayBeMember(main, lineage, job.excluded)) return []
         const via = relation(main, lineage, candidate.parent)
-        if (via === undefined || leftAlone.has(keyOf(lineage.identity))) return []
+        if (via === undefined) return []
         if (!(yield* inTime(lineage.identity.startTicks))) return yield* skip<Pinned>()
         const handle = yield* processes.open(candidate.pid)
         // Pinned, then compared: the PID still names the process that was read.

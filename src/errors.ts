@@ -112,24 +112,53 @@ export class ProcessSurvived extends Data.TaggedError("ProcessSurvived")<{
   }
 }
 
-/** `kill --tree`: processes of the job outlived everything sent to them. The pidfile is kept. */
-export class JobSurvived extends Data.TaggedError("JobSurvived")<{
+interface JobFailure {
   readonly path: string
   /** The main process, the one the pidfile names. */
   readonly pid: number
   readonly waited: string
   readonly sentKill: boolean
   readonly survivors: ReadonlyArray<{ readonly pid: number; readonly command: string; readonly state: string }>
-}> {
-  override get message(): string {
-    const list = this.survivors.map(({ command, pid, state }) =>
-      `${pid}${pid === this.pid ? " (main)" : ""} ${command} (${
+}
+
+/** "2 process(es) of process 80's job still alive after 7s, SIGKILL included: 81 worker (state S), ..." */
+const survivorsOf = ({ pid: main, sentKill, survivors, waited }: JobFailure) =>
+  `${survivors.length} process(es) of process ${main}'s job still alive after ${waited}${
+    sentKill ? ", SIGKILL included" : "; the schedule sent no SIGKILL (add KILL/N to --retry to force it)"
+  }: ${
+    survivors.map(({ command, pid, state }) =>
+      `${pid}${pid === main ? " (main)" : ""} ${command} (${
         state === "D" ? "state D: uninterruptible sleep, SIGKILL takes effect only when its kernel call returns" : `state ${state}`
       })`
     ).join(", ")
-    return `${this.path}: ${this.survivors.length} process(es) of process ${this.pid}'s job still alive after ${this.waited}${
-      this.sentKill ? ", SIGKILL included" : "; the schedule sent no SIGKILL (add KILL/N to --retry to force it)"
-    }: ${list}; pidfile kept, check them with ps -o pid,stat,args -p ${this.survivors.map(({ pid }) => pid).join(",")}`
+  }`
+
+const checkThem = ({ survivors }: JobFailure) => `check them with ps -o pid,stat,args -p ${survivors.map(({ pid }) => pid).join(",")}`
+
+/** `kill --tree`: processes of the job outlived everything sent to them. The pidfile is kept. */
+export class JobSurvived extends Data.TaggedError("JobSurvived")<JobFailure> {
+  override get message(): string {
+    return `${this.path}: ${survivorsOf(this)}; pidfile kept, ${checkThem(this)}`
+  }
+}
+
+/**
+ * `kill --tree`: the first or the last look at the job could not finish
+ * (it grew faster than it could be walked, or the machine was too busy)
+ * and nothing made up for it, so whether more of it still runs is unknown.
+ * What was found was stopped as ever (`survivors` lists what of it is
+ * still alive). The pidfile is kept.
+ */
+export class JobUnseen extends Data.TaggedError("JobUnseen")<JobFailure & {
+  /** Which look, e.g. "the first look". */
+  readonly look: string
+  /** What it left, e.g. "stopped at its deadline with 12 process(es) unread". */
+  readonly left: string
+}> {
+  override get message(): string {
+    return `${this.path}: process ${this.pid}'s job was not seen whole: ${this.look} ${this.left}, and no later look made up for it, ` +
+      `so more of the job may still run${this.survivors.length === 0 ? "" : `; and ${survivorsOf(this)}`}; pidfile kept, ` +
+      `${this.survivors.length === 0 ? "" : `${checkThem(this)}, and `}look for the rest with ps -e -o pid,ppid,sid,pgid,args`
   }
 }
 
@@ -259,6 +288,7 @@ export type SipidError =
   | PidfileOwned
   | ProcessSurvived
   | JobSurvived
+  | JobUnseen
   | Unhealthy
   | ProcessHidden
   | SystemError

@@ -38,6 +38,7 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
     PidfileOwned: () => ExitCode.refused,
     ProcessSurvived: () => ExitCode.refused,
     JobSurvived: () => ExitCode.refused,
+    JobUnseen: () => ExitCode.refused,
     Unhealthy: () => ExitCode.refused,
     UsageError: () => ExitCode.usage,
     InvalidPid: () => ExitCode.usage,

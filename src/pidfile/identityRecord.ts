@@ -2,7 +2,8 @@
  * The identity record: who the claimed PID was (start ticks and boot id),
  * kept beside the pidfile in `FILE.identity` because the pidfile itself must
  * hold `PID\n` and nothing else (`kill $(cat FILE)` signals every number in
- * it). `kill` and `status` use it to tell a reused PID from the real process.
+ * it). `kill` and `status` use it to tell a reused PID from the real process,
+ * and `kill --tree` to tell the session the process made from a stranger's.
  *
  * A pidfile written by another tool has no record, and a record that names
  * another PID is ignored: everything works without one.
@@ -10,8 +11,8 @@
 import { Effect, Option } from "effect"
 import type { PidfileInvalid, SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
-import { type ProcessIdentity, Processes } from "../process/Processes.js"
-import type { PidCounter } from "../process/remains.js"
+import { hasExited, isSameProcess, type ProcessIdentity, Processes } from "../process/Processes.js"
+import type { ClaimedSession } from "../process/remains.js"
 import { PidfileFiles } from "./PidfileFiles.js"
 import { untrustedRecordReason } from "./trust.js"
 
@@ -28,7 +29,7 @@ interface IdentityRecord {
   readonly startTicks: number
   readonly bootId: string
   readonly forks?: number
-  readonly newestPid?: number
+  readonly autogroup?: number
 }
 
 const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
@@ -41,20 +42,34 @@ const decodeRecord = (text: string): Option.Option<IdentityRecord> => {
     return Option.none()
   }
   if (typeof parsed !== "object" || parsed === null) return Option.none()
-  const { bootId, forks, newestPid, pid, startTicks } = parsed as Record<string, unknown>
+  const { autogroup, bootId, forks, pid, startTicks } = parsed as Record<string, unknown>
   const valid = typeof pid === "number" && Number.isSafeInteger(startTicks) && typeof bootId === "string" &&
-    (forks === undefined || isCount(forks)) && (newestPid === undefined || isCount(newestPid))
+    (forks === undefined || isCount(forks)) && (autogroup === undefined || Number.isSafeInteger(autogroup))
   return valid ? Option.some(parsed as IdentityRecord) : Option.none()
 }
 
 export interface RecordedIdentity extends ProcessIdentity {
   /**
-   * Where the kernel's PID counter stood at the claim: once the process
-   * has exited, whether its PID may have been handed out again since (see
+   * The autogroup of the session the process made, and the count of
+   * processes created by then: once it has exited, which processes of a
+   * session with its PID's number are its job's (see
    * src/process/remains.ts). Records of older sipids lack it.
    */
-  readonly counter: Option.Option<PidCounter>
+  readonly session: Option.Option<ClaimedSession>
 }
+
+/**
+ * The autogroup of the process `identity` names, read between two
+ * sightings of it: had its PID changed hands in between, the answer could
+ * be a newcomer's.
+ */
+const autogroupOf = (identity: ProcessIdentity) =>
+  Effect.gen(function*() {
+    const processes = yield* Processes
+    const autogroup = yield* processes.autogroup(identity.pid)
+    const still = yield* processes.lineage(identity.pid)
+    return Option.exists(still, (now) => isSameProcess(now.identity, identity) && !hasExited(now)) ? autogroup : Option.none()
+  })
 
 /**
  * Replaces the record atomically. Call only while holding the pidfile's lock.
@@ -71,9 +86,10 @@ export const writeIdentityRecord = (
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const processes = yield* Processes
-    // Without them the record still tells a reused PID; only a stale pidfile's orphans go unstopped.
-    const counter = yield* Effect.option(Effect.all({ forks: processes.forkCount, newestPid: processes.newestPid }))
-    const record = { pid: identity.pid, startTicks: identity.startTicks, bootId: identity.bootId, ...Option.getOrUndefined(counter) }
+    // Without them (a read failed; no autogroup: the root one, or a kernel without
+    // them) the record still tells a reused PID; only a stale pidfile's orphans go unstopped.
+    const session = yield* Effect.option(Effect.all({ forks: processes.forkCount, autogroup: Effect.flatten(autogroupOf(identity)) }))
+    const record = { pid: identity.pid, startTicks: identity.startTicks, bootId: identity.bootId, ...Option.getOrUndefined(session) }
     // Stryker disable next-line ObjectLiteral,BooleanLiteral: an fsync more or less shows only after a crash
     const written = yield* Effect.scoped(files.publish(identityRecordPath(pidfile), JSON.stringify(record satisfies IdentityRecord) + "\n", { durable: false }))
     return written.uid
@@ -86,11 +102,11 @@ const maxRecordBytes = 4096
 const decode = (text: string, pid: Pid): Option.Option<RecordedIdentity> =>
   decodeRecord(text).pipe(
     Option.filter((record) => record.pid === pid),
-    Option.map(({ bootId, forks, newestPid, startTicks }) => ({
+    Option.map(({ autogroup, bootId, forks, startTicks }) => ({
       pid,
       startTicks,
       bootId,
-      counter: forks === undefined || newestPid === undefined ? Option.none() : Option.some({ forks, newestPid })
+      session: forks === undefined || autogroup === undefined ? Option.none() : Option.some({ forks, autogroup })
     }))
   )
 

@@ -7,14 +7,14 @@
  * valid `Pid`, names a live process that is the one sipid recorded (when a
  * record exists), and was opened as a pidfd that pins that very process.
  */
-import { Data, type Duration, Effect, Either, Option, type Scope } from "effect"
+import { Clock, Data, type Duration, Effect, Either, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { JobSurvived, PidfileInvalid, type ProcessHidden, ProcessSurvived, type SystemError } from "../errors.js"
+import { JobSurvived, JobUnseen, PidfileInvalid, type ProcessHidden, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
-import { type JobStopOptions, stopJob } from "../process/stopJob.js"
+import { type JobOutcome, type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { jobOf } from "../process/tree.js"
 import { readContent } from "./content.js"
 import { identityRecordPath } from "./identityRecord.js"
@@ -103,7 +103,14 @@ const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
     Effect.catchAll((error) => Effect.logWarning(`process ${pid} is gone, but its pidfile could not be removed: ${error.message}`))
   )
 
-export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | ProcessHidden | SystemError
+export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | JobUnseen | ProcessHidden | SystemError
+
+/** How long stopping the job took, or the error that says what of it is left or unknown. */
+const jobStopped = (path: string, pid: Pid, outcome: JobOutcome): Effect.Effect<Duration.Duration, JobSurvived | JobUnseen> => {
+  if (outcome._tag === "Exited") return Effect.succeed(outcome.after)
+  const failure = { path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill, survivors: outcome.survivors }
+  return outcome._tag === "Survived" ? new JobSurvived(failure) : new JobUnseen({ ...failure, ...outcome.unseen })
+}
 
 /**
  * The part of `kill` after the lock: stops the process that the locked
@@ -138,7 +145,6 @@ const stopProcess = (
   Effect.gen(function*() {
     const processes = yield* Processes
     const { path } = locked
-    const waited = (after: Duration.Duration) => formatGoDuration(after)
     const stale = (reason: string) =>
       Effect.as(Effect.logWarning(`pidfile is stale: ${reason}; not signalling`), KillOutcome.Stale({ pid, reason }))
 
@@ -157,10 +163,7 @@ const stopProcess = (
           return KillOutcome.Stale({ pid, reason })
         }
         yield* Effect.logWarning(`pidfile is stale: ${reason}; stopping what is left of its job`)
-        const outcome = yield* stopJob(remains.right, schedule, tree)
-        if (outcome._tag === "Survived") {
-          return yield* new JobSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill, survivors: outcome.survivors })
-        }
+        yield* jobStopped(path, pid, yield* stopJob(remains.right, schedule, tree))
         return KillOutcome.Stale({ pid, reason })
       })
 
@@ -185,23 +188,26 @@ const stopProcess = (
     const stopping: Effect.Effect<Duration.Duration | "Gone", StopError, Processes | Scope.Scope> = tree === undefined
       ? Effect.flatMap(runStopSchedule(handle, schedule), (outcome) =>
         outcome._tag === "Survived"
-          ? new ProcessSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill })
+          ? new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill })
           : Effect.succeed(outcome.after))
       : Effect.flatMap(
         jobOf(handle, jobRules),
         Option.match({
           onNone: () => Effect.succeed<Duration.Duration | "Gone">("Gone"),
-          onSome: (job) =>
-            Effect.flatMap(stopJob(job, schedule, tree), (outcome) =>
-              outcome._tag === "Survived"
-                ? new JobSurvived({ path, pid, waited: waited(outcome.after), sentKill: outcome.sentKill, survivors: outcome.survivors })
-                : Effect.succeed(outcome.after))
+          onSome: (job) => Effect.flatMap(stopJob(job, schedule, tree), (outcome) => jobStopped(path, pid, outcome))
         })
       )
-    // monit's stop timeout (SIGTERM to sipid) lands here: say what is left behind.
-    const after = yield* stopping.pipe(
-      Effect.onInterrupt(() => Effect.logWarning(`interrupted while stopping process ${pid}, which had not exited; pidfile kept`))
-    )
+    // monit's stop timeout (SIGTERM to sipid) lands here: say what is left
+    // behind, as it is now (the interruption may follow the exit closely).
+    const interrupted = Effect.flatMap(Effect.option(handle.exited), (exited) =>
+      Effect.logWarning(Option.match(exited, {
+        onNone: () => `interrupted while stopping process ${pid}, whose exit could not be checked; pidfile kept`,
+        onSome: (gone) =>
+          gone
+            ? `interrupted after process ${pid} exited${tree ? ", while stopping the rest of its job" : ""}; pidfile kept`
+            : `interrupted while stopping process ${pid}, which had not exited; pidfile kept`
+      })))
+    const after = yield* stopping.pipe(Effect.onInterrupt(() => interrupted))
     if (after === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
     return KillOutcome.Stopped({ pid, after })
   })
@@ -212,6 +218,7 @@ export const kill: (request: KillRequest) => Effect.Effect<KillOutcome, LockErro
 )(
   function*({ path, ...options }: KillRequest) {
     yield* Effect.annotateCurrentSpan({ pidfile: path })
+    const started = yield* Clock.currentTimeMillis
     const locked = yield* lock(path)
     if (Option.isNone(locked)) {
       yield* Effect.logInfo("no pidfile; nothing to stop")
@@ -219,6 +226,10 @@ export const kill: (request: KillRequest) => Effect.Effect<KillOutcome, LockErro
     }
     const outcome = yield* stop(locked.value, options)
     yield* removeIfStillNames(locked.value, outcome.pid).pipe(Effect.annotateLogs({ pid: outcome.pid }))
+    if (outcome._tag === "Stopped") {
+      const took = formatGoDuration((yield* Clock.currentTimeMillis) - started)
+      yield* Effect.logInfo(`process ${outcome.pid}${options.tree ? " and its job" : ""} stopped after ${took}`).pipe(Effect.annotateLogs({ pid: outcome.pid }))
+    }
     return outcome
   },
   (effect, { path }) => effect.pipe(Effect.scoped, Effect.annotateLogs({ pidfile: path }))

@@ -64,9 +64,9 @@ export const findOccupant = (
   })
 
 /**
- * What a stale pidfile's job left behind, for `--tree`: the session and
- * group of its exited main process, as a job to stop or list, when its
- * identity record shows they can only be the job's (src/process/remains.ts);
+ * What a stale pidfile's job left behind, for `--tree`: the session of its
+ * exited main process, as a job to stop or list, when its identity record
+ * tells the job's processes in it from a stranger's (src/process/remains.ts);
  * otherwise why not, and nothing is signalled.
  */
 export const staleJob = (
@@ -79,6 +79,6 @@ export const staleJob = (
     readIdentityRecord(pidfile, pid, pidfileOwner),
     Option.match({
       onNone: () => Effect.succeed(Either.left("there is no identity record to tell its processes from strangers'")),
-      onSome: (recorded) => remainsOf(recorded, recorded.counter, rules)
+      onSome: (recorded) => remainsOf(recorded, recorded.session, rules)
     })
   )

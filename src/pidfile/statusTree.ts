@@ -63,8 +63,8 @@ export const jobMembers = (
     if (handle._tag === "Gone" || !mayStop(handle)) return { members: [], leftOut }
     const job = yield* jobOf(handle, { excluded, mayStop })
     if (Option.isNone(job)) return { members: [], leftOut }
-    const others = yield* discover(job.value, [job.value.main], { scan: true })
-    return { members: [job.value.main, ...others].map(describeMember), leftOut }
+    const { found } = yield* discover(job.value, [job.value.main], { scan: true })
+    return { members: [job.value.main, ...found].map(describeMember), leftOut }
   }).pipe(Effect.scoped)
 
 /**
@@ -81,7 +81,7 @@ export const staleJobMembers = (
     const { excluded, leftOut, mayStop, pidfileOwner } = ownerRules(options)
     const job = yield* staleJob(path, pidfileOwner, pid, { excluded, mayStop })
     if (Either.isLeft(job)) return Either.left(job.left)
-    const found = yield* discover(job.right, [], { scan: true })
+    const { found } = yield* discover(job.right, [], { scan: true })
     return Either.right({ members: found.map(describeMember), leftOut })
   }).pipe(Effect.scoped)
 

@@ -90,6 +90,12 @@ export interface ProcessHandle {
   readonly signal: (signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError | ProcessHidden>
   /** Completes once the process has exited (a zombie counts as exited). Interruptible. */
   readonly awaitExit: Effect.Effect<void, SystemError | ProcessHidden>
+  /**
+   * Whether the process has exited by now (zombie included), without
+   * waiting: what a wait that ended late (a timer that fired after sipid
+   * was stopped) or was interrupted checks before it says anything.
+   */
+  readonly exited: Effect.Effect<boolean, SystemError | ProcessHidden>
 }
 
 /**
@@ -152,6 +158,23 @@ export interface ProcessesService {
    * moved, so whether a PID may have been handed out again.
    */
   readonly forkCount: Effect.Effect<number, SystemError>
+  /**
+   * Now, in the clock ticks of `ProcessIdentity.startTicks` (/proc/uptime):
+   * every process started before this reading shows at most this start
+   * time, and every one started after it at least this.
+   */
+  readonly startTicksNow: Effect.Effect<number, SystemError>
+  /**
+   * The scheduler autogroup `pid` is in (/proc/PID/autogroup), none when
+   * `pid` is gone, sits in the root group, or the kernel has no autogroups
+   * (CONFIG_SCHED_AUTOGROUP). setsid(2) puts its caller in a new one,
+   * numbered above every one before it in this boot (numbers are never
+   * handed out twice, short of 2^32 of them), a child starts in its
+   * parent's, and nothing else moves a process. So one number belongs to
+   * one session from the setsid that made it: a stranger that later makes
+   * a session with the same ID (a reused PID) gets another.
+   */
+  readonly autogroup: (pid: Pid) => Effect.Effect<Option.Option<number>, SystemError>
   /**
    * Completes with the newest PID once it is no longer `seen`, checking now
    * and then every `every`: waiting for a process to be created. A quiet

@@ -233,7 +233,8 @@ export const make = (options: LiveOptions = {}) =>
           Effect.mapError(processError("poll", identity.pid)),
           Effect.repeat({ until: (exited) => exited }),
           Effect.asVoid
-        )
+        ),
+        exited: exited(pidfd, identity.pid)
       }
       pidfdOf.set(handle, pidfd)
       return handle
@@ -267,7 +268,8 @@ export const make = (options: LiveOptions = {}) =>
       awaitExit: stillRunning(identity).pipe(
         Effect.repeat({ until: (same) => !same, schedule: Schedule.spaced(Duration.millis(pollInterval)) }),
         Effect.asVoid
-      )
+      ),
+      exited: Effect.map(stillRunning(identity), (same) => !same)
     })
 
     const exitedAmong = (handles: ReadonlyArray<ProcessHandle>, timeout: Duration.Duration) =>

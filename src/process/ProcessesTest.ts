@@ -48,6 +48,8 @@ export interface Behaviour {
   /** Signals not listed take their default action: exit at once. */
   readonly onSignal?: Partial<Record<SignalName, Reaction>>
   readonly fate?: Fate
+  /** A supervisor that waits for its children: it exits the moment one of them does. */
+  readonly exitsWithAChild?: boolean
 }
 
 export interface SpawnSpec {
@@ -148,6 +150,8 @@ interface Incarnation {
   readonly parentPid: number
   readonly lineage: Pick<ProcessLineage, "command" | "session" | "processGroup" | "kernelThread" | "state">
   readonly subreaper: boolean
+  /** Its scheduler autogroup: a new one for a session leader, else its session's (as setsid and fork hand them out). */
+  readonly autogroup: number
 }
 
 const lowestAutoPid = 300
@@ -161,6 +165,9 @@ export const make = (options: TestOptions = {}) =>
     let nextTicks = 1000
     let newestPid = 0
     let forkCount = 0
+    let lastAutogroup = 0
+    /** Each session's autogroup, made when its leader's setsid made the session. */
+    const sessionAutogroups = new Map<number, number>()
 
     const isDead = (process: Incarnation, now: number) => process.diesAt !== undefined && now >= process.diesAt
 
@@ -171,9 +178,10 @@ export const make = (options: TestOptions = {}) =>
         return Deferred.succeed(previous, undefined)
       })
 
-    const dieBy = (process: Incarnation, at: number) => {
+    const dieBy = (process: Incarnation, at: number): Effect.Effect<void> => {
       process.diesAt = process.diesAt === undefined ? at : Math.min(process.diesAt, at)
-      return notify(process)
+      const supervisor = process.parent?.behaviour.exitsWithAChild ? dieBy(process.parent, at) : Effect.void
+      return Effect.zipRight(notify(process), supervisor)
     }
 
     /** The parent now: the one it forked from while that lives, then the nearest live subreaper above, then init. */
@@ -215,6 +223,12 @@ export const make = (options: TestOptions = {}) =>
         const { spec = {}, ...rest } = fields
         const parentState = spec.parent === undefined ? undefined : yield* current(spec.parent)
         const parent = parentState?._tag === "Alive" ? parentState.process : undefined
+        const session = spec.session ?? parent?.lineage.session ?? pid
+        // A thread shares its process's; setsid makes a new one; a fork keeps its session's.
+        const autogroup = rest.threadOf?.autogroup ?? (session === pid
+          ? ++lastAutogroup
+          : parent?.lineage.session === session ? parent.autogroup : sessionAutogroups.get(session) ?? 0)
+        if (rest.threadOf === undefined && session === pid) sessionAutogroups.set(pid, autogroup)
         const entry: Incarnation = {
           identity: { pid: pid as Pid, ...identity },
           ...rest,
@@ -222,12 +236,13 @@ export const make = (options: TestOptions = {}) =>
           parentPid: spec.parent ?? 1,
           lineage: {
             command: spec.command ?? "sim",
-            session: spec.session ?? parent?.lineage.session ?? pid,
+            session,
             processGroup: spec.processGroup ?? parent?.lineage.processGroup ?? pid,
             kernelThread: spec.kernelThread ?? false,
             state: spec.state ?? "S"
           },
           subreaper: spec.subreaper ?? false,
+          autogroup,
           diesAt: undefined,
           fate: fields.behaviour.fate ?? "Reaped",
           reaped: false,
@@ -323,7 +338,8 @@ export const make = (options: TestOptions = {}) =>
         uids: process.uids,
         pinnedBy,
         signal: (name) => pinnedBy === "Pidfd" ? signal(process, name) : signalWhoeverHolds(process, name),
-        awaitExit: pinnedBy === "Pidfd" ? awaitExit(process) : checkedUntilDead([process])
+        awaitExit: pinnedBy === "Pidfd" ? awaitExit(process) : checkedUntilDead([process]),
+        exited: Effect.map(Clock.currentTimeMillis, (now) => isDead(process, now))
       }
       incarnationOf.set(handle, process)
       return handle
@@ -429,6 +445,10 @@ export const make = (options: TestOptions = {}) =>
       allPids,
       newestPid: Effect.sync(() => newestPid),
       forkCount: Effect.sync(() => forkCount),
+      // Start ticks count processes here, not time: every one so far started at most the last handed out.
+      startTicksNow: Effect.sync(() => nextTicks - 1),
+      autogroup: (pid) =>
+        read(Effect.map(current(pid), (state) => state._tag === "Gone" || state.process.autogroup === 0 ? Option.none() : Option.some(state.process.autogroup))),
       newestPidAfter: (seen, every) =>
         Effect.repeat(
           Effect.sync(() => newestPid),

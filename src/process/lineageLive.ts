@@ -1,6 +1,7 @@
 /**
  * What tree discovery reads from /proc: a process's stat line, its
- * children, every PID, the newest PID, the count of processes created.
+ * children, every PID, the newest PID, the count of processes created, the
+ * time since boot, a process's autogroup.
  *
  * These reads use node:fs synchronously, not @effect/platform's FileSystem:
  * discovery reads a few hundred small /proc files per round, and each costs
@@ -178,5 +179,26 @@ export const makeLineageReaders = (
     return parseCount(systemStat, line?.slice("processes ".length))
   })
 
-  return { lineage, children, allPids, newestPid, newestPidAfter, forkCount }
+  // "350735.47 234388.90\n": seconds since boot with two decimals, on the
+  // clock start times count on (boot time, which a time namespace offsets
+  // alike). Start times are in USER_HZ ticks, 100 a second on every
+  // architecture Node runs on: the hundredths are the ticks.
+  const uptime = `${root}/uptime`
+  const startTicksNow = procRead("read", uptime, () => {
+    const [seconds, hundredths] = /^([0-9]+)\.([0-9]{2}) /.exec(readWhole(uptime))?.slice(1) ?? []
+    return parseCount(uptime, seconds) * 100 + parseCount(uptime, hundredths)
+  })
+
+  // "/autogroup-123 nice 0\n"; empty for the root group. The kernel prints
+  // the number signed, so it shows negative once 2^31 groups were made.
+  const autogroup = (pid: Pid): Effect.Effect<Option.Option<number>, SystemError> => {
+    const path = `${root}/${pid}/autogroup`
+    return Effect.flatMap(procRead("read", path, () => readFile(path)), (text) => {
+      if (Option.isNone(text) || text.value === "") return Effect.succeedNone
+      const number = /^\/autogroup-(-?[0-9]+) nice -?[0-9]+\n$/.exec(text.value)?.[1]
+      return number === undefined ? Effect.fail(new SystemError({ operation: "parse", path, code: "EINVAL" })) : Effect.succeedSome(Number(number))
+    })
+  }
+
+  return { lineage, children, allPids, newestPid, newestPidAfter, forkCount, startTicksNow, autogroup }
 }

@@ -39,7 +39,9 @@ export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): 
         // awaitExit wakes on the exit itself (pidfd poll), not on a polling tick.
         const exited = yield* Effect.timeoutOption(handle.awaitExit, step.timeout)
         const waited = formatGoDuration((yield* Clock.currentTimeMillis) - waitStarted)
-        if (exited._tag === "Some") {
+        // A timer that fires late (sipid was stopped, or starved) races the
+        // exit it waited for: what it says is checked, not assumed.
+        if (exited._tag === "Some" || (yield* handle.exited)) {
           yield* Effect.logInfo(`process ${pid} exited after ${waited} (waited up to ${formatGoDuration(step.timeout)})`)
           return StopOutcome.Exited({ after: yield* elapsed })
         }

@@ -10,10 +10,10 @@
 import { Clock, Duration, Effect, Fiber, Option, type Scope } from "effect"
 import type { ProcessHidden, SystemError } from "../errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
-import { type ProcessHandle, Processes, type SignalName } from "./Processes.js"
+import { hasExited, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
 import { runStopSchedule, StopOutcome } from "./runStopSchedule.js"
 import type { StopSchedule } from "./stopSchedule.js"
-import { discover, type Job, type Member } from "./tree.js"
+import { discover, type Job, leadsGroup, leadsSession, type Member } from "./tree.js"
 
 export interface JobStopOptions {
   /** When the main process exits before SIGKILL: how long the rest get after SIGTERM. Default 2 s. */
@@ -35,8 +35,10 @@ export const memberKillWait = Duration.seconds(5)
 export const defaultTreeGrace = Duration.seconds(2)
 /**
  * The longest one look at the job may walk it (the first, before SIGTERM,
- * and each while the schedule runs); what it has not reached by then, a
- * later look finds. A 1000-process job takes ~0.1-0.3 s (measured).
+ * and each while the schedule runs). The first walks on past it through
+ * what was there when it began (a job too big to walk in a second), and
+ * only what was created since is left to later looks. A 1000-process job
+ * takes ~0.6-0.75 s on a busy 2-core machine (measured).
  */
 export const lookLimit = Duration.seconds(1)
 /** The last look, once every member is gone: half of it to walk, the rest for what it finds to go after SIGKILL. */
@@ -48,9 +50,12 @@ const waits = (steps: StopSchedule["steps"]) =>
 /**
  * The longest `stopJob` can take, once through the schedule: the first
  * look, then all of the schedule's waits, or, when the main process exits
- * just before SIGKILL, the waits before it, the members' grace (the look
- * for orphans runs inside it) and their SIGKILL wait; then the last look
- * (TERM/20/KILL/5: 1 + 20 + 2 + 5 + 1 = 29 s).
+ * just before SIGKILL (or while SIGKILL is sent to the members), the waits
+ * before it, the members' grace (the look for orphans runs inside it) and
+ * their SIGKILL wait; then the last look (TERM/20/KILL/5: 1 + 20 + 2 + 5 +
+ * 1 = 29 s). A job that takes more than a second to walk adds what its
+ * first look takes beyond that (logged), since it is found whole before
+ * the first signal.
  */
 export const longestJobWait = (schedule: StopSchedule, options: JobStopOptions = {}): Duration.Duration => {
   const firstKill = schedule.steps.findIndex((step) => step._tag === "Signal" && step.signal === "SIGKILL")
@@ -67,9 +72,30 @@ export interface Survivor {
   readonly state: string
 }
 
+/** What the first or the last look left unread, which no complete scan made up for: the job was not seen whole. */
+export interface Unseen {
+  /** Which look: "the first look" or "the last look". */
+  readonly look: string
+  /** What it left: "stopped at its deadline with 12 process(es) unread". */
+  readonly left: string
+}
+
+type Survived = Extract<StopOutcome, { _tag: "Survived" }> & { readonly survivors: ReadonlyArray<Survivor> }
+
 export type JobOutcome =
   | Extract<StopOutcome, { _tag: "Exited" }>
-  | (Extract<StopOutcome, { _tag: "Survived" }> & { readonly survivors: ReadonlyArray<Survivor> })
+  | Survived
+  /** Everything found is gone but the survivors listed, but a look left processes unread: no success for a job not seen whole. */
+  | (Omit<Survived, "_tag"> & { readonly _tag: "Unseen"; readonly unseen: Unseen })
+
+/**
+ * The looks at a job. The first (before any signal: the job as it stood)
+ * and the last (before success) must finish; those between (while the
+ * schedule runs, and for orphans once the main process exited) find what
+ * was created meanwhile as best they can, racing the exits the signals
+ * cause, and what one leaves the next looks for.
+ */
+type LookKind = "first" | "during" | "orphans" | "last"
 
 export const stopJob = (
   job: Job,
@@ -86,8 +112,20 @@ export const stopJob = (
     const exited = new Set<ProcessHandle>()
     /** The last signal every member got; members found later get it too. */
     let broadcast: SignalName | undefined
+    /** When SIGKILL last went to every member: they have memberKillWait from then to go. */
+    let killedAt = 0
     // Discovery and broadcasts take turns: a member found mid-broadcast gets the signal once.
     const turn = yield* Effect.makeSemaphore(1)
+    /** Processes left alone, logged once for the whole stop. */
+    const leftAlone = new Set<string>()
+    /**
+     * What the first or the last look left unread. A complete scan of the
+     * session or group the main process leads makes up for it (whatever is
+     * still the job's is in them); without one, nothing can: an unread
+     * process re-parented to init relates to the job no more.
+     */
+    let unseen: Unseen | undefined
+    const scanMakesUp = leadsSession(main.lineage) || leadsGroup(main.lineage)
 
     const live = () => members.filter((member) => !exited.has(member.handle))
     const others = () => live().filter((member) => member !== main)
@@ -126,22 +164,42 @@ export const stopJob = (
 
     /**
      * Walks the job until `until` (Clock millis; by default one `lookLimit`
-     * from now), then adopts what it found. One walk at a time: the looks
-     * made here run only while the rediscovery fiber is stopped. The walk
-     * holds no turn, so a broadcast never waits for it.
+     * from now), then adopts what it found; how many processes it left
+     * unread. One walk at a time: the looks made here run only while the
+     * rediscovery fiber is stopped. The walk holds no turn, so a broadcast
+     * never waits for it.
      */
-    const look = (scan: boolean, options: { readonly first?: boolean; readonly until?: number } = {}) =>
+    const look = (kind: LookKind, until?: number) =>
       Effect.gen(function*() {
-        const until = options.until ?? (yield* Clock.currentTimeMillis) + Duration.toMillis(lookLimit)
+        const began = yield* Clock.currentTimeMillis
+        const scan = kind !== "during"
+        // The first look finds the job whole, however big, before anything is sent.
+        const startedBy = kind === "first" ? yield* processes.startTicksNow : undefined
         yield* markExited(yield* processes.exitedAmong(live().map((member) => member.handle), Duration.zero))
-        const found = yield* discover(job, live(), { scan, until })
-        yield* turn.withPermits(1)(adopt(found, options.first ?? false))
+        const { found, unread } = yield* discover(job, live(), {
+          scan,
+          until: until ?? began + Duration.toMillis(lookLimit),
+          leftAlone,
+          ...(startedBy !== undefined && { startedBy })
+        })
+        yield* turn.withPermits(1)(adopt(found, kind === "first"))
+        const took = (yield* Clock.currentTimeMillis) - began
+        if (kind === "first" && took > Duration.toMillis(lookLimit)) {
+          yield* Effect.logInfo(
+            `the first look took ${formatGoDuration(took)}, past its ${formatGoDuration(lookLimit)}, walking the job as it stood: the stop may take that much longer than its worst case`
+          )
+        }
+        if (unread > 0 && (kind === "first" || kind === "last")) {
+          unseen ??= { look: `the ${kind} look`, left: `stopped at its deadline with ${unread} process(es) unread` }
+        } else if (unread === 0 && scan && scanMakesUp) unseen = undefined
+        return unread
       })
 
     const sendAll = (signal: SignalName) =>
-      turn.withPermits(1)(Effect.suspend(() => {
+      turn.withPermits(1)(Effect.gen(function*() {
         broadcast = signal
-        return send(others(), signal)
+        if (signal === "SIGKILL") killedAt = yield* Clock.currentTimeMillis
+        yield* send(others(), signal)
       }))
 
     /** Waits up to `timeout` for every member to exit; true when none is left. */
@@ -156,11 +214,33 @@ export const stopJob = (
         return true
       })
 
-    const rediscovering = Effect.fork(
-      rediscover(look, options.rediscoverEvery ?? Duration.millis(250), options.walkPause ?? Duration.seconds(1))
-    )
-    // The first look, while the tree is intact (before SIGTERM); a job too big or too busy to walk within lookLimit is found further by the next looks.
-    yield* look(true, { first: true })
+    /**
+     * The members still running, each checked through its pin and read for
+     * its state; the others are marked (and logged) as exited. Nothing is
+     * reported alive that has been seen to exit.
+     */
+    const stillRunning = Effect.gen(function*() {
+      const checked = yield* Effect.forEach(live(), (member) =>
+        Effect.gen(function*() {
+          const { pid, startTicks } = member.handle.identity
+          const now = (yield* member.handle.exited) ? Option.none() : yield* processes.lineage(pid)
+          return { member, now: Option.filter(now, (lineage) => lineage.identity.startTicks === startTicks && !hasExited(lineage)) }
+        }))
+      yield* markExited(checked.filter(({ now }) => Option.isNone(now)).map(({ member }) => member.handle))
+      return checked.flatMap(({ member, now }) =>
+        Option.toArray(Option.map(now, ({ state }): Survivor => ({ pid: member.handle.identity.pid, command: member.lineage.command, state }))))
+    })
+
+    const lookFailed = (error: SystemError | ProcessHidden) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)
+
+    const rediscovering = Effect.fork(rediscover(
+      Effect.catchAll(look("during"), (error) => Effect.as(lookFailed(error), 1)),
+      options.rediscoverEvery ?? Duration.millis(250),
+      options.walkPause ?? Duration.seconds(1),
+      lookFailed
+    ))
+    // The first look, while the tree is intact (before SIGTERM).
+    yield* look("first")
     let rediscovery = yield* rediscovering
 
     // The schedule runs on the main process as ever, through a handle that
@@ -179,14 +259,18 @@ export const stopJob = (
     const outcome = main.handle === undefined
       ? StopOutcome.Exited({ after: Duration.zero })
       : yield* runStopSchedule(wholeJob(main.handle), schedule)
-    // After SIGKILL every member is gone already (the schedule waited for all): the last look finds what is left.
-    if (outcome._tag === "Exited" && broadcast !== "SIGKILL") {
+    if (outcome._tag === "Exited" && broadcast === "SIGKILL") {
+      // The main process may exit while SIGKILL goes to the members (a
+      // supervisor whose wait for them returned), before the schedule's
+      // wait: they still get theirs.
+      yield* awaitAll(Duration.millis(killedAt + Duration.toMillis(memberKillWait) - (yield* Clock.currentTimeMillis)))
+    } else if (outcome._tag === "Exited") {
       const graceEnds = (yield* Clock.currentTimeMillis) + Duration.toMillis(Duration.decode(options.grace ?? defaultTreeGrace))
       yield* sendAll("SIGTERM")
       // Orphans keep the session and group: look for them now, within the
       // grace (what it finds gets SIGTERM at once), the rediscovery paused.
       yield* Fiber.interrupt(rediscovery)
-      yield* look(true, { until: graceEnds })
+      yield* look("orphans", graceEnds)
       rediscovery = yield* rediscovering
       if (!(yield* awaitAll(Duration.millis(graceEnds - (yield* Clock.currentTimeMillis))))) {
         yield* sendAll("SIGKILL")
@@ -194,53 +278,46 @@ export const stopJob = (
       }
     }
     yield* Fiber.interrupt(rediscovery)
-    yield* markExited(yield* processes.exitedAmong(live().map((member) => member.handle), Duration.zero))
-    if (live().length === 0) {
+    if ((yield* stillRunning).length === 0) {
       // A member may have started another on its way out (a TERM handler
       // that forks a helper, then exits): one last look before success, and
       // SIGKILL for what it finds (nothing is sent when it finds none), since
-      // the job's stop is over. Half of lastLookWait to walk, the rest for
-      // what it found to go.
+      // the job's stop is over; it got SIGKILL when adopted if that went to
+      // all already. Half of lastLookWait to walk, the rest for what it
+      // found to go.
       const lastEnds = (yield* Clock.currentTimeMillis) + Duration.toMillis(lastLookWait)
-      yield* look(true, { until: lastEnds - Duration.toMillis(lastLookWait) / 2 })
-      yield* sendAll("SIGKILL")
+      yield* look("last", lastEnds - Duration.toMillis(lastLookWait) / 2)
+      if (broadcast !== "SIGKILL") yield* sendAll("SIGKILL")
       yield* awaitAll(Duration.millis(lastEnds - (yield* Clock.currentTimeMillis)))
     }
+    const survivors = yield* stillRunning
     const after = yield* elapsed
-    if (live().length === 0) return { _tag: "Exited", after } as const
     // The schedule's own SIGKILL went through wholeJob, which broadcast it.
-    return { _tag: "Survived", after, sentKill: broadcast === "SIGKILL", survivors: yield* describe(live()) } as const
+    const sentKill = broadcast === "SIGKILL"
+    if (unseen !== undefined) return { _tag: "Unseen", after, sentKill, survivors, unseen } as const
+    if (survivors.length === 0) return { _tag: "Exited", after } as const
+    return { _tag: "Survived", after, sentKill, survivors } as const
   })
 
 /**
  * Looks again whenever a process was created since the last look: while
- * the newest PID stays the same, no process can have joined the job.
+ * the newest PID stays the same, no process can have joined the job. A look
+ * that left processes unread (or failed) goes on at the next round anyway.
  */
 const rediscover = <R>(
-  look: (scan: boolean) => Effect.Effect<void, SystemError | ProcessHidden, R>,
+  look: Effect.Effect<number, never, R>,
   every: Duration.DurationInput,
-  walkPause: Duration.DurationInput
+  walkPause: Duration.DurationInput,
+  failed: (error: SystemError) => Effect.Effect<void>
 ) =>
   Effect.gen(function*() {
     const processes = yield* Processes
     let seen = yield* processes.newestPid
+    let unfinished = false
     const round = Effect.gen(function*() {
-      seen = yield* processes.newestPidAfter(seen, Duration.decode(every))
-      yield* look(false)
-    }).pipe(Effect.catchAll((error) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)))
+      seen = yield* (unfinished ? processes.newestPid : processes.newestPidAfter(seen, Duration.decode(every)))
+      unfinished = (yield* look) > 0
+    }).pipe(Effect.catchAll(failed))
     // The pause also spaces out retries after a failure.
     yield* Effect.forever(Effect.zipRight(round, Effect.sleep(walkPause)))
-  }).pipe(Effect.catchAll((error) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)))
-
-/** The survivors' state now, each checked to be the member (a process that took over a PID is not described). */
-const describe = (survivors: ReadonlyArray<Member>) =>
-  Effect.flatMap(Processes, (processes) =>
-    Effect.forEach(survivors, (member) =>
-      Effect.map(processes.lineage(member.handle.identity.pid), (now): Survivor => ({
-        pid: member.handle.identity.pid,
-        command: member.lineage.command,
-        state: Option.match(now, {
-          onNone: () => "?",
-          onSome: (lineage) => (lineage.identity.startTicks === member.handle.identity.startTicks ? lineage.state : "?")
-        })
-      }))))
+  }).pipe(Effect.catchAll(failed))

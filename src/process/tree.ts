@@ -10,7 +10,7 @@
 import { Clock, Duration, Effect, Option, type Scope } from "effect"
 import type { ProcessHidden, SystemError } from "../errors.js"
 import type { Pid } from "./Pid.js"
-import { hasExited, isSameProcess, type ProcessHandle, type ProcessLineage, Processes } from "./Processes.js"
+import { hasExited, isSameProcess, type ProcessHandle, type ProcessIdentity, type ProcessLineage, Processes } from "./Processes.js"
 
 /** A process of the job, pinned when found; `lineage` is what discovery read about it. */
 export interface Member {
@@ -36,6 +36,14 @@ export interface Job {
   readonly excluded: ReadonlyArray<number>
   /** Whether a pinned process may be signalled at all (the pidfile owner's rule); false leaves it out, logged. */
   readonly mayStop: (handle: ProcessHandle) => boolean
+  /**
+   * Set for a main process that has exited and been reaped, whose PID
+   * anyone may have taken since: the autogroup its setsid made (see
+   * `Processes.autogroup`). A session of its PID's number is its own only
+   * for the processes in that autogroup; the others are a stranger's that
+   * took over the PID and made a session with it, and are left alone.
+   */
+  readonly autogroup?: number
 }
 
 /** The job whose main process `handle` pins, or none if that process exited (or became a zombie) meanwhile. */
@@ -76,6 +84,12 @@ const relation = (main: ProcessLineage, candidate: ProcessLineage, parent: Membe
   return undefined
 }
 
+/** A member just pinned, and the member whose children list named it (none for a scan's find). */
+interface Pinned {
+  readonly member: Member
+  readonly parent: Member | undefined
+}
+
 interface Candidate {
   readonly pid: Pid
   /** The member whose children list named it; none for a session or group scan. */
@@ -83,15 +97,47 @@ interface Candidate {
   readonly lineage?: ProcessLineage
 }
 
+const keyOf = (identity: ProcessIdentity) => `${identity.pid}:${identity.startTicks}`
+
+/** Why a process in a reaped main process's session (by its ID) is not the job's. */
+const strangersSession = (via: string, main: number, made: number, now: Option.Option<number>) =>
+  `${via} but not in autogroup ${made}, which process ${main}'s setsid made (it is in ${
+    Option.getOrElse(Option.map(now, String), () => "none")
+  }): a session that a stranger made after taking over PID ${main}`
+
 export interface DiscoverOptions {
   /** Also every process of the main process's session or group (a walk over all of /proc: done at the moments that matter, not on every round). */
   readonly scan: boolean
   /**
    * Clock millis at which the look stops reading and returns what it has
    * pinned: a job that grows faster than it can be walked (a fork bomb)
-   * cannot hold a stop back. Whatever it did not reach, a later look finds.
+   * cannot hold a stop back. What it leaves, it counts (`unread`).
    */
   readonly until?: number
+  /**
+   * The start ticks of the moment the look began (`startTicksNow`): past
+   * `until`, the processes that had started by then are still walked, and
+   * only those started since are left. The job as it stood is finite,
+   * however big, so such a look always ends, and what it leaves is only
+   * what grew while it walked.
+   */
+  readonly startedBy?: number
+  /**
+   * The processes an earlier look of the same stop left alone and said so,
+   * as `pid:startTicks`; this one adds those it leaves alone, so that each
+   * is logged once however often it is found and judged again.
+   */
+  readonly leftAlone?: Set<string>
+}
+
+export interface Discovery {
+  readonly found: ReadonlyArray<Member>
+  /**
+   * What the look left at its deadline: processes it listed and did not
+   * read or pin, and members whose children it did not read. 0 when it
+   * finished, having reached every process it could.
+   */
+  readonly unread: number
 }
 
 /**
@@ -103,49 +149,78 @@ export const discover = (
   job: Job,
   known: ReadonlyArray<Member>,
   options: DiscoverOptions
-): Effect.Effect<ReadonlyArray<Member>, SystemError | ProcessHidden, Processes | Scope.Scope> =>
+): Effect.Effect<Discovery, SystemError | ProcessHidden, Processes | Scope.Scope> =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const main = job.main.lineage
     const taken = new Set<number>(known.map((member) => member.handle.identity.pid))
     const found: Array<Member> = []
-    const until = options.until ?? Infinity
-    /** Runs `read` for each item until the deadline, then skips the rest. */
-    const eachInTime = <A, B, E, R>(items: ReadonlyArray<A>, read: (item: A) => Effect.Effect<ReadonlyArray<B>, E, R>) =>
-      Effect.map(
-        Effect.forEach(items, (item) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => (now < until ? read(item) : Effect.succeed<ReadonlyArray<B>>([])))),
-        (lists) => lists.flat()
-      )
+    const { leftAlone = new Set<string>(), startedBy, until = Infinity } = options
+    let unread = 0
+    /** Counts a process left unread, as nothing found. */
+    const skip = <A>(): Effect.Effect<ReadonlyArray<A>> => Effect.sync(() => (unread++, []))
+
+    /**
+     * Whether the look may still read about a process that started at
+     * `startTicks`: anything before the deadline; past it, only a process
+     * there when the look began ("listed": one in a list read, to be read
+     * to tell).
+     */
+    const inTime = (startTicks: number | "listed") =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        now < until || (startedBy !== undefined && (startTicks === "listed" || startTicks <= startedBy)))
 
     const childrenOf = (parents: ReadonlyArray<Member>) =>
-      eachInTime(parents, (parent) =>
-        Effect.map(processes.children(parent.handle.identity.pid), (pids) => pids.map((pid): Candidate => ({ pid, parent }))))
+      Effect.map(
+        Effect.forEach(parents, (parent) =>
+          Effect.flatMap(inTime(parent.lineage.identity.startTicks), (may) =>
+            may
+              ? Effect.map(processes.children(parent.handle.identity.pid), (pids) => pids.map((pid): Candidate => ({ pid, parent })))
+              : skip<Candidate>())),
+        (lists) => lists.flat()
+      )
 
     const scanned = (): Effect.Effect<ReadonlyArray<Candidate>, SystemError | ProcessHidden> =>
       !options.scan || (!leadsSession(main) && !leadsGroup(main))
         ? Effect.succeed([])
         : Effect.flatMap(processes.allPids, (pids) =>
           Effect.map(
-            eachInTime(pids.filter((pid) => !taken.has(pid)), (pid) =>
-              Effect.map(processes.lineage(pid), (lineage) => Option.toArray(Option.map(lineage, (lineage): Candidate => ({ pid, parent: undefined, lineage }))))),
-            (candidates) => candidates.filter((candidate) => relation(main, candidate.lineage!, undefined) !== undefined)
+            Effect.forEach(pids.filter((pid) => !taken.has(pid)), (pid) =>
+              Effect.flatMap(inTime("listed"), (may) =>
+                may
+                  ? Effect.map(processes.lineage(pid), (lineage) => Option.toArray(Option.map(lineage, (lineage): Candidate => ({ pid, parent: undefined, lineage }))))
+                  : skip<Candidate>())),
+            (lists) => lists.flat().filter((candidate) => relation(main, candidate.lineage!, undefined) !== undefined)
           ))
 
-    const pin = (candidate: Candidate) =>
+    /** Leaves the process `lineage` describes alone; says so, and why, once per stop (each look judges it again). */
+    const leave = (lineage: ProcessLineage, why: string) =>
+      Effect.suspend(() => {
+        const key = keyOf(lineage.identity)
+        const logged = leftAlone.has(key)
+        leftAlone.add(key)
+        return Effect.as(logged ? Effect.void : Effect.logWarning(`process ${lineage.identity.pid} (${lineage.command}) is ${why}; left alone`), [])
+      })
+
+    const pin = (candidate: Candidate): Effect.Effect<ReadonlyArray<Pinned>, SystemError | ProcessHidden, Scope.Scope> =>
       Effect.gen(function*() {
+        if (candidate.lineage === undefined && !(yield* inTime("listed"))) return yield* skip<Pinned>()
         const lineage = candidate.lineage ?? Option.getOrUndefined(yield* processes.lineage(candidate.pid))
         if (lineage === undefined || !mayBeMember(main, lineage, job.excluded)) return []
         const via = relation(main, lineage, candidate.parent)
-        if (via === undefined || (yield* Clock.currentTimeMillis) >= until) return []
+        if (via === undefined) return []
+        if (!(yield* inTime(lineage.identity.startTicks))) return yield* skip<Pinned>()
         const handle = yield* processes.open(candidate.pid)
         // Pinned, then compared: the PID still names the process that was read.
         if (handle._tag === "Gone" || !isSameProcess(handle.identity, lineage.identity)) return []
-        if (!job.mayStop(handle)) {
-          yield* Effect.logWarning(`process ${candidate.pid} (${lineage.command}) is ${via} but its owner could not signal it; left alone`)
-          return []
+        if (!job.mayStop(handle)) return yield* leave(lineage, `${via} but its owner could not signal it`)
+        if (candidate.parent === undefined && job.autogroup !== undefined) {
+          const autogroup = yield* processes.autogroup(candidate.pid)
+          // Read while pinned: had it exited meanwhile, the answer could be a newcomer's.
+          if (yield* handle.exited) return []
+          if (!Option.contains(autogroup, job.autogroup)) return yield* leave(lineage, strangersSession(via, main.identity.pid, job.autogroup, autogroup))
         }
-        return [{ member: { handle, lineage, via }, parent: candidate.parent }]
+        return [{ member: { handle, lineage, via }, parent: candidate.parent } satisfies Pinned]
       })
 
     /**
@@ -153,7 +228,7 @@ export const discover = (
      * exits, its PID may name a stranger whose children would read as ours.
      * Candidates whose parent exited during the round wait for the next.
      */
-    const whileParentsRun = (pinned: ReadonlyArray<{ readonly member: Member; readonly parent: Member | undefined }>) =>
+    const whileParentsRun = (pinned: ReadonlyArray<Pinned>) =>
       Effect.map(
         processes.exitedAmong([...new Set(pinned.flatMap(({ parent }) => (parent ? [parent.handle] : [])))], Duration.zero),
         (exited) => pinned.filter(({ parent }) => parent === undefined || !exited.includes(parent.handle)).map(({ member }) => member)
@@ -174,7 +249,7 @@ export const discover = (
     )
 
     /** Drops what a session or group scan found if the session or group has changed hands. */
-    const whileTheJobs = (pinned: ReadonlyArray<{ readonly member: Member; readonly parent: Member | undefined }>) =>
+    const whileTheJobs = (pinned: ReadonlyArray<Pinned>) =>
       pinned.every(({ parent }) => parent !== undefined)
         ? Effect.succeed(pinned)
         : Effect.map(stillTheJobs, (held) => (held ? pinned : pinned.filter(({ parent }) => parent !== undefined)))
@@ -183,9 +258,10 @@ export const discover = (
     while (frontier.length > 0) {
       // A child in the main process's session is found twice: keep the first (closest) finding.
       const fresh = frontier.filter((candidate) => !taken.has(candidate.pid) && taken.add(candidate.pid))
-      const members = yield* whileParentsRun(yield* whileTheJobs(yield* eachInTime(fresh, pin)))
+      const pinned = (yield* Effect.forEach(fresh, pin)).flat()
+      const members = yield* whileParentsRun(yield* whileTheJobs(pinned))
       found.push(...members)
       frontier = yield* childrenOf(members)
     }
-    return found
+    return { found, unread }
   })

@@ -9,21 +9,14 @@
  * Stock monit waits for a start program (BOSH's fork does not): a ctl that
  * kept the job in the foreground would time out after 30 s and fail here.
  */
-import { execFileSync } from "node:child_process"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { beforeAll, describe, expect, it } from "vitest"
 import { runInPidNamespace } from "../support/cli.js"
 import { distTarball } from "../support/dist.js"
+import { installed } from "../support/tools.js"
 
-const hasMonit = (() => {
-  try {
-    execFileSync("monit", ["-V"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
+const hasMonit = installed("monit", "-V")
 
 const release = fileURLToPath(new URL("../../examples/bosh-release", import.meta.url))
 

@@ -34,6 +34,35 @@ describe("sipid kill --tree on a stale pidfile (real processes, own PID namespac
     expect(result.stderr).toMatch(/found 2 process\(es\) in process \d+'s job/)
   })
 
+  it("leaves alone a stranger's worker in a session of the dead main process's PID, which the stranger took (ns_last_pid) once the job had ended", async () => {
+    const result = await runInPidNamespace(String.raw`
+      echo 1000 > /proc/sys/kernel/pid_max
+      P=$D/job.pid
+      setsid bash -c 'echo $$ > $D/main; sleep 1000 & echo $! > $D/worker; wait' &
+      until [ -s $D/main ] && [ -s $D/worker ]; do sleep 0.01; done
+      M=$(cat $D/main); W=$(cat $D/worker)
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      # The whole job ends, so its session empties and the kernel may hand out its PID again.
+      kill -KILL $W $M; while [ -e /proc/$M ] || [ -e /proc/$W ]; do sleep 0.01; done
+      echo $((M - 1)) > /proc/sys/kernel/ns_last_pid
+      setsid bash -c 'echo $$ > $D/stranger; sleep 1000 & echo $! > $D/theirs' &
+      until [ -s $D/stranger ] && [ -s $D/theirs ]; do sleep 0.01; done
+      S=$(cat $D/stranger); T=$(cat $D/theirs)
+      [ "$S" = "$M" ] && echo "stranger took PID $M"
+      while [ -e /proc/$S ]; do sleep 0.01; done
+      $SIPID status --pid-file $P --tree || true
+      set +e; $SIPID kill --pid-file $P --tree --tree-grace 500ms; echo "kill=$?"; set -e
+      kill -0 $T && echo "their worker alive"
+      kill -9 $T
+    `)
+    expect(result.stdout, result.stderr).toMatch(/stranger took PID \d+/)
+    expect(result.stdout).toContain("kill=0")
+    expect(result.stdout).toContain("their worker alive")
+    // status --tree lists none of it either.
+    expect(result.stdout).not.toMatch(/^ {2}\d+ sleep/m)
+    expect(result.stderr).toMatch(/WARN +sipid kill \S+: process \d+ \(sleep\) is in session \d+ but not in autogroup \d+, which process \d+'s setsid made \(it is in \d+\): a session that a stranger made after taking over PID \d+; left alone/)
+  })
+
   it("without --tree the orphans are left alone, as the README says", async () => {
     const result = await runInPidNamespace(orphans + String.raw`
       $SIPID kill --pid-file $P; echo "kill=$?"; echo "sleeps left: $(sleeps)"

@@ -6,6 +6,9 @@
  */
 import { describe, expect, it } from "vitest"
 import { runInPidNamespace } from "../support/cli.js"
+import { installed } from "../support/tools.js"
+
+const hasStrace = installed("strace", "-V")
 
 const preludeBase = String.raw`
 P=$D/job.pid
@@ -155,6 +158,57 @@ time.sleep(1000)" &
     const byIdentity = [...result.stderr.matchAll(/(\d+) of them pinned by start time alone \(past the pidfd budget\)/g)].map((match) => Number(match[1]))
     expect(byIdentity.reduce((sum, count) => sum + count, 0)).toBe(237)
     expect(result.stderr).not.toContain("EMFILE")
+  })
+
+  it("a job of 2,000 children whose main process leads no session (no setsid): all found before SIGTERM, all stopped, exit 0", async () => {
+    // Found one by one, 2,000 take longer than the first look's second. Once the main process exits on
+    // SIGTERM, a child not found by then is re-parented to init, where nothing relates it to the job.
+    const result = await ns(String.raw`
+      python3 -c "
+import os, time
+for _ in range(2000):
+    os.posix_spawn('/bin/sleep', ['sleep', '1000'], {})
+open('$D/main', 'w').write(str(os.getpid()))
+time.sleep(1000)" &
+      # posix_spawn returns once its child runs sleep: all 2,000 are there when main is written.
+      await_file $D/main; M=$(cat $D/main)
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      set +e; $SIPID kill --pid-file $P --tree; echo "kill=$?"; set -e
+      echo "sleep left: $(count sleep)"
+      [ -e $P ] || echo "pidfile gone"
+    `)
+    expectStopped(result.stdout, "sleep")
+    expect(result.stderr).toMatch(/found 2000 process\(es\) in process \d+'s job/)
+    expect(result.stderr).toMatch(/sent SIGTERM to 2000 other process\(es\) of the job/)
+  })
+
+  it.skipIf(!hasStrace)("a supervisor that exits as SIGKILL reaches its workers, before its own: a worker still dying is waited for, not reported (install strace to run this)", async () => {
+    // strace holds sipid for 300 ms after its SIGKILL to the first worker (its second pidfd_send_signal,
+    // after SIGTERM to the supervisor): the supervisor's wait returns and it exits before its own SIGKILL.
+    // The second worker gives back 512 MiB as it dies, which takes tens of ms after its SIGKILL.
+    const result = await ns(String.raw`
+      setsid python3 -c "
+import os, signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+for n, hog in enumerate([0, 512 << 20]):
+    if os.fork() == 0:
+        memory = b'x' * hog
+        open('$D/ready.%d' % n, 'w').write('ready')
+        time.sleep(1000); os._exit(0)
+open('$D/main', 'w').write(str(os.getpid()))
+os.wait()
+os._exit(0)" &
+      await_file $D/main; await_file $D/ready.0; await_file $D/ready.1; M=$(cat $D/main)
+      $SIPID claim --pid $M --pid-file $P 2>/dev/null
+      set +e
+      strace -f -qq -o /dev/null -e trace=pidfd_send_signal -e inject=pidfd_send_signal:delay_exit=300000:when=2 \
+        $SIPID kill --pid-file $P --tree --retry TERM/1/KILL/5
+      echo "kill=$?"; set -e
+      echo "python3 left: $(count python3)"
+      [ -e $P ] || echo "pidfile gone"
+    `)
+    expect(result.stderr).toMatch(/process \d+ exited before SIGKILL was sent/)
+    expectStopped(result.stdout, "python3")
   })
 
   it("a member that survives names itself: exit 1, pidfile kept, the state in the error", async () => {

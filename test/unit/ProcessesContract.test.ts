@@ -6,7 +6,7 @@
  * kernel. Real signals go only to processes started here.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, type Scope } from "effect"
+import { Duration, Effect, Layer, Option, type Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
 import { readFileSync } from "node:fs"
@@ -40,6 +40,8 @@ interface SubjectService {
   readonly withoutMainThread: Effect.Effect<Pid, never, Scope.Scope> | undefined
   /** A dead child whose parent never reaps it. */
   readonly zombie: Effect.Effect<Pid, never, Scope.Scope>
+  /** A process that made a session of its own (setsid), and a child it started since. */
+  readonly session: Effect.Effect<{ readonly leader: Pid; readonly child: Pid }, never, Scope.Scope>
   /** Ends a process from outside (not through `Processes`), and its parent reaps it. */
   readonly end: (pid: Pid) => Effect.Effect<void>
   /** Reuses `pid` for a new process, where the subject can. */
@@ -74,6 +76,14 @@ elif kind == "without-main-thread":
         print(os.getpid(), flush=True); time.sleep(600)
     threading.Thread(target=run).start()
     ctypes.CDLL(None).pthread_exit(None)
+elif kind == "session":
+    os.setsid()
+    child = os.fork()
+    if child == 0:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG: SIGKILL once its parent is gone
+        time.sleep(600); os._exit(0)
+    print(child, flush=True)
 elif kind == "zombie":
     child = os.fork()
     if child == 0: os._exit(0)
@@ -111,6 +121,7 @@ const liveSubjects = Layer.sync(Subjects, () => {
     thread: Effect.map(start("thread"), ({ child, printed }) => ({ tid: printed, process: child.pid! as Pid })),
     withoutMainThread: Effect.map(start("without-main-thread"), ({ printed }) => printed),
     zombie: Effect.map(start("zombie"), ({ printed }) => printed),
+    session: Effect.map(start("session"), ({ child, printed }) => ({ leader: child.pid! as Pid, child: printed })),
     end: (pid) => Effect.suspend(() => stop(children.get(pid)!)),
     reuse: undefined,
     ownUids: myUids,
@@ -143,6 +154,10 @@ const simulatedSubjects = Layer.effect(
       const { pid } = yield* table.spawn({ behaviour: { fate: "Zombie" } })
       yield* table.exit(pid)
       return pid
+    }),
+    session: Effect.gen(function*() {
+      const leader = yield* table.spawn({ uid: process.getuid!() })
+      return { leader: leader.pid, child: (yield* table.spawn({ parent: leader.pid })).pid }
     }),
     end: (pid) => table.exit(pid, "Reaped"),
     reuse: (pid) => Effect.asVoid(table.reuse(pid)),
@@ -256,6 +271,38 @@ describe.each(subjects)("the Processes contract: $name", ({ layer, test }) => {
       yield* ended.awaitExit
       expect(yield* processes.exitedAmong([running, ended], Duration.minutes(1))).toEqual([ended])
       expect(yield* processes.exitedAmong([], Duration.minutes(1))).toEqual([])
+    }))
+
+  run("exited: false while the process runs, true once it has exited", (processes, subject) =>
+    Effect.gen(function*() {
+      const pid = yield* subject.process
+      const handle = yield* processes.open(pid)
+      if (handle._tag === "Gone") return expect.unreachable("the process should be running")
+      expect(yield* handle.exited).toBe(false)
+      yield* subject.end(pid)
+      yield* handle.awaitExit
+      expect(yield* handle.exited).toBe(true)
+    }))
+
+  run("startTicksNow: no earlier than the start of a process started before it, no later than one started after", (processes, subject) =>
+    Effect.gen(function*() {
+      const startOf = (pid: Pid) => Effect.map(processes.lineage(pid), (lineage) => Option.getOrThrow(lineage).identity.startTicks)
+      const before = yield* startOf(yield* subject.process)
+      const now = yield* processes.startTicksNow
+      const after = yield* startOf(yield* subject.process)
+      expect([before <= now, now <= after]).toEqual([true, true])
+    }))
+
+  run("autogroup: a process that made its own session is in a new one, higher than before, which its child shares; a process gone is in none", (processes, subject) =>
+    Effect.gen(function*() {
+      const earlier = yield* processes.autogroup(yield* subject.process)
+      const { child, leader } = yield* subject.session
+      const made = yield* processes.autogroup(leader)
+      expect(yield* processes.autogroup(child)).toEqual(made)
+      expect(Option.getOrThrow(made)).toBeGreaterThan(Option.getOrElse(earlier, () => 0))
+      const gone = yield* subject.process
+      yield* subject.end(gone)
+      expect(yield* processes.autogroup(gone)).toEqual(Option.none())
     }))
 
   run("a handle never reaches a process that reused its PID", (processes, subject) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, type Scope, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, Option, type Scope, TestClock } from "effect"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
@@ -349,5 +349,53 @@ describe("ProcessesTest", () => {
       const reaped = yield* table.spawn()
       yield* table.exit(reaped.pid)
       expect([...(yield* processes.allPids)].sort()).toEqual([running.pid, zombie.pid].sort())
+    })))
+
+  it.effect("autogroups as setsid and fork make them: a new one for each session leader, its session's for a fork or a process put in it, its process's for a thread, none for a process gone", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const autogroup = (pid: Pid) => processes.autogroup(pid)
+      const leader = yield* table.spawn()
+      const child = yield* table.spawn({ parent: leader.pid })
+      const placed = yield* table.spawn({ parent: 1, session: leader.pid })
+      const thread = yield* table.spawnThread(child.pid)
+      const other = yield* table.spawn()
+      const nowhere = yield* table.spawn({ parent: 1, session: 77 })
+      const [first, second] = [Option.some(1), Option.some(2)]
+      expect(yield* Effect.forEach([leader, child, placed, thread, other, nowhere], ({ pid }) => autogroup(pid))).toEqual([first, first, first, first, second, Option.none()])
+      // A stranger that takes the leader's PID, and leads a session of that ID, gets a new one.
+      yield* table.reuse(leader.pid)
+      expect(yield* autogroup(leader.pid)).toEqual(Option.some(3))
+      yield* table.exit(other.pid)
+      expect(yield* autogroup(other.pid)).toEqual(Option.none())
+    })))
+
+  it.effect("a supervisor exits the moment one of its children does, even one whose exit was scheduled", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const supervisor = yield* table.spawn({ behaviour: { exitsWithAChild: true } })
+      const child = yield* table.spawn({ parent: supervisor.pid, behaviour: { onSignal: { SIGTERM: Reaction.exit("2 seconds") } } })
+      const bystander = yield* table.spawn({ parent: child.pid })
+      const handle = yield* openRunning(processes, child.pid)
+      const watched = yield* openRunning(processes, supervisor.pid)
+      yield* handle.signal("SIGTERM")
+      yield* TestClock.adjust("1999 millis")
+      expect(yield* watched.exited).toBe(false)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* watched.exited).toBe(true)
+      // Only a supervisor's children take it down.
+      expect((yield* processes.inspect(bystander.pid))._tag).toBe("Alive")
+    })))
+
+  it.effect("startTicksNow: every process so far started no later, the next one no earlier", () =>
+    run(Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const processes = yield* Processes
+      const before = yield* table.spawn({ startTicks: 5_000 })
+      const now = yield* processes.startTicksNow
+      const after = yield* table.spawn()
+      expect([before.startTicks <= now, after.startTicks > now]).toEqual([true, true])
     })))
 })

@@ -48,8 +48,8 @@ describe("claim decides from the pidfile and the process table", () => {
       const me = yield* table.spawn()
       expect(yield* claimFor(me.pid)).toEqual({ _tag: "Claimed" })
       expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
-      // Where the PID counter stood: one process created so far, the newest being this one.
-      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify({ ...me, forks: 1, newestPid: me.pid }) + "\n"))
+      // One process created so far, and the autogroup its setsid made (the simulated table's first).
+      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify({ ...me, forks: 1, autogroup: 1 }) + "\n"))
     }).pipe(Effect.provide(TestLayers)))
 
   it.effect("refuses while the recorded process is alive", () =>
@@ -403,7 +403,7 @@ describe("claimLocked, for a caller that holds the lock", () => {
       expect(yield* files.paths).toEqual([path])
       expect(yield* contentOf(path)).toEqual(Option.some(`${first.pid}\n`))
       expect(yield* claimLocked(locked, first.pid)).toEqual({ _tag: "Claimed" })
-      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify({ ...first, forks: 2, newestPid: second.pid }) + "\n"))
+      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify({ ...first, forks: 2, autogroup: 1 }) + "\n"))
     }).pipe(Effect.provide(TestLayers)))
 
   it.scoped("a pidfile the lock created and another tool then replaced gets no record: it is not the lock's any more", () =>

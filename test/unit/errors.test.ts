@@ -7,6 +7,7 @@ import {
   InvalidProbeSetting,
   InvalidStopSchedule,
   JobSurvived,
+  JobUnseen,
   LockRetriesExhausted,
   PidfileInvalid,
   PidfileLocked,
@@ -125,6 +126,25 @@ describe("each error keeps its fields for a library caller", () => {
     [new ProcessHidden({ pid: 42 }), { _tag: "ProcessHidden", pid: 42 }]
   ] as const)("%s", (error, fields) => {
     expect(error).toMatchObject(fields)
+  })
+})
+
+describe("JobUnseen says which look left what unknown, and what is left of what was found", () => {
+  const unseen = { path: "/p", pid: 1080, waited: "28s", sentKill: true, look: "the first look", left: "stopped at its deadline with 12 process(es) unread" }
+
+  it("everything found gone: what is unknown, and how to look for it", () => {
+    expect(new JobUnseen({ ...unseen, survivors: [] }).message).toBe(
+      "/p: process 1080's job was not seen whole: the first look stopped at its deadline with 12 process(es) unread, and no later look made up for it, " +
+        "so more of the job may still run; pidfile kept, look for the rest with ps -e -o pid,ppid,sid,pgid,args"
+    )
+  })
+
+  it("and survivors: named as JobSurvived names them", () => {
+    expect(new JobUnseen({ ...unseen, survivors: [{ pid: 1093, command: "worker", state: "S" }] }).message).toBe(
+      "/p: process 1080's job was not seen whole: the first look stopped at its deadline with 12 process(es) unread, and no later look made up for it, " +
+        "so more of the job may still run; and 1 process(es) of process 1080's job still alive after 28s, SIGKILL included: 1093 worker (state S); " +
+        "pidfile kept, check them with ps -o pid,stat,args -p 1093, and look for the rest with ps -e -o pid,ppid,sid,pgid,args"
+    )
   })
 })
 

@@ -2,7 +2,8 @@
  * `kill --tree` on a stale pidfile, on the simulated process table under
  * TestClock: the main process has exited, its workers live on in its
  * session, and they are stopped only while the session provably is still
- * the job's (src/process/remains.ts).
+ * the job's: its zombie holds the PID, or they are in the autogroup its
+ * setsid made (src/process/remains.ts).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Fiber, Logger, LogLevel, Option, TestClock } from "effect"
@@ -10,18 +11,19 @@ import { kill } from "../../src/pidfile/kill.js"
 import { staleJobMembers } from "../../src/pidfile/statusTree.js"
 import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
-import { pidsBeforeReuse, remainsOf } from "../../src/process/remains.js"
+import { remainsOf } from "../../src/process/remains.js"
 import { makePidfile, simulate } from "./support/simulation.js"
 
 const ignoresTerm: Behaviour = { onSignal: { SIGTERM: Reaction.ignore } }
 
 /**
  * A master (session and group leader) with two workers that ignore
- * SIGTERM, claimed: its record says where the PID counter stood (unless
- * `counter` is false, as an older sipid wrote it). Then the master dies.
+ * SIGTERM, claimed: its record names the autogroup its setsid made and the
+ * processes created by then (unless `session` is false, as an older sipid
+ * wrote it, or names the one of the two it has). Then the master dies.
  */
 const orphanedJob = (
-  options: { readonly counter?: boolean | "forks" | "newestPid"; readonly master?: Behaviour; readonly worker?: Behaviour } = {}
+  options: { readonly session?: boolean | "forks" | "autogroup"; readonly master?: Behaviour; readonly worker?: Behaviour } = {}
 ) =>
   Effect.gen(function*() {
     const table = yield* ProcessTable
@@ -29,15 +31,15 @@ const orphanedJob = (
     const master = yield* table.spawn({ command: "master", behaviour: options.master ?? {} })
     const workers = yield* Effect.forEach([1, 2], () =>
       Effect.map(table.spawn({ parent: master.pid, command: "worker", behaviour: options.worker ?? ignoresTerm }), ({ pid }) => pid))
-    const counter = { forks: yield* processes.forkCount, newestPid: yield* processes.newestPid }
-    const record = options.counter === false
+    const session = { forks: yield* processes.forkCount, autogroup: Option.getOrThrow(yield* processes.autogroup(master.pid)) }
+    const record = options.session === false
       ? master
-      : typeof options.counter === "string"
-      ? { ...master, [options.counter]: counter[options.counter] }
-      : { ...master, ...counter }
+      : typeof options.session === "string"
+      ? { ...master, [options.session]: session[options.session] }
+      : { ...master, ...session }
     const pidfile = makePidfile(`${master.pid}\n`, record)
     yield* table.exit(master.pid)
-    return { master: master.pid, workers, pidfile }
+    return { master: master.pid, workers, pidfile, autogroup: session.autogroup }
   })
 
 const startKill = (path: string, tree = true) =>
@@ -76,11 +78,11 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
       })
     ))
 
-  it.effect("a main process that is a zombie still holds its PID: its session is stopped even without the counter", () =>
+  it.effect("a main process that is a zombie still holds its PID: its session is stopped even without the autogroup", () =>
     simulate(() =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
-        const { master, pidfile, workers } = yield* orphanedJob({ counter: false, master: { fate: "Zombie" } })
+        const { master, pidfile, workers } = yield* orphanedJob({ session: false, master: { fate: "Zombie" } })
         // Its parent outside the job never reaps it: a zombie, not re-parented to init.
         expect((yield* (yield* Processes).inspect(master))._tag).toBe("Zombie")
         const fiber = yield* startKill(pidfile.path)
@@ -134,13 +136,59 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
         })
       ))
 
-    it.effect.each([false, "forks", "newestPid"] as const)("a record with no PID counter (an older sipid's), or only its %s", (counter) =>
+    it.effect.each([false, "forks", "autogroup"] as const)("a record without the session's autogroup (an older sipid's), or with only its %s", (session) =>
       simulate((logs) =>
         Effect.gen(function*() {
-          const { pidfile } = yield* orphanedJob({ counter })
-          yield* expectLeftAlone(pidfile.path, logs, "does not say where the PID counter stood")
+          const { pidfile } = yield* orphanedJob({ session })
+          yield* expectLeftAlone(pidfile.path, logs, "does not name the autogroup its setsid made, which alone tells its session from a stranger's")
         })
       ))
+
+    it.effect("a stranger took the PID once the job's session had emptied, made a session with it and left a worker in it: left alone, logged", () =>
+      simulate((logs) =>
+        Effect.gen(function*() {
+          const table = yield* ProcessTable
+          const { autogroup: ours, master, pidfile, workers } = yield* orphanedJob()
+          for (const worker of workers) yield* table.exit(worker)
+          // Eleven forks later the PID comes round (pid_max 1000 with most PIDs in use, or ns_last_pid, allow it).
+          for (let n = 0; n < 11; n++) yield* Effect.flatMap(table.spawn(), ({ pid }) => table.exit(pid))
+          const stranger = yield* table.spawn({ pid: master, command: "stranger" })
+          const worker = yield* table.spawn({ parent: stranger.pid, command: "worker", behaviour: ignoresTerm })
+          const theirs = Option.getOrThrow(yield* (yield* Processes).autogroup(worker.pid))
+          expect(theirs).not.toBe(ours)
+          yield* table.exit(stranger.pid)
+          const listed = yield* staleJobMembers(pidfile.path, master, { callerUid: 0, callerPids: [] })
+          expect(listed).toEqual(Either.right({ members: [], leftOut: [] }))
+          yield* expectLeftAlone(
+            pidfile.path,
+            logs,
+            `process ${worker.pid} (worker) is in session ${master} but not in autogroup ${ours}, which process ${master}'s setsid made (it is in ${theirs}): ` +
+              `a session that a stranger made after taking over PID ${master}; left alone`
+          )
+        })
+      ))
+
+    it.effect.each([[-1, "stopped"], [0, "left alone"]] as const)(
+      "2^32 - pid_max %i processes created since the claim: the workers are %s (an autogroup's number can come round only after 2^32)",
+      ([more, fate]) =>
+        simulate((logs) =>
+          Effect.gen(function*() {
+            const table = yield* ProcessTable
+            const processes = yield* Processes
+            const { pidfile, workers } = yield* orphanedJob()
+            const created = 2 ** 32 - (yield* processes.pidMax) + more
+            const forked = { ...processes, forkCount: Effect.map(processes.forkCount, (count) => count + created) }
+            const fiber = yield* Effect.provideService(startKill(pidfile.path), Processes, forked)
+            yield* TestClock.adjust(Duration.seconds(2))
+            expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stale" })
+            if (fate === "stopped") expect(yield* table.signalsTo(workers[0]!)).toEqual([[0, "SIGTERM"], [2_000, "SIGKILL"]])
+            else {
+              expect(yield* allSignals).toEqual([])
+              expect(logs.join("\n")).toContain(`${created} processes were created since the claim, enough for its autogroup's number to have been handed out again`)
+            }
+          })
+        )
+    )
 
     it.effect("no identity record at all", () =>
       simulate((logs) =>
@@ -161,7 +209,7 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
           const processes = yield* Processes
           const master = yield* table.spawn()
           yield* table.spawn({ parent: master.pid })
-          const earlier = { ...master, bootId: "boot-0", forks: yield* processes.forkCount, newestPid: master.pid }
+          const earlier = { ...master, bootId: "boot-0", forks: yield* processes.forkCount, autogroup: Option.getOrThrow(yield* processes.autogroup(master.pid)) }
           const pidfile = makePidfile(`${master.pid}\n`, earlier)
           yield* table.exit(master.pid)
           yield* expectLeftAlone(pidfile.path, logs, "its identity record is from an earlier boot")
@@ -169,27 +217,20 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
       ))
   })
 
-  // pid_max 1000: the master is PID 300, the counter stood at 302 (its two
-  // workers), so PID 300 comes round again after 1000 - 302 PIDs: 698, half of it 349.
-  it.effect.each([[348, "stopped"], [349, "left alone"]] as const)(
-    "%i processes created since the claim, with 349 allowed: the workers are %s",
-    ([created, fate]) =>
-      simulate((logs) =>
-        Effect.gen(function*() {
-          const table = yield* ProcessTable
-          const { pidfile, workers } = yield* orphanedJob()
-          for (let n = 0; n < created; n++) yield* Effect.flatMap(table.spawn(), ({ pid }) => table.exit(pid))
-          const fiber = yield* startKill(pidfile.path)
-          yield* TestClock.adjust(Duration.seconds(2))
-          expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stale" })
-          const signalled = yield* table.signalsTo(workers[0]!)
-          if (fate === "stopped") expect(signalled).toEqual([[0, "SIGTERM"], [2_000, "SIGKILL"]])
-          else {
-            expect(signalled).toEqual([])
-            expect(logs.join("\n")).toContain(`349 processes were created since the claim, enough for PID 300 to have been handed out again`)
-          }
-        }), { pidMax: 1000 })
-  )
+  // The proof the autogroup replaced: fewer processes created since the claim than half the PIDs the
+  // counter had to pass (from 302 round to 300: 349 with pid_max 1000). It failed when most PIDs were in use.
+  it.effect("however many processes were created since the claim, with most PIDs in use, the job's own workers are stopped", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { pidfile, workers } = yield* orphanedJob()
+        for (let n = 0; n < 349; n++) yield* Effect.flatMap(table.spawn(), ({ pid }) => table.exit(pid))
+        yield* Effect.forEach(Array.from({ length: 600 }), () => table.spawn())
+        const fiber = yield* startKill(pidfile.path)
+        yield* TestClock.adjust(Duration.seconds(2))
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stale" })
+        for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[0, "SIGTERM"], [2_000, "SIGKILL"]])
+      }), { pidMax: 1000 }))
 })
 
 describe("staleJobMembers: what status --tree lists for a stale pidfile", () => {
@@ -208,10 +249,10 @@ describe("staleJobMembers: what status --tree lists for a stale pidfile", () => 
   it.effect("or why it would stop nothing", () =>
     simulate(() =>
       Effect.gen(function*() {
-        const { master, pidfile } = yield* orphanedJob({ counter: false })
+        const { master, pidfile } = yield* orphanedJob({ session: false })
         const listed = yield* staleJobMembers(pidfile.path, master, { callerUid: 0, callerPids: [] })
         expect(Either.getLeft(listed)).toEqual(Option.some(
-          "its identity record (written by an older sipid) does not say where the PID counter stood"
+          "its identity record (written by an older sipid, or on a kernel without autogroups) does not name the autogroup its setsid made, which alone tells its session from a stranger's"
         ))
       })
     ))
@@ -226,18 +267,4 @@ describe("remainsOf", () => {
         expect(remains).toEqual(Either.left(`process ${running.pid} is still running`))
       })
     ))
-})
-
-describe("pidsBeforeReuse: how far the PID counter must go before a PID comes round again", () => {
-  it("a PID above the counter: the distance up to it", () => {
-    expect(pidsBeforeReuse(5_000, 4_000, 32_768)).toBe(1_000)
-  })
-  it("the newest PID itself, or one below the counter: up to pid_max, then from 300", () => {
-    expect(pidsBeforeReuse(4_000, 4_000, 32_768)).toBe(32_768 - 300)
-    expect(pidsBeforeReuse(3_000, 4_000, 32_768)).toBe(32_768 - 4_000 + 2_700)
-  })
-  it("a PID below 300 is never handed out again once passed (the counter restarts at 300)", () => {
-    expect(pidsBeforeReuse(120, 4_000, 32_768)).toBe(Infinity)
-    expect(pidsBeforeReuse(300, 4_000, 32_768)).toBe(32_768 - 4_000)
-  })
 })

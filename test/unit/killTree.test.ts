@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Either, Exit, Fiber, Logger, LogLevel, Option, TestClock } from "effect"
 import { chownSync } from "node:fs"
-import { JobSurvived } from "../../src/errors.js"
+import { JobSurvived, JobUnseen } from "../../src/errors.js"
 import { kill, KillOutcome, type KillRequest } from "../../src/pidfile/kill.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
@@ -33,6 +33,24 @@ const job = (options: { readonly master?: Behaviour; readonly worker?: Behaviour
   })
 
 /**
+ * As root, a pidfile owned by nobody naming nobody's master, with a worker
+ * of nobody's (`own`) and one nobody could not signal (`root`: real and
+ * saved uid 0).
+ */
+const nobodysJob = (master: Behaviour = {}) =>
+  Effect.gen(function*() {
+    const table = yield* ProcessTable
+    const nobody = 65534
+    const main = yield* table.spawn({ command: "master", uid: nobody, behaviour: master })
+    const own = yield* table.spawn({ parent: main.pid, command: "worker", uid: nobody })
+    const root = yield* table.spawn({ parent: main.pid, command: "worker", uids: { real: 0, effective: nobody, saved: 0 } })
+    const pidfile = makePidfile(`${main.pid}\n`, main)
+    chownSync(pidfile.path, nobody, nobody)
+    chownSync(pidfile.record, nobody, nobody)
+    return { master: main.pid, own: own.pid, root: root.pid, pidfile }
+  })
+
+/**
  * A job that forks faster than a look can walk it: from `tip`, each new
  * process forks the next every 50 ms, `links` in all, while each read of
  * the table takes 20 ms (`readTime`), so a look pins a link in 60 ms.
@@ -48,6 +66,12 @@ const forkChain = (tip: number, links: number, behaviour: Behaviour) =>
     }))
     return chain
   })
+
+/** The error a finished fiber failed with, if any. */
+const failureOf = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) => {
+  const exit = fiber.unsafePoll()
+  return exit !== null && Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+}
 
 const startKill = (request: KillRequest) =>
   Effect.fork(kill({ callerUid: 0, callerPids: [], tree: {}, ...request }).pipe(Logger.withMinimumLogLevel(LogLevel.Debug)))
@@ -216,24 +240,32 @@ describe("kill --tree (KillMode=mixed)", () => {
       })
     ))
 
+  it.effect("a process left alone is logged once, however many looks find it again", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const { master, pidfile, root } = yield* nobodysJob({ onSignal: { SIGTERM: Reaction.exit("1 second") } })
+        const fiber = yield* startKill({ path: pidfile.path })
+        // The first look, the look for orphans once the master exits at 1 s, and the last look all find it.
+        yield* millis(3_000)
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(logs.filter((line) => line.includes("left alone"))).toEqual([
+          `WARN process ${root} (worker) is child of ${master} but its owner could not signal it; left alone`
+        ])
+      })
+    ))
+
   it.effect("as root, with a pidfile owned by nobody: a member nobody could not signal (real and saved uid 0) is left alone, logged", () =>
     simulate((logs) =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
-        const nobody = 65534
-        const master = yield* table.spawn({ command: "master", uid: nobody })
-        const own = yield* table.spawn({ parent: master.pid, command: "worker", uid: nobody })
-        const root = yield* table.spawn({ parent: master.pid, command: "worker", uids: { real: 0, effective: nobody, saved: 0 } })
-        const pidfile = makePidfile(`${master.pid}\n`, master)
-        chownSync(pidfile.path, nobody, nobody)
-        chownSync(pidfile.record, nobody, nobody)
+        const { master, own, pidfile, root } = yield* nobodysJob()
         const fiber = yield* startKill({ path: pidfile.path })
         yield* millis(1)
         expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
-        expect(yield* table.signalsTo(own.pid)).toEqual([[0, "SIGTERM"]])
-        expect(yield* table.signalsTo(root.pid)).toEqual([])
-        expect(logs).toContain(`WARN process ${root.pid} (worker) is child of ${master.pid} but its owner could not signal it; left alone`)
-        expect(logs).toContain(`INFO found 1 process(es) in process ${master.pid}'s job: ${own.pid}`)
+        expect(yield* table.signalsTo(own)).toEqual([[0, "SIGTERM"]])
+        expect(yield* table.signalsTo(root)).toEqual([])
+        expect(logs).toContain(`WARN process ${root} (worker) is child of ${master} but its owner could not signal it; left alone`)
+        expect(logs).toContain(`INFO found 1 process(es) in process ${master}'s job: ${own}`)
       })
     ))
 
@@ -392,6 +424,70 @@ describe("kill --tree (KillMode=mixed)", () => {
         expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(logs).toContain(`INFO 4 of them pinned by start time alone (past the pidfd budget): each is checked before a signal, its exit read from /proc`)
       }), { pidfdBudget: 3 }))
+
+  it.effect("a job too big to walk in a second, whose master leads no session: the first look goes on while it finds what was there, so all of it is stopped", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        // 60 workers at 20 ms a read: about 3.7 s to find them all. Once the master exits on SIGTERM, a worker
+        // not found by then is re-parented to init, and no later look could relate it to the job.
+        const { master, pidfile, workers } = yield* job({ worker: ignoresTerm, workers: 60, masterSpec: { session: 50, processGroup: 50 } })
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(40_000)
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        const [[sigterm]] = yield* table.signalsTo(master)
+        expect(sigterm).toBeGreaterThan(3_000)
+        for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[sigterm, "SIGTERM"], [sigterm! + 2_000, "SIGKILL"]])
+        expect(logs).toContain(`INFO found 60 process(es) in process ${master}'s job: ${workers.join(", ")}`)
+        expect(logs.join("\n")).toMatch(/INFO the first look took 3\.\d+s, past its 1s, walking the job as it stood/)
+      }), { readTime: "20 millis" }))
+
+  it.effect("a job whose master leads no session, growing faster than it is walked: the first look stops at its bound, and since no later look can make up for it, JobUnseen, pidfile kept, though all it found is stopped", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const { master, pidfile } = yield* job({ master: ignoresTerm, workers: 0, masterSpec: { session: 50, processGroup: 50 } })
+        const chain = yield* forkChain(master, 40, ignoresTerm)
+        const fiber = yield* startKill({ path: pidfile.path })
+        yield* millis(Duration.toMillis(longestJobWait(defaultSchedule())) + 40)
+        const error = failureOf(fiber)
+        expect(error).toBeInstanceOf(JobUnseen)
+        expect(error).toMatchObject({ pid: master, look: "the first look", survivors: [] })
+        expect((error as JobUnseen).left).toMatch(/^stopped at its deadline with \d+ process\(es\) unread$/)
+        expect((error as JobUnseen).message).toContain(`process ${master}'s job was not seen whole: the first look stopped at its deadline with`)
+        // What was found is stopped all the same.
+        for (const link of chain) expect((yield* table.signalsTo(link)).map(([, signal]) => signal)).toEqual(["SIGKILL"])
+        expect(pidfile.exists()).toBe(true)
+      }), { readTime: "20 millis" }))
+
+  /** A master that exits 1 s after SIGTERM, its workers ignoring it, being stopped. */
+  const stoppingMasterThatExitsIn1s = Effect.gen(function*() {
+    const { master, pidfile } = yield* job({ master: { onSignal: { SIGTERM: Reaction.exit("1 second") } }, worker: ignoresTerm })
+    return { master, pidfile, fiber: yield* startKill({ path: pidfile.path }) }
+  })
+
+  it.effect("interrupted after the master exited, while its workers get their grace: the log says it exited, never that it had not", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const { fiber, master, pidfile } = yield* stoppingMasterThatExitsIn1s
+        yield* millis(1_500)
+        yield* Fiber.interrupt(fiber)
+        expect(logs.filter((line) => line.includes("interrupted"))).toEqual([
+          `WARN interrupted after process ${master} exited, while stopping the rest of its job; pidfile kept`
+        ])
+        expect(pidfile.exists()).toBe(true)
+      })
+    ))
+
+  it.effect("the whole stop's length is logged last, after the pidfile's removal", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const { fiber, master } = yield* stoppingMasterThatExitsIn1s
+        yield* millis(3_000)
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(logs.slice(-2)).toEqual(["INFO pidfile removed", `INFO process ${master} and its job stopped after 3s`])
+      })
+    ))
 
   it.effect("without --tree, the workers are left alone (today's behaviour)", () =>
     simulate(() =>

@@ -206,6 +206,16 @@ describe("whether the kernel has children files, found out when not given", () =
   })
 })
 
+/** A reader of the system-wide file `name` refuses each of `texts`, and fails naming the file without it (such a file is never gone). */
+const refusesEachAndNeeds = (name: string, texts: ReadonlyArray<string>, reader: () => Effect.Effect<unknown, unknown>) => {
+  for (const text of texts) {
+    write(name, text)
+    expect(run(reader())).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/${name}`, code: "EINVAL" })))
+  }
+  rmSync(join(root, name))
+  expect(run(reader())).toMatchObject(Either.left({ operation: "read", path: `${root}/${name}`, code: "ENOENT" }))
+}
+
 describe("newestPid and forkCount", () => {
   it("newestPid is loadavg's last field", () => {
     write("loadavg", "0.52 0.61 0.70 2/345 4567\n")
@@ -213,12 +223,7 @@ describe("newestPid and forkCount", () => {
   })
 
   it("newestPid refuses a loadavg without a count last, and fails without one", () => {
-    for (const last of ["x", "-3", "1.5"]) {
-      write("loadavg", `0.52 0.61 0.70 2/345 ${last}\n`)
-      expect(run(readers().newestPid)).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/loadavg`, code: "EINVAL" })))
-    }
-    rmSync(join(root, "loadavg"))
-    expect(run(readers().newestPid)).toMatchObject(Either.left({ operation: "read", path: `${root}/loadavg`, code: "ENOENT" }))
+    refusesEachAndNeeds("loadavg", ["x", "-3", "1.5"].map((last) => `0.52 0.61 0.70 2/345 ${last}\n`), () => readers().newestPid)
   })
 
   it("forkCount is /proc/stat's processes line, zero included", () => {
@@ -229,12 +234,38 @@ describe("newestPid and forkCount", () => {
   })
 
   it("forkCount refuses a /proc/stat without a count on its processes line, and fails without one", () => {
-    for (const text of ["cpu  1 2 3 4\nprocs_running 2\n", "processes many\n", "processes -1\n", "processes 2.5\n"]) {
-      write("stat", text)
-      expect(run(readers().forkCount)).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/stat`, code: "EINVAL" })))
+    refusesEachAndNeeds("stat", ["cpu  1 2 3 4\nprocs_running 2\n", "processes many\n", "processes -1\n", "processes 2.5\n"], () => readers().forkCount)
+  })
+})
+
+describe("startTicksNow and autogroup", () => {
+  it.each([["350735.47 234388.90\n", 35_073_547], ["0.05 0.00\n", 5]] as const)(
+    "startTicksNow is /proc/uptime in hundredths of a second, the ticks start times count: %j is %i",
+    (uptime, ticks) => {
+      write("uptime", uptime)
+      expect(run(readers().startTicksNow)).toEqual(Either.right(ticks))
     }
-    rmSync(join(root, "stat"))
-    expect(run(readers().forkCount)).toMatchObject(Either.left({ operation: "read", path: `${root}/stat`, code: "ENOENT" }))
+  )
+
+  it("startTicksNow refuses an uptime without two decimals, and fails without one", () => {
+    refusesEachAndNeeds("uptime", ["350735 234388\n", "350735.4 234388.9\n", "-1.00 0.00\n", "x.47 0.00\n", ""], () => readers().startTicksNow)
+  })
+
+  it("autogroup is the number in /proc/PID/autogroup, negative past 2^31 as the kernel prints it; none when empty (the root group) or gone", () => {
+    write("300/autogroup", "/autogroup-123 nice 0\n")
+    expect(run(readers().autogroup(pid(300)))).toEqual(Either.right(Option.some(123)))
+    write("300/autogroup", "/autogroup--2147483000 nice -5\n")
+    expect(run(readers().autogroup(pid(300)))).toEqual(Either.right(Option.some(-2_147_483_000)))
+    write("300/autogroup", "")
+    expect(run(readers().autogroup(pid(300)))).toEqual(Either.right(Option.none()))
+    expect(run(readers().autogroup(pid(301)))).toEqual(Either.right(Option.none()))
+  })
+
+  it("autogroup refuses anything else the file could hold", () => {
+    for (const text of ["/autogroup-x nice 0\n", "/autogroup-12 nice 0", "autogroup-12 nice 0\n", "/autogroup-12\n", "/autogroup-12 nice 0\n/autogroup-13 nice 0\n"]) {
+      write("300/autogroup", text)
+      expect(run(readers().autogroup(pid(300)))).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/300/autogroup`, code: "EINVAL" })))
+    }
   })
 })
 
@@ -244,11 +275,13 @@ describe("readers close what they open", () => {
     write("300/task/300/children", "400 ")
     write("loadavg", "0.52 0.61 0.70 2/345 4567\n")
     write("stat", "processes 98765\n")
+    write("uptime", "350735.47 234388.90\n")
+    write("300/autogroup", "/autogroup-123 nice 0\n")
     mkdirSync(join(root, "301/stat"), { recursive: true })
     const openFiles = () => readdirSync("/proc/self/fd").length
     const before = openFiles()
     const all = readers({ childrenFiles: true })
-    const reads: ReadonlyArray<Effect.Effect<unknown, unknown>> = [all.lineage(pid(300)), all.lineage(pid(301)), all.children(pid(300)), all.newestPid, all.forkCount]
+    const reads: ReadonlyArray<Effect.Effect<unknown, unknown>> = [all.lineage(pid(300)), all.lineage(pid(301)), all.children(pid(300)), all.newestPid, all.forkCount, all.startTicksNow, all.autogroup(pid(300))]
     for (const read of reads) run(read)
     expect(openFiles()).toBe(before)
   })

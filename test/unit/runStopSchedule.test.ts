@@ -41,6 +41,21 @@ describe("runStopSchedule", () => {
       })
     ))
 
+  it.effect("a wait whose timer fires before it sees the exit (as after SIGSTOP and SIGCONT of sipid): the exit is checked, never 'still running'", () =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const { pid } = yield* (yield* ProcessTable).spawn({ behaviour: { onSignal: { SIGTERM: Reaction.exit("1 second") } } })
+        const handle = yield* (yield* Processes).open(pid)
+        if (handle._tag === "Gone") return yield* Effect.dieMessage("expected a handle")
+        // Both are due when sipid runs again, and the timer wins the race.
+        const late = { ...handle, awaitExit: Effect.never }
+        const fiber = yield* Effect.fork(runStopSchedule(late, Either.getOrThrow(parseStopSchedule("TERM/2/KILL/5"))))
+        yield* TestClock.adjust(Duration.seconds(2))
+        expect(yield* Fiber.join(fiber)).toEqual({ _tag: "Exited", after: Duration.seconds(2) })
+        expect(logs).toEqual([`INFO sent SIGTERM to process ${pid}`, `INFO process ${pid} exited after 2s (waited up to 2s)`])
+      })
+    ))
+
   it.effect("a process that exits between two signals: Exited, and the second signal is not sent", () =>
     simulate((logs) =>
       Effect.gen(function*() {

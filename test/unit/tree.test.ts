@@ -17,7 +17,7 @@ import { type ProcessLineage, Processes } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
-import { discover, jobOf, mayBeMember, type Member } from "../../src/process/tree.js"
+import { discover, type Discovery, jobOf, mayBeMember, type Member } from "../../src/process/tree.js"
 
 /** A stat line: fields 3 onwards as given, the rest filled in. */
 const statLine = (head: string, fields: Record<number, string>) => {
@@ -107,7 +107,7 @@ describe("discover, by session after the main process exited", () => {
     const daemon = yield* table.spawn({ parent: 1, session: master.pid, processGroup: master.pid, command: "daemon" })
     yield* table.exit(master.pid)
     const job = { main: { handle, lineage: main, via: "main" }, excluded: [], mayStop: () => true }
-    const found = Effect.map(Effect.scoped(discover(job, [], { scan: true })), (members) => members.map((member) => member.handle.identity.pid))
+    const found = Effect.map(Effect.scoped(discover(job, [], { scan: true })), ({ found }) => found.map((member) => member.handle.identity.pid))
     return { master, daemon, found }
   })
 
@@ -291,7 +291,7 @@ describe("discover, against a table that changes during the round", () => {
     Effect.map(Processes, (processes) =>
       Layer.succeed(Processes, { ...processes, open: (pid) => Effect.zipRight(before(pid), processes.open(pid)) }))
 
-  const pidsOf = (members: ReadonlyArray<Member>) => members.map((member) => member.handle.identity.pid)
+  const pidsOf = ({ found }: Discovery) => found.map((member) => member.handle.identity.pid)
 
   it.effect.each([
     ["changes hands", (table: typeof ProcessTable.Service, pid: Pid) => Effect.asVoid(table.reuse(pid, { parent: 1, command: "newcomer" }))],

@@ -98,7 +98,7 @@ describe("claim decides from the pidfile and the process table", () => {
       expect(outcome).toEqual(Either.right({ _tag: "AlreadyClaimed" }))
       expect(logs).toContain(`INFO already claimed by process ${me.pid}; recorded its identity, which was missing`)
       expect(yield* Effect.flatMap(PidfileFiles, (live) => live.nodeAt(path))).toEqual(node)
-      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify({ ...me, forks: 1, newestPid: me.pid }) + "\n"))
+      expect(yield* contentOf(identityRecordPath(path))).toEqual(Option.some(JSON.stringify({ ...me, forks: 1, autogroup: 1 }) + "\n"))
       yield* table.reuse(me.pid)
       expect(yield* kill({ path, callerUid: 0 })).toMatchObject({ _tag: "Stale" })
       expect(yield* table.events).toEqual([])

@@ -13,7 +13,8 @@ export const testServers = (dir: string) => {
   const listen = async (server: net.Server): Promise<number> => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
     const sockets = new Set<net.Socket>()
-    server.on("connection", (socket: net.Socket) => sockets.add(socket))
+    // sipid hangs up on what it does not need (a body it will not read): a reset is no test's failure.
+    server.on("connection", (socket: net.Socket) => sockets.add(socket.on("error", () => {})))
     server.on("secureConnection", (socket: net.Socket) => sockets.add(socket))
     closers.push(() => {
       for (const socket of sockets) socket.destroy()

@@ -27,7 +27,8 @@ const listen = (server: net.Server): Effect.Effect<number> =>
   Effect.promise(async () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
     const sockets = new Set<net.Socket>()
-    server.on("connection", (socket: net.Socket) => sockets.add(socket))
+    // sipid hangs up on what it does not need (a body it will not read): a reset is no test's failure.
+    server.on("connection", (socket: net.Socket) => sockets.add(socket.on("error", () => {})))
     closers.push(() => {
       for (const socket of sockets) socket.destroy()
       server.close()
@@ -263,7 +264,7 @@ describe("HttpLayer", () => {
   it.live("reads the answer after a 100 Continue it did not ask for, over http and https", () =>
     Effect.gen(function*() {
       const answer = (socket: net.Socket) =>
-        socket.once("data", () => socket.end("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"))
+        socket.on("error", () => {}).once("data", () => socket.end("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"))
       const plain = yield* listen(net.createServer(answer))
       expect(yield* get(settingsFor({}), `http://127.0.0.1:${plain}/`)).toBe(200)
       const secure = yield* listen(tls.createServer(selfSigned(), answer))

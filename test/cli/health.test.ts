@@ -207,7 +207,10 @@ describe("sipid wait-until-healthy", () => {
 
   it("sends no URL fragment", async () => {
     const paths: Array<string> = []
-    const port = await listen(http.createServer((request, response) => response.end(void paths.push(request.url!))))
+    const port = await listen(http.createServer((request, response) => {
+      paths.push(request.url!)
+      response.end("ok")
+    }))
     const result = await runSipid(["wait-until-healthy", "--url", `http://127.0.0.1:${port}/ok?x=1#frag`, ...fast])
     expect(result.code).toBe(0)
     expect(paths).toEqual(["/ok?x=1"])
@@ -318,9 +321,10 @@ describe("sipid wait-until-healthy", () => {
     const result = await runSipid(["wait-until-healthy", "--url", `https://health.sipid.test:${port}/`, ...failing], { env })
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/last failure: the proxy \S+ \(from HTTPS_PROXY\) closed the connection instead of opening a tunnel to the endpoint; /)
-    // One CONNECT a probe: undici alone would ask again at once, thousands of times.
+    // One CONNECT a probe (the last one's may be cut off by the deadline): undici alone would ask again at once, thousands of times.
     const attempts = Number(/not healthy after (\d+) attempts/.exec(result.stderr)?.[1])
-    expect(proxy.tunnels.length).toBe(attempts)
+    expect(proxy.tunnels.length).toBeLessThanOrEqual(attempts)
+    expect(proxy.tunnels.length).toBeGreaterThanOrEqual(attempts - 1)
   })
 
   it("verifies TLS end to end through an HTTPS_PROXY tunnel", async () => {

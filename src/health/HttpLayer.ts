@@ -1,15 +1,16 @@
 /**
  * The HttpClient that wait-until-healthy probes with: undici, with TLS
- * settings, a connect time-out, and per-origin routing to a proxy or straight
- * to the server. Importing this module loads undici, so the CLI imports it
- * only for wait-until-healthy.
+ * settings, a connect time-out, one request per connection, and per-origin
+ * routing to a proxy or straight to the server. Importing this module loads
+ * undici, so the CLI imports it only for wait-until-healthy.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Layer, type Scope } from "effect"
-import { ThroughProxy } from "./failure.js"
+import { ThroughProxy, tunnelRefusedCode } from "./failure.js"
+import { skipInterimContinue } from "./interimContinue.js"
 import { proxyFor, proxyName, type ProxySettings } from "./proxy.js"
 import type { TlsOptions } from "./tls.js"
 
@@ -27,18 +28,46 @@ export interface HttpSettings {
 const scopedDispatcher = <D extends Undici.Dispatcher>(make: () => D): Effect.Effect<D, never, Scope.Scope> =>
   Effect.acquireRelease(Effect.sync(make), (dispatcher) => Effect.promise(() => dispatcher.destroy()))
 
+/**
+ * undici retries at once, for as long as the request lasts, a connection that
+ * failed with UND_ERR_SOCKET. A proxy that hangs up instead of answering
+ * CONNECT fails that way (thousands of CONNECTs within one probe); only a
+ * tunnel's connect can, and under another code the request fails instead.
+ */
+const refusedTunnel = (error: Error): Error =>
+  (error as { readonly code?: unknown }).code === "UND_ERR_SOCKET"
+    ? Object.assign(new Error("the proxy closed the connection instead of answering CONNECT"), { code: tunnelRefusedCode })
+    : error
+
+/**
+ * Every connection opened, direct, to a proxy or through its tunnel: a tunnel
+ * the proxy hung up on fails the request, and reads skip an unasked
+ * `100 Continue` (see interimContinue.ts).
+ */
+const guarded = (connect: Undici.buildConnector.connector): Undici.buildConnector.connector => (options, callback) =>
+  connect(options, (...[error, socket]) => error === null ? callback(null, skipInterimContinue(socket)) : callback(refusedTunnel(error), null))
+
+/** The pools behind every agent: one request per connection, so an unasked `100 Continue` can only come first. */
+const factory = (origin: string | URL, options: object): Undici.Dispatcher => {
+  const { connect } = options as { readonly connect: Undici.buildConnector.connector }
+  return new Undici.Pool(origin, { ...options, pipelining: 0, connect: guarded(connect) })
+}
+
 /** A dispatcher that sends each origin to its proxy or connects directly; all of it is destroyed with the scope. */
 export const makeDispatcher = (settings: HttpSettings): Effect.Effect<Undici.Dispatcher, never, Scope.Scope> =>
   Effect.gen(function*() {
     const timeout = Duration.toMillis(settings.connectTimeout)
-    const connect = { ...settings.tls, ca: settings.tls.ca?.slice(), timeout }
-    const direct = yield* scopedDispatcher(() => new Undici.Agent({ connect }))
+    const tls = { ...settings.tls, ca: settings.tls.ca?.slice(), timeout }
+    const direct = yield* scopedDispatcher(() => new Undici.Agent({ factory, connect: Undici.buildConnector(tls) }))
     // HTTP_PROXY and HTTPS_PROXY often name the same proxy: one agent per distinct URL.
     const proxyUrls = new Set([settings.proxies.http?.url.href, settings.proxies.https?.url.href].filter((href) => href !== undefined))
     const proxies = new Map(
       yield* Effect.forEach(proxyUrls, (uri) =>
         Effect.map(
-          scopedDispatcher(() => new Undici.ProxyAgent({ uri, requestTls: connect, proxyTls: { ca: connect.ca, timeout } })),
+          // proxyTunnel false: plain http to an http:// proxy goes as `GET http://host/path`, as from Go
+          // and curl (squid refuses CONNECT to ports but 443 by default); https, and anything through an
+          // https:// proxy, still tunnels (undici forwards only between plain http ends).
+          scopedDispatcher(() => new Undici.ProxyAgent({ uri, factory, proxyTunnel: false, requestTls: tls, proxyTls: { ca: tls.ca, timeout } })),
           (agent) => [uri, agent] as const
         ))
     )

@@ -7,10 +7,19 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import { Data, Duration, Equal } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
 
+/** A proxy as failures name it: without credentials, and with the variable that set it. */
+export interface ProxyName {
+  readonly proxy: string
+  readonly variable: string
+}
+
 export type ProbeFailure = Data.TaggedEnum<{
   /** An answer, but not an expected status code; `body` is its first line, shortened. */
   BadStatus: { readonly status: number; readonly body: string }
-  TimedOut: { readonly after: Duration.Duration }
+  /** A redirect whose Location (shortened) is no http or https URL, so it cannot be followed. */
+  BadRedirect: { readonly status: number; readonly location: string }
+  /** No answer within the probe's time limit, from the endpoint or from the proxy in between. */
+  TimedOut: { readonly after: Duration.Duration; readonly through?: ProxyName | undefined }
   Refused: {}
   /** The server's certificate chain does not lead to a trusted root. */
   Untrusted: { readonly detail: string }
@@ -54,11 +63,14 @@ const innermost = (error: unknown): NodeError => {
  * Wraps the error of a request sent through a proxy (HttpLayer does it), so
  * a failure to reach the proxy is not blamed on the endpoint.
  */
-export class ThroughProxy extends Error {
+export class ThroughProxy extends Error implements ProxyName {
   constructor(readonly proxy: string, readonly variable: string, cause: unknown) {
     super(`through the proxy ${proxy}`, { cause })
   }
 }
+
+/** The code HttpLayer gives a proxy's hang-up on CONNECT (see its `refusedTunnel`); Node's own proxy support uses it too. */
+export const tunnelRefusedCode = "ERR_PROXY_TUNNEL"
 
 /**
  * What went wrong with the proxy itself, if anything. Through a proxy sipid
@@ -69,14 +81,21 @@ export class ThroughProxy extends Error {
 const proxyProblem = (code: string, detail: string): string | undefined => {
   if (code === "ECONNREFUSED") return "refused the connection"
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot be resolved (${detail})`
-  const tunnel = /Proxy response \((\d+)\)/.exec(detail)
-  return tunnel === null ? undefined : `answered ${tunnel[1]} instead of opening a tunnel to the endpoint`
+  if (code === tunnelRefusedCode) return "closed the connection instead of opening a tunnel to the endpoint"
+  // undici's words for a CONNECT refused, and for a 407 to a request it forwarded (plain http).
+  const status = /Proxy (?:response|Authentication Required) \((\d+)\)/.exec(detail)?.[1]
+  return status === undefined
+    ? undefined
+    : status === "407"
+    ? "wants credentials (407 Proxy Authentication Required)"
+    : `answered ${status} instead of opening a tunnel to the endpoint`
 }
 
 export const fromHttpClientError = (error: HttpClientError.HttpClientError): ProbeFailure => {
   const cause = innermost(error.cause)
   const code = typeof cause.code === "string" ? cause.code : "EUNKNOWN"
-  const detail = typeof cause.message === "string" && cause.message !== "" ? cause.message : error.message
+  // OpenSSL's messages end in a newline.
+  const detail = typeof cause.message === "string" && cause.message.trim() !== "" ? cause.message.trim() : error.message
   const via = error.cause instanceof ThroughProxy ? error.cause : undefined
   const problem = via === undefined ? undefined : proxyProblem(code, detail)
   if (via !== undefined && problem !== undefined) return ProbeFailure.ProxyFailed({ proxy: via.proxy, variable: via.variable, problem })
@@ -92,9 +111,15 @@ export const bodySnippet = (body: string): string => {
   return line.length > 100 ? `${line.slice(0, 100)}...` : line
 }
 
+const proxyDescription = ({ proxy, variable }: ProxyName): string => `the proxy ${proxy} (from ${variable})`
+
+const proxyAdvice = ({ variable }: ProxyName): string => `check ${variable}, or add the endpoint's host to NO_PROXY to reach it directly`
+
 export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
   BadStatus: ({ body, status }) => `status ${status}${body === "" ? "" : `: ${body}`}`,
-  TimedOut: ({ after }) => `timed out after ${formatGoDuration(after)}`,
+  BadRedirect: ({ location, status }) => `status ${status} redirects to "${location}", which is not an http or https URL`,
+  TimedOut: ({ after, through }) =>
+    `timed out after ${formatGoDuration(after)}${through === undefined ? "" : ` through ${proxyDescription(through)}`}`,
   Refused: () => "connection refused",
   Untrusted: ({ detail }) => `certificate not trusted (${detail})`,
   Tls: ({ code, detail }) => code === "ERR_TLS_CERT_ALTNAME_INVALID" ? `certificate does not name the host (${detail})` : `TLS failed: ${detail}`,
@@ -106,14 +131,15 @@ export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
       : code === "ECONNRESET"
       ? "the server reset the connection without answering"
       : detail,
-  ProxyFailed: ({ problem, proxy, variable }) => `the proxy ${proxy} (from ${variable}) ${problem}`
+  ProxyFailed: (failure) => `${proxyDescription(failure)} ${failure.problem}`
 })
 
 /** What to try next, where the reason suggests something. */
 export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.$match({
   BadStatus: ({ status }) =>
     status >= 300 && status < 400 ? "more than 10 redirects, or one without a Location; or widen --expect-status" : undefined,
-  TimedOut: () => undefined,
+  BadRedirect: () => undefined,
+  TimedOut: ({ through }) => through && proxyAdvice(through),
   Refused: () => "is the job listening on that port yet?",
   Untrusted: () => "is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)",
   Tls: ({ detail }) =>
@@ -122,13 +148,10 @@ export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.
       : /wrong version number/i.test(detail)
       ? "does the endpoint speak plain http?"
       : undefined,
-  // Over TLS 1.3 a server that wants a client certificate just closes (or resets,
-  // depending on timing); its alert rarely reaches undici.
-  Transport: ({ code }) =>
-    code === "UND_ERR_SOCKET" || code === "ECONNRESET"
-      ? "over https, does the server want a client certificate (--client-cert, --client-key)?"
-      : undefined,
-  ProxyFailed: ({ variable }) => `check ${variable}, or add the endpoint's host to NO_PROXY to reach it directly`
+  // A close or a reset says nothing about why: over TLS 1.3 it may be a server
+  // that wants a client certificate, but only its alert (a Tls failure) says so.
+  Transport: () => undefined,
+  ProxyFailed: proxyAdvice
 })
 
 /** Time-outs count as one reason whatever their length: the last one is often cut short by the deadline. */

@@ -56,10 +56,28 @@ export const parseStatusRange = (text: string): Either.Either<StatusRange, Inval
 // RFC 9110 token characters; a value may hold anything visible, spaces and tabs.
 const headerLine = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*$/
 
+/**
+ * Headers the client sets itself, refused when the option is read: given to
+ * undici, most would fail every probe instead. A probe is a GET without a
+ * body, on a connection of its own, and its proxy credentials come from the
+ * proxy variable. `Host` stays allowed, as in curl, to probe a virtual host
+ * by address.
+ */
+const clientHeaders = new Map<string, string>([
+  ...["content-length", "transfer-encoding", "trailer", "expect"].map((name) => [name, "a probe is a GET without a body"] as const),
+  ...["connection", "keep-alive", "proxy-connection", "te", "upgrade"].map((name) =>
+    [name, "sipid manages its connections (one request each)"] as const
+  ),
+  ["proxy-authorization", "it comes from the proxy variable (HTTP_PROXY=http://user:password@proxy:3128)"]
+])
+
 /** `Name: value`, as curl takes it. */
 export const parseHeader = (text: string): Either.Either<readonly [name: string, value: string], InvalidProbeSetting> => {
   const match = headerLine.exec(text)
-  return match === null
-    ? invalid(text, `"${text}" is not a header; use 'Name: value' on one line`)
-    : Either.right([match[1]!.toLowerCase(), match[2]!] as const)
+  if (match === null) return invalid(text, `"${text}" is not a header; use 'Name: value' on one line`)
+  const name = match[1]!.toLowerCase()
+  const reason = clientHeaders.get(name)
+  return reason === undefined
+    ? Either.right([name, match[2]!] as const)
+    : invalid(text, `"${text}": ${match[1]} is sipid's to set: ${reason}; leave it out`)
 }

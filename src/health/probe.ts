@@ -1,17 +1,19 @@
 /**
  * wait-until-healthy as a program: probe the URL until it answers with an
  * expected status or the deadline passes. It needs only an `HttpClient`
- * (TLS, proxies and connect time-outs are the layer's business) and the
- * Clock, so tests drive it with a scripted client under TestClock.
+ * (TLS, proxies and connect time-outs are the layer's business; `proxies`
+ * here only names the proxy in a time-out) and the Clock, so tests drive it
+ * with a scripted client under TestClock.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect, Option, Ref, Stream } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
 import { Unhealthy } from "../errors.js"
-import { bodySnippet, describe, fromHttpClientError, hint, ProbeFailure, sameReason } from "./failure.js"
+import { bodySnippet, describe, hint, ProbeFailure, type ProxyName, sameReason } from "./failure.js"
 import { formatStatusRange, type StatusRange, statusInRange } from "./options.js"
+import { proxyFor, proxyName, type ProxySettings } from "./proxy.js"
+import { finalAnswer } from "./request.js"
 import { pollUntil, probeLimit } from "./schedule.js"
 
 export interface ProbeSettings {
@@ -21,6 +23,8 @@ export interface ProbeSettings {
   readonly timeout: Duration.Duration
   readonly pollingFrequency: Duration.Duration
   readonly requestTimeout: Duration.Duration
+  /** The proxies the client sends requests through, so that a time-out names the one in between. */
+  readonly proxies?: ProxySettings | undefined
 }
 
 export interface Healthy {
@@ -28,21 +32,20 @@ export interface Healthy {
   readonly elapsed: Duration.Duration
 }
 
-/** Go's http.Client gives up after 10 redirects too. */
-const maxRedirects = 10
-
 /** Enough of a body for the first line a failure reason quotes. */
 export const bodyPrefixBytes = 4096
 
 /**
- * The first `bodyPrefixBytes` of a body (all of a shorter one). Ending the
- * stream early cancels the response, which aborts the request: undici stops
- * receiving and closes the connection, whatever size the server announced.
+ * The first `bodyPrefixBytes` of a body (all of a shorter one), or as much of
+ * it as arrives `within` that time: the status already answered, so a body
+ * that breaks off or stalls only ends the quote. Ending the stream early
+ * cancels the response: undici stops receiving and closes the connection,
+ * whatever size the server announced.
  */
-const readBodyPrefix = (response: HttpClientResponse.HttpClientResponse) =>
+const readBodyPrefix = (response: HttpClientResponse.HttpClientResponse, within: Duration.Duration): Effect.Effect<string> =>
   response.stream.pipe(
-    // Fetch-based clients have no body stream at all for, say, a 204.
-    Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(error)),
+    Stream.catchAll(() => Stream.empty),
+    Stream.interruptAfter(within),
     Stream.runFoldWhile(
       new Uint8Array(0),
       (prefix) => prefix.length < bodyPrefixBytes,
@@ -58,8 +61,7 @@ export const waitUntilHealthy: (settings: ProbeSettings) => Effect.Effect<Health
 )(
   function*(settings: ProbeSettings) {
     yield* Effect.annotateCurrentSpan({ url: settings.url.href })
-    const client = HttpClient.followRedirects(yield* HttpClient.HttpClient, maxRedirects)
-    const request = HttpClientRequest.get(settings.url).pipe(HttpClientRequest.setHeaders(Object.fromEntries(settings.headers)))
+    const client = yield* HttpClient.HttpClient
     const start = yield* Clock.currentTimeMillis
     const deadline = start + Duration.toMillis(settings.timeout)
     const attempts = yield* Ref.make(0)
@@ -67,18 +69,27 @@ export const waitUntilHealthy: (settings: ProbeSettings) => Effect.Effect<Health
     const lastSeen = yield* Ref.make(Option.none<ProbeFailure>())
     const elapsed = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(now - start))
 
+    const through = (url: URL): ProxyName | undefined => {
+      const proxy = settings.proxies && proxyFor(settings.proxies, url)
+      return proxy && { proxy: proxyName(proxy.url), variable: proxy.variable }
+    }
+
     const probe = Effect.gen(function*() {
       const limit = yield* probeLimit(settings.requestTimeout, deadline)
-      const { body, status } = yield* client.execute(request).pipe(
-        // The body's start, within the limit: a server that stalls before it is not healthy.
-        Effect.flatMap((response) => Effect.map(readBodyPrefix(response), (body) => ({ status: response.status, body }))),
-        Effect.mapError(fromHttpClientError),
-        Effect.timeoutFail({ duration: limit, onTimeout: () => ProbeFailure.TimedOut({ after: limit }) })
+      const sent = yield* Clock.currentTimeMillis
+      const inFlight = yield* Ref.make(settings.url)
+      const response = yield* finalAnswer(client, settings, inFlight).pipe(
+        Effect.timeout(limit),
+        Effect.catchTag("TimeoutException", () =>
+          Effect.flatMap(Ref.get(inFlight), (url) => Effect.fail(ProbeFailure.TimedOut({ after: limit, through: through(url) }))))
       )
-      if (!statusInRange(settings.expectStatus, status)) {
-        return yield* Effect.fail(ProbeFailure.BadStatus({ status, body: bodySnippet(body) }))
-      }
-    })
+      // The final status is the answer: a healthy one's body is never read (the scope's end aborts it);
+      // a failing one's makes its quote, within what is left of the limit.
+      if (statusInRange(settings.expectStatus, response.status)) return
+      const left = Duration.toMillis(limit) - ((yield* Clock.currentTimeMillis) - sent)
+      const body = yield* readBodyPrefix(response, Duration.millis(Math.max(0, left)))
+      return yield* Effect.fail(ProbeFailure.BadStatus({ status: response.status, body: bodySnippet(body) }))
+    }).pipe(Effect.scoped)
 
     // A probe started just before the deadline gets a time limit the deadline
     // cut short; its time-out is the deadline's doing, not the endpoint's, and

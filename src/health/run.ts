@@ -31,15 +31,16 @@ const usage = <A>(option: string, parsed: Either.Either<A, InvalidProbeSetting>)
 
 export const run = (input: WaitUntilHealthyInput): Effect.Effect<Healthy, UsageError | Unhealthy> =>
   Effect.gen(function*() {
+    const proxies = yield* Either.mapLeft(proxySettingsFromEnv(input.env), (detail) => new UsageError({ detail }))
     const settings = {
       url: yield* usage("--url", parseUrl(input.url)),
       headers: yield* Effect.forEach(input.headers, (header) => usage("--header", parseHeader(header))),
       expectStatus: yield* usage("--expect-status", parseStatusRange(input.expectStatus)),
       timeout: yield* positive("--timeout", input.timeout),
       pollingFrequency: yield* positive("--polling-frequency", input.pollingFrequency),
-      requestTimeout: yield* positive("--request-timeout", input.requestTimeout)
+      requestTimeout: yield* positive("--request-timeout", input.requestTimeout),
+      proxies
     }
-    const proxies = yield* Either.mapLeft(proxySettingsFromEnv(input.env), (detail) => new UsageError({ detail }))
     const tls = yield* loadTls(input)
     if (input.insecure) yield* Effect.logWarning("--insecure: TLS certificates are not verified; anyone on the path can answer for the endpoint")
     const connectTimeout = Duration.min(settings.requestTimeout, settings.timeout)

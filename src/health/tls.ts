@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { X509Certificate } from "node:crypto"
-import { readFile } from "node:fs/promises"
+import { open } from "node:fs/promises"
 import { createSecureContext, rootCertificates } from "node:tls"
 import { UsageError } from "../errors.js"
 
@@ -24,12 +24,36 @@ export interface TlsOptions {
   readonly rejectUnauthorized: boolean
 }
 
+/** A CA bundle of every public root is about 200 KiB; a file far larger is the wrong file, and must not fill memory. */
+export const maxPemBytes = 4 * 1024 * 1024
+
+/** The file's text, or undefined when it holds more than `maxPemBytes` (`/dev/zero` never ends). */
+const readAtMost = async (path: string): Promise<string | undefined> => {
+  const file = await open(path, "r")
+  try {
+    // One byte more than allowed tells a file at the limit from a longer one.
+    const buffer = Buffer.alloc(maxPemBytes + 1)
+    let length = 0
+    for (let got = -1; got !== 0 && length < buffer.length; length += got) {
+      got = (await file.read(buffer, length, buffer.length - length, null)).bytesRead
+    }
+    return length > maxPemBytes ? undefined : buffer.toString("utf8", 0, length)
+  } finally {
+    await file.close()
+  }
+}
+
 const read = (option: string, path: string): Effect.Effect<string, UsageError> =>
   Effect.tryPromise({
-    try: () => readFile(path, "utf8"),
+    try: () => readAtMost(path),
     catch: (error) =>
       new UsageError({ detail: `${option} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})` })
-  })
+  }).pipe(
+    Effect.filterOrFail(
+      (text) => text !== undefined,
+      () => new UsageError({ detail: `${option} ${path}: larger than ${maxPemBytes / 1024 / 1024} MiB, so not a PEM file; is it the right file?` })
+    )
+  )
 
 const check = (what: string, build: () => unknown): Effect.Effect<void, UsageError> =>
   Effect.try({

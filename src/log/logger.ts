@@ -17,31 +17,52 @@ const annotation = (annotations: HashMap.HashMap<string, unknown>, key: string):
 const messageText = (message: unknown): string =>
   Array.isArray(message) ? message.map(messageText).join(" ") : typeof message === "string" ? message : Inspectable.format(message)
 
-export const makeLogger = (format: LogFormat, write: (line: string) => void = writeStderr) =>
-  Logger.make(({ annotations, date, logLevel, message }) => {
+const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
+
+/**
+ * Escapes what could end a log line early or forge one: control characters
+ * (an OpenSSL message's trailing newline, a newline in a pidfile's name,
+ * a terminal escape) and Unicode's line and paragraph separators.
+ */
+export const oneLine = (text: string): string =>
+  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+
+/**
+ * Every line names its command and pidfile in the same place (the text
+ * prefix, the JSON fields); an error that starts with the pidfile's name
+ * (`FILE: locked by another process`) is not made to say it twice.
+ */
+const withoutPidfile = (text: string, pidfile: string | undefined): string =>
+  pidfile !== undefined && text.startsWith(`${pidfile}: `) ? text.slice(pidfile.length + 2) : text
+
+const droppedNote = (dropped: number): string =>
+  dropped === 0 ? "" : ` (${dropped} earlier log line${dropped === 1 ? " was" : "s were"} dropped: stderr could not take them)`
+
+/**
+ * `write` answers whether the line got out; the count of those that did not
+ * rides on the next one that does.
+ */
+export const makeLogger = (format: LogFormat, write: (line: string) => boolean = writeStderr) => {
+  let dropped = 0
+  return Logger.make(({ annotations, date, logLevel, message }) => {
     const timestamp = date.toISOString()
-    const text = messageText(message)
     const command = annotation(annotations, "command")
     const pidfile = annotation(annotations, "pidfile")
     const pid = annotation(annotations, "pid")
-    if (format === "json") {
-      write(
-        JSON.stringify({
-          timestamp,
-          level: logLevel.label.toLowerCase(),
-          message: text,
-          ...(command && { command }),
-          ...(pid && { pid: Number(pid) }),
-          ...(pidfile && { pidfile })
-        }) + "\n"
-      )
-    } else {
-      // Error messages name their file already; say it once.
-      const file = pidfile !== undefined && !text.includes(pidfile) ? ` ${pidfile}` : ""
-      const where = (command ? `sipid ${command}` : "sipid") + file
-      write(`${timestamp} ${logLevel.label.padEnd(5)} ${where}: ${text}\n`)
-    }
+    const text = oneLine(withoutPidfile(messageText(message), pidfile)) + droppedNote(dropped)
+    const line = format === "json"
+      ? JSON.stringify({
+        timestamp,
+        level: logLevel.label.toLowerCase(),
+        message: text,
+        ...(command && { command }),
+        ...(pid && { pid: Number(pid) }),
+        ...(pidfile && { pidfile: oneLine(pidfile) })
+      })
+      : `${timestamp} ${logLevel.label.padEnd(5)} sipid${command ? ` ${command}` : ""}${pidfile === undefined ? "" : ` ${oneLine(pidfile)}`}: ${text}`
+    dropped = write(`${line}\n`) ? 0 : dropped + 1
   })
+}
 
 /** Replaces Effect's default logger with sipid's, in the given format. */
 export const layer = (format: LogFormat): Layer.Layer<never> => Logger.replace(Logger.defaultLogger, makeLogger(format))

@@ -2,7 +2,7 @@
  * The built CLI against real servers on 127.0.0.1. Durations are short and
  * assertions are about exit codes and messages, never wall-clock times.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
 import * as net from "node:net"
@@ -17,6 +17,9 @@ const fast = ["--polling-frequency", "50ms", "--timeout", "2s"]
 const failing = ["--polling-frequency", "50ms", "--timeout", "1s"]
 
 const dir = mkdtempSync(join(tmpdir(), "sipid-health-"))
+/** A file no certificate bundle comes near. */
+const hugePem = join(dir, "huge.crt")
+writeFileSync(hugePem, Buffer.alloc(4 * 1024 * 1024 + 1, "#"))
 const { listen, selfSigned, connectProxy, closeLast, closeAll } = testServers(dir)
 
 /** A server answering with `statuses` in order, repeating the last. */
@@ -163,6 +166,67 @@ describe("sipid wait-until-healthy", () => {
     expect(result.code).toBe(0)
   })
 
+  describe("takes the final status for the answer", () => {
+    /** A server that answers every request with `raw` and hangs up. */
+    const rawServer = async (raw: string) => {
+      const port = await listen(net.createServer((socket) => socket.once("data", () => socket.end(raw))))
+      return `http://127.0.0.1:${port}/healthcheck`
+    }
+
+    it("after a 100 Continue it did not ask for", async () => {
+      const url = await rawServer("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+      const result = await runSipid(["wait-until-healthy", "--url", url, ...fast])
+      expect(result.code).toBe(0)
+      expect(result.stderr).toMatch(/healthy after 1 attempt /)
+    })
+
+    it("whose body ends before its Content-Length, quoting what came of a failing one", async () => {
+      const healthy = await runSipid(["wait-until-healthy", "--url", await rawServer("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"), ...fast])
+      expect(healthy.code).toBe(0)
+      const failing503 = await runSipid(["wait-until-healthy", "--url", await rawServer("HTTP/1.1 503 No\r\nContent-Length: 100\r\n\r\nwarming up\n"), ...failing])
+      expect(failing503.code).toBe(1)
+      expect(failing503.stderr).toMatch(/last failure: status 503: warming up$/m)
+    })
+
+    it("and without one, blames no client certificate over http", async () => {
+      const result = await runSipid(["wait-until-healthy", "--url", await rawServer(""), ...failing])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/last failure: the server closed the connection without answering$/m)
+    })
+
+    it.each(["http://[zz", "http://:0/", "http://999.1.1.1/", "http://[fe80::1%25eth0]/"])("and retries a redirect to %s it cannot follow", async (location) => {
+      const url = await rawServer(`HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`)
+      const result = await runSipid(["wait-until-healthy", "--url", url, ...failing])
+      expect(result.code).toBe(1)
+      expect(result.stderr).not.toMatch(/internal error|TypeError/)
+      expect(result.stderr.match(/not healthy yet/g)).toHaveLength(1)
+      expect(result.stderr).toContain(`last failure: status 302 redirects to "${location}", which is not an http or https URL\n`)
+      expect(Number(/not healthy after (\d+) attempts/.exec(result.stderr)?.[1])).toBeGreaterThan(1)
+    })
+  })
+
+  it("sends no URL fragment", async () => {
+    const paths: Array<string> = []
+    const port = await listen(http.createServer((request, response) => {
+      paths.push(request.url!)
+      response.end("ok")
+    }))
+    const result = await runSipid(["wait-until-healthy", "--url", `http://127.0.0.1:${port}/ok?x=1#frag`, ...fast])
+    expect(result.code).toBe(0)
+    expect(paths).toEqual(["/ok?x=1"])
+  })
+
+  it.each([["text", /^\d{4}-\d\d-\d\dT/], ["json", /^\{.*\}$/]])("logs a TLS failure on one %s line per event", async (format, line) => {
+    const port = await listen(http.createServer((_, response) => response.end("ok")))
+    const result = await runSipid(["wait-until-healthy", "--url", `https://127.0.0.1:${port}/`, ...failing, "--log-format", format])
+    expect(result.code).toBe(1)
+    const lines = result.stderr.trimEnd().split("\n")
+    expect(lines).toEqual(lines.map(() => expect.stringMatching(line)))
+    expect(lines).toHaveLength(3)
+    // Nothing, not even an escaped newline, between OpenSSL's message and the hint.
+    expect(lines.at(-1)).toMatch(/wrong version number[^\\]*; does the endpoint speak plain http\?/)
+  })
+
   describe("https", () => {
     it("refuses an untrusted certificate, explains why and hints at --ca-cert", async () => {
       const result = await runSipid(["wait-until-healthy", "--url", httpsUrl, ...failing])
@@ -187,8 +251,10 @@ describe("sipid wait-until-healthy", () => {
         "wait-until-healthy", "--url", mtlsUrl, "--polling-frequency", "200ms", "--timeout", "3s", "--ca-cert", server.cert
       ])
       expect(withoutCert.code).toBe(1)
-      // How the refusal shows depends on timing: a close, a reset, or the TLS alert itself.
-      expect(withoutCert.stderr).toMatch(/last failure: [^;]*; [^\n]*--client-cert/)
+      // How the refusal shows depends on timing: a close, a reset, or the TLS alert itself; only the alert says why.
+      expect(withoutCert.stderr).toMatch(
+        /last failure: (TLS failed: [^;\n]*; does the server want a client certificate\? pass --client-cert and --client-key|the server (closed|reset) the connection without answering)$/m
+      )
       const withCert = await runSipid([
         "wait-until-healthy", "--url", mtlsUrl, "--timeout", "10s", "--ca-cert", server.cert, "--client-cert", client.cert, "--client-key", client.key
       ])
@@ -226,14 +292,39 @@ describe("sipid wait-until-healthy", () => {
     expect(result.stderr).not.toMatch(/is the job listening|secret/)
   })
 
-  it("goes through HTTP_PROXY for other hosts", async () => {
+  it("goes through HTTP_PROXY for other hosts, asking the proxy for the URL rather than for a tunnel", async () => {
     const { url } = await scriptedServer([200])
     const { port } = new URL(url)
-    const proxy = await connectProxy()
+    // Like squid by default: CONNECT only to port 443.
+    const proxy = await connectProxy({ connect: 403 })
     const env = { ...process.env, HTTP_PROXY: proxy.url, NO_PROXY: "10.0.0.0/8,example.com" }
     const result = await runSipid(["wait-until-healthy", "--url", `http://health.sipid.test:${port}/healthcheck`, ...fast], { env })
     expect(result.code).toBe(0)
-    expect(proxy.tunnels).toEqual([`health.sipid.test:${port}`])
+    expect(proxy.forwarded).toEqual([`http://health.sipid.test:${port}/healthcheck`])
+    expect(proxy.tunnels).toEqual([])
+  })
+
+  it("names a proxy that never answers when time runs out", async () => {
+    const silent = await listen(net.createServer(() => {}))
+    const env = { ...process.env, HTTP_PROXY: `http://127.0.0.1:${silent}`, NO_PROXY: "" }
+    const result = await runSipid(["wait-until-healthy", "--url", "http://192.0.2.1:8080/healthcheck", ...failing], { env })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(
+      new RegExp(`last failure: timed out after [\\d.]+m?s through the proxy http://127\\.0\\.0\\.1:${silent} \\(from HTTP_PROXY\\); check HTTP_PROXY, or add`)
+    )
+  })
+
+  it("waits its polling period after a proxy that hangs up on CONNECT, and blames the proxy", async () => {
+    const { port } = new URL(httpsUrl)
+    const proxy = await connectProxy({ connect: "hang up" })
+    const env = { ...process.env, HTTPS_PROXY: proxy.url }
+    const result = await runSipid(["wait-until-healthy", "--url", `https://health.sipid.test:${port}/`, ...failing], { env })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/last failure: the proxy \S+ \(from HTTPS_PROXY\) closed the connection instead of opening a tunnel to the endpoint; /)
+    // One CONNECT a probe (the last one's may be cut off by the deadline): undici alone would ask again at once, thousands of times.
+    const attempts = Number(/not healthy after (\d+) attempts/.exec(result.stderr)?.[1])
+    expect(proxy.tunnels.length).toBeLessThanOrEqual(attempts)
+    expect(proxy.tunnels.length).toBeGreaterThanOrEqual(attempts - 1)
   })
 
   it("verifies TLS end to end through an HTTPS_PROXY tunnel", async () => {
@@ -253,7 +344,9 @@ describe("sipid wait-until-healthy", () => {
     [["--url", "http://127.0.0.1/", "--polling-frequency", "0s"], /--polling-frequency: must be longer than 0/],
     [["--url", "http://127.0.0.1/", "--header", "no colon"], /--header: "no colon" is not a header/],
     [["--url", "http://127.0.0.1/", "--expect-status", "2xx"], /--expect-status: "2xx"/],
-    [["--url", "http://127.0.0.1/", "--client-cert", "/etc/hostname"], /--client-cert and --client-key go together/]
+    [["--url", "http://127.0.0.1/", "--client-cert", "/etc/hostname"], /--client-cert and --client-key go together/],
+    [["--url", "http://127.0.0.1/", "--header", "Transfer-Encoding: chunked"], /--header: "Transfer-Encoding: chunked": Transfer-Encoding is sipid's to set/],
+    [["--url", "https://127.0.0.1/", "--ca-cert", hugePem], /--ca-cert \S+huge\.crt: larger than 4 MiB/]
   ])("refuses %j as a usage error (exit 2)", async (args, message) => {
     const result = await runSipid(["wait-until-healthy", ...args])
     expect(result.code).toBe(2)

@@ -1,7 +1,8 @@
-/** Servers on 127.0.0.1 for health checks: plain, TLS with a self-signed certificate, a CONNECT proxy. */
+/** Servers on 127.0.0.1 for health checks: plain, TLS with a self-signed certificate, a forward proxy. */
 import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import * as http from "node:http"
+import * as https from "node:https"
 import * as net from "node:net"
 import { join } from "node:path"
 
@@ -12,7 +13,8 @@ export const testServers = (dir: string) => {
   const listen = async (server: net.Server): Promise<number> => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
     const sockets = new Set<net.Socket>()
-    server.on("connection", (socket: net.Socket) => sockets.add(socket))
+    // sipid hangs up on what it does not need (a body it will not read): a reset is no test's failure.
+    server.on("connection", (socket: net.Socket) => sockets.add(socket.on("error", () => {})))
     server.on("secureConnection", (socket: net.Socket) => sockets.add(socket))
     closers.push(() => {
       for (const socket of sockets) socket.destroy()
@@ -32,12 +34,38 @@ export const testServers = (dir: string) => {
     return { cert, key, pem: { cert: readFileSync(cert), key: readFileSync(key) } }
   }
 
-  /** A CONNECT proxy that sends every tunnel to 127.0.0.1, so made-up host names are never resolved. */
-  const connectProxy = async () => {
+  /**
+   * A forward proxy that sends everything to 127.0.0.1, so made-up host names
+   * are never resolved. A plain request in absolute form (`GET
+   * http://host:port/path`) is forwarded; CONNECT is answered as `connect`
+   * says: open the tunnel, refuse it with a status (squid refuses CONNECT to
+   * any port but 443), hang up without a word, or never answer. `tunnels`
+   * lists the CONNECT targets, `forwarded` the absolute-form targets. With
+   * `pem`, clients speak TLS to the proxy itself.
+   */
+  const connectProxy = async (
+    options: { readonly connect?: "tunnel" | number | "hang up" | "silent"; readonly pem?: { cert: Buffer | string; key: Buffer | string } } = {}
+  ) => {
     const tunnels: Array<string> = []
-    const proxy = http.createServer((_, response) => response.writeHead(405).end())
+    const forwarded: Array<string> = []
+    const forward = (request: http.IncomingMessage, response: http.ServerResponse) => {
+      forwarded.push(request.url!)
+      if (!URL.canParse(request.url!)) return response.writeHead(400).end()
+      const target = new URL(request.url!)
+      const upstream = http.request(
+        { host: "127.0.0.1", port: target.port || 80, path: target.pathname + target.search, headers: request.headers },
+        (answer) => answer.pipe(response.writeHead(answer.statusCode!, answer.headers))
+      )
+      upstream.on("error", () => response.writeHead(502).end())
+      upstream.end()
+    }
+    const proxy = options.pem === undefined ? http.createServer(forward) : https.createServer(options.pem, forward)
     proxy.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       tunnels.push(request.url!)
+      const answer = options.connect ?? "tunnel"
+      if (answer === "silent") return
+      if (answer === "hang up") return socket.destroy()
+      if (typeof answer === "number") return socket.end(`HTTP/1.1 ${answer} Refused\r\n\r\n`)
       const upstream = net.connect(Number(request.url!.split(":").at(-1)), "127.0.0.1", () => {
         socket.write("HTTP/1.1 200 Connection Established\r\n\r\n")
         upstream.write(head)
@@ -45,7 +73,7 @@ export const testServers = (dir: string) => {
       })
       upstream.on("error", () => socket.destroy())
     })
-    return { url: `http://127.0.0.1:${await listen(proxy)}`, tunnels }
+    return { url: `${options.pem === undefined ? "http" : "https"}://127.0.0.1:${await listen(proxy)}`, tunnels, forwarded }
   }
 
   /** Stops the server started last. */

@@ -2,7 +2,16 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration } from "effect"
-import { bodySnippet, describe as describeFailure, fromHttpClientError, hint, ProbeFailure, sameReason, ThroughProxy } from "../../../src/health/failure.js"
+import {
+  bodySnippet,
+  describe as describeFailure,
+  fromHttpClientError,
+  hint,
+  ProbeFailure,
+  sameReason,
+  ThroughProxy,
+  tunnelRefusedCode
+} from "../../../src/health/failure.js"
 
 const transportError = (code: string, message: string) =>
   new HttpClientError.RequestError({
@@ -19,7 +28,13 @@ describe("fromHttpClientError", () => {
     ["ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "tlsv13 alert certificate required", "TLS failed: tlsv13 alert certificate required", /--client-cert/],
     ["ERR_SSL_WRONG_VERSION_NUMBER", "wrong version number", "TLS failed: wrong version number", /plain http/],
     ["ENOTFOUND", "getaddrinfo ENOTFOUND nowhere.invalid", "cannot resolve host (getaddrinfo ENOTFOUND nowhere.invalid)", undefined],
-    ["UND_ERR_SOCKET", "other side closed", "the server closed the connection without answering", /client certificate/],
+    ["UND_ERR_SOCKET", "other side closed", "the server closed the connection without answering", undefined],
+    [
+      "ERR_SSL_WRONG_VERSION_NUMBER",
+      "80BC649C1A7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n",
+      "TLS failed: 80BC649C1A7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:",
+      /^does the endpoint speak plain http\?$/
+    ],
     ["EHOSTUNREACH", "connect EHOSTUNREACH 10.0.0.1:80", "connect EHOSTUNREACH 10.0.0.1:80", undefined]
   ])("describes %s", (code, message, description, expectedHint) => {
     const failure = fromHttpClientError(transportError(code, message))
@@ -57,6 +72,11 @@ describe("fromHttpClientError through a proxy", () => {
       "UND_ERR_ABORTED",
       "Proxy response (502) !== 200 when HTTP Tunneling",
       "the proxy http://proxy.internal:3128 (from HTTP_PROXY) answered 502 instead of opening a tunnel to the endpoint"
+    ],
+    [
+      tunnelRefusedCode,
+      "the proxy closed the connection instead of answering CONNECT",
+      "the proxy http://proxy.internal:3128 (from HTTP_PROXY) closed the connection instead of opening a tunnel to the endpoint"
     ]
   ])("blames the proxy for %s, and hints at HTTP_PROXY and NO_PROXY", (code, message, description) => {
     const failure = fromHttpClientError(throughProxy(code, message))
@@ -132,16 +152,19 @@ describe("fromHttpClientError, code by code", () => {
     )
   })
 
-  it("blames a proxy that cannot be resolved for now, or refuses a tunnel with any status", () => {
+  it("blames a proxy that cannot be resolved for now, refuses a tunnel with any status, or wants credentials", () => {
     const through = (code: string, message: string) =>
       withCause(new ThroughProxy("http://p:1", "https_proxy", Object.assign(new Error(message), { code })))
     expect(fromHttpClientError(through("EAI_AGAIN", "getaddrinfo EAI_AGAIN p"))).toEqual(
       ProbeFailure.ProxyFailed({ proxy: "http://p:1", variable: "https_proxy", problem: "cannot be resolved (getaddrinfo EAI_AGAIN p)" })
     )
-    expect(fromHttpClientError(through("UND_ERR_ABORTED", "Proxy response (407) !== 200"))).toMatchObject({
-      problem: "answered 407 instead of opening a tunnel to the endpoint"
+    expect(fromHttpClientError(through("UND_ERR_ABORTED", "Proxy response (403) !== 200"))).toMatchObject({
+      problem: "answered 403 instead of opening a tunnel to the endpoint"
     })
     expect(fromHttpClientError(through("UND_ERR_ABORTED", "Proxy response (abc) !== 200"))).toMatchObject({ _tag: "Transport" })
+    for (const message of ["Proxy response (407) !== 200 when HTTP Tunneling", "Proxy Authentication Required (407)"]) {
+      expect(fromHttpClientError(through("UND_ERR_INVALID_ARG", message))).toMatchObject({ problem: "wants credentials (407 Proxy Authentication Required)" })
+    }
     expect(fromHttpClientError(through("UND_ERR_SOCKET", "other side closed"))).toMatchObject({ _tag: "Transport" })
   })
 })
@@ -173,10 +196,16 @@ describe("describe and hint", () => {
     [ProbeFailure.Tls({ code: "ERR_SSL_WRONG_VERSION_NUMBER", detail: "WRONG VERSION NUMBER" }), "TLS failed: WRONG VERSION NUMBER", "does the endpoint speak plain http?"],
     [ProbeFailure.Tls({ code: "CERT_HAS_EXPIRED", detail: "certificate has expired" }), "TLS failed: certificate has expired", undefined],
     [ProbeFailure.Transport({ code: "EAI_AGAIN", detail: "getaddrinfo EAI_AGAIN h" }), "cannot resolve host (getaddrinfo EAI_AGAIN h)", undefined],
+    [ProbeFailure.Transport({ code: "ECONNRESET", detail: "read ECONNRESET" }), "the server reset the connection without answering", undefined],
     [
-      ProbeFailure.Transport({ code: "ECONNRESET", detail: "read ECONNRESET" }),
-      "the server reset the connection without answering",
-      "over https, does the server want a client certificate (--client-cert, --client-key)?"
+      ProbeFailure.BadRedirect({ status: 301, location: "http://[zz" }),
+      `status 301 redirects to "http://[zz", which is not an http or https URL`,
+      undefined
+    ],
+    [
+      ProbeFailure.TimedOut({ after: Duration.seconds(5), through: { proxy: "http://p:1", variable: "http_proxy" } }),
+      "timed out after 5s through the proxy http://p:1 (from http_proxy)",
+      "check http_proxy, or add the endpoint's host to NO_PROXY to reach it directly"
     ],
     [
       ProbeFailure.ProxyFailed({ proxy: "http://p:1", variable: "HTTPS_PROXY", problem: "refused the connection" }),

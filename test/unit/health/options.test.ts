@@ -64,3 +64,24 @@ describe("parseHeader", () => {
     expect(parseHeader(text)).toEqual(Either.left(new InvalidProbeSetting({ input: text, reason: `"${text}" is not a header; use 'Name: value' on one line` })))
   })
 })
+
+describe("parseHeader, headers the client sets itself", () => {
+  it.each([
+    ["Transfer-Encoding: chunked", "Transfer-Encoding is sipid's to set: a probe is a GET without a body"],
+    ["content-length: 5", "content-length is sipid's to set: a probe is a GET without a body"],
+    ["Trailer: X", "Trailer is sipid's to set: a probe is a GET without a body"],
+    ["Expect: 100-continue", "Expect is sipid's to set: a probe is a GET without a body"],
+    ["Connection: close", "Connection is sipid's to set: sipid manages its connections (one request each)"],
+    ["Keep-Alive: 5", "Keep-Alive is sipid's to set: sipid manages its connections (one request each)"],
+    ["Proxy-Connection: keep-alive", "Proxy-Connection is sipid's to set: sipid manages its connections (one request each)"],
+    ["TE: trailers", "TE is sipid's to set: sipid manages its connections (one request each)"],
+    ["Upgrade: h2c", "Upgrade is sipid's to set: sipid manages its connections (one request each)"],
+    ["Proxy-Authorization: Basic x", "Proxy-Authorization is sipid's to set: it comes from the proxy variable (HTTP_PROXY=http://user:password@proxy:3128)"]
+  ])("refuses %j", (text, reason) => {
+    expect(parseHeader(text)).toEqual(Either.left(new InvalidProbeSetting({ input: text, reason: `"${text}": ${reason}; leave it out` })))
+  })
+
+  it.each([["Host: web.internal", ["host", "web.internal"]], ["X-Connection: close", ["x-connection", "close"]]])("takes %j", (text, header) => {
+    expect(parseHeader(text)).toEqual(Either.right(header))
+  })
+})

@@ -3,8 +3,9 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Exit, Fiber, Layer, Logger, TestClock } from "effect"
+import { Clock, Duration, Effect, Either, Exit, Fiber, Layer, Logger, TestClock } from "effect"
 import { bodyPrefixBytes, type ProbeSettings, waitUntilHealthy } from "../../../src/health/probe.js"
+import { proxySettingsFromEnv } from "../../../src/health/proxy.js"
 
 /** What the fake server does for one attempt. */
 type Answer =
@@ -42,6 +43,13 @@ const fakeClient = (answers: ReadonlyArray<Answer>): Fake => {
   )
   return { layer: Layer.succeed(HttpClient.HttpClient, client), requests }
 }
+
+/** A body of `firstLine`, then a reset connection. */
+const brokenBody = (firstLine: string) =>
+  new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(new TextEncoder().encode(firstLine)),
+    pull: (controller) => controller.error(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }))
+  })
 
 /** A body of `firstLine` and then filler made as it is read, `totalBytes` in all; it counts what was read and sees a cancel. */
 const lazyBody = (firstLine: string, totalBytes: number) => {
@@ -197,17 +205,69 @@ describe("waitUntilHealthy", () => {
       expect(failureMessage(loop.exit)).toMatch(/last failure: status 302; more than 10 redirects/)
     }))
 
-  it.effect("reads only the start of a body, then cancels it, whether the answer is healthy or not", () =>
+  it.effect.each(["http://[zz", "http://:0/", "http://999.1.1.1/", "http://[fe80::1%25eth0]/", "ftp://127.0.0.1/ready", "mailto:ops@example.com"])(
+    "fails a probe redirected to %s, which it cannot follow, and retries",
+    (location) =>
+      Effect.gen(function*() {
+        const { exit, logs, requests } = yield* probe([{ status: 302, location }], { timeout: Duration.millis(2_500) })
+        const reason = `status 302 redirects to "${location}", which is not an http or https URL`
+        expect(requests.map((r) => r.at)).toEqual([0, 1_000, 2_000])
+        expect(logs.slice(1)).toEqual([`not healthy yet (attempt 1): ${reason}`])
+        expect(failureMessage(exit)).toBe(`http://127.0.0.1:8080/health: not healthy after 3 attempts (2s): last failure: ${reason}`)
+      })
+  )
+
+  it.effect("never sends a fragment, of the URL or of a redirect", () =>
+    Effect.gen(function*() {
+      const { requests } = yield* probe([{ status: 302, location: "/ready#top" }, { status: 200 }], { url: new URL("http://127.0.0.1:8080/health#frag") })
+      expect(requests.map((r) => r.url)).toEqual(["http://127.0.0.1:8080/health", "http://127.0.0.1:8080/ready"])
+    }))
+
+  it.effect("sends credentials and a Host header only to the host it was asked to probe", () =>
+    Effect.gen(function*() {
+      const headers: ProbeSettings["headers"] = [["authorization", "Bearer t"], ["cookie", "c=1"], ["host", "web.internal"], ["x-probe", "sipid"]]
+      const { requests } = yield* probe(
+        [{ status: 302, location: "/login" }, { status: 302, location: "http://10.0.0.7/ready" }, { status: 302, location: "http://127.0.0.1:8080/x" }, { status: 200 }],
+        { headers }
+      )
+      const sent = requests.map((r) => Object.keys(r.headers).filter((name) => headers.some(([given]) => given === name)).sort())
+      expect(sent).toEqual([
+        ["authorization", "cookie", "host", "x-probe"],
+        ["authorization", "cookie", "host", "x-probe"],
+        ["x-probe"],
+        ["authorization", "cookie", "host", "x-probe"]
+      ])
+    }))
+
+  it.effect("names the proxy in between when a probe times out", () =>
+    Effect.gen(function*() {
+      const proxies = Either.getOrThrow(proxySettingsFromEnv({ HTTP_PROXY: "http://user:secret@proxy.internal:3128", NO_PROXY: "10.0.0.0/8" }))
+      const { exit } = yield* probe(["never"], { url: new URL("http://example.com/health"), timeout: Duration.seconds(2), proxies })
+      expect(failureMessage(exit)).toBe(
+        "http://example.com/health: not healthy after 1 attempt (2s): last failure: timed out after 2s " +
+          "through the proxy http://proxy.internal:3128 (from HTTP_PROXY); check HTTP_PROXY, or add the endpoint's host to NO_PROXY to reach it directly"
+      )
+      // The one in flight when time ran out: here a redirect's, which NO_PROXY sends directly.
+      const redirected = yield* probe([{ status: 302, location: "http://10.0.0.7/" }, "never"], {
+        url: new URL("http://example.com/"),
+        timeout: Duration.seconds(2),
+        proxies
+      })
+      expect(failureMessage(redirected.exit)).toMatch(/last failure: timed out after 2s$/)
+      const loopback = yield* probe(["never"], { timeout: Duration.seconds(2), proxies })
+      expect(failureMessage(loopback.exit)).toMatch(/last failure: timed out after 2s$/)
+    }))
+
+  it.effect("reads only the start of a failing answer's body, then cancels it, and nothing of a healthy one's", () =>
     Effect.gen(function*() {
       const unhealthy = lazyBody("db down\n", 64 * 1024 * 1024)
       const healthy = lazyBody("ok\n", 64 * 1024 * 1024)
       const { exit, logs } = yield* probe([{ status: 503, body: unhealthy.stream }, { status: 200, body: healthy.stream }])
       expect(logs).toContain("not healthy yet (attempt 1): status 503: db down")
       expect(Exit.isSuccess(exit)).toBe(true)
-      for (const { seen } of [unhealthy, healthy]) {
-        expect(seen.cancelled).toBe(true)
-        expect(seen.read).toBeLessThanOrEqual(bodyPrefixBytes + 128 * 1024)
-      }
+      expect(unhealthy.seen.cancelled).toBe(true)
+      expect(unhealthy.seen.read).toBeLessThanOrEqual(bodyPrefixBytes + 128 * 1024)
+      expect(healthy.seen.read).toBe(0)
     }))
 
   it.effect("quotes the first line of a body even when it comes in small pieces", () =>
@@ -240,13 +300,22 @@ describe("waitUntilHealthy", () => {
       expect(logs[0]).toBe("waiting for http://127.0.0.1:8080/health to answer 200-399, probing every 250ms for up to 10s")
     }))
 
-  it.effect("does not take a 200 whose body breaks off for healthy", () =>
+  it.effect("takes the final status for the answer, whatever its body does after it", () =>
     Effect.gen(function*() {
-      const body = new ReadableStream<Uint8Array>({
-        start: (controller) => controller.error(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }))
-      })
-      const { exit } = yield* probe([{ status: 200, body }], { timeout: Duration.millis(500) })
-      expect(failureMessage(exit)).toMatch(/last failure: the server reset the connection without answering; /)
+      for (const body of [brokenBody("ok"), new ReadableStream<Uint8Array>()]) {
+        const { exit } = yield* probe([{ status: 200, body }])
+        expect(Exit.map(exit, ([healthy]) => healthy)).toEqual(Exit.succeed({ attempts: 1, elapsed: Duration.zero }))
+      }
+    }))
+
+  it.effect("quotes what arrived of a failing answer's body when it breaks off, or stalls until the probe's limit", () =>
+    Effect.gen(function*() {
+      const broken = yield* probe([{ status: 503, body: brokenBody("db down\n") }], { timeout: Duration.millis(500) })
+      expect(failureMessage(broken.exit)).toMatch(/last failure: status 503: db down$/)
+      const stalling = new ReadableStream<Uint8Array>({ start: (controller) => controller.enqueue(new TextEncoder().encode("warming up\n")) })
+      const stalled = yield* probe([{ status: 503, body: stalling }], { timeout: Duration.seconds(3), requestTimeout: Duration.seconds(2) })
+      expect(stalled.logs).toContain("not healthy yet (attempt 1): status 503: warming up")
+      expect(failureMessage(stalled.exit)).toMatch(/^\S+: not healthy after 1 attempt \(2s\): last failure: status 503: warming up$/)
     }))
 
   it.effect("reports a time-out of the full request time-out even after another reason", () =>

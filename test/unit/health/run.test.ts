@@ -11,12 +11,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
 import * as net from "node:net"
+import * as tls from "node:tls"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fromHttpClientError, ProbeFailure, ThroughProxy } from "../../../src/health/failure.js"
 import * as HttpLayer from "../../../src/health/HttpLayer.js"
 import { proxySettingsFromEnv } from "../../../src/health/proxy.js"
 import { run, type WaitUntilHealthyInput } from "../../../src/health/run.js"
+import { testServers } from "../../support/servers.js"
 
 const closers: Array<() => void> = []
 afterAll(() => closers.forEach((close) => close()))
@@ -25,7 +27,8 @@ const listen = (server: net.Server): Effect.Effect<number> =>
   Effect.promise(async () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
     const sockets = new Set<net.Socket>()
-    server.on("connection", (socket: net.Socket) => sockets.add(socket))
+    // sipid hangs up on what it does not need (a body it will not read): a reset is no test's failure.
+    server.on("connection", (socket: net.Socket) => sockets.add(socket.on("error", () => {})))
     closers.push(() => {
       for (const socket of sockets) socket.destroy()
       server.close()
@@ -43,24 +46,11 @@ const server = Effect.gen(function*() {
   return { port, paths }
 })
 
-/** A CONNECT proxy that sends every tunnel to 127.0.0.1 (made-up names are never resolved), or answers `refuseWith`. */
-const connectProxy = (refuseWith?: number, pem?: { readonly cert: string; readonly key: string }) =>
-  Effect.gen(function*() {
-    const tunnels: Array<string> = []
-    const refuse = (_: http.IncomingMessage, response: http.ServerResponse) => response.writeHead(405).end()
-    const proxy = pem === undefined ? http.createServer(refuse) : https.createServer(pem, refuse)
-    proxy.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-      tunnels.push(request.url!)
-      if (refuseWith !== undefined) return socket.end(`HTTP/1.1 ${refuseWith} No\r\n\r\n`)
-      const upstream = net.connect(Number(request.url!.split(":").at(-1)), "127.0.0.1", () => {
-        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n")
-        upstream.write(head)
-        upstream.pipe(socket).pipe(upstream)
-      })
-      upstream.on("error", () => socket.destroy())
-    })
-    return { url: `${pem === undefined ? "http" : "https"}://127.0.0.1:${yield* listen(proxy)}`, tunnels }
-  })
+const servers = testServers(tmpdir())
+afterAll(() => servers.closeAll())
+
+/** A forward proxy (see test/support/servers.ts): plain http forwarded, CONNECT tunnelled or refused. */
+const forwardProxy = (options?: Parameters<typeof servers.connectProxy>[0]) => Effect.promise(() => servers.connectProxy(options))
 
 /** A certificate for 127.0.0.1 and its key, made when a test needs it. */
 const selfSigned = () => {
@@ -144,14 +134,14 @@ describe("run", () => {
   it.live("goes through the proxy the environment names", () =>
     Effect.gen(function*() {
       const { port } = yield* server
-      const proxy = yield* connectProxy()
+      const proxy = yield* forwardProxy()
       yield* run(input({
         url: `http://health.sipid.test:${port}/`,
         headers: ["X-Probe: sipid"],
         expectStatus: "204",
         env: { HTTP_PROXY: proxy.url }
       }))
-      expect(proxy.tunnels).toEqual([`health.sipid.test:${port}`])
+      expect(proxy.forwarded).toEqual([`http://health.sipid.test:${port}/`])
     }))
 })
 
@@ -180,27 +170,51 @@ describe("HttpLayer", () => {
   it.live("sends each scheme through its own proxy, sharing one when both variables name it", () =>
     Effect.gen(function*() {
       const { port } = yield* server
-      const proxy = yield* connectProxy()
-      const other = yield* connectProxy()
+      const proxy = yield* forwardProxy()
+      const other = yield* forwardProxy()
       const target = `http://health.sipid.test:${port}/`
       expect(yield* get(settingsFor({ HTTP_PROXY: proxy.url }), target)).toBe(401)
       expect(yield* get(settingsFor({ HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url }), target)).toBe(401)
       expect(yield* get(settingsFor({ HTTPS_PROXY: other.url, HTTP_PROXY: proxy.url }), target)).toBe(401)
-      expect(proxy.tunnels).toHaveLength(3)
-      expect(other.tunnels).toEqual([])
+      expect(proxy.forwarded).toHaveLength(3)
+      expect(other.forwarded).toEqual([])
       // Loopback stays direct whatever the proxy variables say.
       expect(yield* get(settingsFor({ HTTP_PROXY: proxy.url }), `http://127.0.0.1:${port}/`)).toBe(401)
-      expect(proxy.tunnels).toHaveLength(3)
+      expect(proxy.forwarded).toHaveLength(3)
+    }))
+
+  it.live("sends plain http to the proxy as a request for the whole URL, never through a tunnel", () =>
+    Effect.gen(function*() {
+      const { paths, port } = yield* server
+      // Like squid by default: CONNECT only to port 443.
+      const proxy = yield* forwardProxy({ connect: 403 })
+      expect(yield* get(settingsFor({ HTTP_PROXY: proxy.url }), `http://health.sipid.test:${port}/ready?x=1`)).toBe(401)
+      expect(proxy.forwarded).toEqual([`http://health.sipid.test:${port}/ready?x=1`])
+      expect(proxy.tunnels).toEqual([])
+      expect(paths).toEqual(["/ready?x=1"])
+    }))
+
+  it.live("fails a request at once when the proxy hangs up on CONNECT, instead of asking it again and again", () =>
+    Effect.gen(function*() {
+      const proxy = yield* forwardProxy({ connect: "hang up" })
+      expect(yield* get(settingsFor({ HTTPS_PROXY: proxy.url }), "https://health.sipid.test/")).toEqual(
+        ProbeFailure.ProxyFailed({
+          proxy: proxy.url,
+          variable: "HTTPS_PROXY",
+          problem: "closed the connection instead of opening a tunnel to the endpoint"
+        })
+      )
+      expect(proxy.tunnels).toEqual(["health.sipid.test:443"])
     }))
 
   it.live("names the proxy, without credentials, when the proxy fails", () =>
     Effect.gen(function*() {
-      const refusing = yield* connectProxy(502)
+      const refusing = yield* forwardProxy({ connect: 502 })
       const withCredentials = refusing.url.replace("http://", "http://sipid:secret@")
-      expect(yield* get(settingsFor({ http_proxy: withCredentials }), "http://health.sipid.test/")).toEqual(
+      expect(yield* get(settingsFor({ https_proxy: withCredentials }), "https://health.sipid.test/")).toEqual(
         ProbeFailure.ProxyFailed({
           proxy: refusing.url,
-          variable: "http_proxy",
+          variable: "https_proxy",
           problem: "answered 502 instead of opening a tunnel to the endpoint"
         })
       )
@@ -241,10 +255,36 @@ describe("HttpLayer", () => {
     Effect.gen(function*() {
       const pem = selfSigned()
       const port = yield* listen(https.createServer(pem, (_, response) => response.writeHead(200).end()))
-      const proxy = yield* connectProxy(undefined, pem)
+      const proxy = yield* forwardProxy({ pem })
       const trusting = { ...settingsFor({ HTTPS_PROXY: proxy.url }), tls: { rejectUnauthorized: true, ca: [pem.cert] } }
       expect(yield* get(trusting, `https://health.sipid.test:${port}/`)).toBe(200)
       expect(proxy.tunnels).toEqual([`health.sipid.test:${port}`])
+    }))
+
+  it.live("reads the answer after a 100 Continue it did not ask for, over http and https", () =>
+    Effect.gen(function*() {
+      const answer = (socket: net.Socket) =>
+        socket.on("error", () => {}).once("data", () => socket.end("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"))
+      const plain = yield* listen(net.createServer(answer))
+      expect(yield* get(settingsFor({}), `http://127.0.0.1:${plain}/`)).toBe(200)
+      const secure = yield* listen(tls.createServer(selfSigned(), answer))
+      expect(yield* get({ ...settingsFor({}), tls: { rejectUnauthorized: false } }, `https://127.0.0.1:${secure}/`)).toBe(200)
+    }))
+
+  it.live("sends one request per connection, so a 100 can only come first", () =>
+    Effect.gen(function*() {
+      let connections = 0
+      const port = yield* listen(http.createServer((_, response) => response.writeHead(200).end()).on("connection", () => connections++))
+      // Each body read to its end, and a pause, so a kept-alive connection would be free for the next request.
+      const get = HttpClient.get(`http://127.0.0.1:${port}/`).pipe(
+        Effect.flatMap((response) => Effect.as(response.text, response.status)),
+        Effect.tap(() => Effect.sleep(Duration.millis(50)))
+      )
+      const statuses = yield* Effect.forEach([1, 2], () => get).pipe(
+        Effect.provide(HttpLayer.layer(settingsFor({})))
+      )
+      expect(statuses).toEqual([200, 200])
+      expect(connections).toBe(2)
     }))
 
   it.live("closes its connections when its scope ends", () =>

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { rootCertificates } from "node:tls"
-import { loadTls, type TlsFiles } from "../../../src/health/tls.js"
+import { loadTls, maxPemBytes, type TlsFiles } from "../../../src/health/tls.js"
 
 const dir = mkdtempSync(join(tmpdir(), "sipid-tls-"))
 const file = (name: string, content: string) => {
@@ -48,6 +48,18 @@ describe("loadTls", () => {
     Effect.gen(function*() {
       const tls = yield* loadTls({ ...none, clientCert: a.cert, clientKey: a.key })
       expect(tls).toEqual({ cert: readFileSync(a.cert, "utf8"), key: readFileSync(a.key, "utf8"), rejectUnauthorized: true })
+    }))
+
+  it.effect("reads a file up to its size limit, and no further", () =>
+    Effect.gen(function*() {
+      const pem = readFileSync(a.cert, "utf8")
+      const atLimit = file("at-limit.crt", pem + "#".repeat(maxPemBytes - pem.length))
+      expect((yield* loadTls({ ...none, caCerts: [atLimit] })).ca!.at(-1)!.length).toBe(maxPemBytes)
+      const over = file("over.crt", pem + "#".repeat(maxPemBytes - pem.length + 1))
+      for (const caCerts of [[over], ["/dev/zero"]]) {
+        expect(yield* refusal({ caCerts })).toMatch(/^--ca-cert \S+: larger than 4 MiB, so not a PEM file; is it the right file\?$/)
+      }
+      expect(yield* refusal({ clientCert: a.cert, clientKey: "/dev/zero" })).toMatch(/^--client-key \/dev\/zero: larger than 4 MiB/)
     }))
 
   // Named by a label: a name holding the temporary directory's random path

@@ -1,0 +1,58 @@
+/**
+ * One probe's request and the redirects it follows, as Go's http.Client
+ * would: a GET with the extra headers, never the URL's fragment (the
+ * client's business), up to 10 redirects.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Effect, Ref, type Scope } from "effect"
+import { bodySnippet, fromHttpClientError, ProbeFailure } from "./failure.js"
+
+export const maxRedirects = 10
+
+/** Headers for the host asked for, left out where a redirect leads elsewhere (Go does so for the first two). */
+const hostBoundHeaders = new Set(["authorization", "cookie", "host"])
+
+/**
+ * Where a redirect leads, if it can be followed: an http or https URL. A
+ * Location Node cannot parse (`http://[zz`, `http://:0/`, a zone id) is a
+ * failed probe, retried like any other, as in Go.
+ */
+const redirectTarget = (location: string, from: URL): URL | undefined => {
+  const target = URL.canParse(location, from.href) ? new URL(location, from) : undefined
+  return target?.protocol === "http:" || target?.protocol === "https:" ? target : undefined
+}
+
+/**
+ * The final answer to a GET of `url`. Every request of it is aborted when
+ * the scope closes, so a body nobody reads costs nothing. `inFlight` holds
+ * the URL being asked at each step, so that a time-out can name the proxy it
+ * went through.
+ */
+export const finalAnswer = (
+  client: HttpClient.HttpClient,
+  asked: { readonly url: URL; readonly headers: ReadonlyArray<readonly [name: string, value: string]> },
+  inFlight: Ref.Ref<URL>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, ProbeFailure, Scope.Scope> => {
+  const scoped = HttpClient.withScope(client)
+  const requestTo = (url: URL) =>
+    HttpClientRequest.get(url).pipe(
+      HttpClientRequest.removeHash,
+      HttpClientRequest.setHeaders(
+        Object.fromEntries(asked.headers.filter(([name]) => url.hostname === asked.url.hostname || !hostBoundHeaders.has(name)))
+      )
+    )
+  const follow = (url: URL, redirects: number): Effect.Effect<HttpClientResponse.HttpClientResponse, ProbeFailure, Scope.Scope> =>
+    Effect.gen(function*() {
+      yield* Ref.set(inFlight, url)
+      const response = yield* Effect.mapError(scoped.execute(requestTo(url)), fromHttpClientError)
+      const location = response.headers.location
+      if (response.status < 300 || response.status >= 400 || location === undefined || redirects === maxRedirects) return response
+      const target = redirectTarget(location, url)
+      return yield* target === undefined
+        ? Effect.fail(ProbeFailure.BadRedirect({ status: response.status, location: bodySnippet(location) }))
+        : follow(target, redirects + 1)
+    })
+  return follow(asked.url, 0)
+}

@@ -4,7 +4,7 @@
  * page and the @effect/cli command of shell completions are all read from here.
  */
 import { Either, LogLevel } from "effect"
-import { resolve } from "node:path"
+import { isAbsolute, resolve } from "node:path"
 import { type LogFormat, logFormats } from "../log/logger.js"
 import { parseGoDuration } from "../time/goDuration.js"
 import { ExitCode, signalExitCode } from "./exitCodes.js"
@@ -12,8 +12,27 @@ import { asText, choice, type CommandSpec, type ExitCodeDoc, flag, optional, typ
 
 const goDuration: Parse<import("effect").Duration.Duration> = (text) => Either.mapLeft(parseGoDuration(text), (error) => error.message)
 
-const pidFilePath: Parse<string> = (path) =>
-  path.endsWith("/") ? Either.left(`"${path}" must name a file, not a directory`) : Either.right(resolve(path))
+/**
+ * The working directory, unless it was deleted (the release's launcher
+ * then moved to / and set SIPID_CWD_DELETED; Node cannot name it at all).
+ */
+const workingDirectory = (): string | undefined => {
+  if (process.env.SIPID_CWD_DELETED === "1") return undefined
+  try {
+    return process.cwd()
+  } catch {
+    return undefined
+  }
+}
+
+const pidFilePath: Parse<string> = (path) => {
+  if (path.endsWith("/")) return Either.left(`"${path}" must name a file, not a directory`)
+  if (isAbsolute(path)) return Either.right(resolve(path))
+  const here = workingDirectory()
+  return here === undefined
+    ? Either.left(`"${path}" is relative, but the working directory was deleted; give the absolute path`)
+    : Either.right(resolve(here, path))
+}
 
 /** @effect/cli's `--log-level` values. */
 export const logLevels = LogLevel.allLevels.map((level) => level._tag.toLowerCase())

@@ -30,11 +30,14 @@ export const bundleUndici = (outfile) =>
   build({
     stdin: {
       contents: [
+        'const Dispatcher = require("undici/lib/dispatcher/dispatcher.js")',
+        "// As undici's index does: request(), stream() and the rest are methods of every dispatcher.",
+        'Object.assign(Dispatcher.prototype, require("undici/lib/api/index.js"))',
         "module.exports = {",
         '  Agent: require("undici/lib/dispatcher/agent.js"),',
         '  Pool: require("undici/lib/dispatcher/pool.js"),',
         '  ProxyAgent: require("undici/lib/dispatcher/proxy-agent.js"),',
-        '  Dispatcher: require("undici/lib/dispatcher/dispatcher.js"),',
+        "  Dispatcher,",
         '  buildConnector: require("undici/lib/core/connect.js"),',
         '  errors: require("undici/lib/core/errors.js"),',
         '  getGlobalDispatcher: require("undici/lib/global.js").getGlobalDispatcher',

@@ -40,7 +40,7 @@ export const logLevels = LogLevel.allLevels.map((level) => level._tag.toLowerCas
 const pidFile = required("--pid-file", "FILE", pidFilePath, { meaning: "the pidfile: /var/vcap/sys/run/JOB/JOB.pid" })
 const logFormat = choice("--log-format", logFormats, { meaning: "log lines as text or JSON lines", defaultText: "text" as LogFormat })
 
-const stoppedBySignal: ExitCodeDoc = ["128+N", `stopped early, in order, by signal N (TERM ${signalExitCode.SIGTERM}, INT ${signalExitCode.SIGINT}, HUP, QUIT, USR1, USR2)`]
+const stoppedBySignal: ExitCodeDoc = ["128+N", `stopped early by signal N (TERM ${signalExitCode.SIGTERM}, INT ${signalExitCode.SIGINT}, HUP, QUIT, USR1, USR2)`]
 const usage: ExitCodeDoc = [ExitCode.usage, "usage error: a missing, unknown or malformed option"]
 /** The codes claim and kill share: both lock the pidfile and refuse one they cannot trust. */
 const pidfileTrouble: ReadonlyArray<ExitCodeDoc> = [

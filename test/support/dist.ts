@@ -1,42 +1,26 @@
 /** The release tarballs (`npm run dist`), built at most once per change of the sources, and unpacked as a BOSH VM gets them. */
-import { execFile, execFileSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { expect } from "vitest"
 import type { RunResult } from "./cli.js"
+import { buildDist, type DistArch, distName, tarballPath } from "./distBuild.js"
 
-const repository = fileURLToPath(new URL("../..", import.meta.url))
-const { version } = JSON.parse(readFileSync(`${repository}/package.json`, "utf8")) as { version: string }
-
-export type DistArch = "x64" | "arm64"
+export { type DistArch, distName }
 
 /** The build that runs on this machine. */
 export const hostArch: DistArch = process.arch === "arm64" ? "arm64" : "x64"
 
-/** The directory a tarball unpacks to, holding bin/sipid. */
-export const distName = (arch: DistArch = hostArch) => `sipid-${version}-linux-${arch}`
-
 let built: Promise<void> | undefined
 
 /**
- * The absolute path of dist/sipid-VERSION-linux-ARCH.tar.xz, running `npm run
- * dist` (every architecture at once) first if one is missing or older than
- * anything it is made from. Test files run in parallel workers: a lock keeps
- * them from building it twice at once.
+ * The absolute path of dist/sipid-VERSION-linux-ARCH.tar.xz. The globalSetup has built it
+ * before any test ran; this checks again (cheaply) for a test run without that setup.
  */
 export const distTarball = async (arch: DistArch = hostArch): Promise<string> => {
-  await (built ??= new Promise((resolve, reject) => {
-    mkdirSync(`${repository}dist`, { recursive: true })
-    const tarballs = (["x64", "arm64"] as const).map((each) => `dist/${distName(each)}.tar.xz`).join(" ")
-    const upToDate = `for t in ${tarballs}; do test -f "$t" && test -z "$(find src scripts package.json package-lock.json -newer "$t" -print -quit)" || exit 1; done`
-    execFile("flock", [`${repository}dist/.dist.lock`, "sh", "-c", `(${upToDate}) || npm run dist`], {
-      cwd: repository,
-      maxBuffer: 16 * 2 ** 20
-    }, (error, _stdout, stderr) => (error ? reject(new Error(`npm run dist failed: ${stderr}`)) : resolve()))
-  }))
-  return `${repository}dist/${distName(arch)}.tar.xz`
+  await (built ??= buildDist())
+  return tarballPath(arch)
 }
 
 /** Unpacks the tarball of `arch` into a new directory outside the repository; returns the directory it made (`distName`). */

@@ -346,7 +346,7 @@ describe("claim says what it found and did", () => {
     ["the pidfile of an exited process", () =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
-        const old = yield* table.spawn({ pid: 400 })
+        const old = yield* table.spawn({ pid: 400 as Pid })
         yield* table.exit(old.pid)
         yield* (yield* SimulatedFiles).put(path, "file", "400\n")
       }), (me: number) => ["WARN pidfile is stale: process 400 has exited", `INFO claimed for process ${me}`]],

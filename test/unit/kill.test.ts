@@ -319,8 +319,8 @@ describe("kill, refusals", () => {
       simulate(() =>
         Effect.gen(function*() {
           const table = yield* ProcessTable
-          yield* table.spawn({ pid: 5 })
-          yield* table.spawn({ pid: 1 })
+          yield* table.spawn({ pid: 5 as Pid })
+          yield* table.spawn({ pid: 1 as Pid })
           const pidfile = makePidfile(content)
           const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
           expect(error._tag).toBe("PidfileInvalid")
@@ -438,14 +438,14 @@ describe("kill, refusals", () => {
   // Between the judgement (inspect) and open, the PID is reused (a later start, or
   // the same start tick in another boot) or the process exits.
   it.effect.each([
-    ["changes hands", (table: typeof ProcessTable.Service, pid: number) => table.reuse(pid), "PID %d changed hands while it was being opened"],
+    ["changes hands", (table: typeof ProcessTable.Service, pid: Pid) => table.reuse(pid), "PID %d changed hands while it was being opened"],
     [
       "changes hands across a reboot",
-      (table: typeof ProcessTable.Service, pid: number, identity: ProcessIdentity) =>
+      (table: typeof ProcessTable.Service, pid: Pid, identity: ProcessIdentity) =>
         table.reuse(pid, { startTicks: identity.startTicks, bootId: "boot-b" }),
       "PID %d changed hands while it was being opened"
     ],
-    ["exits", (table: typeof ProcessTable.Service, pid: number) => table.exit(pid), "process %d exited before it could be signalled"]
+    ["exits", (table: typeof ProcessTable.Service, pid: Pid) => table.exit(pid), "process %d exited before it could be signalled"]
   ] as const)("the pidfd's process must be the one judged: a PID that %s in between is never signalled", ([, race, reason]) =>
     simulate((logs) =>
       Effect.gen(function*() {
@@ -516,7 +516,7 @@ describe("kill, refusals", () => {
     simulate(() =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
-        const identity = yield* table.spawn({ pid: process[which] })
+        const identity = yield* table.spawn({ pid: process[which] as Pid })
         const pidfile = makePidfile(`${identity.pid}\n`, identity)
         const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
         expect(error.message).toContain(`names process ${process[which]}, which is sipid itself or the process that started it`)

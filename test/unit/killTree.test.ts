@@ -58,7 +58,7 @@ const nobodysJob = (master: Behaviour = {}) =>
 const forkChain = (tip: number, links: number, behaviour: Behaviour) =>
   Effect.gen(function*() {
     const table = yield* ProcessTable
-    const chain: Array<number> = []
+    const chain: Array<Pid> = []
     yield* Effect.fork(Effect.iterate(tip, {
       while: () => chain.length < links,
       body: (parent) =>

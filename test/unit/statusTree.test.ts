@@ -70,8 +70,8 @@ describe("jobMembers: what kill --tree would signal now", () => {
       const table = yield* ProcessTable
       const { master } = yield* job()
       const worker = yield* table.spawn({ parent: master, command: "worker" })
-      yield* table.spawn({ pid: process.pid, parent: master, command: "sipid" })
-      yield* table.spawn({ pid: process.ppid, parent: master, command: "ctl" })
+      yield* table.spawn({ pid: process.pid as Pid, parent: master, command: "sipid" })
+      yield* table.spawn({ pid: process.ppid as Pid, parent: master, command: "ctl" })
       expect(pids(yield* jobMembers(master, { callerUid: 0 }))).toEqual([master, worker.pid])
     }).pipe(Effect.provide(TestLayers)))
 

@@ -15,10 +15,11 @@
  * and wakes their waiters. Exits are computed from the clock rather than by
  * forked fibers, so `TestClock.adjust` sees only the program's own fibers
  * and a process is dead exactly at its scheduled instant, not a scheduler
- * turn later.
+ * turn later. Like the live table, it dies on a PID that was never
+ * validated (`guardPid`).
  */
 import { Clock, Context, Deferred, Duration, Effect, Either, Layer, Option, Schedule, type Scope } from "effect"
-import { type Pid, pidMaxCeiling } from "./Pid.js"
+import { guardPid, type Pid, pidMaxCeiling } from "./Pid.js"
 import { type Gone, type ProcessHandle, type ProcessIdentity, Processes, type ProcessesService, ProcessState, type SignalName } from "./Processes.js"
 import * as Simulated from "./simulatedTable.js"
 import type { Fate, SpawnSpec, TableEvent } from "./simulatedTable.js"
@@ -147,15 +148,18 @@ export const make = (options: TestOptions = {}) =>
     }
 
     const open = (pid: Pid) =>
-      costsReadTime(Effect.flatMap(atNow((table, now) => Simulated.holderAt(table, pid, now)), (holder): Effect.Effect<ProcessHandle | Gone, never, Scope.Scope> => {
-        // Like pidfd_open: a thread's ID opens no process.
-        if (holder._tag !== "Alive" || holder.process.threadOf !== undefined) return Effect.succeed(ProcessState.Gone())
-        if (pidfdsHeld >= budget) return Effect.succeed(handleOf(holder.process, "Identity"))
-        return Effect.acquireRelease(
-          Effect.sync(() => (pidfdsHeld++, handleOf(holder.process, "Pidfd"))),
-          () => Effect.sync(() => pidfdsHeld--)
-        )
-      }))
+      Effect.zipRight(
+        guardPid(pid),
+        costsReadTime(Effect.flatMap(atNow((table, now) => Simulated.holderAt(table, pid, now)), (holder): Effect.Effect<ProcessHandle | Gone, never, Scope.Scope> => {
+          // Like pidfd_open: a thread's ID opens no process.
+          if (holder._tag !== "Alive" || holder.process.threadOf !== undefined) return Effect.succeed(ProcessState.Gone())
+          if (pidfdsHeld >= budget) return Effect.succeed(handleOf(holder.process, "Identity"))
+          return Effect.acquireRelease(
+            Effect.sync(() => (pidfdsHeld++, handleOf(holder.process, "Pidfd"))),
+            () => Effect.sync(() => pidfdsHeld--)
+          )
+        }))
+      )
 
     const exitedAmong = (handles: ReadonlyArray<ProcessHandle>, timeout: Duration.Duration) =>
       Effect.gen(function*() {
@@ -171,7 +175,7 @@ export const make = (options: TestOptions = {}) =>
     const processes: ProcessesService = {
       bootId,
       pidMax: Effect.succeed(options.pidMax ?? pidMaxCeiling),
-      inspect: (pid) => atNow((table, now) => Simulated.stateAt(table, now, pid)),
+      inspect: (pid) => Effect.zipRight(guardPid(pid), atNow((table, now) => Simulated.stateAt(table, now, pid))),
       open,
       lineage: (pid) => costsReadTime(atNow((table, now) => Option.fromNullable(Simulated.lineageAt(table, now, pid)))),
       children: (pid) => costsReadTime(atNow((table, now) => Simulated.childrenAt(table, now, pid))),

@@ -9,6 +9,7 @@ import { PidfileFiles, type PidfileFilesService } from "../../src/pidfile/Pidfil
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 import type { Pid } from "../../src/process/Pid.js"
+import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
 import { captureLogs } from "./support/simulation.js"
@@ -192,6 +193,23 @@ describe("claim decides from the pidfile and the process table", () => {
       expect(yield* claimFor(me.pid)).toEqual({ _tag: "Claimed" })
       expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
     }).pipe(Effect.provide(TestLayers)))
+
+  // Live, asking about a PID the content does not name dies ("refusing to act on PID undefined", exit 5).
+  it.effect.each([["no PID at all", () => "garbage\n", false], ["a first number, of a process that exited", (gone: Pid) => `${gone} junk\n`, true]] as const)(
+    "over content with %s, asks the process table about the claimant and the PID monit reads, nothing else",
+    ([, content, readsGone]) =>
+      Effect.gen(function*() {
+        const [table, files] = yield* setUp
+        const gone = yield* table.spawn()
+        yield* table.exit(gone.pid)
+        yield* files.put(path, "file", content(gone.pid))
+        const me = yield* table.spawn()
+        const asked: Array<Pid> = []
+        const recording = Layer.effect(Processes, Effect.map(Processes, (processes) => ({ ...processes, inspect: (pid: Pid) => (asked.push(pid), processes.inspect(pid)) })))
+        expect(yield* claimFor(me.pid).pipe(Effect.provide(recording))).toEqual({ _tag: "Claimed" })
+        expect(asked).toEqual(readsGone ? [me.pid, gone.pid] : [me.pid])
+      }).pipe(Effect.provide(TestLayers))
+  )
 
   it.effect("refuses to claim for a PID that is not running, and writes nothing", () =>
     Effect.gen(function*() {

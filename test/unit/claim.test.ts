@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { dirname } from "node:path"
 import { SystemError } from "../../src/errors.js"
 import { claim, claimLocked } from "../../src/pidfile/claim.js"
 import { identityRecordPath } from "../../src/pidfile/identityRecord.js"
@@ -28,6 +29,9 @@ const claimLogged = (pid: number) =>
     const outcome = yield* claimFor(pid).pipe(Effect.either, Effect.provide(captureLogs(logs)), Logger.withMinimumLogLevel(LogLevel.Debug))
     return { outcome, logs }
   })
+
+/** What claim does before it locks, for a test that locks by itself. */
+const makeDirectory = Effect.flatMap(PidfileFiles, (files) => files.makeDirectory(dirname(path)))
 
 const diskFull = (target: string) => new SystemError({ operation: "write", path: target, code: "ENOSPC" })
 
@@ -412,6 +416,7 @@ describe("claimLocked, for a caller that holds the lock", () => {
     Effect.gen(function*() {
       const [table, files] = yield* setUp
       const [first, second] = [yield* table.spawn(), yield* table.spawn()]
+      yield* makeDirectory
       const locked = yield* lock(path, { create: first.pid })
       const error = yield* Effect.flip(claimLocked(locked, second.pid))
       expect(error).toMatchObject({ _tag: "UsageError" })
@@ -428,6 +433,7 @@ describe("claimLocked, for a caller that holds the lock", () => {
     Effect.gen(function*() {
       const [table, files] = yield* setUp
       const me = yield* table.spawn()
+      yield* makeDirectory
       const locked = yield* lock(path, { create: me.pid })
       yield* files.put(path, "file", "7\n")
       expect(yield* Effect.flip(claimLocked(locked, me.pid))).toMatchObject({ _tag: "PidfileInvalid", path })

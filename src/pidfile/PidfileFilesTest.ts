@@ -59,7 +59,8 @@ export interface SimulatedFilesService {
   readonly paths: Effect.Effect<ReadonlyArray<string>>
 }
 
-export class SimulatedFiles extends Context.Tag("sipid/SimulatedFiles")<SimulatedFiles, SimulatedFilesService>() {}
+/** The test's handle on the simulated files; `SimulatedFiles.put(...)` and the rest need only the tag. */
+export class SimulatedFiles extends Effect.Tag("sipid/SimulatedFiles")<SimulatedFiles, SimulatedFilesService>() {}
 
 const device = 1
 

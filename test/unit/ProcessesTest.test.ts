@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Option, type Scope, TestClock } from "effect"
+import { Duration, Effect, Exit, Option, type Scope, TestClock } from "effect"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
+import { settled } from "./support/simulation.js"
 
 const run = <A, E>(
   effect: Effect.Effect<A, E, Processes | ProcessTable | Scope.Scope>,
@@ -145,7 +146,7 @@ describe("ProcessesTest", () => {
       yield* TestClock.adjust(Duration.millis(2999))
       expect(exited.unsafePoll()).toBeNull()
       yield* TestClock.adjust(Duration.millis(1))
-      yield* Fiber.join(exited)
+      yield* settled(exited)
       expect(yield* processes.inspect(pid)).toEqual({ _tag: "Gone" })
       expect(yield* ProcessTable.signalsTo(pid)).toEqual([[0, "SIGTERM"], [10_000, "SIGQUIT"]])
       expect((yield* ProcessTable.events).filter((event) => event._tag === "StackDump")).toHaveLength(1)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { Duration, Effect, Either, Layer, Logger, LogLevel, Option, TestClock } from "effect"
 import { dirname } from "node:path"
 import { SystemError } from "../../src/errors.js"
 import { claim, claimLocked } from "../../src/pidfile/claim.js"
@@ -13,7 +13,7 @@ import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
-import { captureLogs } from "./support/simulation.js"
+import { captureLogs, settled } from "./support/simulation.js"
 
 const path = "/run/job/job.pid"
 const TestLayers = Layer.merge(PidfileFilesTest.layer, ProcessesTest.layer())
@@ -403,7 +403,7 @@ describe("claimLocked, for a caller that holds the lock", () => {
       // start-stop-daemon starts another copy and writes its own pidfile: a new inode at the path.
       yield* files.put(path, "file", `${other.pid}\n`)
       yield* TestClock.adjust(Duration.seconds(10))
-      const error = yield* Fiber.join(fiber)
+      const error = yield* settled(fiber)
       expect(error).toMatchObject({ _tag: "PidfileInvalid", path })
       expect(error.message).toBe(
         `${path}: was replaced while locked, by a program that does not lock (start-stop-daemon, an editor); not claimed; left untouched, fix or remove it by hand`

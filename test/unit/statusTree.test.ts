@@ -4,7 +4,7 @@
  * every member.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Logger, LogLevel, TestClock } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel, TestClock } from "effect"
 import { kill } from "../../src/pidfile/kill.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
@@ -14,7 +14,7 @@ import type { Pid } from "../../src/process/Pid.js"
 import { Processes, type ProcessUids } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable } from "../../src/process/ProcessesTest.js"
-import { captureLogs } from "./support/simulation.js"
+import { captureLogs, settled } from "./support/simulation.js"
 
 const path = "/var/vcap/sys/run/pool/pool.pid"
 const nobody = 65534
@@ -164,7 +164,7 @@ describe("jobMembers: the pidfile owner's rule, as kill --tree applies it", () =
 
       const stopping = yield* Effect.fork(kill({ path, callerUid: 0, callerPids: [], tree: {} }).pipe(Logger.withMinimumLogLevel(LogLevel.None)))
       yield* TestClock.adjust(Duration.seconds(30))
-      expect(yield* Fiber.join(stopping)).toMatchObject({ _tag: "Stopped", pid: master })
+      expect(yield* settled(stopping)).toMatchObject({ _tag: "Stopped", pid: master })
       const signalled: Array<number> = []
       for (const pid of [master, ...workers]) if ((yield* table.signalsTo(pid)).length > 0) signalled.push(pid)
       expect(signalled).toEqual(pids(listed))

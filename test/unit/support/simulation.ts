@@ -3,7 +3,7 @@
  * temporary directory (PidfileFilesLive), with every log line captured.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Effect, Layer, Logger, type Scope } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Option, type Scope, TestServices } from "effect"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -48,6 +48,25 @@ export const pidfileNamingAThread = Effect.gen(function*() {
   const thread = yield* table.spawnThread(pid)
   return { process: pid, thread: thread.pid, pidfile: makePidfile(`${thread.pid}\n`) }
 })
+
+/** Real time a forked program gets to finish once the test has moved the TestClock past its end. */
+const settleWithin = Duration.seconds(2)
+
+/**
+ * Joins a forked program the test has moved the TestClock past the end of.
+ * One that still sleeps on the TestClock (a bug, or a mutant that waits
+ * longer) would wait for ever, as nothing moves the clock again: it dies
+ * after `settleWithin` of real time instead, so the test fails at once
+ * rather than at vitest's time-out.
+ */
+export const settled = <A, E>(fiber: Fiber.Fiber<A, E>): Effect.Effect<A, E> =>
+  Fiber.join(fiber).pipe(
+    TestServices.provideWithLive(Effect.timeoutOption(settleWithin)),
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.dieMessage(`still running ${Duration.format(settleWithin)} after the TestClock passed the instant it should have ended by`),
+      onSome: Effect.succeed
+    }))
+  )
 
 /** A logger that appends each line, as `LEVEL message`, to `logs`. */
 export const captureLogs = (logs: Array<string>) =>

@@ -102,7 +102,7 @@ export const make = (options: TestOptions = {}) =>
       options.readTime === undefined ? effect : Effect.zipRight(Effect.sleep(options.readTime), effect)
     let pidfdsHeld = 0
 
-    const isDead = (id: number) => atNow((table, now) => Simulated.isDead(Simulated.incarnation(table, id), now))
+    const exitedNow = (id: number) => atNow((table, now) => Simulated.exitedBy(table, now, id))
 
     /** Resolved at the next change to incarnation `id`. */
     const nextChange = (id: number) =>
@@ -124,7 +124,7 @@ export const make = (options: TestOptions = {}) =>
     /** Completes once one of `watched` is seen dead at a check, as /proc is read for identity-pinned handles. */
     const checkedUntilDead = (watched: ReadonlyArray<number>): Effect.Effect<void> =>
       Effect.repeat(
-        atNow((table, now) => watched.some((id) => Simulated.isDead(Simulated.incarnation(table, id), now))),
+        atNow((table, now) => watched.some((id) => Simulated.exitedBy(table, now, id))),
         { until: (dead) => dead, schedule: Schedule.spaced(checkEvery) }
       )
 
@@ -141,7 +141,7 @@ export const make = (options: TestOptions = {}) =>
         pinnedBy,
         signal: (name) => update((table, now) => send(table, now, id, name)),
         awaitExit: pinnedBy === "Pidfd" ? awaitExit(id) : checkedUntilDead([id]),
-        exited: isDead(id)
+        exited: exitedNow(id)
       }
       incarnationOf.set(handle, id)
       return handle
@@ -163,7 +163,7 @@ export const make = (options: TestOptions = {}) =>
 
     const exitedAmong = (handles: ReadonlyArray<ProcessHandle>, timeout: Duration.Duration) =>
       Effect.gen(function*() {
-        const exited = atNow((table, now) => handles.filter((handle) => Simulated.isDead(Simulated.incarnation(table, incarnationOf.get(handle)!), now)))
+        const exited = atNow((table, now) => handles.filter((handle) => Simulated.exitedBy(table, now, incarnationOf.get(handle)!)))
         if ((yield* exited).length > 0 || handles.length === 0) return yield* exited
         const byIdentity = handles.filter((handle) => handle.pinnedBy === "Identity").map((handle) => incarnationOf.get(handle)!)
         const waits = handles.filter((handle) => handle.pinnedBy === "Pidfd").map((handle) => handle.awaitExit)

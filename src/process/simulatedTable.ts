@@ -132,6 +132,9 @@ export const incarnation = (table: Table, id: number): Incarnation => table.inca
 
 export const isDead = (process: Incarnation, now: number): boolean => process.diesAt !== undefined && now >= process.diesAt
 
+/** Whether incarnation `id` has exited (zombie included) by `now`: what its handle sees. */
+export const exitedBy = (table: Table, now: number, id: number): boolean => isDead(incarnation(table, id), now)
+
 /** The parent now: the one it forked from while that lives, then the nearest live subreaper above, then init. */
 export const parentOf = (table: Table, process: Incarnation, now: number): number => {
   if (process.parent === undefined) return process.parentPid

@@ -4,12 +4,12 @@ import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
-import { settled } from "./support/simulation.js"
+import { settled, simulatedTestWithin, withinRealTime } from "./support/simulation.js"
 
 const run = <A, E>(
   effect: Effect.Effect<A, E, Processes | ProcessTable | Scope.Scope>,
   options: ProcessesTest.TestOptions = { pidMax: 32768, bootId: "boot-a" }
-) => effect.pipe(Effect.scoped, Effect.provide(ProcessesTest.layer(options)))
+) => effect.pipe(Effect.scoped, withinRealTime(simulatedTestWithin, "still waiting on the TestClock"), Effect.provide(ProcessesTest.layer(options)))
 
 /** Opens `pid`, which the test knows to be running. */
 const openRunning = (processes: typeof Processes.Service, pid: Pid) =>

@@ -150,7 +150,7 @@ export const make = (options: TestOptions = {}) =>
     const open = (pid: Pid) =>
       Effect.zipRight(
         guardPid(pid),
-        costsReadTime(Effect.flatMap(atNow((table, now) => Simulated.holderAt(table, pid, now)), (holder): Effect.Effect<ProcessHandle | Gone, never, Scope.Scope> => {
+        costsReadTime(Effect.flatMap(atNow((table, now) => Simulated.holderAt(table, now, pid)), (holder): Effect.Effect<ProcessHandle | Gone, never, Scope.Scope> => {
           // Like pidfd_open: a thread's ID opens no process.
           if (holder._tag !== "Alive" || holder.process.threadOf !== undefined) return Effect.succeed(ProcessState.Gone())
           if (pidfdsHeld >= budget) return Effect.succeed(handleOf(holder.process, "Identity"))

@@ -136,7 +136,7 @@ export const isDead = (process: Incarnation, now: number): boolean => process.di
 export const exitedBy = (table: Table, now: number, id: number): boolean => isDead(incarnation(table, id), now)
 
 /** The parent now: the one it forked from while that lives, then the nearest live subreaper above, then init. */
-export const parentOf = (table: Table, process: Incarnation, now: number): number => {
+export const parentOf = (table: Table, now: number, process: Incarnation): number => {
   if (process.parent === undefined) return process.parentPid
   const parent = incarnation(table, process.parent)
   if (!isDead(parent, now)) return parent.identity.pid
@@ -154,7 +154,7 @@ export type Holder =
 
 const gone: Holder = { _tag: "Gone" }
 
-export const holderAt = (table: Table, pid: number, now: number): Holder => {
+export const holderAt = (table: Table, now: number, pid: number): Holder => {
   const id = table.holders.get(pid)
   if (id === undefined) return gone
   const process = incarnation(table, id)
@@ -164,7 +164,7 @@ export const holderAt = (table: Table, pid: number, now: number): Holder => {
   }
   if (!isDead(process, now)) return { _tag: "Alive", process }
   // An orphan's zombie is reaped by init at once.
-  const reapedByInit = process.parent !== undefined && parentOf(table, process, now) === 1
+  const reapedByInit = process.parent !== undefined && parentOf(table, now, process) === 1
   return process.fate === "Zombie" && !process.reaped && !reapedByInit ? { _tag: "Zombie", process } : gone
 }
 
@@ -197,8 +197,8 @@ const enter = (
   fields: Pick<Incarnation, "uids" | "behaviour" | "threadOf">,
   spec: SpawnSpec = {}
 ): Either.Either<readonly [Table, ProcessIdentity], string> => {
-  if (holderAt(table, pid, now)._tag !== "Gone") return Either.left(`ProcessesTest: PID ${pid} is taken`)
-  const parentHolder = spec.parent === undefined ? gone : holderAt(table, spec.parent, now)
+  if (holderAt(table, now, pid)._tag !== "Gone") return Either.left(`ProcessesTest: PID ${pid} is taken`)
+  const parentHolder = spec.parent === undefined ? gone : holderAt(table, now, spec.parent)
   const parent = parentHolder._tag === "Alive" ? parentHolder.process : undefined
   const session = spec.session ?? parent?.lineage.session ?? pid
   const thread = fields.threadOf === undefined ? undefined : incarnation(table, fields.threadOf)
@@ -252,7 +252,7 @@ export const spawn = (table: Table, now: number, spec: SpawnSpec = {}) => {
 
 /** A thread in the live process `leader`, on `tid` (default: the first free PID). */
 export const spawnThread = (table: Table, now: number, leader: Pid, tid?: Pid) => {
-  const holder = holderAt(table, leader, now)
+  const holder = holderAt(table, now, leader)
   if (holder._tag !== "Alive" || holder.process.threadOf !== undefined) {
     return Either.left(`ProcessesTest: no live process ${leader} to start a thread in`)
   }
@@ -266,7 +266,7 @@ export const spawnThread = (table: Table, now: number, leader: Pid, tid?: Pid) =
 
 /** Whatever lives on `pid` exits now; `fate` overrides its behaviour's. */
 export const exit = (table: Table, now: number, pid: Pid, fate?: Fate): Table => {
-  const holder = holderAt(table, pid, now)
+  const holder = holderAt(table, now, pid)
   if (holder._tag !== "Alive") return table
   return dieBy(fate === undefined ? table : replace(table, { ...holder.process, fate }), holder.process.id, now)
 }
@@ -303,13 +303,13 @@ export const signal = (table: Table, now: number, id: number, name: SignalName):
  */
 export const signalIfStillThere = (table: Table, now: number, id: number, name: SignalName): readonly [Table, "Sent" | "Gone"] => {
   const { pid, startTicks } = incarnation(table, id).identity
-  const holder = holderAt(table, pid, now)
+  const holder = holderAt(table, now, pid)
   return holder._tag === "Alive" && holder.process.identity.startTicks === startTicks ? signal(table, now, holder.process.id, name) : [table, "Gone"]
 }
 
 /** What `pid` is at `now`; a thread is alive in its process's thread group. */
 export const stateAt = (table: Table, now: number, pid: Pid): ProcessState => {
-  const holder = holderAt(table, pid, now)
+  const holder = holderAt(table, now, pid)
   if (holder._tag !== "Alive") return holder._tag === "Zombie" ? ProcessState.Zombie() : ProcessState.Gone()
   const { identity, threadOf, uids } = holder.process
   return ProcessState.Alive({ identity, uids, threadGroup: threadOf === undefined ? identity.pid : incarnation(table, threadOf).identity.pid })
@@ -317,7 +317,7 @@ export const stateAt = (table: Table, now: number, pid: Pid): ProcessState => {
 
 /** `pid`'s stat line, as /proc would show it at `now`; undefined when nothing holds it. */
 export const lineageAt = (table: Table, now: number, pid: Pid): ProcessLineage | undefined => {
-  const holder = holderAt(table, pid, now)
+  const holder = holderAt(table, now, pid)
   if (holder._tag === "Gone") return undefined
   const { identity, lineage } = holder.process
   return {
@@ -326,19 +326,19 @@ export const lineageAt = (table: Table, now: number, pid: Pid): ProcessLineage |
     // Threads are simulated as tasks apart, so a process here is one thread.
     threads: 1,
     ...(holder._tag === "Zombie" && { state: "Z" }),
-    parent: parentOf(table, holder.process, now)
+    parent: parentOf(table, now, holder.process)
   }
 }
 
 /** Live processes and unreaped zombies, as /proc lists them (threads are not listed). */
 const listed = (table: Table, now: number): ReadonlyArray<Incarnation> =>
   [...table.holders.keys()].flatMap((pid) => {
-    const holder = holderAt(table, pid, now)
+    const holder = holderAt(table, now, pid)
     return holder._tag !== "Gone" && holder.process.threadOf === undefined ? [holder.process] : []
   })
 
 export const childrenAt = (table: Table, now: number, pid: Pid): ReadonlyArray<Pid> =>
-  listed(table, now).filter((process) => parentOf(table, process, now) === pid).map((process) => process.identity.pid)
+  listed(table, now).filter((process) => parentOf(table, now, process) === pid).map((process) => process.identity.pid)
 
 /** Every listed process but init. */
 export const allPidsAt = (table: Table, now: number): ReadonlyArray<Pid> =>
@@ -346,7 +346,7 @@ export const allPidsAt = (table: Table, now: number): ReadonlyArray<Pid> =>
 
 /** `pid`'s autogroup, undefined when nothing holds it or it sits in the root group (0). */
 export const autogroupAt = (table: Table, now: number, pid: Pid): number | undefined => {
-  const holder = holderAt(table, pid, now)
+  const holder = holderAt(table, now, pid)
   return holder._tag === "Gone" || holder.process.autogroup === 0 ? undefined : holder.process.autogroup
 }
 

@@ -2,8 +2,12 @@
  * sipid's test layers ("sipid/testing"), for testing an app that embeds
  * sipid: a simulated process table driven by Effect's Clock (so a 20 s
  * grace period runs in milliseconds under `TestClock`) and an in-memory
- * file system with inodes, hard links and flocks. Kept apart from "sipid",
- * which holds what production needs.
+ * file system with inodes, hard links and flocks. Both refuse what the
+ * live layers refuse (an unvalidated PID dies, a missing directory is
+ * ENOENT). Their controls, `ProcessTable` and `SimulatedFiles`, are tags
+ * with accessors in the style of `TestClock.adjust`:
+ * `yield* ProcessTable.spawn()`. Kept apart from "sipid", which holds what
+ * production needs.
  */
 import { Layer } from "effect"
 import * as PidfileFilesTest from "./pidfile/PidfileFilesTest.js"

@@ -4,7 +4,7 @@
  * 0 (the caller's own process group), `"01"` to 1, and negative numbers
  * address process groups, so nothing unparsed may ever reach it.
  */
-import { type Brand, Data, Either } from "effect"
+import { type Brand, Data, Effect, Either } from "effect"
 import { InvalidPid } from "../errors.js"
 
 export type Pid = number & Brand.Brand<"Pid">
@@ -33,6 +33,13 @@ export const parsePid = (text: string, pidMax: number): Either.Either<Pid, Inval
  * instead of by parsing must still never be 0, 1 or negative.
  */
 export const isSignalablePid = (pid: number): boolean => Number.isSafeInteger(pid) && pid > 1 && pid <= pidMaxCeiling
+
+/**
+ * Where every `Processes` layer, live or simulated, starts with a PID: an
+ * unvalidated one is a bug in the caller, never a signal, so it dies.
+ */
+export const guardPid = (pid: Pid): Effect.Effect<void> =>
+  isSignalablePid(pid) ? Effect.void : Effect.dieMessage(`refusing to act on PID ${pid}: not a validated PID (parsePid)`)
 
 /**
  * What a pidfile holds, judged the way sipid reads it: one PID with only

@@ -15,7 +15,7 @@ import { constants } from "node:os"
 import { ProcessHidden, SystemError, systemError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import { makeLineageReaders, parseLineage, type ProcFileReader, procRead, readProcFile } from "./lineageLive.js"
-import { isSignalablePid, type Pid, pidMaxCeiling } from "./Pid.js"
+import { guardPid, type Pid, pidMaxCeiling } from "./Pid.js"
 import {
   type Alive,
   type Gone,
@@ -75,10 +75,6 @@ export const parseStatus = (
 /** A failure about process `pid`: libc's errno, or the `SystemError` of a native binary that would not load. */
 const processError = (operation: string, pid: number) => (error: unknown) => systemError(operation, `process ${pid}`, error)
 
-/** Every path to a system call starts here: an unvalidated PID is a bug in the caller, never a signal. */
-const guard = (pid: Pid) =>
-  isSignalablePid(pid) ? Effect.void : Effect.dieMessage(`refusing to act on PID ${pid}: not a validated PID (parsePid)`)
-
 export const make = (options: LiveOptions = {}) =>
   Effect.gen(function*() {
     const libc = yield* Libc
@@ -122,7 +118,7 @@ export const make = (options: LiveOptions = {}) =>
     // reused between the two reads would pair two processes' facts.
     const inspect = (pid: Pid): Effect.Effect<ProcessState, SystemError | ProcessHidden> =>
       Effect.gen(function*() {
-        yield* guard(pid)
+        yield* guardPid(pid)
         const stat = yield* readProc(`/proc/${pid}/stat`)
         if (Option.isNone(stat)) return yield* confirmGone(pid)
         const parsed = parseLineage(stat.value)
@@ -213,7 +209,7 @@ export const make = (options: LiveOptions = {}) =>
 
     const open = (pid: Pid): Effect.Effect<ProcessHandle | Gone, SystemError | ProcessHidden, Scope.Scope> =>
       Effect.gen(function*() {
-        yield* guard(pid)
+        yield* guardPid(pid)
         const holds = pidfdsOpen < pidfdBudget
         // Past the budget the pidfd serves the check only, and closes with it.
         const pinned = yield* (holds ? pin(pid) : Effect.scoped(pin(pid)))

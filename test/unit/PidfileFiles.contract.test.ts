@@ -60,15 +60,18 @@ const liveFixture = Layer.scoped(
 )
 
 const simulatedDirectory = "/var/vcap/sys/run/job"
+// `names` leaves out the directories makeDirectory made: the simulation does not list them.
 const simulatedFixture = Layer.effect(
   DirectoryFixture,
-  Effect.map(SimulatedFiles, (simulated): Fixture => ({
-    directory: simulatedDirectory,
-    put: (name, kind, content, owner) => simulated.put(join(simulatedDirectory, name), kind, content, owner),
-    link: (existing, name) => simulated.link(join(simulatedDirectory, existing), join(simulatedDirectory, name)),
-    names: Effect.map(simulated.paths, (paths) => paths.map((path) => path.slice(simulatedDirectory.length + 1)).sort()),
-    content: (name) => simulated.content(join(simulatedDirectory, name))
-  }))
+  Effect.flatMap(SimulatedFiles, (simulated) =>
+    Effect.as(simulated.put(simulatedDirectory, "directory"), {
+      directory: simulatedDirectory,
+      put: (name, kind, content, owner) => simulated.put(join(simulatedDirectory, name), kind, content, owner),
+      link: (existing, name) => simulated.link(join(simulatedDirectory, existing), join(simulatedDirectory, name)),
+      names: Effect.map(simulated.paths, (paths) =>
+        paths.filter((path) => path.startsWith(`${simulatedDirectory}/`)).map((path) => path.slice(simulatedDirectory.length + 1))),
+      content: (name) => simulated.content(join(simulatedDirectory, name))
+    } satisfies Fixture))
 )
 
 const backends = [
@@ -223,6 +226,57 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       expect([...removed].sort()).toEqual([abandoned, linked])
       expect(yield* fixture.names).toEqual([...foreign, `.job.pid.${hex("f")}.tmp`, alive, "job.pid"].sort())
       expect(yield* files.read(held, 128)).toEqual(Option.some("7\n"))
+    }))
+
+  test("a missing directory: open and nodeAt find no pidfile, remove removes none; create, publish and removeAbandonedTemporaries fail (ENOENT) and make nothing", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      const directory = join(fixture.directory, "missing")
+      const path = join(directory, "job.pid")
+      expect(yield* files.open(path)).toEqual(Option.none())
+      expect(yield* files.nodeAt(path)).toEqual(Option.none())
+      expect(yield* files.remove(path, { dev: 1, ino: 1 })).toBe(false)
+      const failed = <E>(operation: Effect.Effect<unknown, E, Scope.Scope>) => Effect.flip(Effect.scoped(operation))
+      expect([
+        yield* failed(files.create(path, "4242\n")),
+        yield* failed(files.publish(path, "4242\n")),
+        yield* failed(files.removeAbandonedTemporaries(path, { dev: 1, ino: 1 }))
+      ]).toMatchObject([
+        { _tag: "SystemError", operation: "create", path, code: "ENOENT" },
+        { _tag: "SystemError", operation: "create", path, code: "ENOENT" },
+        { _tag: "SystemError", operation: "list", path: directory, code: "ENOENT" }
+      ])
+      expect(yield* fixture.names).toEqual([])
+    }))
+
+  test("makeDirectory makes every missing directory down to the one asked for; a file on the way is ENOTDIR, one where the directory was to be EEXIST", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* files.makeDirectory(join(fixture.directory, "a/b/c"))
+      yield* files.makeDirectory(join(fixture.directory, "a/b/c"))
+      expect(Option.isSome(yield* files.create(join(fixture.directory, "a/b/c/job.pid"), "4242\n"))).toBe(true)
+      yield* fixture.put("file", "file")
+      expect(yield* Effect.flip(files.makeDirectory(join(fixture.directory, "file/sub")))).toMatchObject({ _tag: "SystemError", operation: "create directory", code: "ENOTDIR" })
+      expect(yield* Effect.flip(files.makeDirectory(join(fixture.directory, "file")))).toMatchObject({ _tag: "SystemError", operation: "create directory", code: "EEXIST" })
+    }))
+
+  test("publish never replaces a directory (EISDIR), and leaves nothing of its own", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* fixture.put("job.pid", "directory")
+      const error = yield* Effect.flip(Effect.scoped(files.publish(join(fixture.directory, "job.pid"), "4242\n")))
+      expect(error).toMatchObject({ _tag: "SystemError", operation: "rename", code: "EISDIR" })
+      expect(yield* fixture.names).toEqual(["job.pid"])
+      expect(yield* Effect.flip(Effect.scoped(files.open(join(fixture.directory, "job.pid"))))).toMatchObject({ _tag: "PidfileInvalid" })
+    }))
+
+  test("a file whose scope has closed is read and locked no more (EBADF)", () =>
+    Effect.gen(function*() {
+      const [files, fixture] = yield* setUp
+      yield* fixture.put("job.pid", "file", "7\n")
+      const closed = Option.getOrThrow(yield* Effect.scoped(files.open(join(fixture.directory, "job.pid"))))
+      expect(yield* Effect.flip(files.read(closed, 128))).toMatchObject({ _tag: "SystemError", operation: "read", code: "EBADF" })
+      expect(yield* Effect.flip(files.tryLock(closed))).toMatchObject({ _tag: "SystemError", operation: "flock", code: "EBADF" })
     }))
 
   /** `rootjob/job.pid`, the pidfile of a job of root's, which a link elsewhere may lead to. */

@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
 import { readFileSync } from "node:fs"
 import { Errno, Libc, LibcLive } from "../../src/native/Libc.js"
-import type { Pid } from "../../src/process/Pid.js"
+import { type Pid, pidMaxCeiling } from "../../src/process/Pid.js"
 import { isSameProcess, Processes, type ProcessUids } from "../../src/process/Processes.js"
 import * as ProcessesLive from "../../src/process/ProcessesLive.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
@@ -181,6 +181,10 @@ const subjects: ReadonlyArray<Subject> = [
   }
 ]
 
+/** The message `effect` dies with, or "no defect". */
+const defectMessage = (effect: Effect.Effect<unknown, unknown>) =>
+  effect.pipe(Effect.as("no defect"), Effect.catchAll(() => Effect.succeed("failed")), Effect.catchAllDefect((defect) => Effect.succeed((defect as Error).message)))
+
 describe.each(subjects)("the Processes contract: $name", ({ layer, test }) => {
   const run = (name: string, body: (processes: typeof Processes.Service, subject: SubjectService) => Effect.Effect<void, unknown, Scope.Scope>) =>
     test(name, () => Effect.flatMap(Effect.all([Processes, Subjects]), ([processes, subject]) => body(processes, subject)).pipe(Effect.provide(layer)))
@@ -303,6 +307,16 @@ describe.each(subjects)("the Processes contract: $name", ({ layer, test }) => {
       const gone = yield* subject.process
       yield* subject.end(gone)
       expect(yield* processes.autogroup(gone)).toEqual(Option.none())
+    }))
+
+  // Both die before any read or system call: such a PID is the caller's bug (a claim that asked
+  // about the PID of a pidfile holding none once did), never a process to report on.
+  run("inspect and open die on a PID that was never validated: undefined, 0, 1, negative, fractional, NaN, above the kernel's ceiling", (processes) =>
+    Effect.gen(function*() {
+      for (const pid of [undefined, 0, 1, -5, 300.5, NaN, pidMaxCeiling + 1] as unknown as ReadonlyArray<Pid>) {
+        const refusal = `refusing to act on PID ${pid}: not a validated PID (parsePid)`
+        expect([yield* defectMessage(processes.inspect(pid)), yield* defectMessage(Effect.scoped(processes.open(pid)))]).toEqual([refusal, refusal])
+      }
     }))
 
   run("a handle never reaches a process that reused its PID", (processes, subject) =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { Duration, Effect, Either, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { dirname } from "node:path"
 import { SystemError } from "../../src/errors.js"
 import { claim, claimLocked } from "../../src/pidfile/claim.js"
 import { identityRecordPath } from "../../src/pidfile/identityRecord.js"
@@ -9,9 +10,10 @@ import { PidfileFiles, type PidfileFilesService } from "../../src/pidfile/Pidfil
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 import type { Pid } from "../../src/process/Pid.js"
+import { Processes } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
-import { captureLogs } from "./support/simulation.js"
+import { captureLogs, settled } from "./support/simulation.js"
 
 const path = "/run/job/job.pid"
 const TestLayers = Layer.merge(PidfileFilesTest.layer, ProcessesTest.layer())
@@ -27,6 +29,9 @@ const claimLogged = (pid: number) =>
     const outcome = yield* claimFor(pid).pipe(Effect.either, Effect.provide(captureLogs(logs)), Logger.withMinimumLogLevel(LogLevel.Debug))
     return { outcome, logs }
   })
+
+/** What claim does before it locks, for a test that locks by itself. */
+const makeDirectory = Effect.flatMap(PidfileFiles, (files) => files.makeDirectory(dirname(path)))
 
 const diskFull = (target: string) => new SystemError({ operation: "write", path: target, code: "ENOSPC" })
 
@@ -193,6 +198,23 @@ describe("claim decides from the pidfile and the process table", () => {
       expect(yield* contentOf(path)).toEqual(Option.some(`${me.pid}\n`))
     }).pipe(Effect.provide(TestLayers)))
 
+  // Live, asking about a PID the content does not name dies ("refusing to act on PID undefined", exit 5).
+  it.effect.each([["no PID at all", () => "garbage\n", false], ["a first number, of a process that exited", (gone: Pid) => `${gone} junk\n`, true]] as const)(
+    "over content with %s, asks the process table about the claimant and the PID monit reads, nothing else",
+    ([, content, readsGone]) =>
+      Effect.gen(function*() {
+        const [table, files] = yield* setUp
+        const gone = yield* table.spawn()
+        yield* table.exit(gone.pid)
+        yield* files.put(path, "file", content(gone.pid))
+        const me = yield* table.spawn()
+        const asked: Array<Pid> = []
+        const recording = Layer.effect(Processes, Effect.map(Processes, (processes) => ({ ...processes, inspect: (pid: Pid) => (asked.push(pid), processes.inspect(pid)) })))
+        expect(yield* claimFor(me.pid).pipe(Effect.provide(recording))).toEqual({ _tag: "Claimed" })
+        expect(asked).toEqual(readsGone ? [me.pid, gone.pid] : [me.pid])
+      }).pipe(Effect.provide(TestLayers))
+  )
+
   it.effect("refuses to claim for a PID that is not running, and writes nothing", () =>
     Effect.gen(function*() {
       const [table, files] = yield* setUp
@@ -346,7 +368,7 @@ describe("claim says what it found and did", () => {
     ["the pidfile of an exited process", () =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
-        const old = yield* table.spawn({ pid: 400 })
+        const old = yield* table.spawn({ pid: 400 as Pid })
         yield* table.exit(old.pid)
         yield* (yield* SimulatedFiles).put(path, "file", "400\n")
       }), (me: number) => ["WARN pidfile is stale: process 400 has exited", `INFO claimed for process ${me}`]],
@@ -381,7 +403,7 @@ describe("claimLocked, for a caller that holds the lock", () => {
       // start-stop-daemon starts another copy and writes its own pidfile: a new inode at the path.
       yield* files.put(path, "file", `${other.pid}\n`)
       yield* TestClock.adjust(Duration.seconds(10))
-      const error = yield* Fiber.join(fiber)
+      const error = yield* settled(fiber)
       expect(error).toMatchObject({ _tag: "PidfileInvalid", path })
       expect(error.message).toBe(
         `${path}: was replaced while locked, by a program that does not lock (start-stop-daemon, an editor); not claimed; left untouched, fix or remove it by hand`
@@ -394,6 +416,7 @@ describe("claimLocked, for a caller that holds the lock", () => {
     Effect.gen(function*() {
       const [table, files] = yield* setUp
       const [first, second] = [yield* table.spawn(), yield* table.spawn()]
+      yield* makeDirectory
       const locked = yield* lock(path, { create: first.pid })
       const error = yield* Effect.flip(claimLocked(locked, second.pid))
       expect(error).toMatchObject({ _tag: "UsageError" })
@@ -410,6 +433,7 @@ describe("claimLocked, for a caller that holds the lock", () => {
     Effect.gen(function*() {
       const [table, files] = yield* setUp
       const me = yield* table.spawn()
+      yield* makeDirectory
       const locked = yield* lock(path, { create: me.pid })
       yield* files.put(path, "file", "7\n")
       expect(yield* Effect.flip(claimLocked(locked, me.pid))).toMatchObject({ _tag: "PidfileInvalid", path })

@@ -10,7 +10,7 @@ import type { Pid } from "../../src/process/Pid.js"
 import { type ProcessIdentity, Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
 import { defaultSchedule, parseStopSchedule } from "../../src/process/stopSchedule.js"
-import { makePidfile, type Pidfile, pidfileNamingAThread, simulate } from "./support/simulation.js"
+import { makePidfile, type Pidfile, pidfileNamingAThread, settled, simulate } from "./support/simulation.js"
 
 const seconds = (n: number) => TestClock.adjust(Duration.seconds(n))
 const millis = (n: number) => TestClock.adjust(Duration.millis(n))
@@ -37,7 +37,7 @@ describe("kill, default schedule", () => {
         const { pid, pidfile } = yield* claimed({ onSignal: { SIGTERM: Reaction.exit("3 seconds") } })
         const fiber = yield* startKill({ path: pidfile.path })
         yield* seconds(3)
-        expect(yield* Fiber.join(fiber)).toEqual(KillOutcome.Stopped({ pid, after: Duration.seconds(3) }))
+        expect(yield* settled(fiber)).toEqual(KillOutcome.Stopped({ pid, after: Duration.seconds(3) }))
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
         expect(pidfile.exists()).toBe(false)
         expect(logs).toContain(`INFO stopping process ${pid} (schedule TERM/20/KILL/5)`)
@@ -71,7 +71,7 @@ describe("kill, default schedule", () => {
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"]])
         yield* millis(1)
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [20_000, "SIGKILL"]])
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(pidfile.exists()).toBe(false)
       })
     ))
@@ -83,7 +83,7 @@ describe("kill, default schedule", () => {
         const { pid, pidfile } = yield* claimed(ignoresTerm)
         const fiber = yield* startKill({ path: pidfile.path, schedule: defaultSchedule({ grace: Duration.seconds(2) }) })
         yield* seconds(2)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [2_000, "SIGKILL"]])
       })
     ))
@@ -95,7 +95,7 @@ describe("kill, default schedule", () => {
         const { pid, pidfile } = yield* claimed({ onSignal: { SIGTERM: Reaction.ignore, SIGQUIT: Reaction.dumpStacksAndExit("500 millis") } })
         const fiber = yield* startKill({ path: pidfile.path, schedule: defaultSchedule({ showStacks: true }) })
         yield* millis(20_500)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [20_000, "SIGQUIT"]])
         expect((yield* table.events).filter((event) => event._tag === "StackDump").map((event) => event.at)).toEqual([20_000])
       })
@@ -110,7 +110,7 @@ describe("kill, default schedule", () => {
         yield* millis(21_999)
         expect(yield* table.signalsTo(pid)).toHaveLength(2)
         yield* millis(1)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [20_000, "SIGQUIT"], [22_000, "SIGKILL"]])
       })
     ))
@@ -139,7 +139,7 @@ describe("kill, default schedule", () => {
         yield* seconds(22)
         expect(fiber.unsafePoll()).toBeNull()
         yield* seconds(1)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(pidfile.exists()).toBe(false)
       })
     ))
@@ -153,7 +153,7 @@ describe("kill, --retry schedules", () => {
         const { pid, pidfile } = yield* claimed({ onSignal: { SIGHUP: Reaction.ignore, SIGINT: Reaction.ignore } })
         const fiber = yield* startKill({ path: pidfile.path, schedule: schedule("HUP/1/INT/2/KILL/3") })
         yield* seconds(3)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGHUP"], [1_000, "SIGINT"], [3_000, "SIGKILL"]])
       })
     ))
@@ -167,7 +167,7 @@ describe("kill, --retry schedules", () => {
         yield* seconds(8)
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [5_000, "SIGKILL"], [6_000, "SIGKILL"], [7_000, "SIGKILL"], [8_000, "SIGKILL"]])
         yield* table.exit(pid)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(pidfile.exists()).toBe(false)
       })
     ))
@@ -189,7 +189,7 @@ describe("kill, --retry schedules", () => {
         const { pid, pidfile } = yield* claimed(ignoresTerm)
         const fiber = yield* startKill({ path: pidfile.path, schedule: schedule("TERM/1") })
         yield* seconds(1)
-        const error = yield* Effect.flip(Fiber.join(fiber))
+        const error = yield* Effect.flip(settled(fiber))
         expect(error._tag).toBe("ProcessSurvived")
         expect(error.message).toContain(`process ${pid} is still alive after 1s; the schedule sent no SIGKILL`)
         expect(error.message).not.toContain("D state")
@@ -238,7 +238,7 @@ describe("kill, nothing to signal", () => {
         const { pidfile } = yield* claimed({ fate: "Zombie", onSignal: { SIGTERM: Reaction.exit("1 second") } })
         const fiber = yield* startKill({ path: pidfile.path })
         yield* seconds(1)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
       })
     ))
 
@@ -264,7 +264,7 @@ describe("kill, nothing to signal", () => {
         yield* seconds(5)
         const newcomer = yield* table.reuse(pid, { behaviour: ignoresTerm })
         yield* seconds(30)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         const signals = (yield* table.events).filter((event) => event._tag === "Signal")
         expect(signals.map((event) => [event.at, event.startTicks, event.signal])).toEqual([[0, identity.startTicks, "SIGTERM"]])
         expect(signals.some((event) => event.startTicks === newcomer.startTicks)).toBe(false)
@@ -281,7 +281,7 @@ describe("kill, nothing to signal", () => {
         yield* seconds(1)
         writeFileSync(pidfile.path, `${other.pid}\n`)
         yield* seconds(20)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(pidfile.content()).toBe(`${other.pid}\n`)
         expect(logs).toContain(`WARN pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
       })
@@ -305,7 +305,7 @@ describe("kill, nothing to signal", () => {
         yield* seconds(1)
         const checkLeft = meddle(pidfile, pid)
         yield* seconds(20)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         checkLeft()
         expect(logs).toContain(`WARN pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
       })
@@ -319,8 +319,8 @@ describe("kill, refusals", () => {
       simulate(() =>
         Effect.gen(function*() {
           const table = yield* ProcessTable
-          yield* table.spawn({ pid: 5 })
-          yield* table.spawn({ pid: 1 })
+          yield* table.spawn({ pid: 5 as Pid })
+          yield* table.spawn({ pid: 1 as Pid })
           const pidfile = makePidfile(content)
           const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
           expect(error._tag).toBe("PidfileInvalid")
@@ -438,14 +438,14 @@ describe("kill, refusals", () => {
   // Between the judgement (inspect) and open, the PID is reused (a later start, or
   // the same start tick in another boot) or the process exits.
   it.effect.each([
-    ["changes hands", (table: typeof ProcessTable.Service, pid: number) => table.reuse(pid), "PID %d changed hands while it was being opened"],
+    ["changes hands", (table: typeof ProcessTable.Service, pid: Pid) => table.reuse(pid), "PID %d changed hands while it was being opened"],
     [
       "changes hands across a reboot",
-      (table: typeof ProcessTable.Service, pid: number, identity: ProcessIdentity) =>
+      (table: typeof ProcessTable.Service, pid: Pid, identity: ProcessIdentity) =>
         table.reuse(pid, { startTicks: identity.startTicks, bootId: "boot-b" }),
       "PID %d changed hands while it was being opened"
     ],
-    ["exits", (table: typeof ProcessTable.Service, pid: number) => table.exit(pid), "process %d exited before it could be signalled"]
+    ["exits", (table: typeof ProcessTable.Service, pid: Pid) => table.exit(pid), "process %d exited before it could be signalled"]
   ] as const)("the pidfd's process must be the one judged: a PID that %s in between is never signalled", ([, race, reason]) =>
     simulate((logs) =>
       Effect.gen(function*() {
@@ -516,7 +516,7 @@ describe("kill, refusals", () => {
     simulate(() =>
       Effect.gen(function*() {
         const table = yield* ProcessTable
-        const identity = yield* table.spawn({ pid: process[which] })
+        const identity = yield* table.spawn({ pid: process[which] as Pid })
         const pidfile = makePidfile(`${identity.pid}\n`, identity)
         const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0 }))
         expect(error.message).toContain(`names process ${process[which]}, which is sipid itself or the process that started it`)
@@ -534,7 +534,7 @@ describe("kill, refusals", () => {
       const { pid, pidfile } = yield* claimed()
       const fiber = yield* startKill({ path: pidfile.path }).pipe(Effect.provide(logger))
       yield* millis(1)
-      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+      expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
       expect(lines.length).toBeGreaterThan(2)
       for (const line of lines) expect(line.annotations, line.message).toEqual({ pidfile: pidfile.path, pid })
       // The total comes last, after the pidfile's removal.
@@ -595,7 +595,7 @@ describe("kill, refusals", () => {
         const error = yield* Effect.flip(claim({ path: pidfile.path, pid: next.pid as Pid }))
         expect(error._tag).toBe("PidfileLocked")
         yield* seconds(19)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
       })
     ))
 })
@@ -618,7 +618,7 @@ describe("stop, then claimLocked, under one held lock", () => {
         }).pipe(Effect.scoped)
         const fiber = yield* Effect.fork(restart)
         yield* seconds(1)
-        const { claimedOutcome, keptContent, rival, stopped, successor } = yield* Fiber.join(fiber)
+        const { claimedOutcome, keptContent, rival, stopped, successor } = yield* settled(fiber)
         expect(stopped).toEqual(KillOutcome.Stopped({ pid, after: Duration.seconds(1) }))
         expect(keptContent).toBe(`${pid}\n`)
         expect(rival._tag).toBe("PidfileLocked")

@@ -12,7 +12,7 @@ import { staleJobMembers } from "../../src/pidfile/statusTree.js"
 import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
 import { remainsOf } from "../../src/process/remains.js"
-import { makePidfile, simulate } from "./support/simulation.js"
+import { makePidfile, settled, simulate } from "./support/simulation.js"
 
 const ignoresTerm: Behaviour = { onSignal: { SIGTERM: Reaction.ignore } }
 
@@ -48,7 +48,7 @@ const startKill = (path: string, tree = true) =>
 /** kill --tree on the stale pidfile `path` signals nothing, and its log says `why`. */
 const expectLeftAlone = (path: string, logs: ReadonlyArray<string>, why: string) =>
   Effect.gen(function*() {
-    expect(yield* Effect.flatMap(startKill(path), Fiber.join)).toMatchObject({ _tag: "Stale" })
+    expect(yield* Effect.flatMap(startKill(path), settled)).toMatchObject({ _tag: "Stale" })
     expect(yield* allSignals).toEqual([])
     expect(logs.join("\n")).toContain(why)
   })
@@ -69,7 +69,7 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
         yield* TestClock.adjust(Duration.millis(1_999))
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[0, "SIGTERM"]])
         yield* TestClock.adjust(Duration.millis(1))
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stale", pid: master })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stale", pid: master })
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[0, "SIGTERM"], [2_000, "SIGKILL"]])
         expect(yield* table.signalsTo(master)).toEqual([])
         expect(pidfile.exists()).toBe(false)
@@ -87,7 +87,7 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
         expect((yield* (yield* Processes).inspect(master))._tag).toBe("Zombie")
         const fiber = yield* startKill(pidfile.path)
         yield* TestClock.adjust(Duration.seconds(2))
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stale" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stale" })
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[0, "SIGTERM"], [2_000, "SIGKILL"]])
       })
     ))
@@ -112,7 +112,7 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
     simulate(() =>
       Effect.gen(function*() {
         const { pidfile } = yield* orphanedJob()
-        expect(yield* Effect.flatMap(startKill(pidfile.path, false), Fiber.join)).toMatchObject({ _tag: "Stale" })
+        expect(yield* Effect.flatMap(startKill(pidfile.path, false), settled)).toMatchObject({ _tag: "Stale" })
         expect(yield* allSignals).toEqual([])
         expect(pidfile.exists()).toBe(false)
       })
@@ -180,7 +180,7 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
             const forked = { ...processes, forkCount: Effect.map(processes.forkCount, (count) => count + created) }
             const fiber = yield* Effect.provideService(startKill(pidfile.path), Processes, forked)
             yield* TestClock.adjust(Duration.seconds(2))
-            expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stale" })
+            expect(yield* settled(fiber)).toMatchObject({ _tag: "Stale" })
             if (fate === "stopped") expect(yield* table.signalsTo(workers[0]!)).toEqual([[0, "SIGTERM"], [2_000, "SIGKILL"]])
             else {
               expect(yield* allSignals).toEqual([])
@@ -228,7 +228,7 @@ describe("kill --tree on a stale pidfile: what the exited main process left behi
         yield* Effect.forEach(Array.from({ length: 600 }), () => table.spawn())
         const fiber = yield* startKill(pidfile.path)
         yield* TestClock.adjust(Duration.seconds(2))
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stale" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stale" })
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[0, "SIGTERM"], [2_000, "SIGKILL"]])
       }), { pidMax: 1000 }))
 })

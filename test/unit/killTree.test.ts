@@ -13,7 +13,7 @@ import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
 import { longestJobWait } from "../../src/process/stopJob.js"
 import { defaultSchedule, parseStopSchedule } from "../../src/process/stopSchedule.js"
-import { makePidfile, simulate } from "./support/simulation.js"
+import { makePidfile, settled, simulate } from "./support/simulation.js"
 
 const millis = (n: number) => TestClock.adjust(Duration.millis(n))
 
@@ -58,7 +58,7 @@ const nobodysJob = (master: Behaviour = {}) =>
 const forkChain = (tip: number, links: number, behaviour: Behaviour) =>
   Effect.gen(function*() {
     const table = yield* ProcessTable
-    const chain: Array<number> = []
+    const chain: Array<Pid> = []
     yield* Effect.fork(Effect.iterate(tip, {
       while: () => chain.length < links,
       body: (parent) =>
@@ -86,7 +86,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         yield* millis(19_999)
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([])
         yield* millis(1)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(master)).toEqual([[0, "SIGTERM"], [20_000, "SIGKILL"]])
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[20_000, "SIGKILL"]])
         expect(pidfile.exists()).toBe(false)
@@ -107,7 +107,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         yield* millis(2_999)
         expect(yield* table.signalsTo(workers[0]!)).toEqual([[1_000, "SIGTERM"]])
         yield* millis(1)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(master)).toEqual([[0, "SIGTERM"]])
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[1_000, "SIGTERM"], [3_000, "SIGKILL"]])
       })
@@ -122,7 +122,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         yield* millis(500)
         for (const worker of workers) yield* table.exit(worker)
         yield* millis(500)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect((yield* table.events).filter((event) => event._tag === "Signal").map((event) => [event.pid, event.signal])).toEqual([[master, "SIGTERM"]])
       })
     ))
@@ -134,7 +134,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         const { pidfile, workers } = yield* job({ worker: ignoresTerm, workers: 1 })
         const fiber = yield* startKill({ path: pidfile.path, tree: { grace: "500 millis" } })
         yield* millis(500)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(workers[0]!)).toEqual([[0, "SIGTERM"], [500, "SIGKILL"]])
       })
     ))
@@ -150,7 +150,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         yield* millis(250)
         expect(logs).toContain(`INFO found 1 more process(es) in process ${master}'s job: ${late.pid}`)
         yield* millis(14_750)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(late.pid)).toEqual([[20_000, "SIGKILL"]])
       })
     ))
@@ -183,7 +183,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         yield* table.exit(first.pid)
         yield* millis(15_000)
         // Found at the latest when the master exits, by its session.
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(daemon.pid)).toEqual([[20_000, "SIGKILL"]])
         expect(logs).toContain(`DEBUG job member ${daemon.pid} (daemon), in session ${master}`)
       })
@@ -203,7 +203,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         // Started by the worker's TERM handler and already orphaned: only its session relates it to the job.
         const helper = yield* table.spawn({ parent: 1, session: master, processGroup: master, command: "helper", behaviour: ignoresTerm })
         yield* millis(100)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(workers[0]!)).toEqual([[1_000, "SIGTERM"]])
         expect(yield* table.signalsTo(helper.pid)).toEqual([[1_500, "SIGTERM"], [1_500, "SIGKILL"]])
       })
@@ -218,7 +218,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         const sameSessionOtherGroup = yield* table.spawn({ parent: 1, session: 50, processGroup: 50 })
         const fiber = yield* startKill({ path: pidfile.path })
         yield* millis(20_000)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(orphan.pid)).toEqual([[20_000, "SIGKILL"]])
         expect(yield* table.signalsTo(sameSessionOtherGroup.pid)).toEqual([])
       })
@@ -234,7 +234,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         yield* millis(5_000)
         const newcomer = yield* table.reuse(worker, { command: "worker", behaviour: ignoresTerm })
         yield* millis(15_000)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(worker)).toEqual([])
         expect((yield* table.events).filter((event) => event._tag === "Signal" && event.startTicks === newcomer.startTicks)).toEqual([])
       })
@@ -247,7 +247,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         const fiber = yield* startKill({ path: pidfile.path })
         // The first look, the look for orphans once the master exits at 1 s, and the last look all find it.
         yield* millis(3_000)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(logs.filter((line) => line.includes("left alone"))).toEqual([
           `WARN process ${root} (worker) is child of ${master} but its owner could not signal it; left alone`
         ])
@@ -261,7 +261,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         const { master, own, pidfile, root } = yield* nobodysJob()
         const fiber = yield* startKill({ path: pidfile.path })
         yield* millis(1)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(own)).toEqual([[0, "SIGTERM"]])
         expect(yield* table.signalsTo(root)).toEqual([])
         expect(logs).toContain(`WARN process ${root} (worker) is child of ${master} but its owner could not signal it; left alone`)
@@ -295,7 +295,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         const kernelThread = yield* table.spawn({ parent: 1, session: master, kernelThread: true })
         const fiber = yield* startKill({ path: pidfile.path, callerPids: [stopper.pid] })
         yield* millis(20_000)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         for (const bystander of [namesake, stopper, older, kernelThread]) expect(yield* table.signalsTo(bystander.pid)).toEqual([])
       })
     ))
@@ -310,7 +310,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         const zombie = yield* table.spawn({ parent: reaper.pid, session: master, behaviour: { fate: "Zombie", onSignal: { SIGTERM: Reaction.ignore } } })
         const fiber = yield* startKill({ path: pidfile.path })
         yield* millis(20_000)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(yield* table.signalsTo(zombie.pid)).toEqual([[20_000, "SIGKILL"]])
         expect((yield* processes.inspect(zombie.pid))._tag).toBe("Zombie")
       })
@@ -393,7 +393,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         const chain = yield* forkChain(master, 40, ignoresTerm)
         const fiber = yield* startKill({ path: pidfile.path })
         yield* millis(Duration.toMillis(longestJobWait(defaultSchedule())))
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         // The kill read the master twice (open, jobOf) before its clock started: 40 ms.
         expect(yield* table.signalsTo(master)).toEqual([[1_040, "SIGTERM"], [21_040, "SIGKILL"]])
         const firstLook = Number(/found (\d+) process\(es\) in process/.exec(logs.join("\n"))?.[1])
@@ -421,7 +421,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         expect((yield* table.events).filter((event) => event._tag === "Signal" && event.startTicks === newcomer.startTicks)).toEqual([])
         // Their exits are seen at the next check, at most a second later.
         yield* millis(1_000)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(logs).toContain(`INFO 4 of them pinned by start time alone (past the pidfd budget): each is checked before a signal, its exit read from /proc`)
       }), { pidfdBudget: 3 }))
 
@@ -434,7 +434,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         const { master, pidfile, workers } = yield* job({ worker: ignoresTerm, workers: 60, masterSpec: { session: 50, processGroup: 50 } })
         const fiber = yield* startKill({ path: pidfile.path })
         yield* millis(40_000)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         const [[sigterm]] = yield* table.signalsTo(master)
         expect(sigterm).toBeGreaterThan(3_000)
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([[sigterm, "SIGTERM"], [sigterm! + 2_000, "SIGKILL"]])
@@ -484,7 +484,7 @@ describe("kill --tree (KillMode=mixed)", () => {
       Effect.gen(function*() {
         const { fiber, master } = yield* stoppingMasterThatExitsIn1s
         yield* millis(3_000)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         expect(logs.slice(-2)).toEqual(["INFO pidfile removed", `INFO process ${master} and its job stopped after 3s`])
       })
     ))
@@ -496,7 +496,7 @@ describe("kill --tree (KillMode=mixed)", () => {
         const { pidfile, workers } = yield* job({ master: ignoresTerm, worker: ignoresTerm })
         const fiber = yield* Effect.fork(kill({ callerUid: 0, callerPids: [], path: pidfile.path }))
         yield* millis(20_000)
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Stopped" })
+        expect(yield* settled(fiber)).toMatchObject({ _tag: "Stopped" })
         for (const worker of workers) expect(yield* table.signalsTo(worker)).toEqual([])
       })
     ))

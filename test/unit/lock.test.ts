@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Logger, LogLevel, Option } from "effect"
+import { Context, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
+import { dirname } from "node:path"
 import { lock, maxLockAttempts } from "../../src/pidfile/lock.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import type { Pid } from "../../src/process/Pid.js"
@@ -8,6 +9,9 @@ import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 import { captureLogs } from "./support/simulation.js"
 
 const path = "/run/job/job.pid"
+
+/** The simulated files with the pidfile's directory, which claim makes before it locks. */
+const Files = PidfileFilesTest.layer.pipe(Layer.tap((context) => Effect.orDie(Context.get(context, PidfileFiles).makeDirectory(dirname(path)))))
 
 const lockedIno = (options = { create: true }) =>
   options.create
@@ -24,7 +28,7 @@ describe("the pidfile lock protocol", () => {
       expect(yield* simulated.content(path)).toEqual(Option.some("42\n"))
       const other = Option.getOrThrow(yield* (yield* PidfileFiles).open(path))
       expect(yield* (yield* PidfileFiles).tryLock(other)).toBe(false)
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.scoped("locks what a concurrent claim created between its open and its create, and leaves its content", () =>
     Effect.gen(function*() {
@@ -33,13 +37,13 @@ describe("the pidfile lock protocol", () => {
       const locked = yield* lock(path, { create: 42 as Pid })
       expect(locked._tag).toBe("Existing")
       expect(yield* simulated.content(path)).toEqual(Option.some("7\n"))
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.scoped("reports a missing pidfile without creating it", () =>
     Effect.gen(function*() {
       expect(yield* lockedIno({ create: false })).toEqual(Option.none())
       expect(yield* (yield* SimulatedFiles).paths).toEqual([])
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.scoped("fails at once while another process holds the lock", () =>
     Effect.gen(function*() {
@@ -48,14 +52,14 @@ describe("the pidfile lock protocol", () => {
       yield* simulated.holdLock(path)
       const error = yield* Effect.flip(lockedIno())
       expect(error._tag).toBe("PidfileLocked")
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.effect("releases the lock when its scope closes, on success and on failure", () =>
     Effect.gen(function*() {
       yield* Effect.scoped(lockedIno())
       yield* Effect.scoped(Effect.zipRight(lockedIno(), Effect.fail("boom"))).pipe(Effect.exit)
       expect(Option.isSome(yield* Effect.scoped(lockedIno()))).toBe(true)
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.scoped.each([{ create: true }, { create: false }])("retries when a concurrent claim renames a new file over the path between open and flock (%o)", (options) =>
     Effect.gen(function*() {
@@ -67,7 +71,7 @@ describe("the pidfile lock protocol", () => {
       const current = yield* files.nodeAt(path)
       expect(ino).toEqual(Option.map(current, (node) => node.ino))
       expect(Option.isSome(ino)).toBe(true)
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.scoped("lets go of a file that was replaced before its lock was checked, and says it retries", () =>
     Effect.gen(function*() {
@@ -81,7 +85,7 @@ describe("the pidfile lock protocol", () => {
       yield* lockedIno().pipe(Effect.provide(captureLogs(logs)), Logger.withMinimumLogLevel(LogLevel.Debug))
       expect(yield* files.tryLock(Option.getOrThrow(yield* files.open(`${path}.old`)))).toBe(true)
       expect(logs).toEqual(["DEBUG pidfile was replaced while locking (attempt 1); retrying"])
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.scoped("retries when a concurrent kill removes the file between open and flock", () =>
     Effect.gen(function*() {
@@ -90,7 +94,7 @@ describe("the pidfile lock protocol", () => {
       yield* simulated.beforeNextLock(simulated.remove(path))
       expect(Option.isSome(yield* lockedIno())).toBe(true)
       expect(yield* simulated.content(path)).toEqual(Option.some("42\n"))
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.scoped("after the removal, a lock without create finds nothing", () =>
     Effect.gen(function*() {
@@ -98,7 +102,7 @@ describe("the pidfile lock protocol", () => {
       yield* simulated.put(path, "file", "123\n")
       yield* simulated.beforeNextLock(simulated.remove(path))
       expect(yield* lockedIno({ create: false })).toEqual(Option.none())
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.scoped("gives up with LockRetriesExhausted if the path keeps changing", () =>
     Effect.gen(function*() {
@@ -115,12 +119,12 @@ describe("the pidfile lock protocol", () => {
       )
       expect(exit).toMatchObject({ cause: { error: { _tag: "LockRetriesExhausted", attempts: maxLockAttempts } } })
       expect(replacements).toBe(maxLockAttempts)
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 
   it.scoped.each(["symlink", "directory", "fifo"] as const)("refuses a %s at the path", (kind) =>
     Effect.gen(function*() {
       yield* (yield* SimulatedFiles).put(path, kind)
       const error = yield* Effect.flip(lockedIno())
       expect(error._tag).toBe("PidfileInvalid")
-    }).pipe(Effect.provide(PidfileFilesTest.layer)))
+    }).pipe(Effect.provide(Files)))
 })

@@ -3,12 +3,12 @@
  * table: what it returns and logs (kill.test.ts covers what kill makes of it).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Fiber, TestClock } from "effect"
+import { Duration, Effect, Either, TestClock } from "effect"
 import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
 import { runStopSchedule } from "../../src/process/runStopSchedule.js"
 import { parseStopSchedule } from "../../src/process/stopSchedule.js"
-import { simulate } from "./support/simulation.js"
+import { settled, simulate } from "./support/simulation.js"
 
 /**
  * Runs `schedule` against a new process with `behaviour` for `seconds` of
@@ -23,7 +23,7 @@ const stop = (behaviour: Behaviour, schedule: string, seconds: number) =>
     if (handle._tag === "Gone") return yield* Effect.dieMessage("expected a handle")
     const fiber = yield* Effect.fork(runStopSchedule(handle, Either.getOrThrow(parseStopSchedule(schedule))))
     yield* TestClock.adjust(Duration.seconds(seconds))
-    return { pid, outcome: yield* Fiber.join(fiber) }
+    return { pid, outcome: yield* settled(fiber) }
   })
 
 describe("runStopSchedule", () => {
@@ -51,7 +51,7 @@ describe("runStopSchedule", () => {
         const late = { ...handle, awaitExit: Effect.never }
         const fiber = yield* Effect.fork(runStopSchedule(late, Either.getOrThrow(parseStopSchedule("TERM/2/KILL/5"))))
         yield* TestClock.adjust(Duration.seconds(2))
-        expect(yield* Fiber.join(fiber)).toEqual({ _tag: "Exited", after: Duration.seconds(2) })
+        expect(yield* settled(fiber)).toEqual({ _tag: "Exited", after: Duration.seconds(2) })
         expect(logs).toEqual([`INFO sent SIGTERM to process ${pid}`, `INFO process ${pid} exited after 2s (waited up to 2s)`])
       })
     ))

@@ -4,7 +4,7 @@
  * every member.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Logger, LogLevel, TestClock } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel, TestClock } from "effect"
 import { kill } from "../../src/pidfile/kill.js"
 import * as PidfileFilesTest from "../../src/pidfile/PidfileFilesTest.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
@@ -14,7 +14,7 @@ import type { Pid } from "../../src/process/Pid.js"
 import { Processes, type ProcessUids } from "../../src/process/Processes.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable } from "../../src/process/ProcessesTest.js"
-import { captureLogs } from "./support/simulation.js"
+import { captureLogs, settled } from "./support/simulation.js"
 
 const path = "/var/vcap/sys/run/pool/pool.pid"
 const nobody = 65534
@@ -70,8 +70,8 @@ describe("jobMembers: what kill --tree would signal now", () => {
       const table = yield* ProcessTable
       const { master } = yield* job()
       const worker = yield* table.spawn({ parent: master, command: "worker" })
-      yield* table.spawn({ pid: process.pid, parent: master, command: "sipid" })
-      yield* table.spawn({ pid: process.ppid, parent: master, command: "ctl" })
+      yield* table.spawn({ pid: process.pid as Pid, parent: master, command: "sipid" })
+      yield* table.spawn({ pid: process.ppid as Pid, parent: master, command: "ctl" })
       expect(pids(yield* jobMembers(master, { callerUid: 0 }))).toEqual([master, worker.pid])
     }).pipe(Effect.provide(TestLayers)))
 
@@ -164,7 +164,7 @@ describe("jobMembers: the pidfile owner's rule, as kill --tree applies it", () =
 
       const stopping = yield* Effect.fork(kill({ path, callerUid: 0, callerPids: [], tree: {} }).pipe(Logger.withMinimumLogLevel(LogLevel.None)))
       yield* TestClock.adjust(Duration.seconds(30))
-      expect(yield* Fiber.join(stopping)).toMatchObject({ _tag: "Stopped", pid: master })
+      expect(yield* settled(stopping)).toMatchObject({ _tag: "Stopped", pid: master })
       const signalled: Array<number> = []
       for (const pid of [master, ...workers]) if ((yield* table.signalsTo(pid)).length > 0) signalled.push(pid)
       expect(signalled).toEqual(pids(listed))

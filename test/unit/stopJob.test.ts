@@ -4,7 +4,7 @@
  * last look's wait.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { Clock, Duration, Effect, Either, Layer, Logger, LogLevel, Option, TestClock } from "effect"
 import { SystemError } from "../../src/errors.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
@@ -12,7 +12,7 @@ import { type Behaviour, ProcessTable, Reaction } from "../../src/process/Proces
 import { longestJobWait, stopJob } from "../../src/process/stopJob.js"
 import { parseStopSchedule } from "../../src/process/stopSchedule.js"
 import { jobOf } from "../../src/process/tree.js"
-import { simulate } from "./support/simulation.js"
+import { settled, simulate } from "./support/simulation.js"
 
 const survivesAll: Behaviour = { onSignal: { SIGTERM: Reaction.ignore, SIGKILL: Reaction.ignore } }
 const schedule = (text: string) => Either.getOrThrow(parseStopSchedule(text))
@@ -36,7 +36,7 @@ const stopped = (found: Parameters<typeof stopJob>[0], text: string, millis: num
     const stop = stopJob(found, schedule(text)).pipe(Logger.withMinimumLogLevel(LogLevel.Debug))
     const fiber = yield* Effect.fork(processes === undefined ? stop : Effect.provide(stop, Layer.succeed(Processes, processes)))
     yield* TestClock.adjust(Duration.millis(millis))
-    return yield* Fiber.join(fiber)
+    return yield* settled(fiber)
   })
 
 describe("stopJob's log", () => {
@@ -143,7 +143,7 @@ describe("stopJob's outcome", () => {
           table.spawn({ parent: 1, session: master, processGroup: master, command: "helper", behaviour: survivesAll })
         ))
         const outcome = yield* stopped(found, "TERM/20/KILL/5", 10_000)
-        const { pid } = yield* Fiber.join(helper)
+        const { pid } = yield* settled(helper)
         expect(outcome).toEqual({ _tag: "Survived", after: Duration.millis(1_600), sentKill: true, survivors: [{ pid, command: "helper", state: "S" }] })
         expect(yield* table.signalsTo(workers[0]!)).toEqual([[100, "SIGTERM"]])
         // Found after the broadcast of SIGTERM, it gets that at once, then SIGKILL.
@@ -176,7 +176,7 @@ describe("stopJob's outcome", () => {
           table.spawn({ parent: 1, session: master, processGroup: master, command: "helper" })
         ))
         expect(yield* stopped(found, "TERM/1/KILL/5", 10_000)).toEqual({ _tag: "Exited", after: Duration.millis(1_000) })
-        const { pid } = yield* Fiber.join(helper)
+        const { pid } = yield* settled(helper)
         expect(yield* table.signalsTo(pid)).toEqual([[1_000, "SIGKILL"]])
         expect(logs.filter((line) => line.includes("sent SIGKILL to") && line.includes(`${pid}`))).toEqual([
           `INFO sent SIGKILL to 1 other process(es) of the job: ${pid}`
@@ -208,7 +208,7 @@ describe("stopJob's outcome", () => {
           table.spawn({ parent: 1, session: master, processGroup: master, command: "helper", behaviour: { onSignal: { SIGTERM: Reaction.exit("300 millis") } } })
         ))
         expect(yield* stopped(found, "TERM/20/KILL/5", 10_000)).toEqual({ _tag: "Exited", after: Duration.millis(400) })
-        expect(yield* table.signalsTo((yield* Fiber.join(helper)).pid)).toEqual([[100, "SIGTERM"]])
+        expect(yield* table.signalsTo((yield* settled(helper)).pid)).toEqual([[100, "SIGTERM"]])
       })
     ))
 })
@@ -259,7 +259,7 @@ describe("stopJob's rediscovery", () => {
                 : processes.children(pid))
         }
         expect(yield* stopped(found, "TERM/3/KILL/1", 5_000, failing)).toMatchObject({ _tag: "Exited", after: Duration.millis(3_000) })
-        const { pid } = yield* Fiber.join(worker)
+        const { pid } = yield* settled(worker)
         expect(logs.filter((line) => line.startsWith("WARN"))).toEqual([
           `WARN looking for new processes of the job failed: ${new SystemError({ operation: "read", path: `/proc/${master}/task`, code: "EIO" }).message}`,
           `WARN process ${master} still running after 3s`

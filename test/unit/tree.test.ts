@@ -18,6 +18,7 @@ import * as ProcessesLive from "../../src/process/ProcessesLive.js"
 import * as ProcessesTest from "../../src/process/ProcessesTest.js"
 import { ProcessTable, Reaction, type SpawnSpec } from "../../src/process/ProcessesTest.js"
 import { discover, type Discovery, jobOf, mayBeMember, type Member } from "../../src/process/tree.js"
+import { settled } from "./support/simulation.js"
 
 /** A stat line: fields 3 onwards as given, the rest filled in. */
 const statLine = (head: string, fields: Record<number, string>) => {
@@ -177,7 +178,7 @@ describe("ProcessesTest lineage", () => {
       yield* TestClock.adjust(Duration.millis(100))
       expect(waiting.unsafePoll()).toBeNull()
       yield* TestClock.adjust(Duration.millis(150))
-      expect(yield* Fiber.join(waiting)).toBe(worker.pid)
+      expect(yield* settled(waiting)).toBe(worker.pid)
       // Already moved: at once.
       expect(yield* processes.newestPidAfter(seen, Duration.hours(1))).toBe(worker.pid)
     })))
@@ -193,7 +194,7 @@ describe("ProcessesTest lineage", () => {
       expect(yield* processes.exitedAmong(handles, Duration.zero)).toEqual([])
       const waiting = yield* Effect.fork(processes.exitedAmong(handles, Duration.seconds(10)))
       yield* TestClock.adjust(Duration.seconds(1))
-      expect(yield* Fiber.join(waiting)).toEqual([handles[1]])
+      expect(yield* settled(waiting)).toEqual([handles[1]])
     }).pipe(Effect.scoped)))
 })
 
@@ -394,7 +395,7 @@ describe("discover, against a table that changes during the round", () => {
         return { worker, found: yield* discover(job, [main], { scan: false, until: now + until }) }
       }))
       yield* TestClock.adjust(Duration.seconds(1))
-      const { found, worker } = yield* Fiber.join(looking)
+      const { found, worker } = yield* settled(looking)
       expect(pidsOf(found)).toEqual(expected.map(() => worker.pid))
     }).pipe(Effect.scoped, Effect.provide(ProcessesTest.layer({ readTime: "20 millis" }))))
 

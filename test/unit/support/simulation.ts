@@ -3,7 +3,7 @@
  * temporary directory (PidfileFilesLive), with every log line captured.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Effect, Layer, Logger, type Scope } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Option, type Scope, TestServices } from "effect"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -49,6 +49,30 @@ export const pidfileNamingAThread = Effect.gen(function*() {
   return { process: pid, thread: thread.pid, pidfile: makePidfile(`${thread.pid}\n`) }
 })
 
+/**
+ * `effect` under TestClock, or a defect once it has taken `limit` of real
+ * time. What sleeps on a TestClock no one moves again (a bug, or a mutant
+ * that waits longer) would wait for ever: the test fails after `limit`
+ * rather than at vitest's time-out, and what still sleeps is interrupted.
+ * (A fiber that spins at one instant without ever suspending starves the
+ * worker's timers too; only the runner's own time-out ends that.)
+ */
+export const withinRealTime = (limit: Duration.DurationInput, stuck: string) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  effect.pipe(
+    TestServices.provideWithLive(Effect.timeoutOption(limit)),
+    Effect.flatMap(Option.match({ onNone: () => Effect.dieMessage(`${stuck} after ${Duration.format(limit)} of real time`), onSome: Effect.succeed }))
+  )
+
+/** Joins a forked program that the test has moved the TestClock past the end of: it has a moment of real time to finish. */
+export const settled = <A, E>(fiber: Fiber.Fiber<A, E>): Effect.Effect<A, E> =>
+  Fiber.join(fiber).pipe(withinRealTime("2 seconds", "still running, though the TestClock passed the instant it should have ended by,"))
+
+/**
+ * Real time a whole test on the simulated table may take: several times
+ * what the slowest needs on a busy machine (4 s), a third of vitest's minute.
+ */
+export const simulatedTestWithin = Duration.seconds(20)
+
 /** A logger that appends each line, as `LEVEL message`, to `logs`. */
 export const captureLogs = (logs: Array<string>) =>
   Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => logs.push(`${logLevel.label} ${[message].flat().join(" ")}`)))
@@ -62,6 +86,7 @@ export const simulate = <A, E>(
   const files = PidfileFilesLive.layer.pipe(Layer.provide(Layer.merge(LibcLive, NodeFileSystem.layer)))
   return effect(logs).pipe(
     Effect.scoped,
+    withinRealTime(simulatedTestWithin, "still waiting on the simulated table and the TestClock"),
     Effect.provide(Layer.mergeAll(files, ProcessesTest.layer({ bootId, ...options }), logger))
   )
 }

@@ -124,6 +124,7 @@ const globalOption = (name: string, placeholder: string | undefined, meaning: st
   repeatable: false,
   meaning,
   defaultText: undefined,
+  group: undefined,
   decode: Either.right
 })
 

@@ -22,7 +22,7 @@ export interface TargetState {
   readonly name: string
   /** Its last outcome that counted: healthy, failing, or not known yet. */
   readonly healthy: boolean | undefined
-  /** The failure to report for it: the last one, unless a cut time-out followed a better reason. */
+  /** The failure to report for it: the last one, unless a cut time-out came after a better reason. */
   readonly reason: Option.Option<ProbeFailure>
   /** The last failure logged for it. */
   readonly logged: Option.Option<ProbeFailure>
@@ -65,8 +65,9 @@ export const step = (mode: Mode, successThreshold: number, state: WaitState, out
       if (tell) lines.push(line("healthy", attempts, name))
       return { ...target, healthy: true, toldHealthy: target.toldHealthy || tell }
     }
-    // A cut time-out counts for nothing in a wait for failure, and must not hide why a failing target failed.
-    const hides = target.healthy === false && Option.exists(target.reason, (reason) => reason._tag !== "TimedOut")
+    // A cut time-out counts for nothing in a wait for failure; waiting for health, it fails the round
+    // but must not hide why the target failed before (even with healthy rounds in between).
+    const hides = Option.exists(target.reason, (reason) => reason._tag !== "TimedOut")
     if (outcome.cut && (mode === "unhealthy" || hides)) return target
     const tell = !Option.exists(target.logged, (logged) => sameReason(logged, outcome.failure)) && !(mode === "unhealthy" && done)
     if (tell) lines.push(line(mode === "healthy" ? "not healthy yet" : "unhealthy", attempts, name, describe(outcome.failure)))

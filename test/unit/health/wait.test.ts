@@ -515,6 +515,13 @@ describe("--success-threshold", () => {
       )
     }))
 
+  it.effect("reports the last real failure when the deadline cuts the last round short after a healthy one", () =>
+    Effect.gen(function*() {
+      const { exit, logs } = yield* probe([{ status: 503 }, { status: 200 }, "never"], { successThreshold: 2, timeout: Duration.millis(2_500) })
+      expect(logs.slice(1)).toEqual(["not healthy yet (attempt 1): status 503", "healthy (attempt 2)"])
+      expect(failureMessage(exit)).toBe("http://127.0.0.1:8080/health: not healthy 2 attempts in a row after 3 attempts (2.5s): last failure: status 503")
+    }))
+
   it.effect("says so when the deadline leaves no room for enough rounds", () =>
     Effect.gen(function*() {
       const { exit } = yield* probe([{ status: 200 }], { successThreshold: 3, timeout: Duration.millis(1_500) })

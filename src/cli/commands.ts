@@ -156,6 +156,9 @@ const waitOptions = {
   logFormat
 }
 
+/** The exit codes both wait commands give for trouble other than their answer. */
+const waitTrouble: ReadonlyArray<ExitCodeDoc> = [[ExitCode.usage, "usage error, or an unreadable certificate or key file"], stoppedBySignal]
+
 export const waitUntilHealthy = command({
   name: "wait-until-healthy",
   summary: "probe endpoints until they answer as expected",
@@ -163,8 +166,7 @@ export const waitUntilHealthy = command({
   exitCodes: [
     [ExitCode.ok, "healthy"],
     [ExitCode.refused, "still unhealthy at the deadline; the last failures are logged"],
-    [ExitCode.usage, "usage error, or an unreadable certificate or key file"],
-    stoppedBySignal
+    ...waitTrouble
   ],
   options: waitOptions
 })
@@ -176,8 +178,7 @@ export const waitUntilUnhealthy = command({
   exitCodes: [
     [ExitCode.ok, "every target failing; the reasons are logged"],
     [ExitCode.refused, "still healthy at the deadline"],
-    [ExitCode.usage, "usage error, or an unreadable certificate or key file"],
-    stoppedBySignal
+    ...waitTrouble
   ],
   options: waitOptions
 })

@@ -14,11 +14,11 @@ type Connector = Undici.buildConnector.connector
  * `localhost` and its subdomains are loopback (RFC 6761), whatever the
  * resolver says: /etc/hosts often lists only 127.0.0.1, and Node >= 17 may
  * answer only ::1. So, like curl, connect to ::1 and then to 127.0.0.1,
- * asking no resolver. TLS still names the host as given. A connection
- * through a proxy's tunnel is the proxy's business.
+ * asking no resolver. TLS still names the host as given. (Proxies never
+ * see these names: proxy.ts sends them directly.)
  */
 export const loopbackFirst = (connect: Connector): Connector => (options, callback) => {
-  if (options.httpSocket !== undefined || !isLocalhostName(options.hostname)) return connect(options, callback)
+  if (!isLocalhostName(options.hostname)) return connect(options, callback)
   connect({ ...options, hostname: "::1" }, (...[error, socket]) =>
     error === null ? callback(null, socket) : connect({ ...options, hostname: "127.0.0.1" }, callback))
 }

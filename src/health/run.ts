@@ -4,7 +4,7 @@
  * build the targets and the Transport they describe, and run the wait. The
  * CLI imports this module dynamically: it is where undici comes in.
  */
-import { Duration, Effect, Either } from "effect"
+import { Array as Arr, Duration, Effect, Either } from "effect"
 import { UsageError } from "../errors.js"
 import * as HttpLayer from "./HttpLayer.js"
 import { proxySettingsFromEnv } from "./proxy.js"
@@ -32,7 +32,6 @@ export interface WaitInput extends TlsFiles {
 
 /** What no single option's parser can see: the options that contradict each other, as the sentence to print. */
 const conflict = (input: WaitInput): string | undefined => {
-  if (input.urls.length === 0 && input.tcp.length === 0) return "give at least one --url or --tcp to probe"
   if (input.unixSocket !== undefined && input.urls.length === 0) {
     return "--unix-socket: it carries the requests of --url (whose host becomes the Host header); give a --url"
   }
@@ -45,19 +44,23 @@ const conflict = (input: WaitInput): string | undefined => {
     : `--success-threshold ${input.successThreshold}: so many rounds, --polling-frequency apart, take longer than --timeout; raise --timeout`
 }
 
-const targetsOf = (input: WaitInput): ReadonlyArray<Target> => [
-  ...input.urls.map((url) => Target.Http({ url, method: input.method, headers: input.headers, unixSocket: input.unixSocket, checks: input.checks })),
-  ...input.tcp.map(({ host, port }) => Target.Tcp({ host, port }))
-]
+const targetsOf = (input: WaitInput): Either.Either<Arr.NonEmptyReadonlyArray<Target>, UsageError> => {
+  const targets = [
+    ...input.urls.map((url) => Target.Http({ url, method: input.method, headers: input.headers, unixSocket: input.unixSocket, checks: input.checks })),
+    ...input.tcp.map(({ host, port }) => Target.Tcp({ host, port }))
+  ]
+  return Arr.isNonEmptyReadonlyArray(targets) ? Either.right(targets) : Either.left(new UsageError({ detail: "give at least one --url or --tcp to probe" }))
+}
 
 export const run = (mode: "healthy" | "unhealthy", input: WaitInput): Effect.Effect<Healthy | Down, UsageError | Unhealthy | StillHealthy> =>
   Effect.gen(function*() {
+    const targets = yield* targetsOf(input)
     const problem = conflict(input)
     if (problem !== undefined) return yield* new UsageError({ detail: problem })
     const proxies = yield* Either.mapLeft(proxySettingsFromEnv(input.env), (detail) => new UsageError({ detail }))
     const tls = yield* loadTls(input)
     if (input.insecure) yield* Effect.logWarning("--insecure: TLS certificates are not verified; anyone on the path can answer for the endpoint")
-    const settings = { ...input, targets: targetsOf(input), proxies }
+    const settings = { ...input, targets, proxies }
     const transport = HttpLayer.layer({ tls, proxies, connectTimeout: Duration.min(input.requestTimeout, input.timeout) })
     const wait: Effect.Effect<Healthy | Down, Unhealthy | StillHealthy, Transport> = mode === "healthy"
       ? waitUntilHealthy(settings)

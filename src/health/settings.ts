@@ -2,13 +2,13 @@
  * What a wait is given: its targets, and timing with defaults a caller may
  * leave out. The CLI's defaults are these, so the two never differ.
  */
-import { Duration } from "effect"
+import { type Array as Arr, Duration } from "effect"
 import type { ProxySettings } from "./proxy.js"
 import type { Target } from "./target.js"
 
 export interface Settings {
-  /** Every one must be healthy (or, waiting for failure, fail) in the same round. At least one. */
-  readonly targets: ReadonlyArray<Target>
+  /** Every one must be healthy (or, waiting for failure, fail) in the same round. */
+  readonly targets: Arr.NonEmptyReadonlyArray<Target>
   /** The overall deadline; no probe runs past it. Default 1m. */
   readonly timeout?: Duration.Duration | undefined
   /** The pause after a round before the next one. Default 5s. */

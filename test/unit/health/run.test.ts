@@ -339,25 +339,22 @@ describe("HttpLayer", () => {
       closers.push(() => rmSync(dir, { recursive: true, force: true }))
       const path = join(dir, "web.sock")
       const hosts: Array<string | undefined> = []
-      const server = http.createServer((request, response) => {
-        hosts.push(request.headers.host)
-        response.writeHead(204).end()
-      })
-      yield* Effect.promise(() => new Promise<void>((resolve) => server.listen(path, resolve)))
-      closers.push(() => server.close())
+      yield* Effect.promise(() =>
+        servers.listenAt(
+          http.createServer((request, response) => {
+            hosts.push(request.headers.host)
+            response.writeHead(204).end()
+          }),
+          path
+        )
+      )
       expect(yield* get(settingsFor({ HTTP_PROXY: "http://127.0.0.1:1" }), "http://web.internal:8080/health", path)).toBe(204)
       expect(hosts).toEqual(["web.internal:8080"])
       expect(yield* get(settingsFor({}), "http://web.internal/", join(dir, "missing.sock"))).toMatchObject({ _tag: "Transport", code: "ENOENT" })
     }))
 
   /** A server on `host` only, answering 204. */
-  const only = (host: string) =>
-    Effect.promise(async () => {
-      const server = http.createServer((_, response) => response.writeHead(204).end())
-      await new Promise<void>((resolve) => server.listen(0, host, resolve))
-      closers.push(() => server.close())
-      return (server.address() as net.AddressInfo).port
-    })
+  const only = (host: string) => Effect.promise(() => servers.listen(http.createServer((_, response) => response.writeHead(204).end()), host))
 
   it.live("reaches localhost on ::1 or on 127.0.0.1, whatever /etc/hosts lists, by HTTP and by TCP", () =>
     Effect.gen(function*() {

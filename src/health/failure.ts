@@ -158,6 +158,7 @@ const endNote = (end: BodyEnd): string =>
     : ""
 
 const quoted = (start: string): string => (start === "" ? "it is blank" : `"${start}"`)
+
 const proxyDescription = ({ proxy, variable }: ProxyName): string => `the proxy ${proxy} (from ${variable})`
 
 const proxyAdvice = ({ variable }: ProxyName): string => `check ${variable}, or add the endpoint's host to NO_PROXY to reach it directly`
@@ -195,7 +196,7 @@ export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.
     status >= 300 && status < 400
       ? "more than 10 redirects, or one without a Location; or widen --expect-status"
       : status === 401 || status === 403
-      ? "send credentials with --header 'Authorization: ...', or accept the status with --expect-status, e.g. 200,401"
+      ? `send credentials with --header 'Authorization: ...', or accept the status with --expect-status, e.g. 200,${status}`
       : undefined,
   BadRedirect: () => undefined,
   BodyMismatch: () => undefined,

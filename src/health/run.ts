@@ -8,6 +8,7 @@ import { Array as Arr, Duration, Effect, Either } from "effect"
 import { UsageError } from "../errors.js"
 import * as HttpLayer from "./HttpLayer.js"
 import { proxySettingsFromEnv } from "./proxy.js"
+import type { Mode } from "./rounds.js"
 import { type Check, type Header, type Method, Target } from "./target.js"
 import { loadTls, type TlsFiles } from "./tls.js"
 import type { Transport } from "./Transport.js"
@@ -52,7 +53,7 @@ const targetsOf = (input: WaitInput): Either.Either<Arr.NonEmptyReadonlyArray<Ta
   return Arr.isNonEmptyReadonlyArray(targets) ? Either.right(targets) : Either.left(new UsageError({ detail: "give at least one --url or --tcp to probe" }))
 }
 
-export const run = (mode: "healthy" | "unhealthy", input: WaitInput): Effect.Effect<Healthy | Down, UsageError | Unhealthy | StillHealthy> =>
+export const run = (mode: Mode, input: WaitInput): Effect.Effect<Healthy | Down, UsageError | Unhealthy | StillHealthy> =>
   Effect.gen(function*() {
     const targets = yield* targetsOf(input)
     const problem = conflict(input)

@@ -1,9 +1,10 @@
 /** `sipid wait-until-healthy` and `wait-until-unhealthy`: undici and the HTTP client are loaded only here, so other commands start faster. */
 import { Effect, Option } from "effect"
+import type { Mode } from "../../health/rounds.js"
 import type * as Commands from "../commands.js"
 import type { Values } from "../spec.js"
 
-const waitFor = (mode: "healthy" | "unhealthy") => (options: Values<typeof Commands.waitUntilHealthy.options>) =>
+const waitFor = (mode: Mode) => (options: Values<typeof Commands.waitUntilHealthy.options>) =>
   Effect.gen(function*() {
     const health = yield* Effect.promise(() => import("../../health/run.js"))
     yield* health.run(mode, {

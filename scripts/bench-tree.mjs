@@ -9,13 +9,20 @@
 // as cron, monit and agents do on a VM: then the newest PID changes before
 // every look, and each look walks the whole job (the worst case).
 //
-//   npm run build && npm run bench:tree [-- --runs 3]
+//   npm run build && npm run bench:tree [-- --runs 3] [-- --executable DIR/bin/sipid]
+//
+// The npm bin by default; --executable measures the release executable
+// (bin/sipid of an unpacked tarball) instead.
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 const runsFlag = process.argv.indexOf("--runs")
 const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 1
-const sipid = fileURLToPath(new URL("../bin/sipid.js", import.meta.url))
+const executableFlag = process.argv.indexOf("--executable")
+/** The command line that runs sipid, as the scripts below write it. */
+const sipid = executableFlag > 0
+  ? `"${process.argv[executableFlag + 1]}"`
+  : `"${process.execPath}" ${fileURLToPath(new URL("../bin/sipid.js", import.meta.url))}`
 
 /**
  * sipid's CPU from 5 s to 19 s after $S started, into FROM and TO. Only shell
@@ -38,7 +45,7 @@ pause 5; cpu; FROM=$T; pause 14; cpu; TO=$T
  */
 const idle = String.raw`
 D=$(mktemp -d)
-"${process.execPath}" ${sipid} wait-until-healthy --url http://127.0.0.1:9/ --polling-frequency 30s --timeout 25s 2>/dev/null & S=$!
+${sipid} wait-until-healthy --url http://127.0.0.1:9/ --polling-frequency 30s --timeout 25s 2>/dev/null & S=$!
 ${measure}
 kill $S
 echo "ns $((TO - FROM))"
@@ -59,8 +66,8 @@ for _ in range(${workers}):
 open('$D/ready', 'w').write(str(os.getpid()))
 time.sleep(1000)" &
 until [ -s $D/ready ]; do sleep 0.01; done
-"${process.execPath}" ${sipid} claim --pid $(cat $D/ready) --pid-file $P 2>/dev/null
-"${process.execPath}" ${sipid} kill --pid-file $P ${tree ? "--tree" : ""} 2>$D/log & S=$!
+${sipid} claim --pid $(cat $D/ready) --pid-file $P 2>/dev/null
+${sipid} kill --pid-file $P ${tree ? "--tree" : ""} 2>$D/log & S=$!
 ${measure}
 wait $S
 ${tree ? `grep -q 'found ${workers} process' $D/log || { echo 'job not found'; cat $D/log; exit 1; }` : ""}

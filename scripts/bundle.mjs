@@ -2,6 +2,7 @@
 // and the single executable (dist.mjs).
 import { build } from "esbuild"
 import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 
 export const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
 
@@ -19,12 +20,32 @@ const withoutConfigFileParsers = {
 }
 
 /**
- * undici as one minified CommonJS file at `outfile`: its hundred modules to
+ * The parts of undici that wait-until-healthy uses (src/health/HttpLayer.ts,
+ * and @effect/platform-node's client over a dispatcher), as one minified
+ * CommonJS file at `outfile`: undici's index loads fetch, WebSocket, caches
+ * and mocks too, twice the code to load, and its hundred modules to
  * resolve, read and compile made a healthy wait-until-healthy cost twice a claim.
  */
 export const bundleUndici = (outfile) =>
   build({
-    entryPoints: ["node_modules/undici/index.js"],
+    stdin: {
+      contents: [
+        'const Dispatcher = require("undici/lib/dispatcher/dispatcher.js")',
+        "// As undici's index does: request(), stream() and the rest are methods of every dispatcher.",
+        'Object.assign(Dispatcher.prototype, require("undici/lib/api/index.js"))',
+        "module.exports = {",
+        '  Agent: require("undici/lib/dispatcher/agent.js"),',
+        '  Pool: require("undici/lib/dispatcher/pool.js"),',
+        '  ProxyAgent: require("undici/lib/dispatcher/proxy-agent.js"),',
+        "  Dispatcher,",
+        '  buildConnector: require("undici/lib/core/connect.js"),',
+        '  errors: require("undici/lib/core/errors.js"),',
+        '  getGlobalDispatcher: require("undici/lib/global.js").getGlobalDispatcher',
+        "}"
+      ].join("\n"),
+      resolveDir: fileURLToPath(new URL("..", import.meta.url)),
+      loader: "js"
+    },
     outfile,
     bundle: true,
     format: "cjs",

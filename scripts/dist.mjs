@@ -3,9 +3,10 @@
 // runs from wherever it is copied and needs nothing on the machine but a
 // Linux kernel and glibc 2.17:
 //
-//   bin/sipid       the launcher (src/launcher/launcher.c, static): cleans the
-//                   environment, then execs libexec/sipid
-//   libexec/sipid   a Bun executable with sipid inside (scripts/compile.ts)
+//   bin/sipid                the launcher (src/launcher/launcher.c, static): cleans
+//                            the environment, then execs libexec/sipid
+//   libexec/sipid            a Bun executable with sipid inside (scripts/compile.ts)
+//   share/man/man1/sipid.1   the manual (src/cli/manual.ts)
 //
 // The Bun that compiles is the pinned devDependency; the runtime inside each
 // executable is the same Bun version for the target (x64 "baseline", which
@@ -19,6 +20,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, sta
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import { bundleUndici, version } from "./bundle.mjs"
+import { loadManual } from "./manual.mjs"
 
 const require = createRequire(import.meta.url)
 const bunVersion = require("bun/package.json").version
@@ -100,6 +102,7 @@ mkdirSync(work, { recursive: true })
 const undici = join(process.cwd(), work, "undici.cjs")
 await bundleUndici(undici)
 const tool = bunTool()
+const { commands, renderMan } = await loadManual()
 
 for (const target of targets.filter(({ arch }) => only === undefined || only === arch)) {
   const name = `sipid-${version}-linux-${target.arch}`
@@ -110,6 +113,8 @@ for (const target of targets.filter(({ arch }) => only === undefined || only ===
   run(tool, ["scripts/compile.ts", join(root, "libexec", "sipid"), target.bunTarget, runtimeOf(target), version, undici])
   compileLauncher(target, join(root, "bin", "sipid"))
   chmodSync(join(root, "bin", "sipid"), 0o755)
+  mkdirSync(join(root, "share", "man", "man1"), { recursive: true })
+  writeFileSync(join(root, "share", "man", "man1", "sipid.1"), renderMan(commands, version))
   writeFileSync(
     join(root, "NOTICE"),
     `sipid ${version}, Apache-2.0. libexec/sipid is sipid inside Bun ${bunVersion} (https://bun.sh, MIT), whose parts,\n` +

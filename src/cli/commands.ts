@@ -4,7 +4,7 @@
  * page and the @effect/cli command of shell completions are all read from here.
  */
 import { Duration, Either, LogLevel } from "effect"
-import { resolve } from "node:path"
+import { isAbsolute, resolve } from "node:path"
 import type { InvalidProbeSetting } from "../errors.js"
 import { parseExpectBody, parseExpectHeader, parseExpectJson, parseExpectStatus } from "../health/checkOptions.js"
 import { parseCount, parseHeader, parseTcpAddress, parseUrl } from "../health/options.js"
@@ -37,8 +37,27 @@ const waitDuration: Parse<Duration.Duration> = (text) =>
 const probeSetting = <A>(parse: (text: string) => Either.Either<A, InvalidProbeSetting>): Parse<A> => (text) =>
   Either.mapLeft(parse(text), ({ reason }) => reason)
 
-const pidFilePath: Parse<string> = (path) =>
-  path.endsWith("/") ? Either.left(`"${path}" must name a file, not a directory`) : Either.right(resolve(path))
+/**
+ * The working directory, unless it was deleted (the release's launcher
+ * then moved to / and set SIPID_CWD_DELETED; Node cannot name it at all).
+ */
+const workingDirectory = (): string | undefined => {
+  if (process.env.SIPID_CWD_DELETED === "1") return undefined
+  try {
+    return process.cwd()
+  } catch {
+    return undefined
+  }
+}
+
+const pidFilePath: Parse<string> = (path) => {
+  if (path.endsWith("/")) return Either.left(`"${path}" must name a file, not a directory`)
+  if (isAbsolute(path)) return Either.right(resolve(path))
+  const here = workingDirectory()
+  return here === undefined
+    ? Either.left(`"${path}" is relative, but the working directory was deleted; give the absolute path`)
+    : Either.right(resolve(here, path))
+}
 
 /** @effect/cli's `--log-level` values. */
 export const logLevels = LogLevel.allLevels.map((level) => level._tag.toLowerCase())
@@ -46,7 +65,7 @@ export const logLevels = LogLevel.allLevels.map((level) => level._tag.toLowerCas
 const pidFile = required("--pid-file", "FILE", pidFilePath, { meaning: "the pidfile: /var/vcap/sys/run/JOB/JOB.pid" })
 const logFormat = choice("--log-format", logFormats, { meaning: "log lines as text or JSON lines", defaultText: "text" as LogFormat })
 
-const stoppedBySignal: ExitCodeDoc = ["128+N", `stopped early, in order, by signal N (TERM ${signalExitCode.SIGTERM}, INT ${signalExitCode.SIGINT}, HUP, QUIT, USR1, USR2)`]
+const stoppedBySignal: ExitCodeDoc = ["128+N", `stopped early by signal N (TERM ${signalExitCode.SIGTERM}, INT ${signalExitCode.SIGINT}, HUP, QUIT, USR1, USR2)`]
 const usage: ExitCodeDoc = [ExitCode.usage, "usage error: a missing, unknown or malformed option"]
 /** The codes claim and kill share: both lock the pidfile and refuse one they cannot trust. */
 const pidfileTrouble: ReadonlyArray<ExitCodeDoc> = [

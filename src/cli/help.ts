@@ -33,13 +33,14 @@ const wrapWords = (words: ReadonlyArray<string>, indent: number, firstIndent = i
 
 const wrap = (text: string, indent: number, firstIndent = indent) => wrapWords(text.split(" "), indent, firstIndent)
 
-const label = (option: AnyOption) => (option.placeholder === undefined ? option.name : `${option.name} ${option.placeholder}`)
+export const label = (option: AnyOption) => (option.placeholder === undefined ? option.name : `${option.name} ${option.placeholder}`)
 
 /** `--pid PID`, `[--grace DURATION]`, `[--header 'NAME: VALUE']...` */
-const usageOf = (option: AnyOption) =>
+export const usageOf = (option: AnyOption) =>
   option.required ? label(option) : `[${label(option)}]${option.repeatable ? "..." : ""}`
 
-const meaningOf = (option: AnyOption) => {
+/** What an option does, with "required", "repeatable" or its default. */
+export const meaningOf = (option: AnyOption) => {
   const note = option.required
     ? "required"
     : option.repeatable
@@ -93,7 +94,7 @@ export const topHelp = (commands: ReadonlyArray<CommandSpec>, version: string): 
   ].join("\n") + "\n"
 
 /** The options under their headings, in the spec's order: a run of options of one group is a section. */
-const sections = (options: ReadonlyArray<AnyOption>): Array<readonly [string | undefined, Array<AnyOption>]> =>
+export const sections = (options: ReadonlyArray<AnyOption>): Array<readonly [string | undefined, Array<AnyOption>]> =>
   options.reduce<Array<readonly [string | undefined, Array<AnyOption>]>>((all, option) => {
     const last = all.at(-1)
     if (last !== undefined && last[0] === option.group) last[1].push(option)

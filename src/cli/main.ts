@@ -5,6 +5,7 @@
  * evaluates neither the HTTP stack nor @effect/cli.
  */
 import { type Deferred, Effect } from "effect"
+import { SystemError } from "../errors.js"
 import { writeStderr, writeStdout } from "../log/output.js"
 import * as Commands from "./commands.js"
 import { ExitCode, type StopSignal } from "./exitCodes.js"
@@ -28,11 +29,30 @@ export interface CliProcess {
 
 type Program<O extends Options> = (values: Values<O>) => CommandRun
 
-/** A command of the spec with the program that runs it, loaded when it runs. */
+/**
+ * A command of the spec with the program that runs it, loaded when it runs.
+ * A module that cannot be loaded (a file of the npm install missing or
+ * damaged) is one line saying so, not a stack trace.
+ */
 const runner = <O extends Options>(spec: CommandSpec<O>, load: () => Promise<{ readonly program: Program<O> }>) => ({
   spec,
-  // The parser decoded `values` with this very spec.
-  run: (values: Readonly<Record<string, unknown>>) => Effect.flatMap(Effect.promise(load), ({ program }) => program(values as Values<O>))
+  run: (values: Readonly<Record<string, unknown>>) =>
+    Effect.tryPromise({
+      try: load,
+      catch: (cause) =>
+        new SystemError({
+          operation: "load",
+          path: `sipid's ${spec.name} code`,
+          code: String((cause as NodeJS.ErrnoException)?.code ?? "ELOAD"),
+          // Node's message goes on with the require stack.
+          detail: String((cause as Error)?.message ?? cause).split("\n")[0]!,
+          hint: "the installation is incomplete: reinstall sipid",
+          cause
+        })
+    }).pipe(
+      // The parser decoded `values` with this very spec.
+      Effect.flatMap(({ program }) => program(values as Values<O>))
+    )
 })
 
 const runners = [

@@ -48,9 +48,18 @@ const didYouMean = (word: string, candidates: ReadonlyArray<string>) => {
  */
 const looksLikeOption = (token: string) => token.startsWith("-")
 
+/** `-1s`, `-5`: what a negative value looks like, which no sipid option takes. */
+const looksNegative = (token: string) => /^-[0-9.]/.test(token)
+
 const needsValue = (option: AnyOption, instead: string | undefined) =>
   `${option.name} needs a value (${option.placeholder})${
-    instead === undefined ? "" : instead === "" ? ", not an empty one" : `, not the option ${quoted(instead)}`
+    instead === undefined
+      ? ""
+      : instead === ""
+      ? ", not an empty one"
+      : looksNegative(instead)
+      ? `; ${quoted(instead)} is negative, and no sipid option takes a negative value`
+      : `, not the option ${quoted(instead)}`
   }`
 
 const notAChoice = (option: AnyOption, choices: ReadonlyArray<string>, value: string) =>
@@ -143,10 +152,12 @@ export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<Comma
       continue
     }
     const next = inline === undefined ? argv[index + 1] : undefined
-    const value = inline ?? (next === undefined || looksLikeOption(next) ? undefined : next)
+    // Inline too (`--pid-file=--tree`): a value never starts with -.
+    const offered = inline ?? next
+    const value = offered === undefined || looksLikeOption(offered) ? undefined : offered
     if (inline === undefined && value !== undefined) index++
     if (value === undefined || value === "") {
-      fail(() => needsValue(option, value ?? next))
+      fail(() => needsValue(option, offered))
       continue
     }
     const choices = option.choices

@@ -8,7 +8,7 @@
 import { Deferred, Effect, FiberId } from "effect"
 import { signalExitCode, type StopSignal } from "./exitCodes.js"
 
-export const stopSignals = Object.keys(signalExitCode) as ReadonlyArray<StopSignal>
+const stopSignals = Object.keys(signalExitCode) as ReadonlyArray<StopSignal>
 
 let received: Deferred.Deferred<StopSignal> | undefined
 

@@ -211,9 +211,10 @@ export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.
   Refused: () => "is the job listening on that port yet?",
   Untrusted: () => "is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)",
   Tls: ({ detail }) =>
-    /certificate required|handshake failure|bad certificate/i.test(detail)
+    // OpenSSL (Node) writes "wrong version number"; BoringSSL (Bun) "WRONG_VERSION_NUMBER".
+    /certificate[ _]required|handshake[ _]failure|bad[ _]certificate/i.test(detail)
       ? "does the server want a client certificate? pass --client-cert and --client-key"
-      : /wrong version number/i.test(detail)
+      : /wrong[ _]version[ _]number/i.test(detail)
       ? "does the endpoint speak plain http?"
       : undefined,
   // A close or a reset says nothing about why: over TLS 1.3 it may be a server

@@ -16,6 +16,12 @@
  *
  * Static, with no library but libc: it runs on any Linux, whatever
  * LD_LIBRARY_PATH or LD_PRELOAD say.
+ *
+ * The runtime also refuses to start in a working directory that was
+ * deleted, which a script can be left in (its job's old package directory
+ * removed by an update): then this moves to / and says so in
+ * SIPID_CWD_DELETED, so sipid refuses a relative path instead of reading it
+ * from /.
  */
 #include <errno.h>
 #include <limits.h>
@@ -38,6 +44,7 @@ static const char *const runtime_settings[] = {
 };
 
 static const char hidden_mark[] = "SIPID_HIDDEN_";
+static const char cwd_deleted[] = "SIPID_CWD_DELETED=1";
 
 static int is_hidden(const char *entry) {
     for (const char *const *prefix = hidden_prefixes; *prefix != NULL; prefix++) {
@@ -69,9 +76,12 @@ int main(int argc, char **argv, char **envp) {
         return fail("cannot run", self);
     }
 
+    char here[PATH_MAX];
+    int moved = getcwd(here, sizeof here) == NULL && errno == ENOENT && chdir("/") == 0;
+
     size_t count = 0;
     while (envp[count] != NULL) count++;
-    char **environment = calloc(count + sizeof runtime_settings / sizeof *runtime_settings, sizeof *environment);
+    char **environment = calloc(count + sizeof runtime_settings / sizeof *runtime_settings + 1, sizeof *environment);
     if (environment == NULL) return fail("cannot run", runtime);
     size_t used = 0;
     for (size_t index = 0; index < count; index++) {
@@ -86,6 +96,7 @@ int main(int argc, char **argv, char **envp) {
         environment[used++] = renamed;
     }
     for (const char *const *setting = runtime_settings; *setting != NULL; setting++) environment[used++] = (char *)*setting;
+    if (moved) environment[used++] = (char *)cwd_deleted;
     environment[used] = NULL;
 
     execve(runtime, argv, environment);

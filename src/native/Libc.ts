@@ -11,7 +11,7 @@
  * Every call reports failure as an `Errno` with the symbolic code, never as
  * a bare `-1`, so callers can decide what each failure means.
  */
-import { Clock, Context, Data, Duration, Effect, Either, Layer } from "effect"
+import { Context, Data, Effect, Either, Layer } from "effect"
 import { constants } from "node:os"
 import type { SystemError } from "../errors.js"
 import type { PollRequest, RawLibc } from "./binding.js"
@@ -61,12 +61,13 @@ const SYS_pidfd_open = 434
 
 /**
  * The longest one poll(2) blocks this thread. A wait polls in slices and
- * lets the event loop run between them, so timers and interruptions wait at
- * most this long; a signal to sipid ends the slice at once (EINTR) when it
- * lands on this thread. No thread is parked in a poll (see binding.ts), so
- * a wait costs a wake-up per slice: ~200 in a 20 s grace.
+ * lets the event loop run between them, so timers and an interruption by
+ * another fiber wait at most this long; a signal to sipid ends the slice at
+ * once (EINTR: the runtime keeps no other thread for it to land on). No
+ * thread is parked in a poll (see binding.ts), so a wait costs a wake-up per
+ * slice: 80 in a 20 s grace.
  */
-export const sliceMillis = 100
+export const sliceMillis = 250
 
 /**
  * Binds on first use. koffi registers struct names process-wide, so binding
@@ -81,28 +82,34 @@ const failure = (libc: RawLibc, syscall: string) => {
   return new Errno({ syscall, code: errnoNames.get(errno) ?? `errno ${errno}` })
 }
 
-/** One poll(2) of `fds` for up to `millis`: those readable; none when a signal cut it short. */
-const pollOnce = (fds: ReadonlyArray<number>, millis: number) =>
-  Effect.flatMap(binding, (libc) => {
-    const requests: Array<PollRequest> = fds.map((fd) => ({ fd, revents: 0 }))
-    if (libc.poll(requests, Math.max(0, Math.ceil(millis))) >= 0) {
-      return Effect.succeed(requests.filter(({ revents }) => revents !== 0).map(({ fd }) => fd))
-    }
-    const error = failure(libc, "poll")
-    return error.code === "EINTR" ? Effect.succeed([]) : Effect.fail(error)
-  })
+/** One poll(2) of `fds` for up to `millis`: those readable (none when a signal cut it short), or the errno. */
+const pollOnce = (libc: RawLibc, fds: ReadonlyArray<number>, millis: number): Either.Either<ReadonlyArray<number>, Errno> => {
+  const requests: Array<PollRequest> = fds.map((fd) => ({ fd, revents: 0 }))
+  if (libc.poll(requests, Math.max(0, Math.ceil(millis))) >= 0) return Either.right(requests.filter(({ revents }) => revents !== 0).map(({ fd }) => fd))
+  const error = failure(libc, "poll")
+  return error.code === "EINTR" ? Either.right([]) : Either.left(error)
+}
 
+/**
+ * Slice after slice on plain timers rather than through Effect's loop: a
+ * wake-up is a poll and a timer, a fraction of a millisecond even where
+ * JavaScript is interpreted. Interrupting the wait cancels the next slice.
+ */
 const readableAmong = (fds: ReadonlyArray<number>, timeoutMillis: number) =>
-  Effect.gen(function*() {
-    const deadline = (yield* Clock.currentTimeMillis) + timeoutMillis
-    while (true) {
-      const remaining = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
-      const readable = yield* pollOnce(fds, Math.min(remaining, sliceMillis))
-      if (readable.length > 0 || remaining <= sliceMillis) return readable
-      // A macrotask, not a microtask: the event loop runs timers and signal handlers here.
-      yield* Effect.sleep(Duration.zero)
-    }
-  })
+  Effect.flatMap(binding, (libc) =>
+    Effect.async<ReadonlyArray<number>, Errno>((resume) => {
+      const deadline = Date.now() + timeoutMillis
+      let next: ReturnType<typeof setTimeout> | undefined
+      const slice = () => {
+        const remaining = Math.max(0, deadline - Date.now())
+        const polled = pollOnce(libc, fds, Math.min(remaining, sliceMillis))
+        if (Either.isLeft(polled) || polled.right.length > 0 || remaining <= sliceMillis) return resume(polled)
+        // A macrotask, not a microtask: the event loop runs timers and signal handlers here.
+        next = setTimeout(slice, 0)
+      }
+      slice()
+      return Effect.sync(() => clearTimeout(next))
+    }))
 
 const make = (): LibcService => ({
   tryLockExclusive: (fd) =>
@@ -121,7 +128,7 @@ const make = (): LibcService => ({
       libc.syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0) === 0 ? Effect.void : Effect.fail(failure(libc, "pidfd_send_signal"))),
   waitReadable: (fd, timeoutMillis) => Effect.map(readableAmong([fd], timeoutMillis), (readable) => readable.length > 0),
   readableAmong,
-  readableNow: (fds) => pollOnce(fds, 0)
+  readableNow: (fds) => Effect.flatMap(binding, (libc) => pollOnce(libc, fds, 0))
 })
 
 /** libc through the runtime's binding, loaded on the first call. */

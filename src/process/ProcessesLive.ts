@@ -152,6 +152,17 @@ export const make = (options: LiveOptions = {}) =>
         })
       )
 
+    /** Whether sipid said it signals without pidfds: once per run is enough. */
+    let withoutPidfdsLogged = false
+
+    /**
+     * A pidfd on `pid`, "Gone", or null when the kernel will not give one
+     * for a reason that is not about the process: no pidfds (ENOSYS, EINVAL
+     * before Linux 5.3), a seccomp filter (EPERM: pidfd_open itself checks
+     * no permission), no memory or descriptors left (ENOMEM, EMFILE,
+     * ENFILE). The handle is then pinned by the process's start time, and
+     * signals go through kill(2) right after checking it.
+     */
     const openPidfd = (pid: Pid) =>
       libc.pidfdOpen(pid).pipe(
         Effect.map((fd): number | "Gone" | null => fd),
@@ -160,9 +171,15 @@ export const make = (options: LiveOptions = {}) =>
           // kernels say EINVAL, and open's inspection then finds the thread).
           error.code === "ESRCH" || error.code === "ENOENT"
             ? Effect.succeed("Gone" as const)
-            : error.code === "ENOSYS" || error.code === "EINVAL"
-            ? Effect.succeed(null)
-            : Effect.fail(processError("pidfd_open", pid)(error)))
+            : Effect.as(
+              Effect.unless(
+                Effect.logWarning(
+                  `pidfd_open refused (${error.code}): signalling through kill(2), each signal right after checking the process's start time`
+                ).pipe(Effect.zipRight(Effect.sync(() => (withoutPidfdsLogged = true)))),
+                () => withoutPidfdsLogged
+              ),
+              null
+            ))
       )
 
     const pidfdBudget = options.pidfdBudget ??

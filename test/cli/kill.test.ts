@@ -4,7 +4,7 @@
  * only reach the script's own processes.
  */
 import { describe, expect, it } from "vitest"
-import { runInPidNamespace } from "../support/cli.js"
+import { runInPidNamespace, strace } from "../support/cli.js"
 
 /** $P the pidfile in the script's directory $D, and helpers shared by the scripts. */
 const prelude = String.raw`
@@ -283,6 +283,24 @@ threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()"; C=$!
       new RegExp(`sent SIGTERM to process (\\d+)\n.*received ${signal}: stopping early \\(exit ${code}\\)\n.*interrupted while stopping process \\1, which had not exited; pidfile kept\n`)
     )
   })
+
+  it.skipIf(strace === undefined).each(["EPERM", "EMFILE"])(
+    "pidfd_open refused with %s (a seccomp filter, no descriptors left): kill(2) stops the job, exit 0, and says which (install strace to run this)",
+    async (errno) => {
+      const result = await ns(String.raw`
+        py "signal.signal(signal.SIGTERM, signal.SIG_IGN)"; job=$!
+        await_file $D/ready
+        $SIPID claim --pid $job --pid-file $P 2>/dev/null
+        code=0; strace -f -qq -o /dev/null -e trace=pidfd_open -e inject=pidfd_open:error=${errno} $SIPID kill --pid-file $P --grace 1s || code=$?
+        echo "kill=$code"
+        if kill -0 $job 2>/dev/null; then echo "job alive"; fi
+        if [ -e $P ]; then echo "pidfile left"; fi
+      `)
+      expect(result.stdout.trim().split("\n")).toEqual(["kill=0"])
+      expect(result.stderr).toContain(`pidfd_open refused (${errno}): signalling through kill(2)`)
+      expect(result.stderr).toMatch(/sent SIGKILL to process \d+/)
+    }
+  )
 
   it("usage errors: a bad --retry, or --retry with --grace or --show-stacks, exit 2", async () => {
     const result = await ns(String.raw`

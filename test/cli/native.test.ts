@@ -91,3 +91,11 @@ it("the same copy with the binary claims (so the failures above come from the mi
   expect(result.code, result.stderr).toBe(0)
   expect(readFileSync(pidfile, "utf8")).toBe(`${childPid}\n`)
 })
+
+it("wait-until-healthy without the HTTP client's file (dist/bin/undici.cjs) says so in one line, exit 5", async () => {
+  const result = await run(withBinary, ["wait-until-healthy", "--url", "http://127.0.0.1:9/", "--timeout", "1s"])
+  expect(result.code).toBe(5)
+  expect(result.stderr.trimEnd().split("\n")).toEqual([
+    expect.stringMatching(/ERROR sipid wait-until-healthy: sipid's wait-until-healthy code: load failed: Cannot find module '\.\/undici\.cjs'; the installation is incomplete: reinstall sipid$/)
+  ])
+})

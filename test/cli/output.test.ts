@@ -117,7 +117,8 @@ describe("a stderr that nobody reads", () => {
       expect.stringMatching(
         /INFO  sipid kill \S+job\.pid: process \d+ exited after [\d.]+m?s \(waited up to 20s\) \(2 earlier log lines were dropped: stderr could not take them\)$/
       ),
-      expect.stringMatching(/INFO  sipid kill \S+job\.pid: pidfile removed$/)
+      expect.stringMatching(/INFO  sipid kill \S+job\.pid: pidfile removed$/),
+      expect.stringMatching(/INFO  sipid kill \S+job\.pid: process \d+ stopped after [\d.]+m?s$/)
     ])
   }, 120_000)
 })

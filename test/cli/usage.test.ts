@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { spawn } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { runSipid, sipidCommand } from "../support/cli.js"
 
 const directory = mkdtempSync(join(tmpdir(), "sipid-usage-"))
@@ -220,6 +220,27 @@ describe("usage errors come first, and are read as a script author meant", () =>
     const kill = (await runSipid(["kill", "--help"])).stdout
     expect(kill).toMatch(/^  3 +.*replaced 20 times/m)
     expect(kill).toMatch(/^  5 +.*hidepid/m)
+  })
+})
+
+describe("a working directory that was deleted (a job's old package directory, removed under its script)", () => {
+  const inDeletedDirectory = async (pidfileArgument: string) => {
+    const gone = mkdtempSync(join(directory, "gone-"))
+    const sipid = (await sipidCommand()).map((word) => `'${word}'`).join(" ")
+    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile("sh", ["-c", `cd '${gone}' && rmdir '${gone}' && exec ${sipid} status --pid-file '${pidfileArgument}'`], (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }))
+    )
+  }
+
+  it("answers for an absolute pidfile as anywhere", async () => {
+    expect(await inDeletedDirectory(pidfile)).toMatchObject({ code: 3, stdout: `not running: no pidfile at ${pidfile}\n` })
+  })
+
+  it("refuses a relative one, which names nothing now (exit 2, one line)", async () => {
+    const result = await inDeletedDirectory("job.pid")
+    expect(result).toMatchObject({ code: 2, stdout: "" })
+    expect(result.stderr).toMatch(usageLine("status", "--pid-file: \"job.pid\" is relative, but the working directory was deleted; give the absolute path"))
   })
 })
 

@@ -4,12 +4,13 @@
  * tests both ways), the release tarball's bin/sipid, unpacked outside the
  * repository.
  */
-import { execFile, execFileSync, spawn } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { unpackDist } from "./dist.js"
+import { installed } from "./tools.js"
 
 export const sipidBin = fileURLToPath(new URL("../../bin/sipid.js", import.meta.url))
 
@@ -48,13 +49,7 @@ export const runSipid = async (args: ReadonlyArray<string>, options: RunOptions 
 }
 
 /** strace, which makes a system call fail on demand (`-e inject=`); undefined where it is not installed. */
-export const strace: string | undefined = (() => {
-  try {
-    return execFileSync("sh", ["-c", "command -v strace"], { encoding: "utf8" }).trim()
-  } catch {
-    return undefined
-  }
-})()
+export const strace: string | undefined = installed("strace", "-V") ? "strace" : undefined
 
 /**
  * Runs sipid with every call of `syscalls` (comma-separated) failing with

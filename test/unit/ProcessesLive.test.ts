@@ -7,7 +7,7 @@
  * exitedAmong runs on the TestClock, and only on the test's own process.
  */
 import { describe, expect, it, vi } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Fiber, Layer, Option, TestClock } from "effect"
+import { Duration, Effect, Either, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
 import { readFileSync, readlinkSync } from "node:fs"
 import { constants } from "node:os"
 import { ProcessHidden, SystemError } from "../../src/errors.js"
@@ -213,20 +213,25 @@ describe("the live process table", () => {
 
   it.scopedLive.each([
     ["ESRCH", "Gone"],
-    ["ENOENT", "Gone"],
-    ["ENOSYS", "handle"],
-    ["EINVAL", "handle"]
-  ])("pidfd_open failing with %s: the process opens as %s", ([code, expected]) =>
+    ["ENOENT", "Gone"]
+  ])("pidfd_open failing with %s (about the process): it opens as %s", ([code, expected]) =>
     Effect.gen(function*() {
       const handle = yield* (yield* Processes).open(self)
-      expect(handle._tag === "Gone" ? "Gone" : "handle").toBe(expected)
+      expect(handle._tag).toBe(expected)
     }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdOpen: failing("pidfd_open", code) })))))
 
-  it.scopedLive("pidfd_open failing otherwise (EMFILE) is a system error naming the call", () =>
-    Effect.gen(function*() {
-      const error = yield* Effect.flip((yield* Processes).open(self))
-      expect(error).toMatchObject({ operation: "pidfd_open", path: `process ${self}`, code: "EMFILE" })
-    }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdOpen: failing("pidfd_open", "EMFILE") })))))
+  it.scopedLive.each(["ENOSYS", "EINVAL", "EPERM", "ENOMEM", "EMFILE", "ENFILE"])(
+    "pidfd_open refused with %s (not about the process): pinned by its start time, said once",
+    (code) =>
+      Effect.gen(function*() {
+        const logs: Array<string> = []
+        const logger = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void logs.push(String(message))))
+        const processes = yield* Processes
+        const handles = yield* Effect.all([processes.open(self), processes.open(self)]).pipe(Effect.provide(logger))
+        expect(handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)).toEqual(["Identity", "Identity"])
+        expect(logs).toEqual([`pidfd_open refused (${code}): signalling through kill(2), each signal right after checking the process's start time`])
+      }).pipe(Effect.provide(liveTable({}, libcWith({ pidfdOpen: failing("pidfd_open", code) }))))
+  )
 
   it.scopedLive("a pidfd already readable once /proc was read: the PID changed hands, so gone", () =>
     Effect.gen(function*() {

@@ -124,8 +124,16 @@ describe("route, on values", () => {
     expect(routeOf("claim", "--pid", "5", "--pid-file", "-h")).toEqual(invalid("claim", needsFile("-h")))
     expect(routeOf("claim", "--pid", "5", "--pid-file", "-x")).toEqual(invalid("claim", needsFile("-x")))
     expect(routeOf("claim", "--pid", "5", "--pid-file", "--")).toEqual(invalid("claim", needsFile("--")))
-    expect(routeOf("kill", "--pid-file", "f", "--grace", "-5s")).toEqual(invalid("kill", "--grace needs a value (DURATION), not the option \"-5s\""))
-    expect(routeOf("claim", "--pid", "-1", "--pid-file", "f")).toEqual(invalid("claim", "--pid needs a value (PID), not the option \"-1\""))
+    expect(routeOf("kill", "--pid-file", "f", "--grace", "-5s")).toEqual(
+      invalid("kill", "--grace needs a value (DURATION); \"-5s\" is negative, and no sipid option takes a negative value")
+    )
+    expect(routeOf("claim", "--pid", "-1", "--pid-file", "f")).toEqual(
+      invalid("claim", "--pid needs a value (PID); \"-1\" is negative, and no sipid option takes a negative value")
+    )
+    expect(routeOf("kill", "--pid-file=--tree")).toEqual(invalid("kill", needsFile("--tree")))
+    expect(routeOf("kill", "--pid-file", "f", "--grace=-1s")).toEqual(
+      invalid("kill", "--grace needs a value (DURATION); \"-1s\" is negative, and no sipid option takes a negative value")
+    )
   })
 
   it("rewrites --option=value as two tokens, and refuses an empty value, a value on a flag and --", () => {

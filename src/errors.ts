@@ -6,6 +6,8 @@
 import type * as PlatformError from "@effect/platform/Error"
 import { Data, Predicate } from "effect"
 import { getSystemErrorMap } from "node:util"
+// Only the types: the health check's verdicts live with it, and "sipid" re-exports them.
+import type { StillHealthy, Unhealthy } from "./health/verdict.js"
 
 /** A command-line value is malformed: a PID, a duration, a URL, a schedule. */
 export class UsageError extends Data.TaggedError("UsageError")<{
@@ -162,16 +164,6 @@ export class JobUnseen extends Data.TaggedError("JobUnseen")<JobFailure & {
   }
 }
 
-/** `wait-until-healthy`: the deadline passed without a healthy answer. */
-export class Unhealthy extends Data.TaggedError("Unhealthy")<{
-  readonly url: string
-  readonly summary: string
-}> {
-  override get message(): string {
-    return `${this.url}: ${this.summary}`
-  }
-}
-
 /** A system call failed for a reason outside sipid's control (EACCES, EROFS, ...). */
 export class SystemError extends Data.TaggedError("SystemError")<{
   readonly operation: string
@@ -290,5 +282,6 @@ export type SipidError =
   | JobSurvived
   | JobUnseen
   | Unhealthy
+  | StillHealthy
   | ProcessHidden
   | SystemError

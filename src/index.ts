@@ -6,6 +6,7 @@
  */
 export * as Pidfile from "./pidfile/programs.js"
 export * from "./errors.js"
+export { StillHealthy, Unhealthy } from "./health/verdict.js"
 export { type Pid, parsePid, parsePidfileContent, PidfileContent } from "./process/Pid.js"
 export * from "./process/Processes.js"
 export * as ProcessesLive from "./process/ProcessesLive.js"

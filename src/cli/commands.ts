@@ -3,14 +3,39 @@
  * (meaning, default, parser) and exit codes. The parser, the help, the man
  * page and the @effect/cli command of shell completions are all read from here.
  */
-import { Either, LogLevel } from "effect"
+import { Duration, Either, LogLevel } from "effect"
 import { isAbsolute, resolve } from "node:path"
+import type { InvalidProbeSetting } from "../errors.js"
+import { parseExpectBody, parseExpectHeader, parseExpectJson, parseExpectStatus } from "../health/checkOptions.js"
+import { parseCount, parseHeader, parseTcpAddress, parseUrl } from "../health/options.js"
+import { defaults } from "../health/settings.js"
 import { type LogFormat, logFormats } from "../log/logger.js"
-import { parseGoDuration } from "../time/goDuration.js"
+import { formatGoDuration, parseGoDuration } from "../time/goDuration.js"
 import { ExitCode, signalExitCode } from "./exitCodes.js"
-import { asText, choice, type CommandSpec, type ExitCodeDoc, flag, optional, type Options, type OptionSpec, type Parse, repeated, required, withDefault } from "./spec.js"
+import {
+  asText,
+  choice,
+  type CommandSpec,
+  type ExitCodeDoc,
+  flag,
+  grouped,
+  optional,
+  type Options,
+  type OptionSpec,
+  type Parse,
+  repeated,
+  required,
+  withDefault
+} from "./spec.js"
 
-const goDuration: Parse<import("effect").Duration.Duration> = (text) => Either.mapLeft(parseGoDuration(text), (error) => error.message)
+const goDuration: Parse<Duration.Duration> = (text) => Either.mapLeft(parseGoDuration(text), (error) => error.message)
+
+/** A duration a wait can run for: zero would give it no time at all. */
+const waitDuration: Parse<Duration.Duration> = (text) =>
+  Either.filterOrLeft(goDuration(text), Duration.greaterThan(Duration.zero), () => "must be longer than 0")
+
+const probeSetting = <A>(parse: (text: string) => Either.Either<A, InvalidProbeSetting>): Parse<A> => (text) =>
+  Either.mapLeft(parse(text), ({ reason }) => reason)
 
 /**
  * The working directory, unless it was deleted (the release's launcher
@@ -108,32 +133,76 @@ export const status = command({
   }
 })
 
-export const waitUntilHealthy = command({
-  name: "wait-until-healthy",
-  summary: "probe an HTTP(S) endpoint until it answers as expected",
-  description: "Probe an HTTP(S) endpoint until it answers as expected, or say why not.",
-  exitCodes: [
-    [ExitCode.ok, "healthy"],
-    [ExitCode.refused, "still unhealthy at the deadline; the last failure is logged"],
-    [ExitCode.usage, "usage error, or an unreadable certificate or key file"],
-    stoppedBySignal
-  ],
-  options: {
-    url: required("--url", "URL", asText, { meaning: "the endpoint, http:// or https://" }),
-    timeout: withDefault("--timeout", "DURATION", goDuration, { meaning: "give up after this long, e.g. 1m30s", defaultText: "1m" }),
-    pollingFrequency: withDefault("--polling-frequency", "DURATION", goDuration, { meaning: "pause after a failed probe", defaultText: "5s" }),
-    requestTimeout: withDefault("--request-timeout", "DURATION", goDuration, { meaning: "time limit of one probe", defaultText: "5s" }),
-    expectStatus: withDefault("--expect-status", "CODE|FROM-TO", asText, { meaning: "healthy status or range: 200-399", defaultText: "200" }),
-    header: repeated("--header", "'NAME: VALUE'", asText, { meaning: "an extra request header" }),
+/** The options of wait-until-healthy and wait-until-unhealthy: the same targets, checks and timing. */
+const waitOptions = {
+  ...grouped("Targets (at least one; all must pass in the same round)", {
+    url: repeated("--url", "URL", probeSetting(parseUrl), { meaning: "an http:// or https:// endpoint" }),
+    tcp: repeated("--tcp", "HOST:PORT", probeSetting(parseTcpAddress), { meaning: "a port to connect to: [::1]:5432" }),
+    unixSocket: optional("--unix-socket", "PATH", asText, { meaning: "send the --url requests over this unix socket" }),
+    method: choice("--method", ["GET", "HEAD", "POST"], { meaning: "the request method", defaultText: "GET" }),
+    header: repeated("--header", "'NAME: VALUE'", probeSetting(parseHeader), { meaning: "an extra request header" })
+  }),
+  ...grouped("Checks of each --url's answer (all must hold)", {
+    expectStatus: withDefault("--expect-status", "LIST", probeSetting(parseExpectStatus), {
+      meaning: "healthy statuses: 200-299,401",
+      defaultText: "200"
+    }),
+    expectBody: optional("--expect-body", "REGEX", probeSetting(parseExpectBody), { meaning: "the body's first 64 KiB match it" }),
+    expectJson: repeated("--expect-json", "PATH=VALUE", probeSetting(parseExpectJson), { meaning: "a JSON value: db.status=UP" }),
+    expectHeader: repeated("--expect-header", "'NAME: REGEX'", probeSetting(parseExpectHeader), { meaning: "a header's value matches" })
+  }),
+  ...grouped("Timing (durations like 500ms, 10s, 1m30s)", {
+    timeout: withDefault("--timeout", "DURATION", waitDuration, { meaning: "give up after this long", defaultText: formatGoDuration(defaults.timeout) }),
+    pollingFrequency: withDefault("--polling-frequency", "DURATION", waitDuration, {
+      meaning: "pause after each round of probes",
+      defaultText: formatGoDuration(defaults.pollingFrequency)
+    }),
+    requestTimeout: withDefault("--request-timeout", "DURATION", waitDuration, {
+      meaning: "time limit of one round",
+      defaultText: formatGoDuration(defaults.requestTimeout)
+    }),
+    successThreshold: withDefault("--success-threshold", "N", probeSetting(parseCount), {
+      meaning: "rounds in a row that must pass",
+      defaultText: String(defaults.successThreshold)
+    })
+  }),
+  ...grouped("TLS", {
     caCert: repeated("--ca-cert", "FILE", asText, { meaning: "a PEM CA certificate to trust too" }),
     clientCert: optional("--client-cert", "FILE", asText, { meaning: "a PEM client certificate for mutual TLS" }),
     clientKey: optional("--client-key", "FILE", asText, { meaning: "the PEM key of --client-cert" }),
-    insecure: flag("--insecure", { meaning: "skip certificate checks (logs a warning)" }),
-    logFormat
-  }
+    insecure: flag("--insecure", { meaning: "skip certificate checks (logs a warning)" })
+  }),
+  logFormat
+}
+
+/** The exit codes both wait commands give for trouble other than their answer. */
+const waitTrouble: ReadonlyArray<ExitCodeDoc> = [[ExitCode.usage, "usage error, or an unreadable certificate or key file"], stoppedBySignal]
+
+export const waitUntilHealthy = command({
+  name: "wait-until-healthy",
+  summary: "probe endpoints until they answer as expected",
+  description: "Probe HTTP(S) endpoints and TCP ports until all are healthy, or say why not.",
+  exitCodes: [
+    [ExitCode.ok, "healthy"],
+    [ExitCode.refused, "still unhealthy at the deadline; the last failures are logged"],
+    ...waitTrouble
+  ],
+  options: waitOptions
 })
 
-export const commands: ReadonlyArray<CommandSpec> = [claim, kill, status, waitUntilHealthy]
+export const waitUntilUnhealthy = command({
+  name: "wait-until-unhealthy",
+  summary: "probe endpoints until every one fails (for drains)",
+  description: "Probe HTTP(S) endpoints and TCP ports until every one fails its checks, for a drain script; or say which still pass.",
+  exitCodes: [
+    [ExitCode.ok, "every target failing; the reasons are logged"],
+    [ExitCode.refused, "still healthy at the deadline"],
+    ...waitTrouble
+  ],
+  options: waitOptions
+})
+
+export const commands: ReadonlyArray<CommandSpec> = [claim, kill, status, waitUntilHealthy, waitUntilUnhealthy]
 
 const globalOption = (name: string, placeholder: string | undefined, meaning: string, choices?: ReadonlyArray<string>): OptionSpec<unknown> => ({
   name,
@@ -143,6 +212,7 @@ const globalOption = (name: string, placeholder: string | undefined, meaning: st
   repeatable: false,
   meaning,
   defaultText: undefined,
+  group: undefined,
   decode: Either.right
 })
 

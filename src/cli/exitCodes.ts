@@ -9,7 +9,7 @@ import { PidfileStatus } from "../pidfile/status.js"
 export const ExitCode = {
   /** Done. */
   ok: 0,
-  /** Refused: a live process owns the pidfile, it would not die, or the endpoint stayed unhealthy. */
+  /** Refused: a live process owns the pidfile, it would not die, or the endpoint stayed unhealthy (or, waited to fail, healthy). */
   refused: 1,
   /** A command-line value is malformed. */
   usage: 2,
@@ -40,6 +40,7 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
     JobSurvived: () => ExitCode.refused,
     JobUnseen: () => ExitCode.refused,
     Unhealthy: () => ExitCode.refused,
+    StillHealthy: () => ExitCode.refused,
     UsageError: () => ExitCode.usage,
     InvalidPid: () => ExitCode.usage,
     InvalidStopSchedule: () => ExitCode.usage,

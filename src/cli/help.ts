@@ -93,6 +93,15 @@ export const topHelp = (commands: ReadonlyArray<CommandSpec>, version: string): 
     )
   ].join("\n") + "\n"
 
+/** The options under their headings, in the spec's order: a run of options of one group is a section. */
+export const sections = (options: ReadonlyArray<AnyOption>): Array<readonly [string | undefined, Array<AnyOption>]> =>
+  options.reduce<Array<readonly [string | undefined, Array<AnyOption>]>>((all, option) => {
+    const last = all.at(-1)
+    if (last !== undefined && last[0] === option.group) last[1].push(option)
+    else all.push([option.group, [option]])
+    return all
+  }, [])
+
 /** `sipid COMMAND --help`: at most a screen of 80 columns. */
 export const commandHelp = (command: CommandSpec): string => {
   const options = optionsOf(command)
@@ -100,9 +109,7 @@ export const commandHelp = (command: CommandSpec): string => {
   return [
     ...wrapWords(["usage: sipid", command.name, ...options.map(usageOf)], 2, 0),
     ...wrap(command.description, 0),
-    "",
-    "Options:",
-    ...options.flatMap((option) => row(label(option), meaningOf(option), column)),
+    ...sections(options).flatMap(([group, members]) => ["", `${group ?? "Options"}:`, ...members.flatMap((option) => row(label(option), meaningOf(option), column))]),
     "",
     "Exit codes:",
     ...command.exitCodes.flatMap(([code, meaning]) => row(String(code), meaning, 12)),

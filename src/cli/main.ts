@@ -59,7 +59,8 @@ const runners = [
   runner(Commands.claim, () => import("./programs/claim.js")),
   runner(Commands.kill, () => import("./programs/kill.js")),
   runner(Commands.status, () => import("./programs/status.js")),
-  runner(Commands.waitUntilHealthy, () => import("./programs/waitUntilHealthy.js"))
+  runner(Commands.waitUntilHealthy, async () => ({ program: (await import("./programs/wait.js")).untilHealthy })),
+  runner(Commands.waitUntilUnhealthy, async () => ({ program: (await import("./programs/wait.js")).untilUnhealthy }))
 ]
 
 const print = (write: (text: string) => void, text: string, code: number) =>

@@ -6,7 +6,7 @@
  */
 import { globalOptions } from "./commands.js"
 import { signalExitCode } from "./exitCodes.js"
-import { label, meaningOf, usageOf } from "./help.js"
+import { label, meaningOf, sections, usageOf } from "./help.js"
 import { type CommandSpec, optionsOf } from "./spec.js"
 
 /** A part of the manual: prose, or rows of a term and what it means. */
@@ -25,7 +25,11 @@ const commandSection = (command: CommandSpec): Section => ({
   blocks: [
     { paragraph: ["sipid", command.name, ...optionsOf(command).map(usageOf)].join(" ") },
     { paragraph: command.description },
-    { rows: optionsOf(command).map((option) => [label(option), meaningOf(option)] as const) },
+    // Under the help's headings, where the command's options have them.
+    ...sections(optionsOf(command)).flatMap(([group, members]): ReadonlyArray<Block> => [
+      ...(optionsOf(command).some((option) => option.group !== undefined) ? [{ paragraph: `${group ?? "Options"}:` }] : []),
+      { rows: members.map((option) => [label(option), meaningOf(option)] as const) }
+    ]),
     { paragraph: "Exit status:" },
     { rows: command.exitCodes.map(([code, meaning]) => [String(code), meaning] as const) }
   ]
@@ -67,7 +71,10 @@ export const manual = (commands: ReadonlyArray<CommandSpec>): ReadonlyArray<Sect
     heading: "ENVIRONMENT",
     blocks: [{
       rows: [
-        ["HTTP_PROXY, HTTPS_PROXY, NO_PROXY", "the proxies of wait-until-healthy, lowercase too; a loopback address never goes through one"],
+        [
+          "HTTP_PROXY, HTTPS_PROXY, NO_PROXY",
+          "the proxies of wait-until-healthy and wait-until-unhealthy, lowercase too; a loopback address never goes through one"
+        ],
         [
           "BUN_*, JSC_*, NODE_*, LD_*, MALLOC_*, MIMALLOC_*, GLIBC_TUNABLES",
           "meant for other programs: the release executable's launcher hides them from its runtime, so they change nothing"

@@ -20,6 +20,8 @@ export interface OptionSpec<A> {
   readonly meaning: string
   /** The value used when the option is not given, as the user would type it; shown in the help. */
   readonly defaultText: string | undefined
+  /** The heading the help lists it under, for a command with too many options for one list (see `grouped`). */
+  readonly group: string | undefined
   /**
    * The value from what the command line gave (each occurrence's text, a
    * flag's empty), or why it is wrong: a sentence the parser prefixes with
@@ -37,11 +39,14 @@ interface Described {
   readonly meaning: string
 }
 
-const spec = <A>(fields: Omit<OptionSpec<A>, "choices" | "required" | "repeatable" | "defaultText"> & Partial<OptionSpec<A>>): OptionSpec<A> => ({
+const spec = <A>(
+  fields: Omit<OptionSpec<A>, "choices" | "required" | "repeatable" | "defaultText" | "group"> & Partial<OptionSpec<A>>
+): OptionSpec<A> => ({
   choices: undefined,
   required: false,
   repeatable: false,
   defaultText: undefined,
+  group: undefined,
   ...fields
 })
 
@@ -89,6 +94,10 @@ export const choice = <const C extends string>(
   spec({ name, placeholder: choices.join("|"), choices, meaning, defaultText, decode: (given) => Either.right((given[0] ?? defaultText) as C) })
 
 export type Options = Record<string, OptionSpec<unknown>>
+
+/** `options` listed by the help under the heading `group`. */
+export const grouped = <O extends Options>(group: string, options: O): O =>
+  Object.fromEntries(Object.entries(options).map(([key, option]) => [key, { ...option, group }])) as O
 
 /** The parsed values of a command's options, by the keys the command gave them. */
 export type Values<O extends Options> = { readonly [K in keyof O]: O[K] extends OptionSpec<infer A> ? A : never }

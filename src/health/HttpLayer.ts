@@ -1,28 +1,41 @@
 /**
- * The HttpClient that wait-until-healthy probes with: undici, with TLS
- * settings, a connect time-out, one request per connection, and per-origin
- * routing to a proxy or straight to the server. Importing this module loads
- * undici, so the CLI imports it only for wait-until-healthy.
+ * The Transport that the wait programs probe with: undici, with TLS
+ * settings, a connect time-out, one request per connection, per-origin
+ * routing to a proxy or straight to the server, unix sockets, and
+ * `localhost` on both loopbacks. Importing this module loads undici, so the
+ * CLI imports it only for the wait commands.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Layer, type Scope } from "effect"
+import { loopbackFirst, tcpProbe } from "./connect.js"
 import { ThroughProxy, tunnelRefusedCode } from "./failure.js"
 import { skipInterimContinue } from "./interimContinue.js"
 import { proxyFor, proxyName, type ProxySettings } from "./proxy.js"
+import { defaults } from "./settings.js"
 import type { TlsOptions } from "./tls.js"
+import { Transport } from "./Transport.js"
 
 export interface HttpSettings {
-  readonly tls: TlsOptions
-  readonly proxies: ProxySettings
+  /** Default: certificates verified against the system roots, no client certificate. */
+  readonly tls?: TlsOptions | undefined
+  /** Default: every request direct (see `proxySettingsFromEnv`). */
+  readonly proxies?: ProxySettings | undefined
   /**
-   * Bounds TCP connect plus TLS handshake. Aborting a request does not stop a
-   * connection attempt in progress, and that socket would keep the process
-   * alive until this time-out (undici's default is 10 s).
+   * Bounds TCP connect plus TLS handshake; default 5s, the request time-out's
+   * default. Aborting a request does not stop a connection attempt in
+   * progress, and that socket would keep the process alive until this
+   * time-out (undici's default is 10 s).
    */
-  readonly connectTimeout: Duration.Duration
+  readonly connectTimeout?: Duration.Duration | undefined
+}
+
+interface Resolved {
+  /** Node's TLS options (with a copy of the CA list, which Node types as mutable), and the connect time-out in milliseconds. */
+  readonly tls: Omit<TlsOptions, "ca"> & { readonly ca?: Array<string>; readonly timeout: number }
+  readonly proxies: ProxySettings
 }
 
 const scopedDispatcher = <D extends Undici.Dispatcher>(make: () => D): Effect.Effect<D, never, Scope.Scope> =>
@@ -54,26 +67,26 @@ const factory = (origin: string | URL, options: object): Undici.Dispatcher => {
 }
 
 /** A dispatcher that sends each origin to its proxy or connects directly; all of it is destroyed with the scope. */
-export const makeDispatcher = (settings: HttpSettings): Effect.Effect<Undici.Dispatcher, never, Scope.Scope> =>
+const makeDispatcher = ({ proxies, tls: { timeout, ...tls } }: Resolved): Effect.Effect<Undici.Dispatcher, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const timeout = Duration.toMillis(settings.connectTimeout)
-    const tls = { ...settings.tls, ca: settings.tls.ca?.slice(), timeout }
-    const direct = yield* scopedDispatcher(() => new Undici.Agent({ factory, connect: Undici.buildConnector(tls) }))
+    const direct = yield* scopedDispatcher(() => new Undici.Agent({ factory, connect: loopbackFirst(Undici.buildConnector({ ...tls, timeout })) }))
     // HTTP_PROXY and HTTPS_PROXY often name the same proxy: one agent per distinct URL.
-    const proxyUrls = new Set([settings.proxies.http?.url.href, settings.proxies.https?.url.href].filter((href) => href !== undefined))
-    const proxies = new Map(
+    const proxyUrls = new Set([proxies.http?.url.href, proxies.https?.url.href].filter((href) => href !== undefined))
+    const agents = new Map(
       yield* Effect.forEach(proxyUrls, (uri) =>
         Effect.map(
           // proxyTunnel false: plain http to an http:// proxy goes as `GET http://host/path`, as from Go
           // and curl (squid refuses CONNECT to ports but 443 by default); https, and anything through an
           // https:// proxy, still tunnels (undici forwards only between plain http ends).
-          scopedDispatcher(() => new Undici.ProxyAgent({ uri, factory, proxyTunnel: false, requestTls: tls, proxyTls: { ca: tls.ca, timeout } })),
+          scopedDispatcher(() =>
+            new Undici.ProxyAgent({ uri, factory, proxyTunnel: false, requestTls: { ...tls, timeout }, proxyTls: { ca: tls.ca, timeout } })
+          ),
           (agent) => [uri, agent] as const
         ))
     )
     return direct.compose((dispatch) => (options, handler) => {
-      const proxy = options.origin === undefined ? undefined : proxyFor(settings.proxies, new URL(options.origin))
-      return proxy === undefined ? dispatch(options, handler) : proxies.get(proxy.url.href)!.dispatch(options, handler)
+      const proxy = options.origin === undefined ? undefined : proxyFor(proxies, new URL(options.origin))
+      return proxy === undefined ? dispatch(options, handler) : agents.get(proxy.url.href)!.dispatch(options, handler)
     })
   })
 
@@ -91,8 +104,38 @@ const nameProxyInErrors = (proxies: ProxySettings) => (client: HttpClient.HttpCl
         : error)
   })
 
-export const layer = (settings: HttpSettings): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, nameProxyInErrors(settings.proxies))).pipe(
-    Layer.provide(NodeHttpClient.layerUndiciWithoutDispatcher),
-    Layer.provide(Layer.scoped(NodeHttpClient.Dispatcher, makeDispatcher(settings)))
+/**
+ * A client per unix socket, made when first asked for: every request over
+ * it, whatever its URL's host, goes to the socket; destroyed with the scope.
+ */
+const makeSocketClients = ({ tls }: Resolved): Effect.Effect<(path: string) => HttpClient.HttpClient, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const clients = new Map<string, { readonly agent: Undici.Dispatcher; readonly client: HttpClient.HttpClient }>()
+    yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([...clients.values()].map(({ agent }) => agent.destroy()))))
+    return (path) => {
+      const made = clients.get(path) ?? (() => {
+        const agent = new Undici.Agent({ factory, connect: Undici.buildConnector({ ...tls, socketPath: path }) })
+        return { agent, client: NodeHttpClient.makeUndici(agent) }
+      })()
+      clients.set(path, made)
+      return made.client
+    }
+  })
+
+const noProxies: ProxySettings = { http: undefined, https: undefined, noProxy: [] }
+
+export const layer = (settings: HttpSettings = {}): Layer.Layer<Transport> =>
+  Layer.scoped(
+    Transport,
+    Effect.gen(function*() {
+      const { ca, ...tls } = settings.tls ?? { rejectUnauthorized: true }
+      const timeout = Duration.toMillis(settings.connectTimeout ?? defaults.requestTimeout)
+      const resolved: Resolved = { tls: { ...tls, ...(ca && { ca: ca.slice() }), timeout }, proxies: settings.proxies ?? noProxies }
+      const direct = nameProxyInErrors(resolved.proxies)(NodeHttpClient.makeUndici(yield* makeDispatcher(resolved)))
+      const overSocket = yield* makeSocketClients(resolved)
+      return {
+        http: (unixSocket) => (unixSocket === undefined ? direct : overSocket(unixSocket)),
+        tcp: tcpProbe(loopbackFirst(Undici.buildConnector({ timeout })))
+      }
+    })
   )

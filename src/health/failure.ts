@@ -6,6 +6,7 @@
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import { Data, Duration, Equal } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
+import { bodyCheckBytes } from "./target.js"
 
 /** A proxy as failures name it: without credentials, and with the variable that set it. */
 export interface ProxyName {
@@ -13,9 +14,29 @@ export interface ProxyName {
   readonly variable: string
 }
 
+/**
+ * How much of a body a check read: all of it, its first `bodyCheckBytes`
+ * (`limit`), what arrived within the probe's time limit (`time`), or what
+ * came before the connection broke (`error`).
+ */
+export type BodyEnd = "complete" | "limit" | "time" | "error"
+
 export type ProbeFailure = Data.TaggedEnum<{
   /** An answer, but not an expected status code; `body` is its first line, shortened. */
   BadStatus: { readonly status: number; readonly body: string }
+  /** The body does not match `pattern` (its source); `start` is the start of the body, shortened. */
+  BodyMismatch: { readonly pattern: string; readonly start: string; readonly end: BodyEnd }
+  /** The body does not parse as JSON; `detail` is the parser's message. */
+  NotJson: { readonly detail: string; readonly start: string; readonly end: BodyEnd }
+  /** The JSON has no value at `path`: from `missing` on (a prefix of `path`), nothing is there. */
+  JsonMissing: { readonly path: string; readonly missing: string }
+  JsonDiffers: { readonly path: string; readonly expected: string; readonly actual: string }
+  HeaderMissing: { readonly name: string }
+  HeaderMismatch: { readonly name: string; readonly pattern: string; readonly value: string }
+  /** Nothing at the unix socket's path. */
+  SocketMissing: { readonly path: string }
+  /** A socket file nobody accepts connections on. */
+  SocketRefused: { readonly path: string }
   /** A redirect whose Location (shortened) is no http or https URL, so it cannot be followed. */
   BadRedirect: { readonly status: number; readonly location: string }
   /** No answer within the probe's time limit, from the endpoint or from the proxy in between. */
@@ -91,12 +112,13 @@ const proxyProblem = (code: string, detail: string): string | undefined => {
     : `answered ${status} instead of opening a tunnel to the endpoint`
 }
 
-export const fromHttpClientError = (error: HttpClientError.HttpClientError): ProbeFailure => {
-  const cause = innermost(error.cause)
+/** A failed connection or request as a reason; `fallback` describes it when its cause has no message. */
+export const fromTransportCause = (error: unknown, fallback: string): ProbeFailure => {
+  const cause = innermost(error)
   const code = typeof cause.code === "string" ? cause.code : "EUNKNOWN"
   // OpenSSL's messages end in a newline.
-  const detail = typeof cause.message === "string" && cause.message.trim() !== "" ? cause.message.trim() : error.message
-  const via = error.cause instanceof ThroughProxy ? error.cause : undefined
+  const detail = typeof cause.message === "string" && cause.message.trim() !== "" ? cause.message.trim() : fallback
+  const via = error instanceof ThroughProxy ? error : undefined
   const problem = via === undefined ? undefined : proxyProblem(code, detail)
   if (via !== undefined && problem !== undefined) return ProbeFailure.ProxyFailed({ proxy: via.proxy, variable: via.variable, problem })
   if (code === "ECONNREFUSED") return ProbeFailure.Refused()
@@ -105,11 +127,37 @@ export const fromHttpClientError = (error: HttpClientError.HttpClientError): Pro
   return ProbeFailure.Transport({ code, detail })
 }
 
-/** The first line of a body, short enough for a log line. */
-export const bodySnippet = (body: string): string => {
-  const line = body.trim().split(/\r?\n/, 1)[0]!.replace(/[^\x20-\x7e\u00a0-\uffff]/g, "?")
-  return line.length > 100 ? `${line.slice(0, 100)}...` : line
+export const fromHttpClientError = (error: HttpClientError.HttpClientError): ProbeFailure => fromTransportCause(error.cause, error.message)
+
+/** A transport failure of a request over the unix socket at `path`: a missing socket and a refusal have their own reasons. */
+export const overSocket = (path: string) => (failure: ProbeFailure): ProbeFailure =>
+  failure._tag === "Refused"
+    ? ProbeFailure.SocketRefused({ path })
+    : failure._tag === "Transport" && failure.code === "ENOENT"
+    ? ProbeFailure.SocketMissing({ path })
+    : failure
+
+const printable = (text: string): string => {
+  const shown = text.replace(/[^\x20-\x7e\u00a0-\uffff]/g, "?")
+  return shown.length > 100 ? `${shown.slice(0, 100)}...` : shown
 }
+
+/** The first line of a body, short enough for a log line. */
+export const bodySnippet = (body: string): string => printable(body.trim().split(/\r?\n/, 1)[0]!)
+
+/** The start of a body on one short line: what a body or JSON check quotes. */
+export const bodyStart = (body: string): string => printable(body.trim().replace(/\s+/g, " "))
+
+const endNote = (end: BodyEnd): string =>
+  end === "limit"
+    ? ` (only its first ${bodyCheckBytes / 1024} KiB are read)`
+    : end === "time"
+    ? " (all that arrived within the time limit)"
+    : end === "error"
+    ? " (all that arrived before the connection broke)"
+    : ""
+
+const quoted = (start: string): string => (start === "" ? "it is blank" : `"${start}"`)
 
 const proxyDescription = ({ proxy, variable }: ProxyName): string => `the proxy ${proxy} (from ${variable})`
 
@@ -118,6 +166,14 @@ const proxyAdvice = ({ variable }: ProxyName): string => `check ${variable}, or 
 export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
   BadStatus: ({ body, status }) => `status ${status}${body === "" ? "" : `: ${body}`}`,
   BadRedirect: ({ location, status }) => `status ${status} redirects to "${location}", which is not an http or https URL`,
+  BodyMismatch: ({ end, pattern, start }) => `the body does not match /${pattern}/${endNote(end)}: ${quoted(start)}`,
+  NotJson: ({ detail, end, start }) => `the body is not JSON (${detail})${endNote(end)}: ${quoted(start)}`,
+  JsonMissing: ({ missing, path }) => `the JSON has no ${path}${missing === path ? "" : ` (nothing at ${missing})`}`,
+  JsonDiffers: ({ actual, expected, path }) => `${path} is ${JSON.stringify(actual)}, not ${JSON.stringify(expected)}`,
+  HeaderMissing: ({ name }) => `no ${name} header`,
+  HeaderMismatch: ({ name, pattern, value }) => `the ${name} header ${JSON.stringify(value)} does not match /${pattern}/`,
+  SocketMissing: ({ path }) => `no socket at ${path}`,
+  SocketRefused: ({ path }) => `connection refused at the socket ${path}`,
   TimedOut: ({ after, through }) =>
     `timed out after ${formatGoDuration(after)}${through === undefined ? "" : ` through ${proxyDescription(through)}`}`,
   Refused: () => "connection refused",
@@ -137,8 +193,20 @@ export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
 /** What to try next, where the reason suggests something. */
 export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.$match({
   BadStatus: ({ status }) =>
-    status >= 300 && status < 400 ? "more than 10 redirects, or one without a Location; or widen --expect-status" : undefined,
+    status >= 300 && status < 400
+      ? "more than 10 redirects, or one without a Location; or widen --expect-status"
+      : status === 401 || status === 403
+      ? `send credentials with --header 'Authorization: ...', or accept the status with --expect-status, e.g. 200,${status}`
+      : undefined,
   BadRedirect: () => undefined,
+  BodyMismatch: () => undefined,
+  NotJson: () => undefined,
+  JsonMissing: () => "keys are separated by dots, an array's items named by their index (items.0.name)",
+  JsonDiffers: () => undefined,
+  HeaderMissing: () => undefined,
+  HeaderMismatch: () => undefined,
+  SocketMissing: () => "is the job running? it makes the socket when it starts listening",
+  SocketRefused: () => "nothing accepts connections on it: a socket left by a job that stopped, or one not listening yet",
   TimedOut: ({ through }) => through && proxyAdvice(through),
   Refused: () => "is the job listening on that port yet?",
   Untrusted: () => "is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)",
@@ -155,6 +223,20 @@ export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.
   ProxyFailed: proxyAdvice
 })
 
-/** Time-outs count as one reason whatever their length: the last one is often cut short by the deadline. */
+/**
+ * Whether two failures are one reason, logged once. Time-outs count as one
+ * whatever their length: the last one is often cut short by the deadline. A
+ * body that fails a check is judged by the check alone: a body that holds a
+ * timestamp or a counter must not make a log line of every probe.
+ */
 export const sameReason = (a: ProbeFailure, b: ProbeFailure): boolean =>
-  (a._tag === "TimedOut" && b._tag === "TimedOut") || Equal.equals(a, b)
+  a._tag === "TimedOut" || a._tag === "NotJson" || a._tag === "BodyMismatch"
+    ? a._tag === b._tag && (a._tag !== "BodyMismatch" || a.pattern === (b as typeof a).pattern)
+    : Equal.equals(a, b)
+
+/** A target's failure, as the final error lists it. */
+export interface TargetFailure {
+  /** The target's name (see `targetName`). */
+  readonly target: string
+  readonly failure: ProbeFailure
+}

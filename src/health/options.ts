@@ -1,12 +1,14 @@
 /**
- * The pure parsers behind wait-until-healthy's options: the URL, the
- * expected status codes and extra request headers. Each refuses a value with
- * `InvalidProbeSetting`, which the command reports as a usage error.
+ * The pure parsers behind the targets of wait-until-healthy and
+ * wait-until-unhealthy: URLs, TCP addresses, extra request headers. Each
+ * refuses a value with `InvalidProbeSetting`, which the command reports as a
+ * usage error; checkOptions.ts has the parsers of the checks.
  */
 import { Either } from "effect"
+import { isIP } from "node:net"
 import { InvalidProbeSetting } from "../errors.js"
 
-const invalid = (input: string, reason: string) => Either.left(new InvalidProbeSetting({ input, reason }))
+export const invalid = (input: string, reason: string) => Either.left(new InvalidProbeSetting({ input, reason }))
 
 /** Refuses anything but http and https before a single request is made. */
 export const parseUrl = (text: string): Either.Either<URL, InvalidProbeSetting> => {
@@ -30,41 +32,21 @@ export const parseUrl = (text: string): Either.Either<URL, InvalidProbeSetting> 
   return Either.right(url)
 }
 
-/** The inclusive range of status codes that count as healthy. */
-export interface StatusRange {
-  readonly min: number
-  readonly max: number
-}
+/** RFC 9110 token characters: a header's name. */
+export const headerName = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
 
-export const formatStatusRange = (range: StatusRange): string =>
-  range.min === range.max ? `${range.min}` : `${range.min}-${range.max}`
-
-export const statusInRange = (range: StatusRange, status: number): boolean => status >= range.min && status <= range.max
-
-const statusRange = /^([1-5]\d\d)(?:-([1-5]\d\d))?$/
-
-/** `200` or `200-399`. */
-export const parseStatusRange = (text: string): Either.Either<StatusRange, InvalidProbeSetting> => {
-  const match = statusRange.exec(text)
-  const min = Number(match?.[1])
-  const max = match?.[2] === undefined ? min : Number(match[2])
-  return match !== null && min <= max
-    ? Either.right({ min, max })
-    : invalid(text, `"${text}" is not a status code or range; use e.g. 200 or 200-399`)
-}
-
-// RFC 9110 token characters; a value may hold anything visible, spaces and tabs.
-const headerLine = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*$/
+// A value may hold anything visible, spaces and tabs.
+const headerLine = new RegExp(`^(${headerName}):[ \\t]*([\\t\\x20-\\x7e\\x80-\\xff]*?)[ \\t]*$`)
 
 /**
  * Headers the client sets itself, refused when the option is read: given to
- * undici, most would fail every probe instead. A probe is a GET without a
- * body, on a connection of its own, and its proxy credentials come from the
- * proxy variable. `Host` stays allowed, as in curl, to probe a virtual host
+ * undici, most would fail every probe instead. A probe sends no body (a
+ * POST an empty one), on a connection of its own, and its proxy credentials
+ * come from the proxy variable. `Host` stays allowed, as in curl, to probe a virtual host
  * by address.
  */
 const clientHeaders = new Map<string, string>([
-  ...["content-length", "transfer-encoding", "trailer", "expect"].map((name) => [name, "a probe is a GET without a body"] as const),
+  ...["content-length", "transfer-encoding", "trailer", "expect"].map((name) => [name, "a probe sends no body"] as const),
   ...["connection", "keep-alive", "proxy-connection", "te", "upgrade"].map((name) =>
     [name, "sipid manages its connections (one request each)"] as const
   ),
@@ -81,3 +63,27 @@ export const parseHeader = (text: string): Either.Either<readonly [name: string,
     ? Either.right([name, match[2]!] as const)
     : invalid(text, `"${text}": ${match[1]} is sipid's to set: ${reason}; leave it out`)
 }
+
+const hostName = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?$/
+const tcpAddress = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/
+
+/** `HOST:PORT`, an IPv6 address in brackets (`[::1]:8080`, as in a URL); the host comes back without them. */
+export const parseTcpAddress = (text: string): Either.Either<{ readonly host: string; readonly port: number }, InvalidProbeSetting> => {
+  const match = tcpAddress.exec(text)
+  const host = match?.[1] ?? match?.[2]
+  const port = Number(match?.[3])
+  if (match === null || host === undefined) {
+    return invalid(
+      text,
+      isIP(text) === 6
+        ? `"${text}": an IPv6 address goes in brackets before the port, as in [::1]:8080`
+        : `"${text}" is not HOST:PORT; use e.g. 127.0.0.1:5432 or [::1]:5432`
+    )
+  }
+  if (match[1] !== undefined ? isIP(host) !== 6 : !hostName.test(host)) return invalid(text, `"${text}": "${host}" is not a host name or address`)
+  return port >= 1 && port <= 65535 ? Either.right({ host, port }) : invalid(text, `"${text}": the port must be from 1 to 65535`)
+}
+
+/** A count of rounds: a whole number from 1. */
+export const parseCount = (text: string): Either.Either<number, InvalidProbeSetting> =>
+  /^[1-9]\d{0,5}$/.test(text) ? Either.right(Number(text)) : invalid(text, `"${text}" is not a whole number from 1 to 999999`)

@@ -105,11 +105,14 @@ export const proxySettingsFromEnv = (env: Readonly<Record<string, string | undef
 const defaultPort = (url: URL): string => url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80"
 
 /**
- * `localhost` and its subdomains (RFC 6761), with or without the root's
- * trailing dot. A proxy would resolve them to its own loopback, never the
- * job's; sent directly they reach this VM's loopback or fail to resolve.
+ * `localhost` and its subdomains (RFC 6761), in any case, with or without
+ * the root's trailing dot. A proxy would resolve them to its own loopback,
+ * never the job's; sent directly they reach this VM's loopback (connect.ts).
  */
-const isLocalhostName = (host: string): boolean => host === "localhost" || host.endsWith(".localhost")
+export const isLocalhostName = (host: string): boolean => {
+  const name = host.toLowerCase().replace(/\.$/, "")
+  return name === "localhost" || name.endsWith(".localhost")
+}
 
 /** The proxy for a request to `target`, or undefined to connect directly. */
 export const proxyFor = (settings: ProxySettings, target: URL): Proxy | undefined => {

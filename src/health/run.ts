@@ -1,48 +1,70 @@
 /**
- * wait-until-healthy from raw command-line values: check them all before
- * the first request, build the HTTP layer they describe, and run the probe.
- * The CLI imports this module dynamically: it is where undici comes in.
+ * wait-until-healthy and wait-until-unhealthy from the command line's
+ * values: check what the options say together before the first request,
+ * build the targets and the Transport they describe, and run the wait. The
+ * CLI imports this module dynamically: it is where undici comes in.
  */
-import { Duration, Effect, Either } from "effect"
-import { type InvalidProbeSetting, type Unhealthy, UsageError } from "../errors.js"
+import { Array as Arr, Duration, Effect, Either } from "effect"
+import { UsageError } from "../errors.js"
 import * as HttpLayer from "./HttpLayer.js"
-import { parseHeader, parseStatusRange, parseUrl } from "./options.js"
-import { type Healthy, waitUntilHealthy } from "./probe.js"
 import { proxySettingsFromEnv } from "./proxy.js"
+import type { Mode } from "./rounds.js"
+import { type Check, type Header, type Method, Target } from "./target.js"
 import { loadTls, type TlsFiles } from "./tls.js"
+import type { Transport } from "./Transport.js"
+import type { StillHealthy, Unhealthy } from "./verdict.js"
+import { type Down, type Healthy, waitUntilHealthy, waitUntilUnhealthy } from "./wait.js"
 
-export interface WaitUntilHealthyInput extends TlsFiles {
-  readonly url: string
+/** The options' values, each already parsed on its own. */
+export interface WaitInput extends TlsFiles {
+  readonly urls: ReadonlyArray<URL>
+  readonly tcp: ReadonlyArray<{ readonly host: string; readonly port: number }>
+  readonly unixSocket: string | undefined
+  readonly method: Method
+  readonly headers: ReadonlyArray<Header>
+  /** Every check asked for, a Status check among them. */
+  readonly checks: ReadonlyArray<Check>
   readonly timeout: Duration.Duration
   readonly pollingFrequency: Duration.Duration
   readonly requestTimeout: Duration.Duration
-  readonly expectStatus: string
-  readonly headers: ReadonlyArray<string>
+  readonly successThreshold: number
   readonly env: Readonly<Record<string, string | undefined>>
 }
 
-const positive = (option: string, duration: Duration.Duration): Either.Either<Duration.Duration, UsageError> =>
-  Duration.greaterThan(duration, Duration.zero)
-    ? Either.right(duration)
-    : Either.left(new UsageError({ detail: `${option}: must be longer than 0` }))
+/** What no single option's parser can see: the options that contradict each other, as the sentence to print. */
+const conflict = (input: WaitInput): string | undefined => {
+  if (input.unixSocket !== undefined && input.urls.length === 0) {
+    return "--unix-socket: it carries the requests of --url (whose host becomes the Host header); give a --url"
+  }
+  if (input.method === "HEAD" && input.checks.some((check) => check._tag === "Body" || check._tag === "Json")) {
+    return "--expect-body and --expect-json read the body, and an answer to HEAD has none; use --method GET"
+  }
+  const rounds = Duration.times(input.pollingFrequency, input.successThreshold - 1)
+  return Duration.lessThan(rounds, input.timeout)
+    ? undefined
+    : `--success-threshold ${input.successThreshold}: so many rounds, --polling-frequency apart, take longer than --timeout; raise --timeout`
+}
 
-const usage = <A>(option: string, parsed: Either.Either<A, InvalidProbeSetting>): Either.Either<A, UsageError> =>
-  Either.mapLeft(parsed, ({ reason }) => new UsageError({ detail: `${option}: ${reason}` }))
+const targetsOf = (input: WaitInput): Either.Either<Arr.NonEmptyReadonlyArray<Target>, UsageError> => {
+  const targets = [
+    ...input.urls.map((url) => Target.Http({ url, method: input.method, headers: input.headers, unixSocket: input.unixSocket, checks: input.checks })),
+    ...input.tcp.map(({ host, port }) => Target.Tcp({ host, port }))
+  ]
+  return Arr.isNonEmptyReadonlyArray(targets) ? Either.right(targets) : Either.left(new UsageError({ detail: "give at least one --url or --tcp to probe" }))
+}
 
-export const run = (input: WaitUntilHealthyInput): Effect.Effect<Healthy, UsageError | Unhealthy> =>
+export const run = (mode: Mode, input: WaitInput): Effect.Effect<Healthy | Down, UsageError | Unhealthy | StillHealthy> =>
   Effect.gen(function*() {
+    const targets = yield* targetsOf(input)
+    const problem = conflict(input)
+    if (problem !== undefined) return yield* new UsageError({ detail: problem })
     const proxies = yield* Either.mapLeft(proxySettingsFromEnv(input.env), (detail) => new UsageError({ detail }))
-    const settings = {
-      url: yield* usage("--url", parseUrl(input.url)),
-      headers: yield* Effect.forEach(input.headers, (header) => usage("--header", parseHeader(header))),
-      expectStatus: yield* usage("--expect-status", parseStatusRange(input.expectStatus)),
-      timeout: yield* positive("--timeout", input.timeout),
-      pollingFrequency: yield* positive("--polling-frequency", input.pollingFrequency),
-      requestTimeout: yield* positive("--request-timeout", input.requestTimeout),
-      proxies
-    }
     const tls = yield* loadTls(input)
     if (input.insecure) yield* Effect.logWarning("--insecure: TLS certificates are not verified; anyone on the path can answer for the endpoint")
-    const connectTimeout = Duration.min(settings.requestTimeout, settings.timeout)
-    return yield* waitUntilHealthy(settings).pipe(Effect.provide(HttpLayer.layer({ tls, proxies, connectTimeout })))
+    const settings = { ...input, targets, proxies }
+    const transport = HttpLayer.layer({ tls, proxies, connectTimeout: Duration.min(input.requestTimeout, input.timeout) })
+    const wait: Effect.Effect<Healthy | Down, Unhealthy | StillHealthy, Transport> = mode === "healthy"
+      ? waitUntilHealthy(settings)
+      : waitUntilUnhealthy(settings)
+    return yield* Effect.provide(wait, transport)
   })

@@ -34,6 +34,8 @@ export interface RunOptions {
   /** Another build of sipid to run, such as the single executable; the npm bin by default. */
   readonly executable?: string
   readonly cwd?: string
+  /** Sees stderr as it comes, to act on a log line while sipid runs. */
+  readonly onStderr?: (text: string) => void
 }
 
 export const runSipid = async (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<RunResult> => {
@@ -42,6 +44,7 @@ export const runSipid = async (args: ReadonlyArray<string>, options: RunOptions 
     const child = execFile(file, [...before, ...args], { env: options.env ?? process.env, cwd: options.cwd }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }))
     child.stdin?.end()
+    if (options.onStderr !== undefined) child.stderr?.on("data", (chunk) => options.onStderr!(String(chunk)))
   })
 }
 

@@ -1,4 +1,4 @@
-/** Servers on 127.0.0.1 for health checks: plain, TLS with a self-signed certificate, a forward proxy. */
+/** Servers for health checks, on 127.0.0.1 unless asked otherwise: plain, TLS with a self-signed certificate, a forward proxy. */
 import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import * as http from "node:http"
@@ -10,8 +10,8 @@ import { join } from "node:path"
 export const testServers = (dir: string) => {
   const closers: Array<() => void> = []
 
-  const listen = async (server: net.Server): Promise<number> => {
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  /** Closes `server` and its connections with the others. */
+  const track = (server: net.Server) => {
     const sockets = new Set<net.Socket>()
     // sipid hangs up on what it does not need (a body it will not read): a reset is no test's failure.
     server.on("connection", (socket: net.Socket) => sockets.add(socket.on("error", () => {})))
@@ -20,7 +20,19 @@ export const testServers = (dir: string) => {
       for (const socket of sockets) socket.destroy()
       server.close()
     })
+  }
+
+  /** Starts `server` on `port` of `host`, a free one by default, and answers the port. */
+  const listen = async (server: net.Server, host = "127.0.0.1", port = 0): Promise<number> => {
+    await new Promise<void>((resolve) => server.listen(port, host, resolve))
+    track(server)
     return (server.address() as net.AddressInfo).port
+  }
+
+  /** Starts `server` on the unix socket `path`. */
+  const listenAt = async (server: net.Server, path: string): Promise<void> => {
+    await new Promise<void>((resolve) => server.listen(path, resolve))
+    track(server)
   }
 
   /** Creates a self-signed certificate for 127.0.0.1 with openssl. */
@@ -82,5 +94,5 @@ export const testServers = (dir: string) => {
     for (const close of closers.splice(0)) close()
   }
 
-  return { listen, selfSigned, connectProxy, closeLast, closeAll }
+  return { listen, listenAt, selfSigned, connectProxy, closeLast, closeAll }
 }

@@ -1,8 +1,8 @@
 /**
  * The library examples in the docs are files in examples/library/, which
  * `npm run typecheck` compiles and `npm test` runs: each code block in
- * docs/library.md or docs/testing.md that starts with a file's name must be
- * that file, word for word.
+ * docs/library.md, docs/testing.md or docs/health-checks.md that starts with
+ * a file's name must be that file, word for word.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
@@ -10,13 +10,17 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = new URL("../../", import.meta.url)
-const examples = ["docs/library.md", "docs/testing.md"].flatMap((doc) =>
+const examples = ["docs/library.md", "docs/testing.md", "docs/health-checks.md"].flatMap((doc) =>
   [...readFileSync(new URL(doc, root), "utf8").matchAll(/^```ts\n(\/\/ (examples\/\S+)\n[\s\S]*?)^```$/gm)].map(([, block, path]) => ({ doc, block: block!, path: path! }))
 )
 
 describe("the docs' library examples", () => {
-  it("include the library example and the kill-timing test", () => {
-    expect(examples.map(({ path }) => path)).toEqual(["examples/library/claim-and-stop.ts", "examples/library/kill-timing.test.ts"])
+  it("include the library example, the kill-timing test and the health gate", () => {
+    expect(examples.map(({ path }) => path)).toEqual([
+      "examples/library/claim-and-stop.ts",
+      "examples/library/kill-timing.test.ts",
+      "examples/library/health-gate.ts"
+    ])
   })
 
   it.each(examples)("$path, in $doc, is the file of that name", ({ block, path }) => {

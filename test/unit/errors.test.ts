@@ -1,6 +1,7 @@
 /** The one converter from a failure of the system to a `SystemError`: its code, its hint, its cause. */
 import * as PlatformError from "@effect/platform/Error"
 import { describe, expect, it } from "@effect/vitest"
+import { Duration } from "effect"
 import {
   InvalidDuration,
   InvalidPid,
@@ -16,9 +17,10 @@ import {
   ProcessSurvived,
   SystemError,
   systemError,
-  Unhealthy,
   UsageError
 } from "../../src/errors.js"
+import { ProbeFailure } from "../../src/health/failure.js"
+import { StillHealthy, Unhealthy } from "../../src/health/verdict.js"
 import { Errno } from "../../src/native/Libc.js"
 
 const nodeError = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}, open '/x'`), { code })
@@ -85,7 +87,11 @@ describe("each error is one line naming the value or file, what is wrong and wha
     [new InvalidDuration({ input: "20", reason: "missing unit" }), `invalid duration "20": missing unit`],
     [new PidfileLocked({ path: "/p" }), "/p: locked by another process (a concurrent claim or kill, or flock(1)); try again"],
     [new PidfileOwned({ path: "/p", pid: 42 }), "/p: already names live process 42; stop it first (sipid kill --pid-file /p)"],
-    [new Unhealthy({ url: "http://x/", summary: "not healthy after 3 attempts" }), "http://x/: not healthy after 3 attempts"],
+    [
+      new Unhealthy({ failures: [{ target: "http://x/", failure: ProbeFailure.Refused() }], attempts: 3, elapsed: Duration.seconds(2), inARow: 0, successThreshold: 1 }),
+      "http://x/: not healthy after 3 attempts (2s): last failure: connection refused; is the job listening on that port yet?"
+    ],
+    [new StillHealthy({ healthy: ["http://x/"], attempts: 1, elapsed: Duration.seconds(1), inARow: 0, successThreshold: 1 }), "http://x/: still healthy after 1 attempt (1s)"],
     [new ProcessHidden({ pid: 42 }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?); run sipid as root"],
     [new UsageError({ detail: "--pid: required" }), "--pid: required"],
     [new InvalidPid({ input: "0", reason: `"0" is not a valid PID: expected a decimal number from 2 to 4194304` }), `"0" is not a valid PID: expected a decimal number from 2 to 4194304`],

@@ -21,7 +21,9 @@ describe("the manual", () => {
       // A row starts at column 2; its meaning may wrap onto lines indented further.
       return help.slice(start, help.indexOf("", start)).filter((line) => /^ {2}\S/.test(line)).map((line) => line.trim().split(/ {2,}/)[0]!)
     }
-    const terms = [...rows("Options:"), ...rows("Exit codes:")]
+    // Options under "Options:" or, for a command that groups them, under each group's heading.
+    const headings = help.filter((line) => /^\S.*:$/.test(line) && line !== "Exit codes:")
+    const terms = [...headings.flatMap(rows), ...rows("Exit codes:")]
     expect(terms.length).toBeGreaterThan(3)
     for (const term of terms) expect(man).toContain(`.B ${term}\n`)
     expect(man).toMatch(/^\.TH SIPID 1 "" "sipid 1\.2\.3"/)

@@ -2,6 +2,7 @@ import { Duration, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { commands } from "../../src/cli/commands.js"
 import { requestedLogFormat, Route, route } from "../../src/cli/parse.js"
+import { Check } from "../../src/health/target.js"
 
 const routeOf = (...argv: Array<string>) => route(argv, commands)
 const invalid = (command: string | undefined, problem: string) => Route.Invalid({ command, problem })
@@ -52,12 +53,19 @@ describe("route", () => {
       Route.Run({
         command: "wait-until-healthy",
         values: {
-          url: "http://x/",
+          url: [new URL("http://x/")],
+          tcp: [],
+          unixSocket: Option.none(),
+          method: "GET",
+          header: [["a", "1"], ["b", "2"]],
+          expectStatus: Check.Status({ accepted: [{ min: 200, max: 200 }] }),
+          expectBody: Option.none(),
+          expectJson: [],
+          expectHeader: [],
           timeout: Duration.minutes(1),
           pollingFrequency: Duration.seconds(5),
           requestTimeout: Duration.seconds(5),
-          expectStatus: "200",
-          header: ["a: 1", "b: 2"],
+          successThreshold: 1,
           caCert: [],
           clientCert: Option.none(),
           clientKey: Option.none(),
@@ -130,7 +138,7 @@ describe("route, on values", () => {
 
   it("rewrites --option=value as two tokens, and refuses an empty value, a value on a flag and --", () => {
     expect(routeOf("wait-until-healthy", "--url=http://x/", "--header=X-A: 1", "--header=X-B: 2=3")).toMatchObject(
-      Route.Run({ command: "wait-until-healthy", values: { url: "http://x/", header: ["X-A: 1", "X-B: 2=3"] }, logLevel: undefined })
+      Route.Run({ command: "wait-until-healthy", values: { url: [new URL("http://x/")], header: [["x-a", "1"], ["x-b", "2=3"]] }, logLevel: undefined })
     )
     expect(routeOf("claim", "--pid=", "--pid-file=/tmp/x.pid")).toEqual(invalid("claim", "--pid needs a value (PID), not an empty one"))
     expect(routeOf("claim", "--pid", "5", "--pid-file=")).toEqual(invalid("claim", "--pid-file needs a value (FILE), not an empty one"))

@@ -4,9 +4,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration } from "effect"
 import {
   bodySnippet,
+  bodyStart,
   describe as describeFailure,
   fromHttpClientError,
   hint,
+  overSocket,
   ProbeFailure,
   sameReason,
   ThroughProxy,
@@ -234,5 +236,49 @@ describe("bodySnippet, to the letter", () => {
     ["x".repeat(101), `${"x".repeat(100)}...`]
   ])("%j is quoted as %j", (body, snippet) => {
     expect(bodySnippet(body)).toBe(snippet)
+  })
+})
+
+describe("the reasons of checks and unix sockets", () => {
+  it.each([
+    [ProbeFailure.BodyMismatch({ pattern: "UP", start: "DOWN", end: "error" }), `the body does not match /UP/ (all that arrived before the connection broke): "DOWN"`, undefined],
+    [ProbeFailure.NotJson({ detail: "Unexpected end of JSON input", start: "{", end: "limit" }), `the body is not JSON (Unexpected end of JSON input) (only its first 64 KiB are read): "{"`, undefined],
+    [ProbeFailure.JsonMissing({ path: "a.b.c", missing: "a.b" }), "the JSON has no a.b.c (nothing at a.b)", /items\.0\.name/],
+    [ProbeFailure.JsonDiffers({ path: "a", expected: "UP", actual: "DOWN" }), `a is "DOWN", not "UP"`, undefined],
+    [ProbeFailure.SocketMissing({ path: "/run/web.sock" }), "no socket at /run/web.sock", /is the job running\?/],
+    [ProbeFailure.SocketRefused({ path: "/run/web.sock" }), "connection refused at the socket /run/web.sock", /nothing accepts connections on it/],
+    [ProbeFailure.BadStatus({ status: 401, body: "" }), "status 401", /--header 'Authorization: \.\.\.'.*--expect-status, e\.g\. 200,401/]
+  ] as const)("describes %o", (failure, description, expectedHint) => {
+    expect(describeFailure(failure)).toBe(description)
+    if (expectedHint === undefined) expect(hint(failure)).toBeUndefined()
+    else expect(hint(failure)).toMatch(expectedHint)
+  })
+
+  it("tells a missing socket and a refusal over it apart, and leaves other failures be", () => {
+    const onSocket = overSocket("/run/web.sock")
+    expect(onSocket(fromHttpClientError(transportError("ENOENT", "connect ENOENT /run/web.sock")))).toEqual(ProbeFailure.SocketMissing({ path: "/run/web.sock" }))
+    expect(onSocket(fromHttpClientError(transportError("ECONNREFUSED", "connect ECONNREFUSED /run/web.sock")))).toEqual(
+      ProbeFailure.SocketRefused({ path: "/run/web.sock" })
+    )
+    expect(onSocket(ProbeFailure.BadStatus({ status: 503, body: "" }))).toEqual(ProbeFailure.BadStatus({ status: 503, body: "" }))
+  })
+
+  it("judges a failing body by its check, not by its text, which may hold a counter", () => {
+    const body = (pattern: string, start: string) => ProbeFailure.BodyMismatch({ pattern, start, end: "complete" })
+    expect(sameReason(body("UP", "uptime 1"), body("UP", "uptime 2"))).toBe(true)
+    expect(sameReason(body("UP", "x"), body("OK", "x"))).toBe(false)
+    expect(sameReason(ProbeFailure.NotJson({ detail: "at 1", start: "a", end: "complete" }), ProbeFailure.NotJson({ detail: "at 2", start: "b", end: "time" }))).toBe(true)
+    expect(sameReason(ProbeFailure.JsonDiffers({ path: "a", expected: "UP", actual: "DOWN" }), ProbeFailure.JsonDiffers({ path: "a", expected: "UP", actual: "STARTING" }))).toBe(
+      false
+    )
+    expect(sameReason(body("UP", "x"), ProbeFailure.NotJson({ detail: "", start: "x", end: "complete" }))).toBe(false)
+  })
+})
+
+describe("bodyStart", () => {
+  it("puts the start of a body on one printable line", () => {
+    expect(bodyStart("  {\n  \"status\":\t\"DOWN\"\n}\n")).toBe(`{ "status": "DOWN" }`)
+    expect(bodyStart("a\x00b")).toBe("a?b")
+    expect(bodyStart("x".repeat(150))).toBe(`${"x".repeat(100)}...`)
   })
 })

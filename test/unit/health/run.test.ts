@@ -3,7 +3,6 @@
  * against servers in this process on 127.0.0.1. Live clock, short deadlines;
  * nothing here asserts how long anything took.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Logger } from "effect"
 import { execFileSync } from "node:child_process"
@@ -17,7 +16,9 @@ import { join } from "node:path"
 import { fromHttpClientError, ProbeFailure, ThroughProxy } from "../../../src/health/failure.js"
 import * as HttpLayer from "../../../src/health/HttpLayer.js"
 import { proxySettingsFromEnv } from "../../../src/health/proxy.js"
-import { run, type WaitUntilHealthyInput } from "../../../src/health/run.js"
+import { run, type WaitInput } from "../../../src/health/run.js"
+import { Check } from "../../../src/health/target.js"
+import { Transport } from "../../../src/health/Transport.js"
 import { testServers } from "../../support/servers.js"
 
 const closers: Array<() => void> = []
@@ -66,13 +67,17 @@ const selfSigned = () => {
   }
 }
 
-const input = (overrides: Partial<WaitUntilHealthyInput>): WaitUntilHealthyInput => ({
-  url: "http://127.0.0.1:1/",
+const input = (overrides: Partial<WaitInput>): WaitInput => ({
+  urls: [new URL("http://127.0.0.1:1/")],
+  tcp: [],
+  unixSocket: undefined,
+  method: "GET",
+  headers: [],
+  checks: [],
   timeout: Duration.seconds(5),
   pollingFrequency: Duration.millis(50),
   requestTimeout: Duration.seconds(2),
-  expectStatus: "200",
-  headers: [],
+  successThreshold: 1,
   env: {},
   caCerts: [],
   clientCert: undefined,
@@ -81,8 +86,13 @@ const input = (overrides: Partial<WaitUntilHealthyInput>): WaitUntilHealthyInput
   ...overrides
 })
 
-const refusal = (overrides: Partial<WaitUntilHealthyInput>) =>
-  Effect.map(Effect.flip(run(input(overrides))), (error) => `${error._tag}: ${error.message}`)
+const refusal = (overrides: Partial<WaitInput>) =>
+  Effect.map(Effect.flip(run("healthy", input(overrides))), (error) => `${error._tag}: ${error.message}`)
+
+/** A GET of `url` by the Transport's client, over `unixSocket` if given. */
+const httpGet = (url: string, unixSocket?: string) => Effect.flatMap(Transport, (transport) => transport.http(unixSocket).get(url))
+
+const accepting = (...codes: ReadonlyArray<number>) => Check.Status({ accepted: codes.map((code) => ({ min: code, max: code })) })
 
 const captureLogs = () => {
   const lines: Array<string> = []
@@ -92,12 +102,13 @@ const captureLogs = () => {
 
 describe("run", () => {
   it.effect.each([
-    [{ url: "ftp://x/" }, `UsageError: --url: "ftp://x/": only http and https URLs can be probed`],
-    [{ headers: ["X-A: 1", "nope"] }, `UsageError: --header: "nope" is not a header; use 'Name: value' on one line`],
-    [{ expectStatus: "2xx" }, `UsageError: --expect-status: "2xx" is not a status code or range; use e.g. 200 or 200-399`],
-    [{ timeout: Duration.zero }, "UsageError: --timeout: must be longer than 0"],
-    [{ pollingFrequency: Duration.zero }, "UsageError: --polling-frequency: must be longer than 0"],
-    [{ requestTimeout: Duration.zero }, "UsageError: --request-timeout: must be longer than 0"],
+    [{ urls: [] }, "UsageError: give at least one --url or --tcp to probe"],
+    [{ urls: [], tcp: [{ host: "127.0.0.1", port: 1 }], unixSocket: "/run/web.sock" }, "UsageError: --unix-socket: it carries the requests of --url (whose host becomes the Host header); give a --url"],
+    [{ method: "HEAD", checks: [Check.Json({ path: "status", value: "UP" })] }, "UsageError: --expect-body and --expect-json read the body, and an answer to HEAD has none; use --method GET"],
+    [
+      { successThreshold: 3, pollingFrequency: Duration.seconds(5), timeout: Duration.seconds(10) },
+      "UsageError: --success-threshold 3: so many rounds, --polling-frequency apart, take longer than --timeout; raise --timeout"
+    ],
     [{ env: { HTTP_PROXY: "ftp://p:21" } }, `UsageError: HTTP_PROXY="ftp://p:21" is not a proxy URL; use e.g. http://proxy.example.com:3128`],
     [{ clientCert: "/nonexistent" }, "UsageError: --client-cert and --client-key go together; pass both or neither"]
   ] as const)("refuses %j before any request", ([overrides, message]) =>
@@ -108,13 +119,15 @@ describe("run", () => {
   it.live("probes the URL with the headers, and says when it is unhealthy", () =>
     Effect.gen(function*() {
       const { paths, port } = yield* server
-      const url = `http://127.0.0.1:${port}/ready`
-      const healthy = yield* run(input({ url, headers: ["X-Probe: sipid"], expectStatus: "200-299" }))
+      const url = new URL(`http://127.0.0.1:${port}/ready`)
+      const healthy = yield* run("healthy", input({ urls: [url], headers: [["x-probe", "sipid"]], checks: [Check.Status({ accepted: [{ min: 200, max: 299 }] })] }))
       expect(healthy.attempts).toBe(1)
       expect(paths).toEqual(["/ready"])
-      expect(yield* refusal({ url, timeout: Duration.millis(300) })).toMatch(
-        new RegExp(`^Unhealthy: ${url}: not healthy after \\d+ attempts? .*: last failure: status 401$`)
+      expect(yield* refusal({ urls: [url], timeout: Duration.millis(300) })).toMatch(
+        new RegExp(`^Unhealthy: ${url}: not healthy after \\d+ attempts? .*: last failure: status 401; send credentials`)
       )
+      const down = yield* run("unhealthy", input({ urls: [url] }))
+      expect(down.attempts).toBe(1)
     }))
 
   it.live("warns that --insecure does not verify certificates, and only then", () =>
@@ -122,7 +135,7 @@ describe("run", () => {
       const { port } = yield* server
       for (const insecure of [true, false]) {
         const logs = captureLogs()
-        yield* run(input({ url: `http://127.0.0.1:${port}/`, headers: ["X-Probe: sipid"], expectStatus: "204", insecure })).pipe(
+        yield* run("healthy", input({ urls: [new URL(`http://127.0.0.1:${port}/`)], headers: [["x-probe", "sipid"]], checks: [accepting(204)], insecure })).pipe(
           Effect.provide(logs.layer)
         )
         expect(logs.lines.filter((line) => line.startsWith("WARN"))).toEqual(
@@ -135,19 +148,19 @@ describe("run", () => {
     Effect.gen(function*() {
       const { port } = yield* server
       const proxy = yield* forwardProxy()
-      yield* run(input({
-        url: `http://health.sipid.test:${port}/`,
-        headers: ["X-Probe: sipid"],
-        expectStatus: "204",
+      yield* run("healthy", input({
+        urls: [new URL(`http://health.sipid.test:${port}/`)],
+        headers: [["x-probe", "sipid"]],
+        checks: [accepting(204)],
         env: { HTTP_PROXY: proxy.url }
       }))
       expect(proxy.forwarded).toEqual([`http://health.sipid.test:${port}/`])
     }))
 })
 
-/** The layer's client, GETting `url`: its status, or the probe failure its error becomes. */
-const get = (settings: HttpLayer.HttpSettings, url: string) =>
-  HttpClient.get(url).pipe(
+/** The layer's client, GETting `url` (over `unixSocket` if given): its status, or the probe failure its error becomes. */
+const get = (settings: HttpLayer.HttpSettings, url: string, unixSocket?: string) =>
+  httpGet(url, unixSocket).pipe(
     Effect.map((response) => response.status),
     Effect.catchAll((error) => Effect.succeed(fromHttpClientError(error))),
     Effect.provide(HttpLayer.layer(settings)),
@@ -225,7 +238,7 @@ describe("HttpLayer", () => {
       const dead = yield* listen(net.createServer())
       closers.pop()!()
       const { port } = yield* server
-      const proxied = yield* HttpClient.get(`http://health.sipid.test:${port}/`).pipe(
+      const proxied = yield* httpGet(`http://health.sipid.test:${port}/`).pipe(
         Effect.flip,
         Effect.provide(HttpLayer.layer(settingsFor({ HTTP_PROXY: `http://127.0.0.1:${dead}` })))
       )
@@ -233,7 +246,7 @@ describe("HttpLayer", () => {
       expect(fromHttpClientError(proxied)).toEqual(
         ProbeFailure.ProxyFailed({ proxy: `http://127.0.0.1:${dead}`, variable: "HTTP_PROXY", problem: "refused the connection" })
       )
-      const direct = yield* HttpClient.get(`http://127.0.0.1:${dead}/`).pipe(
+      const direct = yield* httpGet(`http://127.0.0.1:${dead}/`).pipe(
         Effect.flip,
         Effect.provide(HttpLayer.layer(settingsFor({ HTTP_PROXY: `http://127.0.0.1:${port}` })))
       )
@@ -276,7 +289,7 @@ describe("HttpLayer", () => {
       let connections = 0
       const port = yield* listen(http.createServer((_, response) => response.writeHead(200).end()).on("connection", () => connections++))
       // Each body read to its end, and a pause, so a kept-alive connection would be free for the next request.
-      const get = HttpClient.get(`http://127.0.0.1:${port}/`).pipe(
+      const get = httpGet(`http://127.0.0.1:${port}/`).pipe(
         Effect.flatMap((response) => Effect.as(response.text, response.status)),
         Effect.tap(() => Effect.sleep(Duration.millis(50)))
       )
@@ -301,7 +314,7 @@ describe("HttpLayer", () => {
 
   it.live("leaves a URL it cannot parse to the client", () =>
     Effect.gen(function*() {
-      const error = yield* HttpClient.get("not a url").pipe(Effect.flip, Effect.provide(HttpLayer.layer(settingsFor({ HTTP_PROXY: "http://p:1" }))))
+      const error = yield* httpGet("not a url").pipe(Effect.flip, Effect.provide(HttpLayer.layer(settingsFor({ HTTP_PROXY: "http://p:1" }))))
       expect(error).toMatchObject({ _tag: "RequestError", reason: "InvalidUrl" })
     }))
 
@@ -318,5 +331,50 @@ describe("HttpLayer", () => {
       const port = yield* listen(net.createServer(() => {}))
       const failure = yield* get({ ...settingsFor({}), connectTimeout: Duration.millis(200) }, `https://127.0.0.1:${port}/`)
       expect(failure).toMatchObject({ _tag: "Transport", code: "UND_ERR_CONNECT_TIMEOUT" })
+    }))
+
+  it.live("sends requests over a unix socket, the URL's host only the Host header; a missing socket is ENOENT", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "sipid-socket-"))
+      closers.push(() => rmSync(dir, { recursive: true, force: true }))
+      const path = join(dir, "web.sock")
+      const hosts: Array<string | undefined> = []
+      yield* Effect.promise(() =>
+        servers.listenAt(
+          http.createServer((request, response) => {
+            hosts.push(request.headers.host)
+            response.writeHead(204).end()
+          }),
+          path
+        )
+      )
+      expect(yield* get(settingsFor({ HTTP_PROXY: "http://127.0.0.1:1" }), "http://web.internal:8080/health", path)).toBe(204)
+      expect(hosts).toEqual(["web.internal:8080"])
+      expect(yield* get(settingsFor({}), "http://web.internal/", join(dir, "missing.sock"))).toMatchObject({ _tag: "Transport", code: "ENOENT" })
+    }))
+
+  /** A server on `host` only, answering 204. */
+  const only = (host: string) => Effect.promise(() => servers.listen(http.createServer((_, response) => response.writeHead(204).end()), host))
+
+  it.live("reaches localhost on ::1 or on 127.0.0.1, whatever /etc/hosts lists, by HTTP and by TCP", () =>
+    Effect.gen(function*() {
+      for (const host of ["::1", "127.0.0.1"]) {
+        const port = yield* only(host)
+        for (const name of ["localhost", "LocalHost.", "web.localhost"]) {
+          expect(yield* get(settingsFor({}), `http://${name}:${port}/`)).toBe(204)
+          yield* Effect.flatMap(Transport, (transport) => transport.tcp(name, port)).pipe(Effect.provide(HttpLayer.layer(settingsFor({}))))
+        }
+      }
+    }))
+
+  it.live("tells a TCP port that refuses, and one that is not there", () =>
+    Effect.gen(function*() {
+      const closed = yield* listen(net.createServer())
+      closers.pop()!()
+      const tcp = (host: string, port: number) =>
+        Effect.flatMap(Transport, (transport) => Effect.flip(transport.tcp(host, port))).pipe(Effect.provide(HttpLayer.layer(settingsFor({}))))
+      expect(yield* tcp("127.0.0.1", closed)).toEqual(ProbeFailure.Refused())
+      expect(yield* tcp("localhost", closed)).toEqual(ProbeFailure.Refused())
+      expect(yield* tcp("nowhere.invalid", 80)).toMatchObject({ _tag: "Transport", code: "ENOTFOUND" })
     }))
 })

@@ -40,12 +40,17 @@ export const claim = command({
     "Write PID to the pidfile, unless a live process already owns it. Creates the directory, locks the pidfile (flock) and replaces it atomically.",
   exitCodes: [
     [ExitCode.ok, "claimed"],
-    [ExitCode.refused, "a live process already owns the pidfile"],
+    [ExitCode.refused, "a live process already owns the pidfile, or (--tree) what it left survived"],
     [ExitCode.usage, "usage error, or --pid is not a running process"],
     ...pidfileTrouble
   ],
   // The PID is checked against this kernel's pid_max when the command runs.
-  options: { pid: required("--pid", "PID", asText, { meaning: "the job's process, e.g. $$ before exec" }), pidFile, logFormat }
+  options: {
+    pid: required("--pid", "PID", asText, { meaning: "the job's process, e.g. $$ before exec" }),
+    pidFile,
+    tree: flag("--tree", { meaning: "first stop what a stale pidfile's job left running" }),
+    logFormat
+  }
 })
 
 export const kill = command({

@@ -8,20 +8,22 @@ import { resolve } from "node:path"
 import { type LogFormat, logFormats } from "../log/logger.js"
 import { parseGoDuration } from "../time/goDuration.js"
 import { ExitCode, signalExitCode } from "./exitCodes.js"
-import { asText, choice, type CommandSpec, type ExitCodeDoc, flag, optional, type Options, type OptionSpec, type Parse, repeated, required, withDefault } from "./spec.js"
+import { parseAccountSpec } from "../run/accounts.js"
+import { parseLimit, parseNice, parseUmask, parseVariable } from "../run/settings.js"
+import { asText, choice, type CommandSpec, type ExitCodeDoc, flag, optional, type Options, type OptionSpec, type Parse, repeated, required, trailing, withDefault } from "./spec.js"
 
 const goDuration: Parse<import("effect").Duration.Duration> = (text) => Either.mapLeft(parseGoDuration(text), (error) => error.message)
 
-const pidFilePath: Parse<string> = (path) =>
+const filePath: Parse<string> = (path) =>
   path.endsWith("/") ? Either.left(`"${path}" must name a file, not a directory`) : Either.right(resolve(path))
 
 /** @effect/cli's `--log-level` values. */
 export const logLevels = LogLevel.allLevels.map((level) => level._tag.toLowerCase())
 
-const pidFile = required("--pid-file", "FILE", pidFilePath, { meaning: "the pidfile: /var/vcap/sys/run/JOB/JOB.pid" })
+const pidFile = required("--pid-file", "FILE", filePath, { meaning: "the pidfile: /var/vcap/sys/run/JOB/JOB.pid" })
 const logFormat = choice("--log-format", logFormats, { meaning: "log lines as text or JSON lines", defaultText: "text" as LogFormat })
 
-const stoppedBySignal: ExitCodeDoc = ["128+N", `stopped early, in order, by signal N (TERM ${signalExitCode.SIGTERM}, INT ${signalExitCode.SIGINT}, HUP, QUIT, USR1, USR2)`]
+const stoppedBySignal: ExitCodeDoc = ["128+N", `stopped early by signal N (TERM ${signalExitCode.SIGTERM}, INT ${signalExitCode.SIGINT}, HUP, QUIT, USR1, USR2)`]
 const usage: ExitCodeDoc = [ExitCode.usage, "usage error: a missing, unknown or malformed option"]
 /** The codes claim and kill share: both lock the pidfile and refuse one they cannot trust. */
 const pidfileTrouble: ReadonlyArray<ExitCodeDoc> = [
@@ -119,7 +121,36 @@ export const waitUntilHealthy = command({
   }
 })
 
-export const commands: ReadonlyArray<CommandSpec> = [claim, kill, status, waitUntilHealthy]
+export const run = command({
+  name: "run",
+  summary: "claim the pidfile for itself, then exec COMMAND as the job",
+  description: "Claim the pidfile for sipid's own PID, then become COMMAND (execve): same PID.",
+  exitCodes: [
+    [ExitCode.ok, "--background: the job runs (without it, sipid becomes the job)"],
+    [ExitCode.refused, "a live process owns the pidfile, or a crashed job's survived"],
+    [`2-5, 128+N`, "as for claim: usage, locked, invalid pidfile, system error, signal"],
+    [`${ExitCode.notExecutable}, ${ExitCode.notFound}`, "COMMAND not executable, not found; pidfile withdrawn"]
+  ],
+  options: {
+    pidFile,
+    background: flag("--background", { meaning: "return once the job runs, in a new session" }),
+    user: optional("--user", "USER[:GROUP]", parseAccountSpec, { meaning: "run as USER with its groups (or GROUP)" }),
+    chdir: optional("--chdir", "DIR", (path) => Either.right(resolve(path)), { meaning: "the job's working directory" }),
+    umask: optional("--umask", "MODE", parseUmask, { meaning: "the job's umask, e.g. 027" }),
+    limit: repeated("--limit", "NAME=LIMIT", parseLimit, { meaning: "an rlimit: nofile=SOFT[:HARD], core..." }),
+    env: repeated("--env", "NAME=VALUE", parseVariable, { meaning: "a variable for the job" }),
+    clearEnv: flag("--clear-env", { meaning: "start from an empty environment" }),
+    stdout: optional("--stdout", "FILE", filePath, { meaning: "append the job's stdout to FILE" }),
+    stderr: optional("--stderr", "FILE", filePath, { meaning: "append the job's stderr to FILE" }),
+    nice: optional("--nice", "N", parseNice, { meaning: "the job's niceness, -20 to 19" }),
+    noNewPrivs: flag("--no-new-privs", { meaning: "the job can never gain privileges" }),
+    keepRemains: flag("--keep-remains", { meaning: "do not stop a crashed job's processes" }),
+    logFormat,
+    command: trailing("COMMAND [ARGS...]", { meaning: "the job: a path, or a name on the job's PATH" })
+  }
+})
+
+export const commands: ReadonlyArray<CommandSpec> = [claim, kill, status, run, waitUntilHealthy]
 
 const globalOption = (name: string, placeholder: string | undefined, meaning: string, choices?: ReadonlyArray<string>): OptionSpec<unknown> => ({
   name,

@@ -53,7 +53,7 @@ export interface LibcService {
   readonly setgroups: (gids: ReadonlyArray<number>) => Effect.Effect<void, Errno | SystemError>
   readonly setresgid: (real: number, effective: number, saved: number) => Effect.Effect<void, Errno | SystemError>
   readonly setresuid: (real: number, effective: number, saved: number) => Effect.Effect<void, Errno | SystemError>
-  /** setrlimit(2) of the `RLIMIT_*` number `resource`; `rlimInfinity` is unlimited. */
+  /** setrlimit(2) of the `RLIMIT_*` number `resource`; 2^64 - 1 is unlimited. */
   readonly setrlimit: (resource: number, soft: bigint, hard: bigint) => Effect.Effect<void, Errno | SystemError>
   /** prctl(PR_SET_NO_NEW_PRIVS, 1): no exec from here on gains privileges (setuid bits, file capabilities). */
   readonly setNoNewPrivs: Effect.Effect<void, Errno | SystemError>
@@ -138,8 +138,6 @@ const call = (syscall: string, invoke: (libc: RawLibc) => number) =>
 
 const PRIO_PROCESS = 0
 const PR_SET_NO_NEW_PRIVS = 38
-/** RLIM_INFINITY: unlimited. */
-export const rlimInfinity = 2n ** 64n - 1n
 
 const make = (): LibcService => ({
   tryLockExclusive: (fd) =>

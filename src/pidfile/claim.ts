@@ -15,7 +15,7 @@ import { identityRecordPath, writeIdentityRecord } from "./identityRecord.js"
 import { lock, type LockError, type PidfileLock } from "./lock.js"
 import { findOccupant } from "./occupant.js"
 import { type FileNode, type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
-import { stopStaleJob, warnOfStaleJob } from "./staleJob.js"
+import { claimOverStaleJob } from "./staleJob.js"
 import { ownerMaySignal } from "./trust.js"
 
 export interface ClaimRequest {
@@ -220,9 +220,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive, tree: JobStopOptions |
         const stale = { path, pidfileOwner: file.uid, pid: content.pid, reason: occupant.reason }
         // The claimant and whoever asks are never the stale job's, whatever session they are in.
         const callerPids = [pid, process.pid, process.ppid]
-        yield* tree === undefined
-          ? warnOfStaleJob(stale, callerPids)
-          : stopStaleJob(stale, { excluded: callerPids, mayStop: (member) => ownerMaySignal(file.uid, member, process.getuid?.() ?? -1) }, tree)
+        yield* claimOverStaleJob(stale, { excluded: callerPids, mayStop: (member) => ownerMaySignal(file.uid, member, process.getuid?.() ?? -1) }, tree)
       }
     }
 

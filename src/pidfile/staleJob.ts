@@ -47,14 +47,21 @@ export const stopStaleJob = ({ path, pid, pidfileOwner, reason }: StalePidfile, 
     yield* jobStopped(path, pid, yield* stopJob(remains.right, defaultSchedule(), tree))
   }).pipe(Effect.scoped)
 
-/** For a claim without `--tree`: the stale line, and a warning naming what of the job still runs, if anything. */
-export const warnOfStaleJob = (stale: StalePidfile, callerPids: ReadonlyArray<number>) =>
+/**
+ * A claim over the stale pidfile: the stale line and, if its job left
+ * processes running, either they are stopped first (`tree`) or a warning
+ * names them. A job that left nothing costs one look and no more lines.
+ */
+export const claimOverStaleJob = (stale: StalePidfile, rules: Omit<Job, "main">, tree: JobStopOptions | undefined) =>
   Effect.gen(function*() {
-    const { pid, pidfileOwner, reason } = stale
-    yield* Effect.logWarning(`pidfile is stale: ${reason}`)
-    const job = yield* staleJobMembers(stale.path, pid, { pidfileOwner, callerPids })
-    // Where nothing tells the job's processes from a stranger's, there is nothing to name either.
+    const { path, pid, pidfileOwner, reason } = stale
+    const job = yield* staleJobMembers(path, pid, { pidfileOwner, callerPids: rules.excluded }).pipe(
+      Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not look for what is left of process ${pid}'s job: ${error.message}`), Either.left("")))
+    )
+    // Where nothing tells the job's processes from a stranger's, there is nothing to name or stop either.
     const members = Either.isRight(job) ? job.right.members : []
+    if (members.length > 0 && tree !== undefined) return yield* stopStaleJob(stale, rules, tree)
+    yield* Effect.logWarning(`pidfile is stale: ${reason}`)
     if (members.length === 0) return
     yield* Effect.logWarning(
       `process ${pid}'s job left ${members.length} process(es) running, which may hold its port or files: ${
@@ -63,4 +70,4 @@ export const warnOfStaleJob = (stale: StalePidfile, callerPids: ReadonlyArray<nu
         members.map((member) => member.pid).join(" ")
       }`
     )
-  }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not look for what is left of process ${stale.pid}'s job: ${error.message}`)))
+  })

@@ -18,7 +18,7 @@ const usageLine = (command: string | undefined, problem: string) => {
   return new RegExp(`^${timestamp} ERROR ${where}: ${escaped}.*? see ${where} --help\\n$`)
 }
 
-const commands = ["claim", "kill", "status", "wait-until-healthy"]
+const commands = ["claim", "kill", "status", "run", "wait-until-healthy"]
 
 describe("sipid with no arguments", () => {
   it("prints a short usage on stderr, one line per command, and exits 2", async () => {
@@ -58,6 +58,11 @@ describe("help", () => {
     expect(health).toMatch(/^  --timeout DURATION +.*\(default 1m\)$/m)
     const status = (await runSipid(["status", "--help"])).stdout
     expect(status).toMatch(/^  3 +not running, no pidfile$/m)
+    // run's options would take five lines: they are listed below, the command after -- last.
+    const run = (await runSipid(["run", "--help"])).stdout
+    expect(run).toMatch(/^usage: sipid run --pid-file FILE \[OPTIONS\] -- COMMAND \[ARGS\.\.\.\]$/m)
+    expect(run).toMatch(/^  --limit NAME=LIMIT +.*\(repeatable\)$/m)
+    expect(run).toMatch(/^  126, 127 +COMMAND not executable, not found/m)
   })
 
   it("lists the commands and the built-in options once, at the top level", async () => {

@@ -132,7 +132,12 @@ const settle = (setup: JobSetup, undo: Array<Effect.Effect<unknown, unknown>>) =
         const { code, detail } = systemError("exec", setup.path, errno)
         return code === "ENOENT"
           ? new CommandNotFound({ command: setup.command, searched: [], detail: `exec ${setup.path} failed: ${detail} (is its #! interpreter missing?)` })
-          : new CommandNotExecutable({ command: setup.command, path: setup.path, reason: `exec failed: ${detail}` })
+          : new CommandNotExecutable({
+            command: setup.command,
+            path: setup.path,
+            // libuv has no text for it: a file the kernel cannot run.
+            reason: `exec failed: ${code === "ENOEXEC" ? "ENOEXEC (not a program: a script needs a #! line)" : detail}`
+          })
       })
     )
   })

@@ -11,8 +11,12 @@ const readme = readFileSync(new URL("README.md", root), "utf8")
 const examples = [...readme.matchAll(/^```ts\n(\/\/ (examples\/\S+)\n[\s\S]*?)^```$/gm)].map(([, block, path]) => ({ block: block!, path: path! }))
 
 describe("the README's examples", () => {
-  it("include the library example and the kill-timing test", () => {
-    expect(examples.map(({ path }) => path)).toEqual(["examples/library/claim-and-stop.ts", "examples/library/kill-timing.test.ts"])
+  it("include the library examples and the kill-timing test", () => {
+    expect(examples.map(({ path }) => path)).toEqual([
+      "examples/library/claim-and-stop.ts",
+      "examples/library/claimed-server.ts",
+      "examples/library/kill-timing.test.ts"
+    ])
   })
 
   it.each(examples)("$path is the file of that name", ({ block, path }) => {

@@ -115,7 +115,7 @@ describe("sipid run: the job becomes sipid's process", () => {
     const result = await inNamespace(String.raw`
       export BUN_CONFIG_X=1 NODE_X=2 MALLOC_ARENA_MAX=2 JSC_x=3 SIPID_HIDDEN_MINE=4 LD_BIND_NOW= PLAIN=5
       $SIPID run --background --pid-file $P --env PLAIN=6 -- sleep 1000
-      echo "job: $(tr '\0' '\n' < /proc/$(cat $P)/environ | grep -E '^(BUN_|NODE_X|MALLOC_|JSC_|SIPID_|LD_|PLAIN)' | sort | paste -sd' ')"
+      echo "job: $(tr '\0' '\n' < /proc/$(cat $P)/environ | grep -E '^(BUN_[A-Za-z_]*|JSC_x|NODE_X|MALLOC_ARENA_MAX|SIPID_HIDDEN_[A-Za-z_]*|SIPID_RUN_STATUS_FD|LD_[A-Za-z_]*|PLAIN)=' | sort | paste -sd' ')"
       $SIPID run --background --pid-file $D/clear.pid --clear-env --env ONLY=1 -- sleep 1000
       echo "cleared: $(tr '\0' ' ' < /proc/$(cat $D/clear.pid)/environ)"
     `)

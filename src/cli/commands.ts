@@ -12,6 +12,8 @@ import { defaults } from "../health/settings.js"
 import { type LogFormat, logFormats } from "../log/logger.js"
 import { formatGoDuration, parseGoDuration } from "../time/goDuration.js"
 import { ExitCode, signalExitCode } from "./exitCodes.js"
+import { parseAccountSpec } from "../run/accounts.js"
+import { parseLimit, parseNice, parseUmask, parseVariable } from "../run/settings.js"
 import {
   asText,
   choice,
@@ -25,6 +27,7 @@ import {
   type Parse,
   repeated,
   required,
+  trailing,
   withDefault
 } from "./spec.js"
 
@@ -50,7 +53,8 @@ const workingDirectory = (): string | undefined => {
   }
 }
 
-const pidFilePath: Parse<string> = (path) => {
+/** A file's absolute path: the pidfile, the job's logs. */
+const filePath: Parse<string> = (path) => {
   if (path.endsWith("/")) return Either.left(`"${path}" must name a file, not a directory`)
   if (isAbsolute(path)) return Either.right(resolve(path))
   const here = workingDirectory()
@@ -62,7 +66,7 @@ const pidFilePath: Parse<string> = (path) => {
 /** @effect/cli's `--log-level` values. */
 export const logLevels = LogLevel.allLevels.map((level) => level._tag.toLowerCase())
 
-const pidFile = required("--pid-file", "FILE", pidFilePath, { meaning: "the pidfile: /var/vcap/sys/run/JOB/JOB.pid" })
+const pidFile = required("--pid-file", "FILE", filePath, { meaning: "the pidfile: /var/vcap/sys/run/JOB/JOB.pid" })
 const logFormat = choice("--log-format", logFormats, { meaning: "log lines as text or JSON lines", defaultText: "text" as LogFormat })
 
 const stoppedBySignal: ExitCodeDoc = ["128+N", `stopped early by signal N (TERM ${signalExitCode.SIGTERM}, INT ${signalExitCode.SIGINT}, HUP, QUIT, USR1, USR2)`]
@@ -84,12 +88,17 @@ export const claim = command({
     "Write PID to the pidfile, unless a live process already owns it. Creates the directory, locks the pidfile (flock) and replaces it atomically.",
   exitCodes: [
     [ExitCode.ok, "claimed"],
-    [ExitCode.refused, "a live process already owns the pidfile"],
+    [ExitCode.refused, "a live process already owns the pidfile, or (--tree) what it left survived"],
     [ExitCode.usage, "usage error, or --pid is not a running process"],
     ...pidfileTrouble
   ],
   // The PID is checked against this kernel's pid_max when the command runs.
-  options: { pid: required("--pid", "PID", asText, { meaning: "the job's process, e.g. $$ before exec" }), pidFile, logFormat }
+  options: {
+    pid: required("--pid", "PID", asText, { meaning: "the job's process, e.g. $$ before exec" }),
+    pidFile,
+    tree: flag("--tree", { meaning: "first stop what a stale pidfile's job left running" }),
+    logFormat
+  }
 })
 
 export const kill = command({
@@ -202,7 +211,36 @@ export const waitUntilUnhealthy = command({
   options: waitOptions
 })
 
-export const commands: ReadonlyArray<CommandSpec> = [claim, kill, status, waitUntilHealthy, waitUntilUnhealthy]
+export const run = command({
+  name: "run",
+  summary: "claim the pidfile, then become COMMAND (same PID)",
+  description: "Claim the pidfile for sipid's own PID, then become COMMAND (execve): same PID.",
+  exitCodes: [
+    [ExitCode.ok, "--background: the job runs (without it, sipid becomes the job)"],
+    [ExitCode.refused, "a live process owns the pidfile, or a crashed job's survived"],
+    [`2-5, 128+N`, "as for claim: usage, locked, invalid pidfile, system error, signal"],
+    [`${ExitCode.notExecutable}, ${ExitCode.notFound}`, "COMMAND not executable, not found; pidfile withdrawn"]
+  ],
+  options: {
+    pidFile,
+    background: flag("--background", { meaning: "return once the job runs, in a new session" }),
+    user: optional("--user", "USER[:GROUP]", parseAccountSpec, { meaning: "run as USER with its groups (or GROUP)" }),
+    chdir: optional("--chdir", "DIR", (path) => Either.right(resolve(path)), { meaning: "the job's working directory" }),
+    umask: optional("--umask", "MODE", parseUmask, { meaning: "the job's umask, e.g. 027" }),
+    limit: repeated("--limit", "NAME=LIMIT", parseLimit, { meaning: "an rlimit: nofile=SOFT[:HARD], core..." }),
+    env: repeated("--env", "NAME=VALUE", parseVariable, { meaning: "a variable for the job" }),
+    clearEnv: flag("--clear-env", { meaning: "start from an empty environment" }),
+    stdout: optional("--stdout", "FILE", filePath, { meaning: "append the job's stdout to FILE" }),
+    stderr: optional("--stderr", "FILE", filePath, { meaning: "append the job's stderr to FILE" }),
+    nice: optional("--nice", "N", parseNice, { meaning: "the job's niceness, -20 to 19" }),
+    noNewPrivs: flag("--no-new-privs", { meaning: "the job can never gain privileges" }),
+    keepRemains: flag("--keep-remains", { meaning: "do not stop a crashed job's processes" }),
+    logFormat,
+    command: trailing("COMMAND [ARGS...]", { meaning: "the job: a path, or a name on the job's PATH" })
+  }
+})
+
+export const commands: ReadonlyArray<CommandSpec> = [claim, kill, status, run, waitUntilHealthy, waitUntilUnhealthy]
 
 const globalOption = (name: string, placeholder: string | undefined, meaning: string, choices?: ReadonlyArray<string>): OptionSpec<unknown> => ({
   name,

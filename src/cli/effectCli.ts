@@ -5,13 +5,13 @@
  * Loaded only for `--completions` and `--wizard`: @effect/cli's cold start
  * costs more than a whole claim.
  */
-import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Option } from "effect"
 import type { LogFormat } from "../log/logger.js"
 import { ExitCode, signalExitCode } from "./exitCodes.js"
 import { ExitStatus, reportUsageError } from "./runCommand.js"
-import { type CommandSpec, type OptionSpec, optionsOf } from "./spec.js"
+import { type CommandSpec, type OptionSpec, optionsOf, trailingOf } from "./spec.js"
 
 type AnyOption = OptionSpec<unknown>
 
@@ -38,12 +38,21 @@ const tokensOf = (option: AnyOption, value: unknown): ReadonlyArray<string> =>
     ? [option.name, String(value.value)]
     : []
 
+/** The words after `--` as @effect/cli's arguments: at least one, the command. */
+const effectTrailing = (option: AnyOption) => Args.withDescription(Args.atLeast(Args.text({ name: "COMMAND" }), 1), option.meaning)
+
 const effectCommand = (command: CommandSpec, run: (argv: ReadonlyArray<string>) => Effect.Effect<number>) => {
-  const options = optionsOf(command)
+  const options = optionsOf(command).filter((option) => option !== trailingOf(command))
+  const trailing = trailingOf(command)
   const declared = Object.fromEntries(options.map((option, index) => [String(index), effectOption(option)]))
-  return Command.make(command.name, declared, (values) =>
+  const config = trailing === undefined ? declared : { ...declared, trailing: effectTrailing(trailing) }
+  return Command.make(command.name, config, (values: Record<string, unknown>) =>
     Effect.flatMap(
-      run([command.name, ...options.flatMap((option, index) => tokensOf(option, values[String(index)]))]),
+      run([
+        command.name,
+        ...options.flatMap((option, index) => tokensOf(option, values[String(index)])),
+        ...(Array.isArray(values["trailing"]) ? ["--", ...values["trailing"].map(String)] : [])
+      ]),
       (code) => (code === ExitCode.ok ? Effect.void : Effect.fail(new ExitStatus({ code })))
     )).pipe(Command.withDescription(command.summary))
 }

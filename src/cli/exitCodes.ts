@@ -18,7 +18,11 @@ export const ExitCode = {
   /** The pidfile is invalid or not trustworthy: symlink, not a regular file, hostile content, wrong owner. */
   invalidPidfile: 4,
   /** Any other system error: permission denied, read-only file system, ... */
-  system: 5
+  system: 5,
+  /** `run`: COMMAND is not executable (a shell's code for it). */
+  notExecutable: 126,
+  /** `run`: COMMAND was not found (a shell's code for it). */
+  notFound: 127
 } as const
 
 /**
@@ -49,6 +53,9 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
     PidfileLocked: () => ExitCode.locked,
     LockRetriesExhausted: () => ExitCode.locked,
     PidfileInvalid: () => ExitCode.invalidPidfile,
+    CommandNotFound: () => ExitCode.notFound,
+    CommandNotExecutable: () => ExitCode.notExecutable,
+    UnknownAccount: () => ExitCode.usage,
     ProcessHidden: () => ExitCode.system,
     SystemError: () => ExitCode.system
   })

@@ -6,7 +6,7 @@
  */
 import { globalOptions } from "./commands.js"
 import { ExitCode, signalExitCode } from "./exitCodes.js"
-import { type CommandSpec, type OptionSpec, optionsOf } from "./spec.js"
+import { type CommandSpec, type OptionSpec, optionsOf, trailingName } from "./spec.js"
 
 type AnyOption = OptionSpec<unknown>
 
@@ -88,7 +88,7 @@ export const topHelp = (commands: ReadonlyArray<CommandSpec>, version: string): 
     ...wrap(
       `Exit codes: ${ExitCode.ok} done, ${ExitCode.refused} refused, ${ExitCode.usage} usage error, ${ExitCode.locked} pidfile locked, ` +
         `${ExitCode.invalidPidfile} invalid pidfile, ${ExitCode.system} system error, 128+N stopped by signal N (${signalExitCode.SIGTERM} SIGTERM); ` +
-        "status answers with LSB codes.",
+        `run: ${ExitCode.notExecutable} COMMAND not executable, ${ExitCode.notFound} not found; status answers with LSB codes.`,
       0
     )
   ].join("\n") + "\n"
@@ -102,18 +102,44 @@ export const sections = (options: ReadonlyArray<AnyOption>): Array<readonly [str
     return all
   }, [])
 
-/** `sipid COMMAND --help`: at most a screen of 80 columns. */
-export const commandHelp = (command: CommandSpec): string => {
+/** `usage: sipid COMMAND` and `words`, wrapped. */
+const usageLines = (command: CommandSpec, words: ReadonlyArray<string>) => wrapWords(["usage: sipid", command.name, ...words], 2, 0)
+
+/** The required options, `[OPTIONS]` for the rest, and the words after `--`: a usage line for a command with many options. */
+const shortUsageWords = (command: CommandSpec) => {
   const options = optionsOf(command)
+  const trailingWords = options.filter((option) => option.name === trailingName)
+  return [...options.filter((option) => option.required && !trailingWords.includes(option)).map(usageOf), "[OPTIONS]", ...trailingWords.map(usageOf)]
+}
+
+/** The most lines a command's help may take: one terminal screen. */
+export const screenLines = 26
+
+/** Where exit codes' meanings start: after the widest code ("126, 127"), at least 12. */
+const codeColumn = (command: CommandSpec) => Math.max(12, ...command.exitCodes.map(([code]) => String(code).length + 4))
+
+/**
+ * `sipid COMMAND --help`: a screen of 80 columns. The usage line lists every
+ * option, unless the help would then take more than a screen (run's many
+ * options): then `[OPTIONS]` stands for those listed below it. The words
+ * after `--` are in the usage line only.
+ */
+export const commandHelp = (command: CommandSpec): string => {
+  const full = helpWith(command, usageLines(command, optionsOf(command).map(usageOf)))
+  return full.length <= screenLines ? `${full.join("\n")}\n` : `${helpWith(command, usageLines(command, shortUsageWords(command))).join("\n")}\n`
+}
+
+const helpWith = (command: CommandSpec, usage: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const options = optionsOf(command).filter((option) => option.name !== trailingName)
   const column = Math.min(meaningColumn, Math.max(...options.map((option) => label(option).length)) + 4)
   return [
-    ...wrapWords(["usage: sipid", command.name, ...options.map(usageOf)], 2, 0),
+    ...usage,
     ...wrap(command.description, 0),
     ...sections(options).flatMap(([group, members]) => ["", `${group ?? "Options"}:`, ...members.flatMap((option) => row(label(option), meaningOf(option), column))]),
     "",
     "Exit codes:",
-    ...command.exitCodes.flatMap(([code, meaning]) => row(String(code), meaning, 12)),
+    ...command.exitCodes.flatMap(([code, meaning]) => row(String(code), meaning, codeColumn(command))),
     "",
     "--log-level, --help and the other options of every command: see sipid --help."
-  ].join("\n") + "\n"
+  ]
 }

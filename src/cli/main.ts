@@ -10,7 +10,7 @@ import { writeStderr, writeStdout } from "../log/output.js"
 import * as Commands from "./commands.js"
 import { ExitCode, type StopSignal } from "./exitCodes.js"
 import { commandHelp, shortUsage, topHelp } from "./help.js"
-import { requestedLogFormat, Route, route } from "./parse.js"
+import { ownArguments, requestedLogFormat, Route, route } from "./parse.js"
 import { type CommandRun, reportUsageError, runCommand } from "./runCommand.js"
 import type { CommandSpec, Options, Values } from "./spec.js"
 
@@ -27,7 +27,8 @@ export interface CliProcess {
   readonly stopSignal: Deferred.Deferred<StopSignal>
 }
 
-type Program<O extends Options> = (values: Values<O>) => CommandRun
+/** A command's program, given its options' values and the whole command line (`run --background` starts a copy of it). */
+type Program<O extends Options> = (values: Values<O>, argv: ReadonlyArray<string>) => CommandRun
 
 /**
  * A command of the spec with the program that runs it, loaded when it runs.
@@ -36,7 +37,7 @@ type Program<O extends Options> = (values: Values<O>) => CommandRun
  */
 const runner = <O extends Options>(spec: CommandSpec<O>, load: () => Promise<{ readonly program: Program<O> }>) => ({
   spec,
-  run: (values: Readonly<Record<string, unknown>>) =>
+  run: (values: Readonly<Record<string, unknown>>, argv: ReadonlyArray<string>) =>
     Effect.tryPromise({
       try: load,
       catch: (cause) =>
@@ -51,7 +52,7 @@ const runner = <O extends Options>(spec: CommandSpec<O>, load: () => Promise<{ r
         })
     }).pipe(
       // The parser decoded `values` with this very spec.
-      Effect.flatMap(({ program }) => program(values as Values<O>))
+      Effect.flatMap(({ program }) => program(values as Values<O>, argv))
     )
 })
 
@@ -59,6 +60,7 @@ const runners = [
   runner(Commands.claim, () => import("./programs/claim.js")),
   runner(Commands.kill, () => import("./programs/kill.js")),
   runner(Commands.status, () => import("./programs/status.js")),
+  runner(Commands.run, () => import("./programs/run.js")),
   runner(Commands.waitUntilHealthy, async () => ({ program: (await import("./programs/wait.js")).untilHealthy })),
   runner(Commands.waitUntilUnhealthy, async () => ({ program: (await import("./programs/wait.js")).untilUnhealthy }))
 ]
@@ -69,7 +71,7 @@ const print = (write: (text: string) => void, text: string, code: number) =>
     return code
   })
 
-/** What the log lines of a run need from its values: every command has --log-format; claim, kill and status --pid-file. */
+/** What the log lines of a run need from its values: every command has --log-format; all but wait-until-healthy --pid-file. */
 const logContextOf = (values: Readonly<Record<string, unknown>>) => ({
   logFormat: values["logFormat"] === "json" ? "json" as const : "text" as const,
   pidfile: typeof values["pidFile"] === "string" ? values["pidFile"] : undefined
@@ -92,7 +94,7 @@ export const main = (argv: ReadonlyArray<string>, cli: CliProcess): Effect.Effec
     Invalid: ({ command, problem }) => reportUsageError(command, problem, logFormat),
     // @effect/cli's wizard prompts on stdin and would hang a script forever.
     BuiltIn: ({ command }) =>
-      argv.includes("--wizard") && !cli.stdinIsTerminal
+      ownArguments(argv).includes("--wizard") && !cli.stdinIsTerminal
         ? reportUsageError(command, "--wizard needs an interactive terminal", logFormat)
         : Effect.flatMap(
           Effect.promise(() => import("./effectCli.js")),
@@ -100,7 +102,7 @@ export const main = (argv: ReadonlyArray<string>, cli: CliProcess): Effect.Effec
         ),
     Run: ({ command, logLevel, values }) => {
       const { run, spec } = runners.find(({ spec }) => spec.name === command)!
-      return runCommand({ command: spec.name, logLevel, stopSignal: cli.stopSignal, ...logContextOf(values) }, run(values))
+      return runCommand({ command: spec.name, logLevel, stopSignal: cli.stopSignal, ...logContextOf(values) }, run(values, argv))
     }
   })
 }

@@ -9,7 +9,7 @@
 import { Data, Either } from "effect"
 import type { LogFormat } from "../log/logger.js"
 import { globalOptions } from "./commands.js"
-import { type CommandSpec, type OptionSpec, optionsOf } from "./spec.js"
+import { type CommandSpec, type OptionSpec, optionsOf, trailingName, trailingOf } from "./spec.js"
 import { nearest } from "./suggest.js"
 
 export type Route = Data.TaggedEnum<{
@@ -71,16 +71,21 @@ const splitInline = (token: string): readonly [name: string, inline: string | un
   return equals < 0 ? [token, undefined] : [token.slice(0, equals), token.slice(equals + 1)]
 }
 
+/** The options that are named on the command line, not the words after `--`. */
+const namedOptionsOf = (command: CommandSpec) => optionsOf(command).filter(({ name }) => name !== trailingName)
+
 /** A word where an option or the command should be: a typo, or an option whose dash a word processor made long. */
 const strayWord = (token: string, command: CommandSpec | undefined, commands: ReadonlyArray<CommandSpec>) => {
   const dashed = token.replace(/^[\u2012-\u2015\u2212]+/, "--")
   if (dashed !== token) {
-    const options = [...(command === undefined ? commands.flatMap(optionsOf) : optionsOf(command)), ...globalOptions]
+    const options = [...(command === undefined ? commands.flatMap(namedOptionsOf) : namedOptionsOf(command)), ...globalOptions]
     return `${quoted(token)} starts with a long dash, not --${didYouMean(dashed, [...new Set(options.map(({ name }) => name))])}`
   }
   return command === undefined
     ? `unknown command ${quoted(token)}${didYouMean(token, commands.map(({ name }) => name))}`
-    : `unexpected argument ${quoted(token)}: sipid takes options only`
+    : trailingOf(command) === undefined
+    ? `unexpected argument ${quoted(token)}: sipid takes options only`
+    : `unexpected argument ${quoted(token)}: the job's command goes last, after --, as in sipid ${command.name} OPTIONS -- ${token}`
 }
 
 /**
@@ -104,6 +109,16 @@ export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<Comma
   for (let index = 0; index < argv.length; index++) {
     const token = argv[index]!
     const decided = problem !== undefined || help
+    if (token === trailingName) {
+      // Everything after it is the job's, never sipid's: its own --help, --log-format or --.
+      const rest = command === undefined ? undefined : trailingOf(command)
+      if (rest !== undefined) {
+        given.set(rest, argv.slice(index + 1))
+        break
+      }
+      if (!decided) fail(() => "unexpected \"--\": sipid takes options only, with nothing after them")
+      continue
+    }
     if (!looksLikeOption(token)) {
       const named = command === undefined ? commands.find(({ name }) => name === token) : undefined
       if (named !== undefined) command = named
@@ -116,15 +131,11 @@ export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<Comma
       continue
     }
     if (decided) continue
-    if (token === "--") {
-      fail(() => "unexpected \"--\": sipid takes options only, with nothing after them")
-      continue
-    }
     const [name, inline] = splitInline(token)
-    const known = [...(command === undefined ? [] : optionsOf(command)), ...globalOptions]
+    const known = [...(command === undefined ? [] : namedOptionsOf(command)), ...globalOptions]
     const option = known.find((candidate) => candidate.name === (name === "-h" ? "--help" : name))
     if (option === undefined) {
-      const owner = command === undefined ? commands.find((candidate) => optionsOf(candidate).some((option) => option.name === name)) : undefined
+      const owner = command === undefined ? commands.find((candidate) => namedOptionsOf(candidate).some((option) => option.name === name)) : undefined
       const onCommand = command
       fail(() =>
         owner !== undefined
@@ -182,8 +193,15 @@ export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<Comma
   return Route.Run({ command: command.name, values, logLevel })
 }
 
+/** sipid's part of `argv`: what comes before a `--` (after it, the job's command and arguments). */
+export const ownArguments = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const end = argv.indexOf(trailingName)
+  return end < 0 ? argv : argv.slice(0, end)
+}
+
 /** The `--log-format` asked for, so that a usage error comes in it too; text unless json is given. */
-export const requestedLogFormat = (argv: ReadonlyArray<string>): LogFormat => {
+export const requestedLogFormat = (all: ReadonlyArray<string>): LogFormat => {
+  const argv = ownArguments(all)
   const index = argv.lastIndexOf("--log-format")
   const value = index >= 0 ? argv[index + 1] : [...argv].reverse().find((token) => token.startsWith("--log-format="))?.slice("--log-format=".length)
   return value === "json" ? "json" : "text"

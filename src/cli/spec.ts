@@ -93,6 +93,19 @@ export const choice = <const C extends string>(
 ): OptionSpec<C> =>
   spec({ name, placeholder: choices.join("|"), choices, meaning, defaultText, decode: (given) => Either.right((given[0] ?? defaultText) as C) })
 
+/** What follows `--`: a command and its arguments, whatever they look like (`run`'s; no other command takes words). */
+export const trailing = (placeholder: string, { meaning }: Described): OptionSpec<readonly [string, ...Array<string>]> =>
+  spec({
+    name: trailingName,
+    placeholder,
+    meaning,
+    required: true,
+    decode: ([first, ...rest]) => (first === undefined || first === "" ? Either.left(`needs ${placeholder}, not an empty word`) : Either.right([first, ...rest]))
+  })
+
+/** The name under which a command's trailing words are an option: `--` itself, as the usage line writes it. */
+export const trailingName = "--"
+
 export type Options = Record<string, OptionSpec<unknown>>
 
 /** `options` listed by the help under the heading `group`. */
@@ -115,5 +128,8 @@ export interface CommandSpec<O extends Options = Options> {
   readonly options: O
 }
 
-/** The options of `command` in the order its spec lists them. */
+/** The options of `command` in the order its spec lists them (its trailing words last). */
 export const optionsOf = (command: CommandSpec): ReadonlyArray<OptionSpec<unknown>> => Object.values(command.options)
+
+/** The option that takes `command`'s words after `--`, if it takes any. */
+export const trailingOf = (command: CommandSpec): OptionSpec<unknown> | undefined => optionsOf(command).find(({ name }) => name === trailingName)

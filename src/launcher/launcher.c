@@ -30,10 +30,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Variables whose names start so are meant for some runtime or for the dynamic loader, never for sipid. */
-static const char *const hidden_prefixes[] = {"BUN_", "JSC_", "NODE_", "MIMALLOC_", "LD_", "MALLOC_", "GLIBC_TUNABLES=", NULL};
+/*
+ * Variables whose names start so are meant for some runtime or for the dynamic loader, never for
+ * sipid. A name that already starts with the mark is hidden once more, so that `sipid run`, which
+ * takes one mark off every name, gives the job exactly what sipid was given.
+ */
+static const char *const hidden_prefixes[] = {"BUN_", "JSC_", "NODE_", "MIMALLOC_", "LD_", "MALLOC_", "GLIBC_TUNABLES=", "SIPID_HIDDEN_", NULL};
 
-/* What the runtime runs with: JavaScriptCore without its helper threads (see stopJob near PID exhaustion). */
+/*
+ * What the runtime runs with: JavaScriptCore without its helper threads (see stopJob near PID
+ * exhaustion). src/run/environment.ts's runtimeSettings lists them too, to take them out again.
+ */
 static const char *const runtime_settings[] = {
     "BUN_JSC_useConcurrentJIT=0",
     "BUN_JSC_useConcurrentGC=0",

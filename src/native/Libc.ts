@@ -1,7 +1,8 @@
 /**
  * The only module that knows about FFI: the few libc calls Node lacks
- * (flock(2), pidfd_open(2), pidfd_send_signal(2), poll(2)), through the
- * binding of the runtime sipid runs on (see binding.ts).
+ * (flock(2), pidfd_open(2), pidfd_send_signal(2), poll(2), and what `sipid
+ * run` needs to become the job: execve(2), the ids, limits and signals),
+ * through the binding of the runtime sipid runs on (see binding.ts).
  *
  * The binding loads on the first call, not with the layer: `status` builds
  * the same layers but never calls libc, so it works without the native
@@ -46,6 +47,30 @@ export interface LibcService {
   readonly readableAmong: (fds: ReadonlyArray<number>, timeoutMillis: number) => Effect.Effect<ReadonlyArray<number>, Errno | SystemError>
   /** The same without waiting: which of `fds` are readable now. */
   readonly readableNow: (fds: ReadonlyArray<number>) => Effect.Effect<ReadonlyArray<number>, Errno | SystemError>
+  /** execve(2): this process becomes `path`, keeping its PID; fails only if the kernel refused. */
+  readonly execve: (path: string, argv: ReadonlyArray<string>, env: ReadonlyArray<string>) => Effect.Effect<never, Errno | SystemError>
+  /** setgroups(2): the supplementary groups. */
+  readonly setgroups: (gids: ReadonlyArray<number>) => Effect.Effect<void, Errno | SystemError>
+  readonly setresgid: (real: number, effective: number, saved: number) => Effect.Effect<void, Errno | SystemError>
+  readonly setresuid: (real: number, effective: number, saved: number) => Effect.Effect<void, Errno | SystemError>
+  /** setrlimit(2) of the `RLIMIT_*` number `resource`; 2^64 - 1 is unlimited. */
+  readonly setrlimit: (resource: number, soft: bigint, hard: bigint) => Effect.Effect<void, Errno | SystemError>
+  /** prctl(PR_SET_NO_NEW_PRIVS, 1): no exec from here on gains privileges (setuid bits, file capabilities). */
+  readonly setNoNewPrivs: Effect.Effect<void, Errno | SystemError>
+  /** setpriority(PRIO_PROCESS, 0, nice): this thread's niceness, which an exec from it keeps. */
+  readonly setNice: (nice: number) => Effect.Effect<void, Errno | SystemError>
+  /** setsid(2); EPERM when this process already leads a process group. */
+  readonly setsid: Effect.Effect<void, Errno | SystemError>
+  /** umask(2): the previous mask. */
+  readonly umask: (mask: number) => Effect.Effect<number, SystemError>
+  readonly chdir: (path: string) => Effect.Effect<void, Errno | SystemError>
+  /** fcntl(2) with an integer argument: its result. */
+  readonly fcntl: (fd: number, command: number, arg: number) => Effect.Effect<number, Errno | SystemError>
+  readonly dup2: (from: number, to: number) => Effect.Effect<void, Errno | SystemError>
+  /** signal(2): `signal`'s disposition becomes its default action, or ignored. */
+  readonly setSignal: (signal: number, disposition: "default" | "ignore") => Effect.Effect<void, Errno | SystemError>
+  /** sigprocmask(2): the calling thread (whose mask an exec from it keeps) blocks no signal. */
+  readonly unblockSignals: Effect.Effect<void, Errno | SystemError>
 }
 
 export class Libc extends Context.Tag("sipid/Libc")<Libc, LibcService>() {}
@@ -111,6 +136,16 @@ const readableAmong = (fds: ReadonlyArray<number>, timeoutMillis: number) =>
       return Effect.sync(() => clearTimeout(next))
     }))
 
+/** A call that returns -1 on failure, as an Effect: its result, or the Errno. */
+const call = (syscall: string, invoke: (libc: RawLibc) => number) =>
+  Effect.flatMap(binding, (libc) => {
+    const result = invoke(libc)
+    return result === -1 ? Effect.fail(failure(libc, syscall)) : Effect.succeed(result)
+  })
+
+const PRIO_PROCESS = 0
+const PR_SET_NO_NEW_PRIVS = 38
+
 const make = (): LibcService => ({
   tryLockExclusive: (fd) =>
     Effect.flatMap(binding, (libc) => {
@@ -128,7 +163,22 @@ const make = (): LibcService => ({
       libc.syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0) === 0 ? Effect.void : Effect.fail(failure(libc, "pidfd_send_signal"))),
   waitReadable: (fd, timeoutMillis) => Effect.map(readableAmong([fd], timeoutMillis), (readable) => readable.length > 0),
   readableAmong,
-  readableNow: (fds) => Effect.flatMap(binding, (libc) => pollOnce(libc, fds, 0))
+  readableNow: (fds) => Effect.flatMap(binding, (libc) => pollOnce(libc, fds, 0)),
+  // Returns only on failure, so whatever it answers is one.
+  execve: (path, argv, env) => Effect.flatMap(binding, (libc) => (libc.execve(path, argv, env), Effect.fail(failure(libc, "execve")))),
+  setgroups: (gids) => Effect.asVoid(call("setgroups", (libc) => libc.setgroups(gids))),
+  setresgid: (real, effective, saved) => Effect.asVoid(call("setresgid", (libc) => libc.setresgid(real, effective, saved))),
+  setresuid: (real, effective, saved) => Effect.asVoid(call("setresuid", (libc) => libc.setresuid(real, effective, saved))),
+  setrlimit: (resource, soft, hard) => Effect.asVoid(call("setrlimit", (libc) => libc.setrlimit(resource, soft, hard))),
+  setNoNewPrivs: Effect.asVoid(call("prctl", (libc) => libc.prctl(PR_SET_NO_NEW_PRIVS, 1))),
+  setNice: (nice) => Effect.asVoid(call("setpriority", (libc) => libc.setpriority(PRIO_PROCESS, 0, nice))),
+  setsid: Effect.asVoid(call("setsid", (libc) => libc.setsid())),
+  umask: (mask) => Effect.map(binding, (libc) => libc.umask(mask)),
+  chdir: (path) => Effect.asVoid(call("chdir", (libc) => libc.chdir(path))),
+  fcntl: (fd, command, arg) => call("fcntl", (libc) => libc.fcntl(fd, command, arg)),
+  dup2: (from, to) => Effect.asVoid(call("dup2", (libc) => libc.dup2(from, to))),
+  setSignal: (signal, disposition) => Effect.asVoid(call("signal", (libc) => libc.signal(signal, disposition === "ignore" ? 1 : 0))),
+  unblockSignals: Effect.asVoid(call("sigprocmask", (libc) => libc.unblockSignals()))
 })
 
 /** libc through the runtime's binding, loaded on the first call. */

@@ -4,6 +4,8 @@
  * library) and `bun:ffi` in the Bun executable, which must not unpack a
  * native module to /tmp to load it. Each call returns what libc returns;
  * after a -1, `errno()` says why, and must be read before any other call.
+ * Arguments are integers, strings and arrays of them only, so both
+ * bindings stay plain declarations.
  *
  * Every call is synchronous on the calling thread: sipid never parks a call
  * on a thread pool, so it creates no thread after start-up (near PID
@@ -26,7 +28,31 @@ export interface RawLibc {
   readonly poll: (requests: ReadonlyArray<PollRequest>, timeoutMillis: number) => number
   /** The errno of the last call that failed. */
   readonly errno: () => number
+  /** execve(2): returns only when it failed. */
+  readonly execve: (path: string, argv: ReadonlyArray<string>, env: ReadonlyArray<string>) => number
+  readonly setgroups: (gids: ReadonlyArray<number>) => number
+  readonly setresgid: (real: number, effective: number, saved: number) => number
+  readonly setresuid: (real: number, effective: number, saved: number) => number
+  /** setrlimit(2); RLIM_INFINITY is 2^64 - 1. */
+  readonly setrlimit: (resource: number, soft: bigint, hard: bigint) => number
+  /** prctl(2) with one argument (the other three 0). */
+  readonly prctl: (option: number, value: number) => number
+  readonly setpriority: (which: number, who: number, priority: number) => number
+  readonly setsid: () => number
+  readonly umask: (mask: number) => number
+  readonly chdir: (path: string) => number
+  /** fcntl(2) with an integer argument. */
+  readonly fcntl: (fd: number, command: number, arg: number) => number
+  readonly dup2: (from: number, to: number) => number
+  /** signal(2) with SIG_DFL (0) or SIG_IGN (1): -1 on failure, else the previous disposition. */
+  readonly signal: (signal: number, disposition: number) => number
+  /** sigprocmask(SIG_SETMASK, an empty set, NULL): the calling thread blocks no signal. */
+  readonly unblockSignals: () => number
 }
+
+/** sigprocmask's `how` that replaces the mask, and the size of glibc's sigset_t (1024 bits). */
+export const SIG_SETMASK = 2
+export const sigsetBytes = 128
 
 /** Loads modules that exist only in one runtime (bun:ffi) or outside the bundle (koffi). */
 export const requireModule = createRequire(import.meta.url)

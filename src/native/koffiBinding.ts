@@ -4,7 +4,7 @@
  */
 import { Either } from "effect"
 import { SystemError } from "../errors.js"
-import { noLibc, platform, type RawLibc, reasonOf, requireModule } from "./binding.js"
+import { noLibc, platform, type RawLibc, reasonOf, requireModule, SIG_SETMASK, sigsetBytes } from "./binding.js"
 
 const nativePackage = `@koromix/koffi-${platform}`
 
@@ -32,6 +32,12 @@ export const bind = (): Either.Either<RawLibc, SystemError> =>
         const pollfd = ffi.struct("sipid_pollfd", { fd: "int", events: "short", revents: "short" })
         const poll = libc.func("poll", "int", [ffi.inout(ffi.pointer(pollfd)), "unsigned long", "int"])
         const syscall = libc.func("long syscall(long number, ...)")
+        const execve = libc.func("int execve(const char *path, const char **argv, const char **envp)")
+        const setgroups = libc.func("int setgroups(size_t size, const uint32_t *list)")
+        const setrlimit = libc.func("int setrlimit(int resource, const uint64_t *limit)")
+        const prctl = libc.func("int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)")
+        const sigprocmask = libc.func("int sigprocmask(int how, const uint8_t *set, void *old)")
+        const signal = libc.func("intptr_t signal(int signal, intptr_t disposition)")
         return {
           flock: libc.func("int flock(int fd, int operation)"),
           syscall: (number, ...args) => syscall(number, ...args.flatMap((arg) => ["long", arg])),
@@ -41,7 +47,22 @@ export const bind = (): Either.Either<RawLibc, SystemError> =>
             structs.forEach((struct, index) => (requests[index]!.revents = struct.revents))
             return result
           },
-          errno: () => ffi.errno()
+          errno: () => ffi.errno(),
+          // koffi passes a JS array as a pointer to its elements; the NULL ends the list for execve.
+          execve: (path, argv, env) => execve(path, [...argv, null], [...env, null]),
+          setgroups: (gids) => setgroups(gids.length, gids.length === 0 ? null : [...gids]),
+          setresgid: libc.func("int setresgid(uint32_t real, uint32_t effective, uint32_t saved)"),
+          setresuid: libc.func("int setresuid(uint32_t real, uint32_t effective, uint32_t saved)"),
+          setrlimit: (resource, soft, hard) => setrlimit(resource, [soft, hard]),
+          prctl: (option, value) => prctl(option, value, 0, 0, 0),
+          setpriority: libc.func("int setpriority(int which, uint32_t who, int priority)"),
+          setsid: libc.func("int setsid(void)"),
+          umask: libc.func("uint32_t umask(uint32_t mask)"),
+          chdir: libc.func("int chdir(const char *path)"),
+          fcntl: libc.func("int fcntl(int fd, int command, long arg)"),
+          dup2: libc.func("int dup2(int from, int to)"),
+          signal: (number, disposition) => Number(signal(number, disposition)),
+          unblockSignals: () => sigprocmask(SIG_SETMASK, Buffer.alloc(sigsetBytes), null)
         }
       },
       catch: noLibc

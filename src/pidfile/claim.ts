@@ -6,20 +6,28 @@
  */
 import { Data, Effect, Option, type Scope } from "effect"
 import { dirname } from "node:path"
-import { PidfileInvalid, PidfileOwned, type ProcessHidden, type SystemError, UsageError } from "../errors.js"
+import { type JobSurvived, type JobUnseen, PidfileInvalid, PidfileOwned, type ProcessHidden, type SystemError, UsageError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isThread, Processes } from "../process/Processes.js"
+import type { JobStopOptions } from "../process/stopJob.js"
 import { readContent } from "./content.js"
 import { identityRecordPath, writeIdentityRecord } from "./identityRecord.js"
 import { lock, type LockError, type PidfileLock } from "./lock.js"
 import { findOccupant } from "./occupant.js"
-import { type FileNode, PidfileFiles, sameNode } from "./PidfileFiles.js"
+import { type FileNode, type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
+import { claimOverStaleJob } from "./staleJob.js"
+import { ownerMaySignal } from "./trust.js"
 
 export interface ClaimRequest {
   /** The pidfile to claim. */
   readonly path: string
   /** The process that will own it; must be running. */
   readonly pid: Pid
+  /**
+   * Over a stale pidfile, first stop what its job left behind, as `kill
+   * --tree` would (`--tree`); without it, a warning names what still runs.
+   */
+  readonly tree?: JobStopOptions
 }
 
 export type ClaimOutcome = Data.TaggedEnum<{
@@ -57,7 +65,7 @@ const withdraw = ({ file, path }: PidfileLock) =>
     Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`))
   )
 
-export type ClaimError = UsageError | PidfileOwned | PidfileInvalid | ProcessHidden | SystemError
+export type ClaimError = UsageError | PidfileOwned | PidfileInvalid | JobSurvived | JobUnseen | ProcessHidden | SystemError
 
 /** The process to claim for: it must be running, and a process rather than a thread or a kernel thread. */
 const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | SystemError, Processes> =>
@@ -82,16 +90,33 @@ const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | S
     return state
   })
 
+/** A claim whose pidfile stays locked until the caller's scope closes. */
+export interface HeldClaim {
+  readonly outcome: ClaimOutcome
+  /** The pidfile at the path now, naming the claimant: open and locked. */
+  readonly file: OpenFile
+}
+
+/**
+ * `claim`, leaving the pidfile locked until the caller's scope closes: `sipid
+ * run` holds it until the exec, which closes it, so no stop can come
+ * between the claim and the job.
+ */
+export const claimHeld = ({ path, pid, tree }: ClaimRequest): Effect.Effect<HeldClaim, LockError | ClaimError, PidfileFiles | Processes | Scope.Scope> =>
+  Effect.gen(function*() {
+    const alive = yield* claimant(pid)
+    yield* (yield* PidfileFiles).makeDirectory(dirname(path))
+    return yield* claimUnder(yield* lock(path, { create: pid }), alive, tree)
+  }).pipe(Effect.annotateLogs({ pid, pidfile: path }))
+
 /** Makes the pidfile name a process, unless a live process already owns it. */
 export const claim: (request: ClaimRequest) => Effect.Effect<ClaimOutcome, LockError | ClaimError, PidfileFiles | Processes> = Effect
   .fn("sipid/claim")(
-    function*({ path, pid }: ClaimRequest) {
-      yield* Effect.annotateCurrentSpan({ pidfile: path, pid })
-      const process = yield* claimant(pid)
-      yield* (yield* PidfileFiles).makeDirectory(dirname(path))
-      return yield* claimUnder(yield* lock(path, { create: pid }), process)
+    function*(request: ClaimRequest) {
+      yield* Effect.annotateCurrentSpan({ pidfile: request.path, pid: request.pid })
+      return (yield* claimHeld(request)).outcome
     },
-    (effect, { path, pid }) => effect.pipe(Effect.scoped, Effect.annotateLogs({ pid, pidfile: path }))
+    Effect.scoped
   )
 
 /**
@@ -103,9 +128,13 @@ export const claim: (request: ClaimRequest) => Effect.Effect<ClaimOutcome, LockE
  */
 export const claimLocked = (
   locked: PidfileLock,
-  pid: Pid
+  pid: Pid,
+  options: { readonly tree?: JobStopOptions } = {}
 ): Effect.Effect<ClaimOutcome, ClaimError, PidfileFiles | Processes | Scope.Scope> =>
-  Effect.flatMap(claimant(pid), (process) => claimUnder(locked, process)).pipe(Effect.annotateLogs({ pid, pidfile: locked.path }))
+  Effect.flatMap(claimant(pid), (process) => claimUnder(locked, process, options.tree)).pipe(
+    Effect.map(({ outcome }) => outcome),
+    Effect.annotateLogs({ pid, pidfile: locked.path })
+  )
 
 /**
  * The lock holds the file it opened, not the path: a tool that does not lock
@@ -137,12 +166,12 @@ const recordMissingIdentity = (locked: PidfileLock, claimant: Alive) =>
     const { pid } = claimant.identity
     yield* ensureStillNamed(locked)
     const recordOwner = yield* writeIdentityRecord(path, claimant.identity)
-    if (recordOwner !== file.uid) yield* (yield* PidfileFiles).publish(path, `${pid}\n`)
+    const held = recordOwner === file.uid ? file : yield* (yield* PidfileFiles).publish(path, `${pid}\n`)
     yield* Effect.logInfo(`already claimed by process ${pid}; recorded its identity, which was missing`)
-    return ClaimOutcome.AlreadyClaimed()
+    return { outcome: ClaimOutcome.AlreadyClaimed(), file: held }
   })
 
-const claimUnder = (locked: PidfileLock, claimant: Alive) =>
+const claimUnder = (locked: PidfileLock, claimant: Alive, tree: JobStopOptions | undefined) =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const { file, path } = locked
@@ -160,7 +189,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive) =>
       // link(2) race never writes a record, so the winner's stays.
       yield* writeIdentityRecord(path, claimant.identity).pipe(Effect.tapError(() => withdraw(locked)))
       yield* Effect.logInfo(`claimed for process ${pid}`)
-      return ClaimOutcome.Claimed()
+      return { outcome: ClaimOutcome.Claimed(), file }
     }
     const content = yield* readContent(file)
 
@@ -186,9 +215,12 @@ const claimUnder = (locked: PidfileLock, claimant: Alive) =>
           if (content.pid !== pid) return yield* new PidfileOwned({ path, pid: content.pid })
           if (!occupant.recorded) return yield* recordMissingIdentity(locked, claimant)
           yield* Effect.logInfo(`already claimed by process ${pid}; nothing to do`)
-          return ClaimOutcome.AlreadyClaimed()
+          return { outcome: ClaimOutcome.AlreadyClaimed(), file }
         }
-        yield* Effect.logWarning(`pidfile is stale: ${occupant.reason}`)
+        const stale = { path, pidfileOwner: file.uid, pid: content.pid, reason: occupant.reason }
+        // The claimant and whoever asks are never the stale job's, whatever session they are in.
+        const callerPids = [pid, process.pid, process.ppid]
+        yield* claimOverStaleJob(stale, { excluded: callerPids, mayStop: (member) => ownerMaySignal(file.uid, member, process.getuid?.() ?? -1) }, tree)
       }
     }
 
@@ -196,7 +228,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive) =>
     // Record first: a record naming another PID than the pidfile is ignored,
     // so a crash between the two writes leaves nothing misleading.
     yield* writeIdentityRecord(path, claimant.identity)
-    yield* files.publish(path, `${pid}\n`)
+    const published = yield* files.publish(path, `${pid}\n`)
     yield* Effect.logInfo(`claimed for process ${pid}`)
-    return ClaimOutcome.Claimed()
+    return { outcome: ClaimOutcome.Claimed(), file: published }
   })

@@ -7,20 +7,21 @@
  * valid `Pid`, names a live process that is the one sipid recorded (when a
  * record exists), and was opened as a pidfd that pins that very process.
  */
-import { Clock, Data, type Duration, Effect, Either, Option, type Scope } from "effect"
+import { Clock, Data, type Duration, Effect, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
 import { JobSurvived, JobUnseen, PidfileInvalid, type ProcessHidden, ProcessSurvived, type SystemError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
-import { type JobOutcome, type JobStopOptions, stopJob } from "../process/stopJob.js"
+import { type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { jobOf } from "../process/tree.js"
 import { readContent } from "./content.js"
-import { identityRecordPath } from "./identityRecord.js"
 import { type LockedPidfile, lock, type LockError } from "./lock.js"
-import { findOccupant, type Stale, staleJob } from "./occupant.js"
-import { PidfileFiles } from "./PidfileFiles.js"
+import { findOccupant, type Stale } from "./occupant.js"
+import type { PidfileFiles } from "./PidfileFiles.js"
+import { removeIfStillNames } from "./release.js"
+import { jobStopped, stopStaleJob } from "./staleJob.js"
 import { checkFileTrust, checkOwnerTrust, ownerMaySignal } from "./trust.js"
 
 /** How to stop: the schedule, and who asks. */
@@ -76,41 +77,15 @@ const readPid = (locked: LockedPidfile) =>
     }
   })
 
-/**
- * Removes the pidfile and its identity record, but only if the path still
- * names the locked file and that file still holds `pid`: a tool that does
- * not lock (start-stop-daemon, a hand edit) may have rewritten it meanwhile,
- * and a pidfile naming a new process must survive its predecessor's stop.
- */
-const removeIfStillNames = (locked: LockedPidfile, pid: Pid) =>
-  Effect.gen(function*() {
-    const files = yield* PidfileFiles
-    const rewritten = Effect.logWarning(`pidfile no longer names process ${pid} (rewritten meanwhile); left in place`)
-    const content = yield* readContent(locked.file)
-    if (content._tag !== "Valid" || content.pid !== pid) return yield* rewritten
-    // While the locked pidfile is in place no claim can write a record, so
-    // the record there now is this pidfile's. Once the pidfile is gone a
-    // claim may create a new one and write its own record: remove only this one.
-    const record = yield* files.nodeAt(identityRecordPath(locked.path))
-    // Pidfile first: a crash in between leaves a record without a pidfile,
-    // which the next claim replaces, never a pidfile without its record.
-    if (!(yield* files.remove(locked.path, locked.file.node))) return yield* rewritten
-    if (Option.isSome(record)) yield* files.remove(identityRecordPath(locked.path), record.value)
-    yield* Effect.logInfo("pidfile removed")
-  }).pipe(
+/** `removeIfStillNames` once the process is gone. */
+const removeStopped = (locked: LockedPidfile, pid: Pid) =>
+  removeIfStillNames(locked, pid).pipe(
     // The process is gone either way, which is what kill reports; a pidfile
     // left on a read-only or failing disk only names a dead PID now.
     Effect.catchAll((error) => Effect.logWarning(`process ${pid} is gone, but its pidfile could not be removed: ${error.message}`))
   )
 
 export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | JobUnseen | ProcessHidden | SystemError
-
-/** How long stopping the job took, or the error that says what of it is left or unknown. */
-const jobStopped = (path: string, pid: Pid, outcome: JobOutcome): Effect.Effect<Duration.Duration, JobSurvived | JobUnseen> => {
-  if (outcome._tag === "Exited") return Effect.succeed(outcome.after)
-  const failure = { path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill, survivors: outcome.survivors }
-  return outcome._tag === "Survived" ? new JobSurvived(failure) : new JobUnseen({ ...failure, ...outcome.unseen })
-}
 
 /**
  * The part of `kill` after the lock: stops the process that the locked
@@ -154,21 +129,14 @@ const stopProcess = (
       mayStop: (member: ProcessHandle) => ownerMaySignal(locked.file.uid, member, callerUid)
     }
 
-    /** With --tree, a stale pidfile's job may have outlived its main process: stops what is provably left of it. */
-    const stopStaleJob = (reason: string) =>
-      Effect.gen(function*() {
-        const remains = yield* staleJob(path, locked.file.uid, pid, jobRules)
-        if (Either.isLeft(remains)) {
-          yield* Effect.logWarning(`pidfile is stale: ${reason}; not looking for what is left of its job: ${remains.left}`)
-          return KillOutcome.Stale({ pid, reason })
-        }
-        yield* Effect.logWarning(`pidfile is stale: ${reason}; stopping what is left of its job`)
-        yield* jobStopped(path, pid, yield* stopJob(remains.right, schedule, tree))
-        return KillOutcome.Stale({ pid, reason })
-      })
-
     const occupant = yield* findOccupant(path, locked.file.uid, pid)
-    if (occupant._tag === "Stale") return yield* (tree === undefined ? stale(occupant.reason) : stopStaleJob(occupant.reason))
+    if (occupant._tag === "Stale") {
+      const { reason } = occupant
+      // With --tree, a stale pidfile's job may have outlived its main process: what is provably left of it is stopped.
+      return yield* tree === undefined
+        ? stale(reason)
+        : Effect.as(stopStaleJob({ path, pidfileOwner: locked.file.uid, pid, reason }, jobRules, tree), KillOutcome.Stale({ pid, reason }))
+    }
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
     if (callerPids.includes(pid)) {
       return yield* new PidfileInvalid({ path, reason: `names process ${pid}, which is sipid itself or the process that started it` })
@@ -225,7 +193,7 @@ export const kill: (request: KillRequest) => Effect.Effect<KillOutcome, LockErro
       return KillOutcome.NoPidfile()
     }
     const outcome = yield* stop(locked.value, options)
-    yield* removeIfStillNames(locked.value, outcome.pid).pipe(Effect.annotateLogs({ pid: outcome.pid }))
+    yield* removeStopped(locked.value, outcome.pid).pipe(Effect.annotateLogs({ pid: outcome.pid }))
     if (outcome._tag === "Stopped") {
       const took = formatGoDuration((yield* Clock.currentTimeMillis) - started)
       yield* Effect.logInfo(`process ${outcome.pid}${options.tree ? " and its job" : ""} stopped after ${took}`).pipe(Effect.annotateLogs({ pid: outcome.pid }))

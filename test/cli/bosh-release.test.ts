@@ -98,16 +98,12 @@ render ctl
 render post-start
 if grep -n '<%' $R/jobs/web/bin/*; then echo "unrendered template"; exit 1; fi
 sed "s|/var/vcap|$R|g" $RELEASE/jobs/web/monit > $R/jobs/web/monit
-cat > $D/monitrc <<RC
-set daemon 1
-set pidfile $D/monit.pid
-set idfile $D/monit.id
-set statefile $D/monit.state
-set httpd unixsocket $D/monit.sock
-  allow localhost
-include $R/jobs/*/monit
-RC
+# The release's own monitrc, under this VCAP_ROOT, checking every second.
+mkdir -p $R/monit
+sed -e "s|/var/vcap|$R|g" -e "s/^set daemon 10$/set daemon 1/" $RELEASE/monitrc > $D/monitrc
+grep -q "^set daemon 1$" $D/monitrc
 chmod 600 $D/monitrc
+MONIT_LOG=$R/monit/monit.log
 
 wait_for() {
   local deadline=$((SECONDS + 20))
@@ -120,24 +116,25 @@ wait_for() {
 monit_says() { local job=web; [ $# = 0 ] || job=$1; monit -c $D/monitrc status $job | awk '$1 == "status" { $1 = ""; s = substr($0, 2) } $1 == "pid" { p = $2 } END { print s "/" p }'; }
 running() { [ -s $P ] && [ "$(monit_says)" = "OK/$(cat $P)" ]; }
 gone() { [ ! -e /proc/$1 ] || [ "$(sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1)" = Z ]; }
-# How many processes run the script $1 (their argv[1], after the interpreter) with arguments $2...
-count_of() {
-  local count=0 cmdline
+# The processes that run the script $1 (their argv[1], after the interpreter) with arguments $2...
+pids_of() {
+  local cmdline
   for cmdline in /proc/[0-9]*/cmdline; do
-    [ "$(tr '\0' '\n' < $cmdline 2>/dev/null | sed -n "2,$(($# + 1))p" | paste -sd' ')" = "$*" ] && count=$((count + 1))
+    [ "$(tr '\0' '\n' < $cmdline 2>/dev/null | sed -n "2,$(($# + 1))p" | paste -sd' ')" = "$*" ] && basename $(dirname $cmdline)
   done
-  echo $count
+  true
 }
+count_of() { pids_of "$@" | wc -l; }
 
-VCAP_ROOT=$R monit -c $D/monitrc -I >$D/monit.log 2>&1 &
+VCAP_ROOT=$R monit -c $D/monitrc -I >$D/monit.out 2>&1 &
 
 wait_for running
 FIRST=$(cat $P)
-echo "started: $FIRST runs as $(stat -c %U /proc/$FIRST)"
+echo "started: $FIRST runs as $(stat -c %U /proc/$FIRST), the job itself: $(count_of $R/packages/web/bin/web --port $PORT) web process(es), $(pids_of $R/packages/web/bin/web --port $PORT)"
+echo "pidfile owned by $(stat -c %U $P), logs $(ls $LOG | paste -sd' ')"
 
-VCAP_ROOT=$R $R/jobs/web/bin/ctl start
-wait_for '[ $(count_of $R/jobs/web/bin/ctl run) = 0 ]'
-grep -q "already names live process $FIRST" $LOG/sipid.log
+if VCAP_ROOT=$R $R/jobs/web/bin/ctl start; then echo "second start: exit 0"; else echo "second start: exit $?"; fi
+grep -q "process $FIRST runs the job already; not started again" $LOG/sipid.log
 echo "second start: pidfile names $(cat $P), $(count_of $R/packages/web/bin/web --port $PORT) web process(es)"
 
 kill -9 $FIRST
@@ -178,9 +175,21 @@ wait_for '[ -s $POOL_P ] && [ "$(cat $POOL_P)" != $POOL ] && pool_running'
 wait_for '[ $(pool_count) = 3 ]'
 echo "pool started again: $(cat $POOL_P); $(answers)"
 
+# The master SIGKILLed (the OOM killer): its workers live on with the port. monit starts the job
+# again, and sipid run stops them before the new master binds the port.
+POOL=$(cat $POOL_P)
+OLD_WORKERS=$(pids_of $R/packages/pool/bin/pool --port $POOL_PORT | grep -vx $POOL | paste -sd' ')
+RESTARTS_BEFORE=$(grep -c "'pool' start:" $MONIT_LOG || true)
+kill -9 $POOL; KILLED=$SECONDS
+wait_for '[ -s $POOL_P ] && [ "$(cat $POOL_P)" != $POOL ] && pool_running'
+wait_for '[ $(pool_count) = 3 ]'
+echo "pool back after kill -9 in $((SECONDS - KILLED)) s, $(( $(grep -c "'pool' start:" $MONIT_LOG) - RESTARTS_BEFORE )) start(s); $(answers)"
+for worker in $OLD_WORKERS; do gone $worker || echo "old worker $worker left"; done
+echo "old workers were: $OLD_WORKERS"
+
 monit -c $D/monitrc quit
 
-echo "--- monit.log"; cat $D/monit.log
+echo "--- monit.log"; cat $MONIT_LOG $D/monit.out
 echo "--- sipid.log"; cat $LOG/sipid.log
 echo "--- post-start.stderr.log"; cat $LOG/post-start.stderr.log
 echo "--- web.stderr.log"; cat $LOG/web.stderr.log
@@ -195,7 +204,7 @@ describe.skipIf(!hasMonit)("the example BOSH release under monit (install Debian
   }, 600_000)
 
   // Each step waits for monit's 1 s cycle, and each `monit status` costs a few hundred ms on a busy machine.
-  it("starts, restarts over a stale pidfile, gates post-start, stops and starts again, stops a job with workers (--tree), without node", { timeout: 150_000 }, async () => {
+  it("starts with sipid run, refuses a second start, restarts over a stale pidfile, gates post-start, stops and starts again, stops a job with workers (--tree) and brings it back after kill -9 with the port free, without node", { timeout: 150_000 }, async () => {
     const result = await runInPidNamespace(scenario, {
       TARBALL: tarball,
       RELEASE: release,
@@ -206,9 +215,14 @@ describe.skipIf(!hasMonit)("the example BOSH release under monit (install Debian
     expect(out, result.stderr).not.toContain("timed out")
     expect(result.code, `${out}${result.stderr}`).toBe(0)
 
-    const started = /started: (\d+) runs as (\S+)/.exec(out)
+    // sipid run: the pidfile names the job itself, which runs as vcap; the pidfile is root's, the logs in the job's directory.
+    const started = /started: (\d+) runs as (\S+), the job itself: 1 web process\(es\), (\d+)/.exec(out)
     const first = started?.[1]
     expect(started?.[2]).toBe("vcap")
+    expect(started?.[3]).toBe(first)
+    expect(out).toContain("pidfile owned by root, logs sipid.log web.stderr.log web.stdout.log")
+    // A second start while the job runs: refused (exit 1), with a warning, no error that asks to stop the job.
+    expect(out).toContain("second start: exit 1")
     expect(out).toContain(`second start: pidfile names ${first}, 1 web process(es)`)
     expect(out).not.toContain("Address already in use")
 
@@ -224,6 +238,8 @@ describe.skipIf(!hasMonit)("the example BOSH release under monit (install Debian
 
     expect(out).not.toMatch(/failed to (start|stop)/)
     const sipidLog = out.slice(out.indexOf("--- sipid.log"), out.indexOf("--- post-start.stderr.log"))
+    expect(sipidLog).toMatch(new RegExp(`WARN +sipid run \\S+: process ${first} runs the job already; not started again`))
+    expect(sipidLog).not.toMatch(/ERROR|stop it first/)
     expect(sipidLog).toContain(`claimed for process ${first}`)
     expect(sipidLog).toContain(`pidfile is stale: process ${first} has exited`)
     expect(sipidLog).toContain(`claimed for process ${second}`)
@@ -243,5 +259,17 @@ describe.skipIf(!hasMonit)("the example BOSH release under monit (install Debian
     expect(poolLog).toMatch(new RegExp(`found 2 process\\(es\\) in process ${pool}'s job`))
     expect(poolLog).toMatch(/sent SIGTERM to 2 other process\(es\) of the job/)
     expect(out.slice(out.indexOf("--- pool.stderr.log"))).not.toContain("Address already in use")
+
+    // The master SIGKILLed: monit starts the job again once, and sipid run stops the old workers first.
+    const back = /pool back after kill -9 in (\d+) s, (\d+) start\(s\); pool worker (\d+)/.exec(out)
+    expect(back, out).not.toBeNull()
+    // Two of monit's 1 s cycles, and what sipid and a loaded machine add to them.
+    expect(Number(back?.[1])).toBeLessThanOrEqual(10)
+    expect(back?.[2]).toBe("1")
+    const oldWorkers = (/old workers were: (.*)/.exec(out)?.[1] ?? "").split(" ")
+    expect(oldWorkers).toHaveLength(2)
+    expect(oldWorkers).not.toContain(back?.[3])
+    expect(out).not.toMatch(/old worker \d+ left/)
+    expect(poolLog).toMatch(/pidfile is stale: process \d+ has exited; stopping what is left of its job/)
   })
 })

@@ -18,7 +18,7 @@ const usageLine = (command: string | undefined, problem: string) => {
   return new RegExp(`^${timestamp} ERROR ${where}: ${escaped}.*? see ${where} --help\\n$`)
 }
 
-const commands = ["claim", "kill", "status", "wait-until-healthy", "wait-until-unhealthy"]
+const commands = ["claim", "kill", "status", "run", "wait-until-healthy", "wait-until-unhealthy"]
 
 /**
  * Lines a command's help may take: 26 for one list of options; the wait
@@ -60,13 +60,19 @@ describe("help", () => {
     expect(kill).toMatch(/^  --retry SCHEDULE +\S/m)
     expect(kill).toMatch(/^  1 +the process (\(or, with --tree, one of its job\) )?survived/m)
     const health = (await runSipid(["wait-until-healthy", "--help"])).stdout
-    expect(health).toContain("[--header 'NAME: VALUE']...")
+    // Longer than a screen under its headings: the usage line leaves the options to them.
+    expect(health).toMatch(/^usage: sipid wait-until-healthy \[OPTIONS\]$/m)
     expect(health).toMatch(/^  --header 'NAME: VALUE' +.*\(repeatable\)$/m)
     expect(health).toMatch(/^  --timeout DURATION +.*\(default 1m0s\)$/m)
     for (const heading of ["Targets", "Checks", "Timing", "TLS"]) expect(health).toMatch(new RegExp(`\n\n${heading}.*:\n  --`))
     expect(kill).toContain("\n\nOptions:\n  --pid-file")
     const status = (await runSipid(["status", "--help"])).stdout
     expect(status).toMatch(/^  3 +not running, no pidfile$/m)
+    // run's options would take five lines: they are listed below, the command after -- last.
+    const run = (await runSipid(["run", "--help"])).stdout
+    expect(run).toMatch(/^usage: sipid run --pid-file FILE \[OPTIONS\] -- COMMAND \[ARGS\.\.\.\]$/m)
+    expect(run).toMatch(/^  --limit NAME=LIMIT +.*\(repeatable\)$/m)
+    expect(run).toMatch(/^  126, 127 +COMMAND not executable, not found/m)
   })
 
   it("lists the commands and the built-in options once, at the top level", async () => {

@@ -15,9 +15,10 @@ const examples = ["docs/library.md", "docs/testing.md", "docs/health-checks.md"]
 )
 
 describe("the docs' library examples", () => {
-  it("include the library example, the kill-timing test and the health gate", () => {
+  it("include the library examples, the kill-timing test and the health gate", () => {
     expect(examples.map(({ path }) => path)).toEqual([
       "examples/library/claim-and-stop.ts",
+      "examples/library/claimed-server.ts",
       "examples/library/kill-timing.test.ts",
       "examples/library/health-gate.ts"
     ])

@@ -183,3 +183,52 @@ describe("requestedLogFormat", () => {
     expect(requestedLogFormat(["kill"])).toBe("text")
   })
 })
+
+describe("route, for run's command after --", () => {
+  it("takes every word after -- as the job's, whatever it looks like (its own --help, --version, --log-format, --)", () => {
+    expect(routeOf("run", "--pid-file", "/f", "--", "job", "--help", "--version", "--log-format", "json", "--", "-x")).toMatchObject(
+      Route.Run({ command: "run", values: { pidFile: "/f", command: ["job", "--help", "--version", "--log-format", "json", "--", "-x"], logFormat: "text" }, logLevel: undefined })
+    )
+    expect(requestedLogFormat(["run", "--pid-file", "/f", "--", "job", "--log-format", "json"])).toBe("text")
+    expect(requestedLogFormat(["run", "--log-format", "json", "--pid-file", "/f", "--", "job"])).toBe("json")
+  })
+
+  it("parses run's options into the job's settings", () => {
+    expect(routeOf("run", "--pid-file", "/f", "--user", "vcap:adm", "--limit", "nofile=10:20", "--env", "A=1", "--umask", "027", "--nice=5", "--", "job")).toMatchObject(
+      Route.Run({
+        command: "run",
+        values: {
+          user: Option.some({ user: "vcap", group: "adm" }),
+          limit: [{ name: "nofile", resource: 7, soft: 10n, hard: 20n }],
+          env: [["A", "1"]],
+          umask: Option.some(0o27),
+          nice: Option.some(5),
+          background: false,
+          keepRemains: false,
+          command: ["job"]
+        },
+        logLevel: undefined
+      })
+    )
+  })
+
+  it("needs a command after --, and words before -- are a mistake that says where they go", () => {
+    expect(routeOf("run", "--pid-file", "/f")).toEqual(invalid("run", "missing -- COMMAND [ARGS...]"))
+    expect(routeOf("run", "--pid-file", "/f", "--")).toEqual(invalid("run", "missing -- COMMAND [ARGS...]"))
+    expect(routeOf("run", "--pid-file", "/f", "--", "")).toEqual(invalid("run", "--: needs COMMAND [ARGS...], not an empty word"))
+    expect(routeOf("run", "--pid-file", "/f", "job")).toEqual(
+      invalid("run", "unexpected argument \"job\": the job's command goes last, after --, as in sipid run OPTIONS -- job")
+    )
+    expect(routeOf("run", "--pid-file", "/f", "--limit", "files=1", "--", "job")).toEqual(
+      invalid("run", "--limit: \"files\" is not a limit: use one of cpu, fsize, data, stack, core, rss, nproc, nofile, memlock, as, locks, sigpending, msgqueue, nice, rtprio, rttime")
+    )
+    // Never suggests `--` for a misspelt option.
+    expect(routeOf("run", "--pid-file", "/f", "--x", "--", "job")).toEqual(invalid("run", "unknown option --x for run"))
+  })
+
+  it("a mistake before -- still wins; --help before -- is run's help", () => {
+    expect(routeOf("run", "--bogus", "--", "job")).toEqual(invalid("run", "unknown option --bogus for run"))
+    expect(routeOf("run", "--help", "--", "job")).toEqual(Route.Help({ command: "run" }))
+    expect(routeOf("claim", "--help", "--", "kill")).toEqual(Route.Help({ command: "claim" }))
+  })
+})

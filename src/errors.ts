@@ -201,8 +201,12 @@ export class UnknownAccount extends Data.TaggedError("UnknownAccount")<{
   }
 }
 
-/** A system call failed for a reason outside sipid's control (EACCES, EROFS, ...). */
-export class SystemError extends Data.TaggedError("SystemError")<{
+/**
+ * A system call failed for a reason outside sipid's control (EACCES, EROFS,
+ * ...). Not named SystemError: `Effect.catchTag("SystemError")` would then
+ * catch @effect/platform's errors and sipid's alike.
+ */
+export class OsError extends Data.TaggedError("OsError")<{
   readonly operation: string
   /** The file, or `process N`. */
   readonly path: string
@@ -286,16 +290,16 @@ const errnoOf = (cause: unknown): { readonly code: string; readonly description?
 const errnoDescriptions = new Map([...getSystemErrorMap().values()])
 
 /**
- * The one way a failure of the system becomes a `SystemError`: a Node
+ * The one way a failure of the system becomes an `OsError`: a Node
  * error, libc's `Errno`, or an @effect/platform error, kept as its `cause`.
  * One already made is kept as it is.
  */
-export const systemError = (operation: string, path: string, cause: unknown): SystemError => {
-  if (cause instanceof SystemError) return cause
+export const osError = (operation: string, path: string, cause: unknown): OsError => {
+  if (cause instanceof OsError) return cause
   const errno = errnoOf(cause)
   const code = errno?.code ?? "EUNKNOWN"
   const hint = hintFor(operation, code)
-  return new SystemError({
+  return new OsError({
     operation,
     path,
     code,
@@ -324,4 +328,4 @@ export type SipidError =
   | CommandNotExecutable
   | UnknownAccount
   | ProcessHidden
-  | SystemError
+  | OsError

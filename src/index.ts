@@ -1,20 +1,57 @@
 /**
  * sipid as a library: the pidfile programs, the services they depend on,
- * and their live layers, for use inside other Effect apps. The health check
- * lives in "sipid/health", so that importing this module does not load an
- * HTTP stack; the test layers live in "sipid/testing".
+ * their live layer, their errors, for use inside other Effect apps. Each
+ * export is named here: a module's other exports are sipid's own. The health
+ * gates live in "sipid/health", so that importing this module does not load
+ * an HTTP stack; the test layers live in "sipid/testing".
  */
+
+// The programs: claim, kill, status, a scoped claim, a job's members.
 export * as Pidfile from "./pidfile/programs.js"
-export * from "./errors.js"
-export { StillHealthy, Unhealthy } from "./health/verdict.js"
-export { type Pid, parsePid, parsePidfileContent, PidfileContent } from "./process/Pid.js"
-export * from "./process/Processes.js"
-export * as ProcessesLive from "./process/ProcessesLive.js"
+export { lock, type LockedPidfile, type LockError, PidfileLock } from "./pidfile/lock.js"
 export * as StopSchedule from "./process/stopSchedule.js"
 export { runStopSchedule, StopOutcome } from "./process/runStopSchedule.js"
-export * from "./pidfile/PidfileFiles.js"
-export * as PidfileFilesLive from "./pidfile/PidfileFilesLive.js"
-export { lock, type LockedPidfile, type LockError, maxLockAttempts, PidfileLock } from "./pidfile/lock.js"
-export { Libc, LibcLive } from "./native/Libc.js"
+
+// The services they depend on, and the live layer of both (the file system, /proc and libc).
+export {
+  type Alive,
+  type Gone,
+  isSameProcess,
+  type ProcessHandle,
+  type ProcessIdentity,
+  type ProcessLineage,
+  Processes,
+  type ProcessesService,
+  ProcessState,
+  type ProcessUids,
+  type SignalName
+} from "./process/Processes.js"
+export { type FileNode, type OpenFile, PidfileFiles, type PidfileFilesService } from "./pidfile/PidfileFiles.js"
 export { SipidLive } from "./SipidLive.js"
-export { parseGoDuration, formatGoDuration } from "./time/goDuration.js"
+
+// Values the programs take.
+export { type Pid, parsePid, parsePidfileContent, PidfileContent } from "./process/Pid.js"
+export { formatGoDuration, parseGoDuration } from "./time/goDuration.js"
+
+// What they fail with.
+export {
+  CommandNotExecutable,
+  CommandNotFound,
+  InvalidDuration,
+  InvalidPid,
+  InvalidProbeSetting,
+  InvalidStopSchedule,
+  JobSurvived,
+  JobUnseen,
+  LockRetriesExhausted,
+  OsError,
+  PidfileInvalid,
+  PidfileLocked,
+  PidfileOwned,
+  ProcessHidden,
+  ProcessSurvived,
+  type SipidError,
+  UnknownAccount,
+  UsageError
+} from "./errors.js"
+export { StillHealthy, Unhealthy } from "./health/verdict.js"

@@ -15,7 +15,7 @@ import { spawn } from "node:child_process"
 import { writeSync } from "node:fs"
 import { constants } from "node:os"
 import { Effect } from "effect"
-import { systemError } from "../errors.js"
+import { osError } from "../errors.js"
 import { statusFdVariable } from "../run/environment.js"
 import { ExitStatus } from "./runCommand.js"
 
@@ -51,14 +51,14 @@ export const startInBackground = (argv: ReadonlyArray<string>) =>
           stdio: ["ignore", "inherit", "inherit", "pipe"],
           env: { ...process.env, [statusFdVariable]: String(statusFd) }
         }),
-      catch: (cause) => systemError("start", file, cause)
+      catch: (cause) => osError("start", file, cause)
     })
     const channel = child.stdio[statusFd]!
-    const report = yield* Effect.async<string, ReturnType<typeof systemError>>((resume) => {
+    const report = yield* Effect.async<string, ReturnType<typeof osError>>((resume) => {
       let text = ""
       channel.on("data", (chunk) => (text += String(chunk)))
       channel.on("end", () => resume(Effect.succeed(text)))
-      child.on("error", (cause) => resume(Effect.fail(systemError("start", file, cause))))
+      child.on("error", (cause) => resume(Effect.fail(osError("start", file, cause))))
     }).pipe(
       // monit's start timeout (SIGTERM) stops this wait, not the copy.
       Effect.onInterrupt(() => Effect.logWarning(`process ${child.pid} carries on starting the job in the background`))

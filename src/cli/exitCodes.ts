@@ -57,7 +57,7 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
     CommandNotExecutable: () => ExitCode.notExecutable,
     UnknownAccount: () => ExitCode.usage,
     ProcessHidden: () => ExitCode.system,
-    SystemError: () => ExitCode.system
+    OsError: () => ExitCode.system
   })
 )
 

@@ -5,7 +5,7 @@
  * evaluates neither the HTTP stack nor @effect/cli.
  */
 import { type Deferred, Effect } from "effect"
-import { SystemError } from "../errors.js"
+import { OsError } from "../errors.js"
 import { writeStderr, writeStdout } from "../log/output.js"
 import * as Commands from "./commands.js"
 import { ExitCode, type StopSignal } from "./exitCodes.js"
@@ -41,7 +41,7 @@ const runner = <O extends Options>(spec: CommandSpec<O>, load: () => Promise<{ r
     Effect.tryPromise({
       try: load,
       catch: (cause) =>
-        new SystemError({
+        new OsError({
           operation: "load",
           path: `sipid's ${spec.name} code`,
           code: String((cause as NodeJS.ErrnoException)?.code ?? "ELOAD"),

@@ -6,7 +6,7 @@
  *
  * The binding loads on the first call, not with the layer: `status` builds
  * the same layers but never calls libc, so it works without the native
- * binary. A binding that cannot be loaded is one `SystemError` saying what
+ * binary. A binding that cannot be loaded is one `OsError` saying what
  * to install.
  *
  * Every call reports failure as an `Errno` with the symbolic code, never as
@@ -14,7 +14,7 @@
  */
 import { Context, Data, Effect, Either, Layer } from "effect"
 import { constants } from "node:os"
-import type { SystemError } from "../errors.js"
+import type { OsError } from "../errors.js"
 import type { PollRequest, RawLibc } from "./binding.js"
 import * as BunBinding from "./bunBinding.js"
 import * as KoffiBinding from "./koffiBinding.js"
@@ -30,47 +30,47 @@ export class Errno extends Data.TaggedError("Errno")<{
 
 export interface LibcService {
   /** flock(fd, LOCK_EX | LOCK_NB): `false` when another open file description holds it. */
-  readonly tryLockExclusive: (fd: number) => Effect.Effect<boolean, Errno | SystemError>
+  readonly tryLockExclusive: (fd: number) => Effect.Effect<boolean, Errno | OsError>
   /** pidfd_open(pid, 0): a descriptor that can never refer to a recycled PID. */
-  readonly pidfdOpen: (pid: number) => Effect.Effect<number, Errno | SystemError>
+  readonly pidfdOpen: (pid: number) => Effect.Effect<number, Errno | OsError>
   /** pidfd_send_signal(pidfd, signal, NULL, 0). */
-  readonly pidfdSendSignal: (pidfd: number, signal: number) => Effect.Effect<void, Errno | SystemError>
+  readonly pidfdSendSignal: (pidfd: number, signal: number) => Effect.Effect<void, Errno | OsError>
   /**
    * Whether `fd` turns readable within `timeoutMillis` (Infinity waits for
    * ever). A pidfd turns readable when its process exits (zombie included).
    */
-  readonly waitReadable: (fd: number, timeoutMillis: number) => Effect.Effect<boolean, Errno | SystemError>
+  readonly waitReadable: (fd: number, timeoutMillis: number) => Effect.Effect<boolean, Errno | OsError>
   /**
    * The same for many descriptors in one poll(2): those readable, once one
    * is or `timeoutMillis` passed (then none). Interruptible: see `sliceMillis`.
    */
-  readonly readableAmong: (fds: ReadonlyArray<number>, timeoutMillis: number) => Effect.Effect<ReadonlyArray<number>, Errno | SystemError>
+  readonly readableAmong: (fds: ReadonlyArray<number>, timeoutMillis: number) => Effect.Effect<ReadonlyArray<number>, Errno | OsError>
   /** The same without waiting: which of `fds` are readable now. */
-  readonly readableNow: (fds: ReadonlyArray<number>) => Effect.Effect<ReadonlyArray<number>, Errno | SystemError>
+  readonly readableNow: (fds: ReadonlyArray<number>) => Effect.Effect<ReadonlyArray<number>, Errno | OsError>
   /** execve(2): this process becomes `path`, keeping its PID; fails only if the kernel refused. */
-  readonly execve: (path: string, argv: ReadonlyArray<string>, env: ReadonlyArray<string>) => Effect.Effect<never, Errno | SystemError>
+  readonly execve: (path: string, argv: ReadonlyArray<string>, env: ReadonlyArray<string>) => Effect.Effect<never, Errno | OsError>
   /** setgroups(2): the supplementary groups. */
-  readonly setgroups: (gids: ReadonlyArray<number>) => Effect.Effect<void, Errno | SystemError>
-  readonly setresgid: (real: number, effective: number, saved: number) => Effect.Effect<void, Errno | SystemError>
-  readonly setresuid: (real: number, effective: number, saved: number) => Effect.Effect<void, Errno | SystemError>
+  readonly setgroups: (gids: ReadonlyArray<number>) => Effect.Effect<void, Errno | OsError>
+  readonly setresgid: (real: number, effective: number, saved: number) => Effect.Effect<void, Errno | OsError>
+  readonly setresuid: (real: number, effective: number, saved: number) => Effect.Effect<void, Errno | OsError>
   /** setrlimit(2) of the `RLIMIT_*` number `resource`; 2^64 - 1 is unlimited. */
-  readonly setrlimit: (resource: number, soft: bigint, hard: bigint) => Effect.Effect<void, Errno | SystemError>
+  readonly setrlimit: (resource: number, soft: bigint, hard: bigint) => Effect.Effect<void, Errno | OsError>
   /** prctl(PR_SET_NO_NEW_PRIVS, 1): no exec from here on gains privileges (setuid bits, file capabilities). */
-  readonly setNoNewPrivs: Effect.Effect<void, Errno | SystemError>
+  readonly setNoNewPrivs: Effect.Effect<void, Errno | OsError>
   /** setpriority(PRIO_PROCESS, 0, nice): this thread's niceness, which an exec from it keeps. */
-  readonly setNice: (nice: number) => Effect.Effect<void, Errno | SystemError>
+  readonly setNice: (nice: number) => Effect.Effect<void, Errno | OsError>
   /** setsid(2); EPERM when this process already leads a process group. */
-  readonly setsid: Effect.Effect<void, Errno | SystemError>
+  readonly setsid: Effect.Effect<void, Errno | OsError>
   /** umask(2): the previous mask. */
-  readonly umask: (mask: number) => Effect.Effect<number, SystemError>
-  readonly chdir: (path: string) => Effect.Effect<void, Errno | SystemError>
+  readonly umask: (mask: number) => Effect.Effect<number, OsError>
+  readonly chdir: (path: string) => Effect.Effect<void, Errno | OsError>
   /** fcntl(2) with an integer argument: its result. */
-  readonly fcntl: (fd: number, command: number, arg: number) => Effect.Effect<number, Errno | SystemError>
-  readonly dup2: (from: number, to: number) => Effect.Effect<void, Errno | SystemError>
+  readonly fcntl: (fd: number, command: number, arg: number) => Effect.Effect<number, Errno | OsError>
+  readonly dup2: (from: number, to: number) => Effect.Effect<void, Errno | OsError>
   /** signal(2): `signal`'s disposition becomes its default action, or ignored. */
-  readonly setSignal: (signal: number, disposition: "default" | "ignore") => Effect.Effect<void, Errno | SystemError>
+  readonly setSignal: (signal: number, disposition: "default" | "ignore") => Effect.Effect<void, Errno | OsError>
   /** sigprocmask(2): the calling thread (whose mask an exec from it keeps) blocks no signal. */
-  readonly unblockSignals: Effect.Effect<void, Errno | SystemError>
+  readonly unblockSignals: Effect.Effect<void, Errno | OsError>
 }
 
 export class Libc extends Context.Tag("sipid/Libc")<Libc, LibcService>() {}
@@ -99,7 +99,7 @@ export const sliceMillis = 250
  * twice fails with "Duplicate type name": every build of the layer shares
  * one attempt.
  */
-let bound: Either.Either<RawLibc, SystemError> | undefined
+let bound: Either.Either<RawLibc, OsError> | undefined
 const binding = Effect.suspend(() => (bound ??= typeof process.versions.bun === "string" ? BunBinding.bind() : KoffiBinding.bind()))
 
 const failure = (libc: RawLibc, syscall: string) => {

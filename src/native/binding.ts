@@ -12,7 +12,7 @@
  * exhaustion a thread it cannot create would abort the runtime mid-stop).
  */
 import { createRequire } from "node:module"
-import { SystemError } from "../errors.js"
+import { OsError } from "../errors.js"
 
 /** One entry of poll(2)'s array: `revents` is filled in by `poll`. */
 export interface PollRequest {
@@ -63,8 +63,8 @@ export const platform = `${process.platform}-${process.arch}`
 export const reasonOf = (cause: unknown) => String((cause as Error)?.message ?? cause).split(/[;\n]/)[0]
 
 /** libc itself cannot be bound: not Linux with glibc. */
-export const noLibc = (cause: unknown): SystemError =>
-  new SystemError({
+export const noLibc = (cause: unknown): OsError =>
+  new OsError({
     operation: "load",
     path: "libc.so.6",
     code: "ENATIVE",

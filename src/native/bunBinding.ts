@@ -8,14 +8,14 @@
  * returns, so the collector cannot free what C still reads.
  */
 import { Either } from "effect"
-import type { SystemError } from "../errors.js"
+import type { OsError } from "../errors.js"
 import { noLibc, type RawLibc, requireModule, SIG_SETMASK, sigsetBytes } from "./binding.js"
 
 /** struct pollfd: int fd, short events, short revents. */
 const pollfdBytes = 8
 const POLLIN = 1
 
-export const bind = (): Either.Either<RawLibc, SystemError> =>
+export const bind = (): Either.Either<RawLibc, OsError> =>
   Either.try({
     try: (): RawLibc => {
       const { dlopen, ptr, read } = requireModule("bun:ffi") as typeof import("bun:ffi")

@@ -3,7 +3,7 @@
  * binary ships in a per-platform optional package, so no compiler is needed.
  */
 import { Either } from "effect"
-import { SystemError } from "../errors.js"
+import { OsError } from "../errors.js"
 import { noLibc, platform, type RawLibc, reasonOf, requireModule, SIG_SETMASK, sigsetBytes } from "./binding.js"
 
 const nativePackage = `@koromix/koffi-${platform}`
@@ -13,7 +13,7 @@ const loadKoffi = () =>
     try: () => requireModule("koffi") as typeof import("koffi"),
     // One line for the log: which platform, what is missing, how to get it.
     catch: (cause) =>
-      new SystemError({
+      new OsError({
         operation: "load native code",
         path: "koffi",
         code: "ENATIVE",
@@ -23,7 +23,7 @@ const loadKoffi = () =>
       })
   })
 
-export const bind = (): Either.Either<RawLibc, SystemError> =>
+export const bind = (): Either.Either<RawLibc, OsError> =>
   Either.flatMap(loadKoffi(), (ffi) =>
     Either.try({
       try: (): RawLibc => {

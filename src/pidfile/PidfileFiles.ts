@@ -16,7 +16,7 @@
  * suite (`test/unit/PidfileFiles.contract.test.ts`) runs against both.
  */
 import { Context, type Effect, type Option, type Scope } from "effect"
-import type { PidfileInvalid, SystemError } from "../errors.js"
+import type { PidfileInvalid, OsError } from "../errors.js"
 
 /** Device and inode: which file a path names at one moment. */
 export interface FileNode {
@@ -52,23 +52,23 @@ export const isTemporaryOf = (target: string, name: string): boolean => {
 
 export interface PidfileFilesService {
   /** Creates `directory` and its parents if missing. */
-  readonly makeDirectory: (directory: string) => Effect.Effect<void, PidfileInvalid | SystemError>
+  readonly makeDirectory: (directory: string) => Effect.Effect<void, PidfileInvalid | OsError>
   /**
    * Opens an existing `path` without following a symlink in its last
    * component. Refuses a symlink, a directory or anything else that is not a
    * regular file. `None` when nothing is at `path`. The file stays open
    * until the scope closes, which also releases any lock taken on it.
    */
-  readonly open: (path: string) => Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError, Scope.Scope>
+  readonly open: (path: string) => Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | OsError, Scope.Scope>
   /** flock(LOCK_EX | LOCK_NB): false when another open file description holds the lock. */
-  readonly tryLock: (file: OpenFile) => Effect.Effect<boolean, SystemError>
+  readonly tryLock: (file: OpenFile) => Effect.Effect<boolean, OsError>
   /** lstat(2): what `path` names now, if anything. */
-  readonly nodeAt: (path: string) => Effect.Effect<Option.Option<FileNode>, PidfileInvalid | SystemError>
+  readonly nodeAt: (path: string) => Effect.Effect<Option.Option<FileNode>, PidfileInvalid | OsError>
   /**
    * The whole file as text, from its start; `None` when it holds more than
    * `maxBytes` bytes (reading stops there, so a huge file costs nothing).
    */
-  readonly read: (file: OpenFile, maxBytes: number) => Effect.Effect<Option.Option<string>, SystemError>
+  readonly read: (file: OpenFile, maxBytes: number) => Effect.Effect<Option.Option<string>, OsError>
   /**
    * Makes a new file holding `content` (mode 0644) appear at `path`, unless
    * something is already there (`None`, nothing changed). The file appears
@@ -77,7 +77,7 @@ export interface PidfileFilesService {
    * instead of replacing anything); a failure after the link takes it back.
    * It stays open and locked until the scope closes.
    */
-  readonly create: (path: string, content: string) => Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError, Scope.Scope>
+  readonly create: (path: string, content: string) => Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | OsError, Scope.Scope>
   /**
    * Replaces `path` with a new file holding `content`, mode 0644, so that a
    * reader sees either the old or the new content, never a partial one. The
@@ -89,7 +89,7 @@ export interface PidfileFilesService {
     path: string,
     content: string,
     options?: { readonly durable?: boolean }
-  ) => Effect.Effect<OpenFile, PidfileInvalid | SystemError, Scope.Scope>
+  ) => Effect.Effect<OpenFile, PidfileInvalid | OsError, Scope.Scope>
   /**
    * Removes the temporaries of `path` (see `temporaryName`) that earlier
    * runs left when they were killed mid-write. A temporary is locked from
@@ -97,14 +97,14 @@ export interface PidfileFilesService {
    * taken has no living writer; so has one that is another name of `held`,
    * the pidfile the caller has locked. Returns the names removed.
    */
-  readonly removeAbandonedTemporaries: (path: string, held: FileNode) => Effect.Effect<ReadonlyArray<string>, PidfileInvalid | SystemError>
+  readonly removeAbandonedTemporaries: (path: string, held: FileNode) => Effect.Effect<ReadonlyArray<string>, PidfileInvalid | OsError>
   /**
    * Unlinks `path` if it still names `node`, the file the caller judged: a
    * file another program put there since stays. True when it removed it;
    * false when `path` names another file, or nothing. (POSIX has no
    * unlink-if: the check and the unlink follow each other at once.)
    */
-  readonly remove: (path: string, node: FileNode) => Effect.Effect<boolean, PidfileInvalid | SystemError>
+  readonly remove: (path: string, node: FileNode) => Effect.Effect<boolean, PidfileInvalid | OsError>
 }
 
 export class PidfileFiles extends Context.Tag("sipid/PidfileFiles")<PidfileFiles, PidfileFilesService>() {}

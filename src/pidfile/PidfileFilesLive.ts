@@ -6,13 +6,13 @@
  * may have placed, then acts on the pidfile's name inside it.
  *
  * Modelled on FreeBSD's flopen(3)/pidfile(3): every syscall failure is
- * either a precise `PidfileInvalid` or a `SystemError` naming the path.
+ * either a precise `PidfileInvalid` or an `OsError` naming the path.
  */
 import { Effect, Layer, Option, Scope } from "effect"
 import * as fs from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { randomBytes } from "node:crypto"
-import { PidfileInvalid, SystemError, systemError } from "../errors.js"
+import { PidfileInvalid, OsError, osError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import {
   attempt,
@@ -55,17 +55,17 @@ export const make = Effect.gen(function*() {
   const callerUid = process.geteuid?.() ?? -1
 
   const tryLock = (file: OpenFile, path: string) =>
-    libc.tryLockExclusive(file.fd).pipe(Effect.mapError((error) => systemError("flock", path, error)))
+    libc.tryLockExclusive(file.fd).pipe(Effect.mapError((error) => osError("flock", path, error)))
 
   /**
    * `directory`, held until the scope closes. A failure is the refusal of a
-   * symbolic link on the way, or a `SystemError` of `operation` on `reportAs`.
+   * symbolic link on the way, or an `OsError` of `operation` on `reportAs`.
    */
   const pinned = (operation: string, directory: string, reportAs: string, create = false) =>
     Effect.acquireRelease(
       Effect.try({
         try: () => pinDirectory(directory, { reportAs, callerUid, create }),
-        catch: (cause) => cause instanceof PidfileInvalid ? cause : systemError(operation, reportAs, cause)
+        catch: (cause) => cause instanceof PidfileInvalid ? cause : osError(operation, reportAs, cause)
       }),
       (directory) => Effect.sync(directory.close)
     )
@@ -75,7 +75,7 @@ export const make = Effect.gen(function*() {
     operation: string,
     path: string,
     run: (directory: PinnedDirectory, name: string) => Effect.Effect<A, E, Scope.Scope>
-  ): Effect.Effect<A, E | PidfileInvalid | SystemError, Scope.Scope> =>
+  ): Effect.Effect<A, E | PidfileInvalid | OsError, Scope.Scope> =>
     Effect.flatMap(pinned(operation, dirname(path), path), (directory) => run(directory, basename(path)))
 
   const closeOnce = (fd: number) => {
@@ -96,7 +96,7 @@ export const make = Effect.gen(function*() {
   const lockedTemporary = (
     directory: PinnedDirectory,
     target: string
-  ): Effect.Effect<Temporary & { readonly close: () => void }, SystemError, Scope.Scope> =>
+  ): Effect.Effect<Temporary & { readonly close: () => void }, OsError, Scope.Scope> =>
     Effect.gen(function*() {
       for (let attempts = 1; attempts <= maxTemporaryAttempts; attempts++) {
         const name = temporaryName(basename(target), randomBytes(temporaryIdLength / 2).toString("hex"))
@@ -112,7 +112,7 @@ export const make = Effect.gen(function*() {
         if (locked && current !== undefined && sameNode(current, file.node)) return { path, entry, file, close }
         close()
       }
-      return yield* new SystemError({
+      return yield* new OsError({
         operation: "create",
         path: target,
         code: "EAGAIN",
@@ -127,7 +127,7 @@ export const make = Effect.gen(function*() {
 
   /** Opens `name` in `directory` (`path` for messages) without following a symlink; closed by the caller. */
   const openUnscoped = (directory: PinnedDirectory, name: string, path: string) =>
-    Effect.suspend((): Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | SystemError> => {
+    Effect.suspend((): Effect.Effect<Option.Option<OpenFile>, PidfileInvalid | OsError> => {
       let fd: number
       try {
         // O_NONBLOCK: opening a FIFO must not hang waiting for a writer. A
@@ -140,7 +140,7 @@ export const make = Effect.gen(function*() {
         // ENXIO: a socket, or a device without a driver; say which.
         const stats = code === "ENXIO" ? fs.lstatSync(directory.entry(name), { throwIfNoEntry: false }) : undefined
         if (stats !== undefined) return Effect.fail(new PidfileInvalid({ path, reason: describeNonRegular(stats) }))
-        return Effect.fail(systemError("open", path, cause))
+        return Effect.fail(osError("open", path, cause))
       }
       const stats = fs.fstatSync(fd)
       if (!stats.isFile()) {

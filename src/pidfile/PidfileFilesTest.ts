@@ -21,7 +21,7 @@
  */
 import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { basename, dirname, join } from "node:path"
-import { PidfileInvalid, systemError } from "../errors.js"
+import { PidfileInvalid, osError } from "../errors.js"
 import { isMissing } from "./liveCalls.js"
 import { type Walker, walkTo } from "./pathWalk.js"
 import { type FileNode, isTemporaryOf, type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
@@ -108,7 +108,7 @@ export const make = Effect.sync(() => {
   const described = (operation: string, file: OpenFile) =>
     Effect.suspend(() => {
       const inode = descriptors.get(file.fd)
-      return inode === undefined ? Effect.fail(systemError(operation, `fd ${file.fd}`, errno("EBADF", `fd ${file.fd}`))) : Effect.succeed(inode)
+      return inode === undefined ? Effect.fail(osError(operation, `fd ${file.fd}`, errno("EBADF", `fd ${file.fd}`))) : Effect.succeed(inode)
     })
   const close = (fd: number) => {
     const inode = descriptors.get(fd)
@@ -145,7 +145,7 @@ export const make = Effect.sync(() => {
     Effect.try({
       // The simulation runs as root, as BOSH scripts do.
       try: () => walkTo(directory, walker(create), { reportAs, callerUid: 0 }),
-      catch: (cause) => cause instanceof PidfileInvalid ? cause : systemError(operation, reportAs, cause)
+      catch: (cause) => cause instanceof PidfileInvalid ? cause : osError(operation, reportAs, cause)
     })
   /** Where `path`'s name is, its directory reached: where `operation` acts. */
   const resolve = (operation: string, path: string) => Effect.map(walk(operation, dirname(path), path), (directory) => join(directory, basename(path)))
@@ -192,7 +192,7 @@ export const make = Effect.sync(() => {
       Effect.map(
         closeAtEnd(Effect.flatMap(resolve("create", path), (real) => {
           // rename(2) replaces anything but a directory.
-          if (tree.get(real)?.kind === "directory") return Effect.fail(systemError("rename", path, errno("EISDIR", path)))
+          if (tree.get(real)?.kind === "directory") return Effect.fail(osError("rename", path, errno("EISDIR", path)))
           const inode = newInode("file", content)
           tree.set(real, inode)
           return Effect.succeed(Option.some(lockedFile(inode)))

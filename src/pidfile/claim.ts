@@ -6,7 +6,7 @@
  */
 import { Data, Effect, Option, type Scope } from "effect"
 import { dirname } from "node:path"
-import { type JobSurvived, type JobUnseen, PidfileInvalid, PidfileOwned, type ProcessHidden, type SystemError, UsageError } from "../errors.js"
+import { type JobSurvived, type JobUnseen, PidfileInvalid, PidfileOwned, type ProcessHidden, type OsError, UsageError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isThread, Processes } from "../process/Processes.js"
 import type { JobStopOptions } from "../process/stopJob.js"
@@ -65,10 +65,10 @@ const withdraw = ({ file, path }: PidfileLock) =>
     Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`))
   )
 
-export type ClaimError = UsageError | PidfileOwned | PidfileInvalid | JobSurvived | JobUnseen | ProcessHidden | SystemError
+export type ClaimError = UsageError | PidfileOwned | PidfileInvalid | JobSurvived | JobUnseen | ProcessHidden | OsError
 
 /** The process to claim for: it must be running, and a process rather than a thread or a kernel thread. */
-const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | SystemError, Processes> =>
+const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | OsError, Processes> =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const state = yield* processes.inspect(pid)

@@ -1,6 +1,6 @@
 /** Reading a pidfile's content the one way sipid judges it: strictly, against this kernel's pid_max. */
 import { Effect, Option } from "effect"
-import type { SystemError } from "../errors.js"
+import type { OsError } from "../errors.js"
 import { PidfileContent, parsePidfileContent } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
 import { type OpenFile, PidfileFiles } from "./PidfileFiles.js"
@@ -12,7 +12,7 @@ import { type OpenFile, PidfileFiles } from "./PidfileFiles.js"
  */
 export const maxPidfileBytes = 128
 
-export const readContent = (file: OpenFile): Effect.Effect<PidfileContent, SystemError, PidfileFiles | Processes> =>
+export const readContent = (file: OpenFile): Effect.Effect<PidfileContent, OsError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const text = yield* (yield* PidfileFiles).read(file, maxPidfileBytes)
     if (Option.isNone(text)) {

@@ -9,7 +9,7 @@
  * another PID is ignored: everything works without one.
  */
 import { Effect, Option } from "effect"
-import type { PidfileInvalid, SystemError } from "../errors.js"
+import type { PidfileInvalid, OsError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { hasExited, isSameProcess, type ProcessIdentity, Processes } from "../process/Processes.js"
 import type { ClaimedSession } from "../process/remains.js"
@@ -82,7 +82,7 @@ const autogroupOf = (identity: ProcessIdentity) =>
 export const writeIdentityRecord = (
   pidfile: string,
   identity: ProcessIdentity
-): Effect.Effect<number, PidfileInvalid | SystemError, PidfileFiles | Processes> =>
+): Effect.Effect<number, PidfileInvalid | OsError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const processes = yield* Processes

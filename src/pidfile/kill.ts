@@ -9,7 +9,7 @@
  */
 import { Clock, Data, type Duration, Effect, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { JobSurvived, JobUnseen, PidfileInvalid, type ProcessHidden, ProcessSurvived, type SystemError } from "../errors.js"
+import { JobSurvived, JobUnseen, PidfileInvalid, type ProcessHidden, ProcessSurvived, type OsError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
@@ -85,7 +85,7 @@ const removeStopped = (locked: LockedPidfile, pid: Pid) =>
     Effect.catchAll((error) => Effect.logWarning(`process ${pid} is gone, but its pidfile could not be removed: ${error.message}`))
   )
 
-export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | JobUnseen | ProcessHidden | SystemError
+export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | JobUnseen | ProcessHidden | OsError
 
 /**
  * The part of `kill` after the lock: stops the process that the locked

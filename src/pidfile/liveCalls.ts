@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import * as fs from "node:fs"
-import { type PidfileInvalid, type SystemError, systemError } from "../errors.js"
+import { type PidfileInvalid, type OsError, osError } from "../errors.js"
 import { type FileNode, type OpenFile, sameNode } from "./PidfileFiles.js"
 import type { PinnedDirectory } from "./pinnedDirectory.js"
 
@@ -29,8 +29,8 @@ export const openFile = (fd: number, stats: fs.Stats): OpenFile => ({
   mode: stats.mode
 })
 
-export const attempt = <A>(operation: string, path: string, run: () => A): Effect.Effect<A, SystemError> =>
-  Effect.try({ try: run, catch: (cause) => systemError(operation, path, cause) })
+export const attempt = <A>(operation: string, path: string, run: () => A): Effect.Effect<A, OsError> =>
+  Effect.try({ try: run, catch: (cause) => osError(operation, path, cause) })
 
 export const codeOf = (cause: unknown) => (cause as NodeJS.ErrnoException).code
 
@@ -94,4 +94,4 @@ export const fsyncDirectory = (directory: PinnedDirectory, path: string) =>
   )
 
 /** A directory that is not there: the pidfile is not there either. */
-export const isMissing = (error: PidfileInvalid | SystemError) => error._tag === "SystemError" && error.code === "ENOENT"
+export const isMissing = (error: PidfileInvalid | OsError) => error._tag === "OsError" && error.code === "ENOENT"

@@ -12,7 +12,7 @@
  * reader ever sees it empty, and an interrupted claim leaves no empty file.
  */
 import { Data, Effect, ExecutionStrategy, Exit, Option, Scope } from "effect"
-import { LockRetriesExhausted, type PidfileInvalid, PidfileLocked, type SystemError } from "../errors.js"
+import { LockRetriesExhausted, type PidfileInvalid, PidfileLocked, type OsError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
 
@@ -33,7 +33,7 @@ export const PidfileLock = Data.taggedEnum<PidfileLock>()
 /** The lock on a pidfile that was there: what `lock(path)` gives and `stop` takes. */
 export type LockedPidfile = Data.TaggedEnum.Value<PidfileLock, "Existing">
 
-export type LockError = PidfileLocked | PidfileInvalid | LockRetriesExhausted | SystemError
+export type LockError = PidfileLocked | PidfileInvalid | LockRetriesExhausted | OsError
 
 /** How many times the path may change under us before sipid gives up. */
 export const maxLockAttempts = 20

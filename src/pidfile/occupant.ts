@@ -6,7 +6,7 @@
  * a thread is invalid for all three.
  */
 import { Data, Effect, Either, Option } from "effect"
-import { PidfileInvalid, type ProcessHidden, type SystemError } from "../errors.js"
+import { PidfileInvalid, type ProcessHidden, type OsError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isSameProcess, isThread, Processes } from "../process/Processes.js"
 import { remainsOf } from "../process/remains.js"
@@ -39,7 +39,7 @@ export const findOccupant = (
   pidfile: string,
   pidfileOwner: number,
   pid: Pid
-): Effect.Effect<Occupant, SystemError | ProcessHidden | PidfileInvalid, Processes | PidfileFiles> =>
+): Effect.Effect<Occupant, OsError | ProcessHidden | PidfileInvalid, Processes | PidfileFiles> =>
   Effect.gen(function*() {
     const state = yield* (yield* Processes).inspect(pid)
     if (state._tag === "Gone") return Occupant.Stale({ pid, reason: `process ${pid} has exited` })
@@ -74,7 +74,7 @@ export const staleJob = (
   pidfileOwner: number,
   pid: Pid,
   rules: Omit<Job, "main">
-): Effect.Effect<Either.Either<Job, string>, SystemError, Processes | PidfileFiles> =>
+): Effect.Effect<Either.Either<Job, string>, OsError, Processes | PidfileFiles> =>
   Effect.flatMap(
     readIdentityRecord(pidfile, pid, pidfileOwner),
     Option.match({

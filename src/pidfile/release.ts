@@ -5,7 +5,7 @@
  * (`claimScoped`, `release`), where `kill` would refuse its own PID.
  */
 import { Data, Effect, Option, type Scope } from "effect"
-import type { InvalidPid, PidfileInvalid, SystemError } from "../errors.js"
+import type { InvalidPid, PidfileInvalid, OsError } from "../errors.js"
 import { parsePid, type Pid } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
 import type { JobStopOptions } from "../process/stopJob.js"
@@ -22,7 +22,7 @@ import { PidfileFiles } from "./PidfileFiles.js"
  * and a pidfile naming a new process must survive its predecessor's end.
  * True when it removed them.
  */
-export const removeIfStillNames = (locked: LockedPidfile, pid: Pid): Effect.Effect<boolean, PidfileInvalid | SystemError, PidfileFiles | Processes> =>
+export const removeIfStillNames = (locked: LockedPidfile, pid: Pid): Effect.Effect<boolean, PidfileInvalid | OsError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
     const files = yield* PidfileFiles
     const rewritten = Effect.as(Effect.logWarning(`pidfile no longer names process ${pid} (rewritten meanwhile); left in place`), false)

@@ -5,7 +5,7 @@
  * lock.
  */
 import { Effect, Either, Option } from "effect"
-import type { ProcessHidden, SystemError } from "../errors.js"
+import type { ProcessHidden, OsError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type ProcessHandle, Processes } from "../process/Processes.js"
 import { discover, jobOf, type Member } from "../process/tree.js"
@@ -56,7 +56,7 @@ const ownerRules = ({ callerPids = [process.pid, process.ppid], callerUid = proc
 export const jobMembers = (
   pid: Pid,
   options: JobMembersOptions = {}
-): Effect.Effect<JobMembers, SystemError | ProcessHidden, Processes> =>
+): Effect.Effect<JobMembers, OsError | ProcessHidden, Processes> =>
   Effect.gen(function*() {
     const { excluded, leftOut, mayStop } = ownerRules(options)
     const handle = yield* (yield* Processes).open(pid)
@@ -76,7 +76,7 @@ export const staleJobMembers = (
   path: string,
   pid: Pid,
   options: JobMembersOptions = {}
-): Effect.Effect<Either.Either<JobMembers, string>, SystemError | ProcessHidden, Processes | PidfileFiles> =>
+): Effect.Effect<Either.Either<JobMembers, string>, OsError | ProcessHidden, Processes | PidfileFiles> =>
   Effect.gen(function*() {
     const { excluded, leftOut, mayStop, pidfileOwner } = ownerRules(options)
     const job = yield* staleJob(path, pidfileOwner, pid, { excluded, mayStop })

@@ -7,7 +7,7 @@
  * kill timing can be tested under TestClock.
  */
 import { Context, Data, type Duration, type Effect, type Option, type Scope } from "effect"
-import type { ProcessHidden, SystemError } from "../errors.js"
+import type { ProcessHidden, OsError } from "../errors.js"
 import type { Pid } from "./Pid.js"
 
 /**
@@ -87,15 +87,15 @@ export interface ProcessHandle {
   /** Read while the process was pinned, so they are this very process's. */
   readonly uids: ProcessUids
   /** Sends `signal`; `Gone` when the process had already exited (zombie included). */
-  readonly signal: (signal: SignalName) => Effect.Effect<"Sent" | "Gone", SystemError | ProcessHidden>
+  readonly signal: (signal: SignalName) => Effect.Effect<"Sent" | "Gone", OsError | ProcessHidden>
   /** Completes once the process has exited (a zombie counts as exited). Interruptible. */
-  readonly awaitExit: Effect.Effect<void, SystemError | ProcessHidden>
+  readonly awaitExit: Effect.Effect<void, OsError | ProcessHidden>
   /**
    * Whether the process has exited by now (zombie included), without
    * waiting: what a wait that ended late (a timer that fired after sipid
    * was stopped) or was interrupted checks before it says anything.
    */
-  readonly exited: Effect.Effect<boolean, SystemError | ProcessHidden>
+  readonly exited: Effect.Effect<boolean, OsError | ProcessHidden>
 }
 
 /**
@@ -133,37 +133,37 @@ export interface ProcessesService {
   /** /proc/sys/kernel/pid_max: the largest PID this kernel hands out. */
   readonly pidMax: Effect.Effect<number>
   /** What `pid` is right now. Zombies are reported apart: they are dead but not yet reaped. */
-  readonly inspect: (pid: Pid) => Effect.Effect<ProcessState, SystemError | ProcessHidden>
+  readonly inspect: (pid: Pid) => Effect.Effect<ProcessState, OsError | ProcessHidden>
   /**
    * Opens the live process `pid` for signalling, or `Gone` if it has exited
    * (zombie included) or `pid` names a thread, not a process. The handle is
    * released with the scope.
    */
-  readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | Gone, SystemError | ProcessHidden, Scope.Scope>
+  readonly open: (pid: Pid) => Effect.Effect<ProcessHandle | Gone, OsError | ProcessHidden, Scope.Scope>
   /** `pid`'s stat line, or none when no process holds `pid` (a zombie shows state Z). */
-  readonly lineage: (pid: Pid) => Effect.Effect<Option.Option<ProcessLineage>, SystemError>
+  readonly lineage: (pid: Pid) => Effect.Effect<Option.Option<ProcessLineage>, OsError>
   /** The child processes of every thread of `pid` (threads are never listed); none once it has exited. */
-  readonly children: (pid: Pid) => Effect.Effect<ReadonlyArray<Pid>, SystemError>
+  readonly children: (pid: Pid) => Effect.Effect<ReadonlyArray<Pid>, OsError>
   /** Every process in sipid's PID namespace except init, for finding a session's or group's processes. */
-  readonly allPids: Effect.Effect<ReadonlyArray<Pid>, SystemError>
+  readonly allPids: Effect.Effect<ReadonlyArray<Pid>, OsError>
   /**
    * The PID the kernel handed out last (to a process or a thread). While it
    * stays the same, no process was created: nothing new to discover.
    */
-  readonly newestPid: Effect.Effect<number, SystemError>
+  readonly newestPid: Effect.Effect<number, OsError>
   /**
    * How many processes and threads the kernel has created since boot
    * (/proc/stat's `processes`, counted across every PID namespace). With
    * the newest PID, it bounds how far the kernel's PID counter can have
    * moved, so whether a PID may have been handed out again.
    */
-  readonly forkCount: Effect.Effect<number, SystemError>
+  readonly forkCount: Effect.Effect<number, OsError>
   /**
    * Now, in the clock ticks of `ProcessIdentity.startTicks` (/proc/uptime):
    * every process started before this reading shows at most this start
    * time, and every one started after it at least this.
    */
-  readonly startTicksNow: Effect.Effect<number, SystemError>
+  readonly startTicksNow: Effect.Effect<number, OsError>
   /**
    * The scheduler autogroup `pid` is in (/proc/PID/autogroup), none when
    * `pid` is gone, sits in the root group, or the kernel has no autogroups
@@ -174,13 +174,13 @@ export interface ProcessesService {
    * one session from the setsid that made it: a stranger that later makes
    * a session with the same ID (a reused PID) gets another.
    */
-  readonly autogroup: (pid: Pid) => Effect.Effect<Option.Option<number>, SystemError>
+  readonly autogroup: (pid: Pid) => Effect.Effect<Option.Option<number>, OsError>
   /**
    * Completes with the newest PID once it is no longer `seen`, checking now
    * and then every `every`: waiting for a process to be created. A quiet
    * machine makes this the only work `kill --tree` does while it waits.
    */
-  readonly newestPidAfter: (seen: number, every: Duration.Duration) => Effect.Effect<number, SystemError>
+  readonly newestPidAfter: (seen: number, every: Duration.Duration) => Effect.Effect<number, OsError>
   /**
    * The handles (opened by this service) whose process has exited, zombie
    * included, waiting up to `timeout` for at least one when none has yet.
@@ -192,7 +192,7 @@ export interface ProcessesService {
   readonly exitedAmong: (
     handles: ReadonlyArray<ProcessHandle>,
     timeout: Duration.Duration
-  ) => Effect.Effect<ReadonlyArray<ProcessHandle>, SystemError | ProcessHidden>
+  ) => Effect.Effect<ReadonlyArray<ProcessHandle>, OsError | ProcessHidden>
 }
 
 export class Processes extends Context.Tag("sipid/Processes")<Processes, ProcessesService>() {}

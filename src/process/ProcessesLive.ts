@@ -12,7 +12,7 @@
 import { Clock, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { closeSync } from "node:fs"
 import { constants } from "node:os"
-import { ProcessHidden, SystemError, systemError } from "../errors.js"
+import { ProcessHidden, OsError, osError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import { makeLineageReaders, parseLineage, type ProcFileReader, procRead, readProcFile } from "./lineageLive.js"
 import { guardPid, type Pid, pidMaxCeiling } from "./Pid.js"
@@ -72,8 +72,8 @@ export const parseStatus = (
     : undefined
 }
 
-/** A failure about process `pid`: libc's errno, or the `SystemError` of a native binary that would not load. */
-const processError = (operation: string, pid: number) => (error: unknown) => systemError(operation, `process ${pid}`, error)
+/** A failure about process `pid`: libc's errno, or the `OsError` of a native binary that would not load. */
+const processError = (operation: string, pid: number) => (error: unknown) => osError(operation, `process ${pid}`, error)
 
 export const make = (options: LiveOptions = {}) =>
   Effect.gen(function*() {
@@ -112,11 +112,11 @@ export const make = (options: LiveOptions = {}) =>
         })
       )
 
-    const unparsable = (path: string) => new SystemError({ operation: "parse", path, code: "EINVAL" })
+    const unparsable = (path: string) => new OsError({ operation: "parse", path, code: "EINVAL" })
 
     // Consistent only while the process is pinned (see open): a PID freed and
     // reused between the two reads would pair two processes' facts.
-    const inspect = (pid: Pid): Effect.Effect<ProcessState, SystemError | ProcessHidden> =>
+    const inspect = (pid: Pid): Effect.Effect<ProcessState, OsError | ProcessHidden> =>
       Effect.gen(function*() {
         yield* guardPid(pid)
         const stat = yield* readProc(`/proc/${pid}/stat`)
@@ -139,7 +139,7 @@ export const make = (options: LiveOptions = {}) =>
     const readers = makeLineageReaders(bootId, pidMax, { readFile })
 
     /** One read of /proc/PID/stat: whether the PID still names this very process, and it has not exited. */
-    const stillRunning = (identity: ProcessIdentity): Effect.Effect<boolean, SystemError | ProcessHidden> =>
+    const stillRunning = (identity: ProcessIdentity): Effect.Effect<boolean, OsError | ProcessHidden> =>
       Effect.flatMap(
         readers.lineage(identity.pid),
         Option.match({
@@ -207,7 +207,7 @@ export const make = (options: LiveOptions = {}) =>
         return { pidfd, state }
       })
 
-    const open = (pid: Pid): Effect.Effect<ProcessHandle | Gone, SystemError | ProcessHidden, Scope.Scope> =>
+    const open = (pid: Pid): Effect.Effect<ProcessHandle | Gone, OsError | ProcessHidden, Scope.Scope> =>
       Effect.gen(function*() {
         yield* guardPid(pid)
         const holds = pidfdsOpen < pidfdBudget

@@ -11,7 +11,7 @@
  */
 import { Duration, Effect, Either, Option } from "effect"
 import { closeSync, existsSync, openSync, readdirSync, readSync } from "node:fs"
-import { SystemError, systemError } from "../errors.js"
+import { OsError, osError } from "../errors.js"
 import { parsePid, type Pid, printable } from "./Pid.js"
 import type { ProcessLineage } from "./Processes.js"
 
@@ -84,10 +84,10 @@ export const readProcFile: ProcFileReader = (path) => unlessGone(() => readWhole
 
 const listDirectory = (path: string): ReadonlyArray<string> => Option.getOrElse(unlessGone(() => readdirSync(path)), () => [])
 
-const tryRead = <A>(operation: string, path: string, read: () => A): Either.Either<A, SystemError> =>
-  Either.try({ try: read, catch: (error) => systemError(operation, path, error) })
+const tryRead = <A>(operation: string, path: string, read: () => A): Either.Either<A, OsError> =>
+  Either.try({ try: read, catch: (error) => osError(operation, path, error) })
 
-/** A synchronous /proc read as an Effect; a failure other than "gone" is a `SystemError` naming the path. */
+/** A synchronous /proc read as an Effect; a failure other than "gone" is an `OsError` naming the path. */
 export const procRead = <A>(operation: string, path: string, read: () => A) => Effect.suspend(() => tryRead(operation, path, read))
 
 /** PIDs the kernel listed, through the same strict parser as any PID (init and junk dropped). */
@@ -97,7 +97,7 @@ const pidsIn = (texts: ReadonlyArray<string>, pidMax: number): ReadonlyArray<Pid
 /** A count the kernel keeps, as a file under /proc shows it: a negative, fractional or unreadable one is refused. */
 const parseCount = (path: string, text: string | undefined): number => {
   const count = Number(text)
-  if (!Number.isSafeInteger(count) || count < 0) throw new SystemError({ operation: "parse", path, code: "EINVAL" })
+  if (!Number.isSafeInteger(count) || count < 0) throw new OsError({ operation: "parse", path, code: "EINVAL" })
   return count
 }
 
@@ -119,12 +119,12 @@ export const makeLineageReaders = (
 ) => {
   const hasChildren = childrenFiles ?? hasChildrenFiles(root)
 
-  const lineage = (pid: Pid): Effect.Effect<Option.Option<ProcessLineage>, SystemError> => {
+  const lineage = (pid: Pid): Effect.Effect<Option.Option<ProcessLineage>, OsError> => {
     const path = `${root}/${pid}/stat`
     return Effect.flatMap(procRead("read", path, () => readFile(path)), (text) => {
       if (Option.isNone(text)) return Effect.succeedNone
       const parsed = parseLineage(text.value)
-      if (parsed === undefined || parsed.pid !== pid) return Effect.fail(new SystemError({ operation: "parse", path, code: "EINVAL" }))
+      if (parsed === undefined || parsed.pid !== pid) return Effect.fail(new OsError({ operation: "parse", path, code: "EINVAL" }))
       const { pid: _, startTicks, ...rest } = parsed
       return Effect.succeedSome({ identity: { pid, startTicks, bootId }, ...rest })
     })
@@ -134,7 +134,7 @@ export const makeLineageReaders = (
 
   // CONFIG_PROC_CHILDREN lists each thread's children; without it, a scan of
   // every process's parent finds the same (Linux before 3.5 or a kernel built without it).
-  const children = (pid: Pid): Effect.Effect<ReadonlyArray<Pid>, SystemError> => {
+  const children = (pid: Pid): Effect.Effect<ReadonlyArray<Pid>, OsError> => {
     const task = `${root}/${pid}/task`
     return hasChildren
       ? Effect.flatMap(pidMax, (max) =>
@@ -161,9 +161,9 @@ export const makeLineageReaders = (
    * project's 2-core machine), and `kill --tree` checks 80 times while it
    * waits out a 20 s grace.
    */
-  const newestPidAfter = (seen: number, every: Duration.Duration): Effect.Effect<number, SystemError> =>
+  const newestPidAfter = (seen: number, every: Duration.Duration): Effect.Effect<number, OsError> =>
     Effect.flatMap(newestPid, (newest) =>
-      newest !== seen ? Effect.succeed(newest) : Effect.async<number, SystemError>((resume) => {
+      newest !== seen ? Effect.succeed(newest) : Effect.async<number, OsError>((resume) => {
         const timer = setInterval(() => {
           const checked = tryRead("read", loadavg, readNewestPid)
           if (Either.isRight(checked) && checked.right === seen) return
@@ -191,12 +191,12 @@ export const makeLineageReaders = (
 
   // "/autogroup-123 nice 0\n"; empty for the root group. The kernel prints
   // the number signed, so it shows negative once 2^31 groups were made.
-  const autogroup = (pid: Pid): Effect.Effect<Option.Option<number>, SystemError> => {
+  const autogroup = (pid: Pid): Effect.Effect<Option.Option<number>, OsError> => {
     const path = `${root}/${pid}/autogroup`
     return Effect.flatMap(procRead("read", path, () => readFile(path)), (text) => {
       if (Option.isNone(text) || text.value === "") return Effect.succeedNone
       const number = /^\/autogroup-(-?[0-9]+) nice -?[0-9]+\n$/.exec(text.value)?.[1]
-      return number === undefined ? Effect.fail(new SystemError({ operation: "parse", path, code: "EINVAL" })) : Effect.succeedSome(Number(number))
+      return number === undefined ? Effect.fail(new OsError({ operation: "parse", path, code: "EINVAL" })) : Effect.succeedSome(Number(number))
     })
   }
 

@@ -25,7 +25,7 @@
  *   a kernel without autogroups) stops nothing.
  */
 import { Effect, Either, Option } from "effect"
-import type { SystemError } from "../errors.js"
+import type { OsError } from "../errors.js"
 import { hasExited, isSameProcess, type ProcessIdentity, Processes } from "./Processes.js"
 import type { Job } from "./tree.js"
 
@@ -54,7 +54,7 @@ export const remainsOf = (
   recorded: ProcessIdentity,
   session: Option.Option<ClaimedSession>,
   rules: Omit<Job, "main">
-): Effect.Effect<Either.Either<Job, string>, SystemError, Processes> =>
+): Effect.Effect<Either.Either<Job, string>, OsError, Processes> =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const { pid } = recorded

@@ -5,7 +5,7 @@
  */
 import { Clock, Data, Duration, Effect } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import type { ProcessHidden, SystemError } from "../errors.js"
+import type { ProcessHidden, OsError } from "../errors.js"
 import type { ProcessHandle } from "./Processes.js"
 import type { StopSchedule } from "./stopSchedule.js"
 
@@ -18,7 +18,7 @@ export type StopOutcome = Data.TaggedEnum<{
 
 export const StopOutcome = Data.taggedEnum<StopOutcome>()
 
-export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): Effect.Effect<StopOutcome, SystemError | ProcessHidden> =>
+export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): Effect.Effect<StopOutcome, OsError | ProcessHidden> =>
   Effect.gen(function*() {
     const { pid } = handle.identity
     const started = yield* Clock.currentTimeMillis

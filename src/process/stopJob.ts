@@ -8,7 +8,7 @@
  * process exits (orphans keep its session or group).
  */
 import { Clock, Duration, Effect, Fiber, Option, type Scope } from "effect"
-import type { ProcessHidden, SystemError } from "../errors.js"
+import type { ProcessHidden, OsError } from "../errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
 import { hasExited, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
 import { runStopSchedule, StopOutcome } from "./runStopSchedule.js"
@@ -101,7 +101,7 @@ export const stopJob = (
   job: Job,
   schedule: StopSchedule,
   options: JobStopOptions = {}
-): Effect.Effect<JobOutcome, SystemError | ProcessHidden, Processes | Scope.Scope> =>
+): Effect.Effect<JobOutcome, OsError | ProcessHidden, Processes | Scope.Scope> =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const main = job.main
@@ -231,7 +231,7 @@ export const stopJob = (
         Option.toArray(Option.map(now, ({ state }): Survivor => ({ pid: member.handle.identity.pid, command: member.lineage.command, state }))))
     })
 
-    const lookFailed = (error: SystemError | ProcessHidden) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)
+    const lookFailed = (error: OsError | ProcessHidden) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)
 
     const rediscovering = Effect.fork(rediscover(
       Effect.catchAll(look("during"), (error) => Effect.as(lookFailed(error), 1)),
@@ -308,7 +308,7 @@ const rediscover = <R>(
   look: Effect.Effect<number, never, R>,
   every: Duration.DurationInput,
   walkPause: Duration.DurationInput,
-  failed: (error: SystemError) => Effect.Effect<void>
+  failed: (error: OsError) => Effect.Effect<void>
 ) =>
   Effect.gen(function*() {
     const processes = yield* Processes

@@ -8,7 +8,7 @@
  * that changes hands later is never signalled.
  */
 import { Clock, Duration, Effect, Option, type Scope } from "effect"
-import type { ProcessHidden, SystemError } from "../errors.js"
+import type { ProcessHidden, OsError } from "../errors.js"
 import type { Pid } from "./Pid.js"
 import { hasExited, isSameProcess, type ProcessHandle, type ProcessIdentity, type ProcessLineage, Processes } from "./Processes.js"
 
@@ -50,7 +50,7 @@ export interface Job {
 export const jobOf = (
   handle: ProcessHandle,
   rules: Omit<Job, "main">
-): Effect.Effect<Option.Option<Job & { readonly main: Member }>, SystemError | ProcessHidden, Processes> =>
+): Effect.Effect<Option.Option<Job & { readonly main: Member }>, OsError | ProcessHidden, Processes> =>
   Effect.map(
     Effect.flatMap(Processes, (processes) => processes.lineage(handle.identity.pid)),
     Option.flatMap((lineage) =>
@@ -149,7 +149,7 @@ export const discover = (
   job: Job,
   known: ReadonlyArray<Member>,
   options: DiscoverOptions
-): Effect.Effect<Discovery, SystemError | ProcessHidden, Processes | Scope.Scope> =>
+): Effect.Effect<Discovery, OsError | ProcessHidden, Processes | Scope.Scope> =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const main = job.main.lineage
@@ -180,7 +180,7 @@ export const discover = (
         (lists) => lists.flat()
       )
 
-    const scanned = (): Effect.Effect<ReadonlyArray<Candidate>, SystemError | ProcessHidden> =>
+    const scanned = (): Effect.Effect<ReadonlyArray<Candidate>, OsError | ProcessHidden> =>
       !options.scan || (!leadsSession(main) && !leadsGroup(main))
         ? Effect.succeed([])
         : Effect.flatMap(processes.allPids, (pids) =>
@@ -202,7 +202,7 @@ export const discover = (
         return Effect.as(logged ? Effect.void : Effect.logWarning(`process ${lineage.identity.pid} (${lineage.command}) is ${why}; left alone`), [])
       })
 
-    const pin = (candidate: Candidate): Effect.Effect<ReadonlyArray<Pinned>, SystemError | ProcessHidden, Scope.Scope> =>
+    const pin = (candidate: Candidate): Effect.Effect<ReadonlyArray<Pinned>, OsError | ProcessHidden, Scope.Scope> =>
       Effect.gen(function*() {
         if (candidate.lineage === undefined && !(yield* inTime("listed"))) return yield* skip<Pinned>()
         const lineage = candidate.lineage ?? Option.getOrUndefined(yield* processes.lineage(candidate.pid))

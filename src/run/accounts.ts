@@ -7,7 +7,7 @@
  */
 import { Effect, Either } from "effect"
 import { readFileSync } from "node:fs"
-import { systemError, type SystemError, UnknownAccount } from "../errors.js"
+import { osError, type OsError, UnknownAccount } from "../errors.js"
 
 export interface AccountSpec {
   readonly user: string
@@ -61,8 +61,8 @@ export const lookUpAccount = (spec: AccountSpec, passwd: string, group: string):
 }
 
 const readText = (path: string) =>
-  Effect.try({ try: () => readFileSync(path, "utf8"), catch: (cause) => systemError("read", path, cause) })
+  Effect.try({ try: () => readFileSync(path, "utf8"), catch: (cause) => osError("read", path, cause) })
 
 /** The account `spec` names on this machine. */
-export const readAccount = (spec: AccountSpec): Effect.Effect<Account, UnknownAccount | SystemError> =>
+export const readAccount = (spec: AccountSpec): Effect.Effect<Account, UnknownAccount | OsError> =>
   Effect.flatMap(Effect.all([readText("/etc/passwd"), readText("/etc/group")]), ([passwd, group]) => lookUpAccount(spec, passwd, group))

@@ -23,7 +23,7 @@
  */
 import { Effect, Option } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
-import { CommandNotExecutable, CommandNotFound, systemError, type SystemError } from "../errors.js"
+import { CommandNotExecutable, CommandNotFound, osError, type OsError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import type { Account } from "./accounts.js"
 import type { Limit } from "./settings.js"
@@ -69,7 +69,7 @@ export const ignoredSignals = (status: string): ReadonlyArray<number> => {
 const openDescriptors = () => readdirSync("/proc/self/fd").map(Number).filter(Number.isInteger)
 
 /** What the job runs with, applied in the order the module's comment gives; a failure is undone as far as cleaning up needs. */
-export const becomeTheJob = (setup: JobSetup): Effect.Effect<never, SystemError | CommandNotFound | CommandNotExecutable, Libc> =>
+export const becomeTheJob = (setup: JobSetup): Effect.Effect<never, OsError | CommandNotFound | CommandNotExecutable, Libc> =>
   Effect.suspend(() => {
     /** What to take back if a later step fails, in the order done. */
     const undo: Array<Effect.Effect<unknown, unknown>> = []
@@ -80,7 +80,7 @@ const settle = (setup: JobSetup, undo: Array<Effect.Effect<unknown, unknown>>) =
   Effect.gen(function*() {
     const libc = yield* Libc
     const step = <A>(what: string, subject: string, effect: Effect.Effect<A, unknown>) =>
-      Effect.mapError(effect, (cause) => systemError(what, subject, cause))
+      Effect.mapError(effect, (cause) => osError(what, subject, cause))
     const account = Option.getOrUndefined(setup.account)
     const user = account === undefined ? "" : `user ${account.name}`
 
@@ -129,7 +129,7 @@ const settle = (setup: JobSetup, undo: Array<Effect.Effect<unknown, unknown>>) =
     yield* Effect.forEach(ignored, (signal) => step("signal", "the job", libc.setSignal(signal, "default")))
     return yield* libc.execve(setup.path, setup.argv, setup.environment).pipe(
       Effect.mapError((errno) => {
-        const { code, detail } = systemError("exec", setup.path, errno)
+        const { code, detail } = osError("exec", setup.path, errno)
         return code === "ENOENT"
           ? new CommandNotFound({ command: setup.command, searched: [], detail: `exec ${setup.path} failed: ${detail} (is its #! interpreter missing?)` })
           : new CommandNotExecutable({

@@ -14,7 +14,7 @@
  */
 import { Effect, Option } from "effect"
 import { closeSync, constants, fstatSync, openSync } from "node:fs"
-import { systemError, SystemError } from "../errors.js"
+import { osError, OsError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import { claimHeld } from "../pidfile/claim.js"
 import { PidfileLock } from "../pidfile/lock.js"
@@ -67,12 +67,12 @@ const openLog = (path: string) =>
       const stats = fstatSync(fd)
       if (!stats.isFile() || stats.nlink === 1) return fd
       closeSync(fd)
-      throw new SystemError({ operation: "open for append", path, code: "EMLINK", detail: `a file with ${stats.nlink} hard links, which may be another name of any file` })
+      throw new OsError({ operation: "open for append", path, code: "EMLINK", detail: `a file with ${stats.nlink} hard links, which may be another name of any file` })
     },
     catch: (cause) =>
       (cause as NodeJS.ErrnoException).code === "ELOOP"
-        ? new SystemError({ operation: "open for append", path, code: "ELOOP", detail: "a symbolic link, which sipid does not follow", cause })
-        : systemError("open for append", path, cause)
+        ? new OsError({ operation: "open for append", path, code: "ELOOP", detail: "a symbolic link, which sipid does not follow", cause })
+        : osError("open for append", path, cause)
   })
 
 const openLogIfAsked = (path: Option.Option<string>) => Effect.transposeOption(Option.map(path, openLog))

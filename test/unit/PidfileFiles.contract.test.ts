@@ -242,9 +242,9 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
         yield* failed(files.publish(path, "4242\n")),
         yield* failed(files.removeAbandonedTemporaries(path, { dev: 1, ino: 1 }))
       ]).toMatchObject([
-        { _tag: "SystemError", operation: "create", path, code: "ENOENT" },
-        { _tag: "SystemError", operation: "create", path, code: "ENOENT" },
-        { _tag: "SystemError", operation: "list", path: directory, code: "ENOENT" }
+        { _tag: "OsError", operation: "create", path, code: "ENOENT" },
+        { _tag: "OsError", operation: "create", path, code: "ENOENT" },
+        { _tag: "OsError", operation: "list", path: directory, code: "ENOENT" }
       ])
       expect(yield* fixture.names).toEqual([])
     }))
@@ -256,8 +256,8 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       yield* files.makeDirectory(join(fixture.directory, "a/b/c"))
       expect(Option.isSome(yield* files.create(join(fixture.directory, "a/b/c/job.pid"), "4242\n"))).toBe(true)
       yield* fixture.put("file", "file")
-      expect(yield* Effect.flip(files.makeDirectory(join(fixture.directory, "file/sub")))).toMatchObject({ _tag: "SystemError", operation: "create directory", code: "ENOTDIR" })
-      expect(yield* Effect.flip(files.makeDirectory(join(fixture.directory, "file")))).toMatchObject({ _tag: "SystemError", operation: "create directory", code: "EEXIST" })
+      expect(yield* Effect.flip(files.makeDirectory(join(fixture.directory, "file/sub")))).toMatchObject({ _tag: "OsError", operation: "create directory", code: "ENOTDIR" })
+      expect(yield* Effect.flip(files.makeDirectory(join(fixture.directory, "file")))).toMatchObject({ _tag: "OsError", operation: "create directory", code: "EEXIST" })
     }))
 
   test("publish never replaces a directory (EISDIR), and leaves nothing of its own", () =>
@@ -265,7 +265,7 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       const [files, fixture] = yield* setUp
       yield* fixture.put("job.pid", "directory")
       const error = yield* Effect.flip(Effect.scoped(files.publish(join(fixture.directory, "job.pid"), "4242\n")))
-      expect(error).toMatchObject({ _tag: "SystemError", operation: "rename", code: "EISDIR" })
+      expect(error).toMatchObject({ _tag: "OsError", operation: "rename", code: "EISDIR" })
       expect(yield* fixture.names).toEqual(["job.pid"])
       expect(yield* Effect.flip(Effect.scoped(files.open(join(fixture.directory, "job.pid"))))).toMatchObject({ _tag: "PidfileInvalid" })
     }))
@@ -275,8 +275,8 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       const [files, fixture] = yield* setUp
       yield* fixture.put("job.pid", "file", "7\n")
       const closed = Option.getOrThrow(yield* Effect.scoped(files.open(join(fixture.directory, "job.pid"))))
-      expect(yield* Effect.flip(files.read(closed, 128))).toMatchObject({ _tag: "SystemError", operation: "read", code: "EBADF" })
-      expect(yield* Effect.flip(files.tryLock(closed))).toMatchObject({ _tag: "SystemError", operation: "flock", code: "EBADF" })
+      expect(yield* Effect.flip(files.read(closed, 128))).toMatchObject({ _tag: "OsError", operation: "read", code: "EBADF" })
+      expect(yield* Effect.flip(files.tryLock(closed))).toMatchObject({ _tag: "OsError", operation: "flock", code: "EBADF" })
     }))
 
   /** `rootjob/job.pid`, the pidfile of a job of root's, which a link elsewhere may lead to. */
@@ -357,6 +357,6 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
       const [files, fixture] = yield* setUp
       yield* fixture.put("a", "symlink", "b")
       yield* fixture.put("b", "symlink", "a")
-      expect(yield* Effect.flip(files.open(join(fixture.directory, "a/job.pid")))).toMatchObject({ _tag: "SystemError", operation: "open", code: "ELOOP" })
+      expect(yield* Effect.flip(files.open(join(fixture.directory, "a/job.pid")))).toMatchObject({ _tag: "OsError", operation: "open", code: "ELOOP" })
     }))
 })

@@ -1,6 +1,6 @@
 /**
  * How the live `PidfileFiles` reports a failed system call: as a
- * `SystemError` naming the operation, the path (or fd) and the errno, which
+ * `OsError` naming the operation, the path (or fd) and the errno, which
  * is what the one-line message and its hint are made from. Real files in a
  * temporary directory, made to fail by a file standing where a directory
  * should be, a missing directory or a closed descriptor.
@@ -71,7 +71,7 @@ describe("PidfileFilesLive reports a failed system call by its operation, path a
   >)("%s", ([, run, operation, below, code]) =>
     Effect.gen(function*() {
       const error = yield* failure(run)
-      expect(error).toMatchObject({ _tag: "SystemError", operation, code })
+      expect(error).toMatchObject({ _tag: "OsError", operation, code })
       expect((error as { readonly path: string }).path).toMatch(new RegExp(`/sipid-failures-\\w+${below === "" ? "" : `/${below}`}$`))
     }))
 
@@ -82,6 +82,6 @@ describe("PidfileFilesLive reports a failed system call by its operation, path a
     Effect.gen(function*() {
       const file = closedFile()
       const error = yield* failure((files) => run(files, file))
-      expect(error).toMatchObject({ _tag: "SystemError", operation, path: `fd ${file.fd}`, code: "EBADF" })
+      expect(error).toMatchObject({ _tag: "OsError", operation, path: `fd ${file.fd}`, code: "EBADF" })
     }))
 })

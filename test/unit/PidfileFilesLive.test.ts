@@ -11,7 +11,7 @@ import { createRequire, syncBuiltinESMExports } from "node:module"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { Libc, LibcLive } from "../../src/native/Libc.js"
-import type { SystemError } from "../../src/errors.js"
+import type { OsError } from "../../src/errors.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesLive from "../../src/pidfile/PidfileFilesLive.js"
 
@@ -53,8 +53,8 @@ describe("PidfileFilesLive", () => {
         yield* files.makeDirectory(join(dir, "a/b/c"))
         expect(fs.statSync(join(dir, "a/b/c")).isDirectory()).toBe(true)
         fs.writeFileSync(join(dir, "file"), "")
-        expect(yield* Effect.flip(files.makeDirectory(join(dir, "file")))).toMatchObject({ _tag: "SystemError", code: "EEXIST" })
-        expect(yield* Effect.flip(files.makeDirectory(join(dir, "file/below")))).toMatchObject({ _tag: "SystemError", code: "ENOTDIR" })
+        expect(yield* Effect.flip(files.makeDirectory(join(dir, "file")))).toMatchObject({ _tag: "OsError", code: "EEXIST" })
+        expect(yield* Effect.flip(files.makeDirectory(join(dir, "file/below")))).toMatchObject({ _tag: "OsError", code: "ENOTDIR" })
       })
     ))
 
@@ -90,7 +90,7 @@ describe("PidfileFilesLive", () => {
     inDirectory((dir) =>
       Effect.gen(function*() {
         const error = yield* Effect.flip((yield* PidfileFiles).open(join(dir, "x".repeat(300))))
-        expect(error).toMatchObject({ _tag: "SystemError", operation: "open", code: "ENAMETOOLONG" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "open", code: "ENAMETOOLONG" })
       })
     ))
 
@@ -175,7 +175,7 @@ describe("PidfileFilesLive", () => {
         const path = join(dir, "job.pid")
         yield* fsyncFails("directory")
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
-        expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "fsync", code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
       })
     ))
@@ -210,7 +210,7 @@ describe("PidfileFilesLive", () => {
         const path = join(dir, "job.pid")
         yield* fsyncFails("directory", () => (fs.unlinkSync(path), fs.writeFileSync(path, "5151\n")))
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
-        expect(error).toMatchObject({ _tag: "SystemError", operation: "fsync", code: "EIO" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "fsync", code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual(["job.pid"])
         expect(fs.readFileSync(path, "utf8")).toBe("5151\n")
       })
@@ -242,8 +242,8 @@ describe("PidfileFilesLive", () => {
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n"))).pipe(
           Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => warnings.push([message].flat().join(" ")))))
         )
-        expect(error).toMatchObject({ _tag: "SystemError", operation: "remove", code: "EIO" })
-        expect(basename((error as SystemError).path)).toMatch(/^\.job\.pid\.[0-9a-f]{12}\.tmp$/)
+        expect(error).toMatchObject({ _tag: "OsError", operation: "remove", code: "EIO" })
+        expect(basename((error as OsError).path)).toMatch(/^\.job\.pid\.[0-9a-f]{12}\.tmp$/)
         expect(warnings).toEqual([`could not remove the new pidfile after the failure: ${path}: remove failed: EIO (i/o error)`])
       })
     ))
@@ -277,7 +277,7 @@ describe("PidfileFilesLive", () => {
           throw eio("lstat")
         })
         const error = yield* Effect.flip((yield* PidfileFiles).removeAbandonedTemporaries(join(dir, "job.pid"), { dev: 0, ino: 0 }))
-        expect(error).toMatchObject({ _tag: "SystemError", operation: "lstat", path: leftover, code: "EIO" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "lstat", path: leftover, code: "EIO" })
       })
     ))
 
@@ -315,7 +315,7 @@ describe("PidfileFilesLive", () => {
           throw eio("link")
         })
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
-        expect(error).toMatchObject({ _tag: "SystemError", operation: "link", path, code: "EIO" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "link", path, code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
       })
     ))
@@ -381,7 +381,7 @@ describe("PidfileFilesLive", () => {
           fsync(fd)
         })
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
-        expect(error).toMatchObject({ _tag: "SystemError", operation: "write", path, code: "EIO" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "write", path, code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
       })
     ))
@@ -391,8 +391,8 @@ describe("PidfileFilesLive", () => {
       Effect.gen(function*() {
         // sysfs refuses mkdir (EPERM, or EROFS where it is mounted read-only).
         const error = yield* Effect.flip((yield* PidfileFiles).makeDirectory("/sys/sipid-unit-test/run"))
-        expect(error).toMatchObject({ _tag: "SystemError", operation: "create directory", path: "/sys/sipid-unit-test/run" })
-        expect(["EPERM", "EROFS", "EACCES"]).toContain((error as SystemError).code)
+        expect(error).toMatchObject({ _tag: "OsError", operation: "create directory", path: "/sys/sipid-unit-test/run" })
+        expect(["EPERM", "EROFS", "EACCES"]).toContain((error as OsError).code)
       })
     ))
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Layer, Logger, LogLevel, Option, TestClock } from "effect"
 import { dirname } from "node:path"
-import { SystemError } from "../../src/errors.js"
+import { OsError } from "../../src/errors.js"
 import { claim, claimLocked } from "../../src/pidfile/claim.js"
 import { identityRecordPath } from "../../src/pidfile/identityRecord.js"
 import { kill, stop } from "../../src/pidfile/kill.js"
@@ -33,7 +33,7 @@ const claimLogged = (pid: number) =>
 /** What claim does before it locks, for a test that locks by itself. */
 const makeDirectory = Effect.flatMap(PidfileFiles, (files) => files.makeDirectory(dirname(path)))
 
-const diskFull = (target: string) => new SystemError({ operation: "write", path: target, code: "ENOSPC" })
+const diskFull = (target: string) => new OsError({ operation: "write", path: target, code: "ENOSPC" })
 
 /** The simulated files, with the operations `faults` returns replaced (a full disk, another tool at work). */
 const withFaults = (faults: (files: PidfileFilesService, simulated: typeof SimulatedFiles.Service) => Partial<PidfileFilesService>) =>
@@ -313,7 +313,7 @@ describe("a claim that cannot finish", () => {
     Effect.gen(function*() {
       const [table, files] = yield* setUp
       const { logs, outcome } = yield* claimLogged((yield* table.spawn()).pid).pipe(Effect.provide(recordWriteFails(() => Effect.void)))
-      expect(outcome).toMatchObject({ left: { _tag: "SystemError", code: "ENOSPC" } })
+      expect(outcome).toMatchObject({ left: { _tag: "OsError", code: "ENOSPC" } })
       expect(yield* files.paths).toEqual([])
       expect(logs).toEqual(["DEBUG pidfile is new"])
     }).pipe(Effect.provide(TestLayers)))
@@ -325,7 +325,7 @@ describe("a claim that cannot finish", () => {
     Effect.gen(function*() {
       const [table, files] = yield* setUp
       const { outcome } = yield* claimLogged((yield* table.spawn()).pid).pipe(Effect.provide(recordWriteFails(meanwhile)))
-      expect(outcome).toMatchObject({ left: { _tag: "SystemError", code: "ENOSPC" } })
+      expect(outcome).toMatchObject({ left: { _tag: "OsError", code: "ENOSPC" } })
       expect(yield* files.paths).toEqual(left)
     }).pipe(Effect.provide(TestLayers)))
 
@@ -337,7 +337,7 @@ describe("a claim that cannot finish", () => {
         recordWriteFails(() => Effect.void)
       )
       const { logs, outcome } = yield* claimLogged((yield* table.spawn()).pid).pipe(Effect.provide(faults))
-      expect(outcome).toMatchObject({ left: { _tag: "SystemError", path: identityRecordPath(path) } })
+      expect(outcome).toMatchObject({ left: { _tag: "OsError", path: identityRecordPath(path) } })
       expect(logs).toContain(`WARN could not remove the new pidfile after the failure: ${diskFull(path).message}`)
     }).pipe(Effect.provide(TestLayers)))
 

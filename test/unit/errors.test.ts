@@ -1,4 +1,4 @@
-/** The one converter from a failure of the system to a `SystemError`: its code, its hint, its cause. */
+/** The one converter from a failure of the system to an `OsError`: its code, its hint, its cause. */
 import * as PlatformError from "@effect/platform/Error"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration } from "effect"
@@ -15,8 +15,8 @@ import {
   PidfileOwned,
   ProcessHidden,
   ProcessSurvived,
-  SystemError,
-  systemError,
+  OsError,
+  osError,
   UsageError
 } from "../../src/errors.js"
 import { ProbeFailure } from "../../src/health/failure.js"
@@ -25,22 +25,22 @@ import { Errno } from "../../src/native/Libc.js"
 
 const nodeError = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}, open '/x'`), { code })
 
-describe("systemError", () => {
+describe("osError", () => {
   it("asks for read permission when reading failed, and write permission when writing failed", () => {
     const denied = nodeError("EACCES", "permission denied")
-    expect(systemError("open", "/x", denied).message).toBe("/x: open failed: EACCES (permission denied); run as a user that may read it (BOSH scripts run as root)")
-    expect(systemError("create", "/x", denied).hint).toContain("may write there")
+    expect(osError("open", "/x", denied).message).toBe("/x: open failed: EACCES (permission denied); run as a user that may read it (BOSH scripts run as root)")
+    expect(osError("create", "/x", denied).hint).toContain("may write there")
   })
 
   it("keeps the error it was made from as its cause", () => {
     const full = nodeError("ENOSPC", "no space left on device")
-    expect(systemError("write", "/x", full)).toMatchObject({ code: "ENOSPC", detail: "ENOSPC (no space left on device)", hint: "the disk is full", cause: full })
+    expect(osError("write", "/x", full)).toMatchObject({ code: "ENOSPC", detail: "ENOSPC (no space left on device)", hint: "the disk is full", cause: full })
   })
 
   it("reads the Node error inside an @effect/platform error, hint included", () => {
     const denied = nodeError("EACCES", "permission denied")
     const platform = new PlatformError.SystemError({ module: "FileSystem", method: "readFile", reason: "PermissionDenied", pathOrDescriptor: "/x", cause: denied })
-    expect(systemError("read", "/x", platform)).toMatchObject({
+    expect(osError("read", "/x", platform)).toMatchObject({
       code: "EACCES",
       detail: "EACCES (permission denied)",
       hint: "run as a user that may read it (BOSH scripts run as root)",
@@ -50,18 +50,18 @@ describe("systemError", () => {
 
   it("names an @effect/platform error without a Node error by its reason", () => {
     const platform = new PlatformError.SystemError({ module: "FileSystem", method: "readFile", reason: "NotFound", pathOrDescriptor: "/x" })
-    expect(systemError("read", "/x", platform)).toMatchObject({ code: "ENOENT", detail: `ENOENT (${platform.message})` })
+    expect(osError("read", "/x", platform)).toMatchObject({ code: "ENOENT", detail: `ENOENT (${platform.message})` })
   })
 
   it("describes libc's errno as Node would, with the hint for signalling", () => {
-    const error = systemError("send SIGTERM", "process 42", new Errno({ syscall: "pidfd_send_signal", code: "EPERM" }))
+    const error = osError("send SIGTERM", "process 42", new Errno({ syscall: "pidfd_send_signal", code: "EPERM" }))
     expect(error.message).toBe("process 42: send SIGTERM failed: EPERM (operation not permitted); not permitted to signal it: run sipid as root or as the process's user")
   })
 
-  it("keeps a SystemError as it is, and calls anything else EUNKNOWN", () => {
-    const made = new SystemError({ operation: "load", path: "koffi", code: "ENATIVE" })
-    expect(systemError("open", "/x", made)).toBe(made)
-    expect(systemError("open", "/x", "boom")).toMatchObject({ code: "EUNKNOWN", detail: "boom", cause: "boom" })
+  it("keeps an OsError as it is, and calls anything else EUNKNOWN", () => {
+    const made = new OsError({ operation: "load", path: "koffi", code: "ENATIVE" })
+    expect(osError("open", "/x", made)).toBe(made)
+    expect(osError("open", "/x", "boom")).toMatchObject({ code: "EUNKNOWN", detail: "boom", cause: "boom" })
   })
 
   it.each([
@@ -71,13 +71,13 @@ describe("systemError", () => {
     ["EPERM", "read", "run as a user that may read it (BOSH scripts run as root)"],
     ["ENOSPC", "read", "the disk is full"]
   ])("hints %s on %s by the code and whether the operation only reads", (code, operation, hint) => {
-    expect(systemError(operation, "/x", nodeError(code, "failed")).hint).toBe(hint)
+    expect(osError(operation, "/x", nodeError(code, "failed")).hint).toBe(hint)
   })
 
   it("calls an @effect/platform error it cannot place EUNKNOWN, and an errno without a description by its code", () => {
     const platform = new PlatformError.SystemError({ module: "FileSystem", method: "readFile", reason: "Unknown", pathOrDescriptor: "/x" })
-    expect(systemError("read", "/x", platform)).toMatchObject({ code: "EUNKNOWN", detail: `EUNKNOWN (${platform.message})` })
-    expect(systemError("read", "/x", { code: "EWEIRD" })).toMatchObject({ code: "EWEIRD", detail: "EWEIRD" })
+    expect(osError("read", "/x", platform)).toMatchObject({ code: "EUNKNOWN", detail: `EUNKNOWN (${platform.message})` })
+    expect(osError("read", "/x", { code: "EWEIRD" })).toMatchObject({ code: "EWEIRD", detail: "EWEIRD" })
   })
 })
 
@@ -110,11 +110,11 @@ describe("each error is one line naming the value or file, what is wrong and wha
       "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL (add KILL/N to --retry to force it); pidfile kept"
     ],
     [
-      new SystemError({ operation: "open", path: "/p", code: "EIO" }),
+      new OsError({ operation: "open", path: "/p", code: "EIO" }),
       "/p: open failed: EIO"
     ],
     [
-      new SystemError({ operation: "open", path: "/p", code: "EIO", detail: "EIO (i/o error)", hint: "check the disk" }),
+      new OsError({ operation: "open", path: "/p", code: "EIO", detail: "EIO (i/o error)", hint: "check the disk" }),
       "/p: open failed: EIO (i/o error); check the disk"
     ]
   ])("%s", (error, message) => {

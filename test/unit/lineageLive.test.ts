@@ -114,7 +114,7 @@ describe("lineage", () => {
 
   it("fails, naming the file, when the stat file cannot be read (a directory, or under a file)", () => {
     mkdirSync(join(root, "300/stat"), { recursive: true })
-    expect(run(readers().lineage(pid(300)))).toMatchObject(Either.left({ _tag: "SystemError", operation: "read", path: `${root}/300/stat`, code: "EISDIR" }))
+    expect(run(readers().lineage(pid(300)))).toMatchObject(Either.left({ _tag: "OsError", operation: "read", path: `${root}/300/stat`, code: "EISDIR" }))
     write("301", "")
     expect(run(readers().lineage(pid(301)))).toMatchObject(Either.left({ operation: "read", path: `${root}/301/stat`, code: "ENOTDIR" }))
   })

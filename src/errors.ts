@@ -4,10 +4,11 @@
  * CLI edge (`cli/exitCodes.ts`) turns the tag into an exit code.
  */
 import type * as PlatformError from "@effect/platform/Error"
-import { Data, Predicate } from "effect"
+import { Data, type Duration, Predicate } from "effect"
 import { getSystemErrorMap } from "node:util"
 // Only the types: the health check's verdicts live with it, and "sipid" re-exports them.
 import type { StillHealthy, Unhealthy } from "./health/verdict.js"
+import { formatGoDuration } from "./time/goDuration.js"
 
 /** A command-line value is malformed: a PID, a duration, a URL, a schedule. */
 export class UsageError extends Data.TaggedError("UsageError")<{
@@ -103,14 +104,15 @@ export class PidfileOwned extends Data.TaggedError("PidfileOwned")<{
 export class ProcessSurvived extends Data.TaggedError("ProcessSurvived")<{
   readonly path: string
   readonly pid: number
-  readonly waited: string
+  /** From the first signal to giving up. */
+  readonly waited: Duration.Duration
   /** Whether the schedule sent SIGKILL: only then is an uninterruptible sleep (D state) the likely cause. */
   readonly sentKill: boolean
 }> {
   override get message(): string {
     return this.sentKill
-      ? `${this.path}: process ${this.pid} is still alive after ${this.waited}, SIGKILL included (stuck in D state?); pidfile kept, check it with ps -o stat= -p ${this.pid}`
-      : `${this.path}: process ${this.pid} is still alive after ${this.waited}; the schedule sent no SIGKILL (add KILL/N to --retry to force it); pidfile kept`
+      ? `${this.path}: process ${this.pid} is still alive after ${formatGoDuration(this.waited)}, SIGKILL included (stuck in D state?); pidfile kept, check it with ps -o stat= -p ${this.pid}`
+      : `${this.path}: process ${this.pid} is still alive after ${formatGoDuration(this.waited)}; the schedule sent no SIGKILL (add KILL/N to --retry to force it); pidfile kept`
   }
 }
 
@@ -118,14 +120,15 @@ interface JobFailure {
   readonly path: string
   /** The main process, the one the pidfile names. */
   readonly pid: number
-  readonly waited: string
+  /** From the first signal to giving up. */
+  readonly waited: Duration.Duration
   readonly sentKill: boolean
   readonly survivors: ReadonlyArray<{ readonly pid: number; readonly command: string; readonly state: string }>
 }
 
 /** "2 process(es) of process 80's job still alive after 7s, SIGKILL included: 81 worker (state S), ..." */
 const survivorsOf = ({ pid: main, sentKill, survivors, waited }: JobFailure) =>
-  `${survivors.length} process(es) of process ${main}'s job still alive after ${waited}${
+  `${survivors.length} process(es) of process ${main}'s job still alive after ${formatGoDuration(waited)}${
     sentKill ? ", SIGKILL included" : "; the schedule sent no SIGKILL (add KILL/N to --retry to force it)"
   }: ${
     survivors.map(({ command, pid, state }) =>

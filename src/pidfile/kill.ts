@@ -156,7 +156,7 @@ const stopProcess = (
     const stopping: Effect.Effect<Duration.Duration | "Gone", StopError, Processes | Scope.Scope> = tree === undefined
       ? Effect.flatMap(runStopSchedule(handle, schedule), (outcome) =>
         outcome._tag === "Survived"
-          ? new ProcessSurvived({ path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill })
+          ? new ProcessSurvived({ path, pid, waited: outcome.after, sentKill: outcome.sentKill })
           : Effect.succeed(outcome.after))
       : Effect.flatMap(
         jobOf(handle, jobRules),

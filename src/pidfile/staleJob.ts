@@ -11,14 +11,13 @@ import type { Pid } from "../process/Pid.js"
 import { type JobOutcome, type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { defaultSchedule } from "../process/stopSchedule.js"
 import type { Job } from "../process/tree.js"
-import { formatGoDuration } from "../time/goDuration.js"
 import { staleJob } from "./occupant.js"
 import { staleJobMembers } from "./statusTree.js"
 
 /** How long stopping the job took, or the error that says what of it is left or unknown. */
 export const jobStopped = (path: string, pid: Pid, outcome: JobOutcome): Effect.Effect<Duration.Duration, JobSurvived | JobUnseen> => {
   if (outcome._tag === "Exited") return Effect.succeed(outcome.after)
-  const failure = { path, pid, waited: formatGoDuration(outcome.after), sentKill: outcome.sentKill, survivors: outcome.survivors }
+  const failure = { path, pid, waited: outcome.after, sentKill: outcome.sentKill, survivors: outcome.survivors }
   return outcome._tag === "Survived" ? new JobSurvived(failure) : new JobUnseen({ ...failure, ...outcome.unseen })
 }
 

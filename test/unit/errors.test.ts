@@ -102,11 +102,11 @@ describe("each error is one line naming the value or file, what is wrong and wha
       "/p: lock failed: the file was replaced 20 times while locking; another program keeps rewriting it, try again"
     ],
     [
-      new ProcessSurvived({ path: "/p", pid: 42, waited: "25s", sentKill: true }),
+      new ProcessSurvived({ path: "/p", pid: 42, waited: Duration.seconds(25), sentKill: true }),
       "/p: process 42 is still alive after 25s, SIGKILL included (stuck in D state?); pidfile kept, check it with ps -o stat= -p 42"
     ],
     [
-      new ProcessSurvived({ path: "/p", pid: 42, waited: "1s", sentKill: false }),
+      new ProcessSurvived({ path: "/p", pid: 42, waited: Duration.seconds(1), sentKill: false }),
       "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL (add KILL/N to --retry to force it); pidfile kept"
     ],
     [
@@ -136,7 +136,7 @@ describe("each error keeps its fields for a library caller", () => {
 })
 
 describe("JobUnseen says which look left what unknown, and what is left of what was found", () => {
-  const unseen = { path: "/p", pid: 1080, waited: "28s", sentKill: true, look: "the first look", left: "stopped at its deadline with 12 process(es) unread" }
+  const unseen = { path: "/p", pid: 1080, waited: Duration.seconds(28), sentKill: true, look: "the first look", left: "stopped at its deadline with 12 process(es) unread" }
 
   it("everything found gone: what is unknown, and how to look for it", () => {
     expect(new JobUnseen({ ...unseen, survivors: [] }).message).toBe(
@@ -161,7 +161,7 @@ describe("JobSurvived names every survivor, its command and state, and how to lo
   ]
 
   it("after SIGKILL: the main process marked, D state explained, one ps command for all", () => {
-    const error = new JobSurvived({ path: "/p", pid: 1080, waited: "27s", sentKill: true, survivors })
+    const error = new JobSurvived({ path: "/p", pid: 1080, waited: Duration.seconds(27), sentKill: true, survivors })
     expect(error.message).toBe(
       "/p: 2 process(es) of process 1080's job still alive after 27s, SIGKILL included: 1080 (main) master (state S), " +
         "1093 worker (state D: uninterruptible sleep, SIGKILL takes effect only when its kernel call returns); " +
@@ -170,7 +170,7 @@ describe("JobSurvived names every survivor, its command and state, and how to lo
   })
 
   it("without SIGKILL: says to add one; a member alone is not marked main", () => {
-    const error = new JobSurvived({ path: "/p", pid: 1080, waited: "1s", sentKill: false, survivors: [{ pid: 1093, command: "sleep", state: "S" }] })
+    const error = new JobSurvived({ path: "/p", pid: 1080, waited: Duration.seconds(1), sentKill: false, survivors: [{ pid: 1093, command: "sleep", state: "S" }] })
     expect(error.message).toBe(
       "/p: 1 process(es) of process 1080's job still alive after 1s; the schedule sent no SIGKILL (add KILL/N to --retry to force it): " +
         "1093 sleep (state S); pidfile kept, check them with ps -o pid,stat,args -p 1093"
@@ -178,11 +178,11 @@ describe("JobSurvived names every survivor, its command and state, and how to lo
   })
 
   it("keeps its fields for a library caller", () => {
-    expect(new JobSurvived({ path: "/p", pid: 1080, waited: "27s", sentKill: true, survivors })).toMatchObject({
+    expect(new JobSurvived({ path: "/p", pid: 1080, waited: Duration.seconds(27), sentKill: true, survivors })).toMatchObject({
       _tag: "JobSurvived",
       path: "/p",
       pid: 1080,
-      waited: "27s",
+      waited: Duration.seconds(27),
       sentKill: true,
       survivors
     })

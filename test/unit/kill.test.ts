@@ -123,7 +123,7 @@ describe("kill, default schedule", () => {
         const fiber = yield* startKill({ path: pidfile.path })
         yield* seconds(25)
         const exit = yield* Fiber.await(fiber)
-        expect(exit).toEqual(Exit.fail(expect.objectContaining({ _tag: "ProcessSurvived", pid, waited: "25s" })))
+        expect(exit).toEqual(Exit.fail(expect.objectContaining({ _tag: "ProcessSurvived", pid, waited: Duration.seconds(25) })))
         expect(Exit.isFailure(exit) && String(Cause.squash(exit.cause))).toContain("SIGKILL included (stuck in D state?)")
         expect(yield* table.signalsTo(pid)).toEqual([[0, "SIGTERM"], [20_000, "SIGKILL"]])
         expect(pidfile.content()).toBe(`${pid}\n`)

@@ -10,22 +10,27 @@
  * the same PID, and an orphan's ancestors are still there to find a
  * subreaper among.
  */
-import { Duration, Either } from "effect"
+import { Data, Duration, Either } from "effect"
 import type { Pid } from "./Pid.js"
 import { type ProcessIdentity, type ProcessLineage, ProcessState, type ProcessUids, type SignalName } from "./Processes.js"
 
 /** What a signal does to a simulated process. */
-export type Reaction =
+export type Reaction = Data.TaggedEnum<{
   /** Exit `after` the signal arrives (a D-state process survives SIGKILL for a while this way). */
-  | { readonly _tag: "Exit"; readonly after: Duration.Duration; readonly dumpsStacks: boolean }
+  Exit: { readonly after: Duration.Duration; readonly dumpsStacks: boolean }
   /** Nothing happens: a handler that ignores it, or (for SIGKILL) a process stuck in D state for good. */
-  | { readonly _tag: "Ignore" }
+  Ignore: {}
+}>
+
+const Reactions = Data.taggedEnum<Reaction>()
 
 export const Reaction = {
-  exit: (after: Duration.DurationInput = 0): Reaction => ({ _tag: "Exit", after: Duration.decode(after), dumpsStacks: false }),
+  exit: (after: Duration.DurationInput = 0): Reaction => Reactions.Exit({ after: Duration.decode(after), dumpsStacks: false }),
   /** A runtime that prints every thread's stack on SIGQUIT (Go, the JVM, Python's faulthandler), then exits. */
-  dumpStacksAndExit: (after: Duration.DurationInput = 0): Reaction => ({ _tag: "Exit", after: Duration.decode(after), dumpsStacks: true }),
-  ignore: { _tag: "Ignore" } as Reaction
+  dumpStacksAndExit: (after: Duration.DurationInput = 0): Reaction => Reactions.Exit({ after: Duration.decode(after), dumpsStacks: true }),
+  ignore: Reactions.Ignore(),
+  $is: Reactions.$is,
+  $match: Reactions.$match
 } as const
 
 /** How a process dies: reaped by its parent (gone), or left a zombie by a parent that never waits. */

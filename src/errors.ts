@@ -19,6 +19,35 @@ export class UsageError extends Data.TaggedError("UsageError")<{
   }
 }
 
+/** What makes a PID no process a pidfile may be claimed for. */
+export type ClaimantProblem =
+  | { readonly _tag: "NotRunning" }
+  | { readonly _tag: "Thread"; readonly process: number }
+  | { readonly _tag: "KernelThread"; readonly command: string }
+  /** The lock created the pidfile for another process (`lock(path, { create })`). */
+  | { readonly _tag: "CreatedForOther"; readonly path: string; readonly process: number }
+
+/** `claim`: the PID given is not a job's process. Nothing was written. */
+export class ClaimantInvalid extends Data.TaggedError("ClaimantInvalid")<{
+  readonly pid: number
+  readonly problem: ClaimantProblem
+}> {
+  override get message(): string {
+    const { pid, problem } = this
+    const passTheJob = `pass the PID of the job's process (in a start script, "$$" before exec)`
+    switch (problem._tag) {
+      case "NotRunning":
+        return `PID ${pid} is not a running process; ${passTheJob}`
+      case "Thread":
+        return `PID ${pid} is a thread of process ${problem.process}; pass ${problem.process}`
+      case "KernelThread":
+        return `PID ${pid} is a kernel thread (${problem.command}), never a job's process; ${passTheJob}`
+      case "CreatedForOther":
+        return `${problem.path}: this lock created the pidfile for process ${problem.process}, so it cannot be claimed for process ${pid}; claim it for ${problem.process}`
+    }
+  }
+}
+
 /** Text that is not a PID sipid may act on (`parsePid`). */
 export class InvalidPid extends Data.TaggedError("InvalidPid")<{
   readonly input: string
@@ -314,6 +343,7 @@ export const osError = (operation: string, path: string, cause: unknown): OsErro
 
 export type SipidError =
   | UsageError
+  | ClaimantInvalid
   | InvalidPid
   | InvalidStopSchedule
   | InvalidDuration

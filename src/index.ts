@@ -35,6 +35,8 @@ export { formatGoDuration, parseGoDuration } from "./time/goDuration.js"
 
 // What they fail with.
 export {
+  ClaimantInvalid,
+  type ClaimantProblem,
   CommandNotExecutable,
   CommandNotFound,
   InvalidDuration,

@@ -46,6 +46,7 @@ export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>
     Unhealthy: () => ExitCode.refused,
     StillHealthy: () => ExitCode.refused,
     UsageError: () => ExitCode.usage,
+    ClaimantInvalid: () => ExitCode.usage,
     InvalidPid: () => ExitCode.usage,
     InvalidStopSchedule: () => ExitCode.usage,
     InvalidDuration: () => ExitCode.usage,

@@ -50,7 +50,8 @@ const reportFailure = (command: string, program: CommandRun) =>
     (error): error is SipidError => error._tag !== "ExitStatus",
     (error) =>
       Effect.zipRight(
-        error._tag === "UsageError" ? logUsageError(command, error.message) : Effect.logError(error.message),
+        // A PID that is no job's process was given on the command line: a usage error there.
+        error._tag === "UsageError" || error._tag === "ClaimantInvalid" ? logUsageError(command, error.message) : Effect.logError(error.message),
         Effect.fail(new ExitStatus({ code: exitCodeFor(error) }))
       )
   )

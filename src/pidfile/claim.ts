@@ -6,7 +6,7 @@
  */
 import { Data, Effect, Option, type Scope } from "effect"
 import { dirname } from "node:path"
-import { type JobSurvived, type JobUnseen, PidfileInvalid, PidfileOwned, type ProcessHidden, type OsError, UsageError } from "../errors.js"
+import { ClaimantInvalid, type JobSurvived, type JobUnseen, type OsError, PidfileInvalid, PidfileOwned, type ProcessHidden } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isThread, Processes } from "../process/Processes.js"
 import type { JobStopOptions } from "../process/stopJob.js"
@@ -65,27 +65,23 @@ const withdraw = ({ file, path }: PidfileLock) =>
     Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`))
   )
 
-export type ClaimError = UsageError | PidfileOwned | PidfileInvalid | JobSurvived | JobUnseen | ProcessHidden | OsError
+export type ClaimError = ClaimantInvalid | PidfileOwned | PidfileInvalid | JobSurvived | JobUnseen | ProcessHidden | OsError
 
 /** The process to claim for: it must be running, and a process rather than a thread or a kernel thread. */
-const claimant = (pid: Pid): Effect.Effect<Alive, UsageError | ProcessHidden | OsError, Processes> =>
+const claimant = (pid: Pid): Effect.Effect<Alive, ClaimantInvalid | ProcessHidden | OsError, Processes> =>
   Effect.gen(function*() {
     const processes = yield* Processes
     const state = yield* processes.inspect(pid)
     if (state._tag !== "Alive") {
-      return yield* new UsageError({
-        detail: `PID ${pid} is not a running process; pass the PID of the job's process (in a start script, "$$" before exec)`
-      })
+      return yield* new ClaimantInvalid({ pid, problem: { _tag: "NotRunning" } })
     }
     if (isThread(state)) {
-      return yield* new UsageError({ detail: `PID ${pid} is a thread of process ${state.threadGroup}; pass ${state.threadGroup}` })
+      return yield* new ClaimantInvalid({ pid, problem: { _tag: "Thread", process: state.threadGroup } })
     }
     // kthreadd and its kernel threads are never a job's process, and no stop can end them.
     const lineage = yield* processes.lineage(pid)
     if (Option.isSome(lineage) && lineage.value.kernelThread) {
-      return yield* new UsageError({
-        detail: `PID ${pid} is a kernel thread (${lineage.value.command}), never a job's process; pass the PID of the job's process (in a start script, "$$" before exec)`
-      })
+      return yield* new ClaimantInvalid({ pid, problem: { _tag: "KernelThread", command: lineage.value.command } })
     }
     return state
   })
@@ -179,9 +175,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive, tree: JobStopOptions |
     yield* removeLeftovers(path, file.node)
     if (locked._tag === "Created") {
       if (locked.pid !== pid) {
-        return yield* new UsageError({
-          detail: `${path}: this lock created the pidfile for process ${locked.pid}, so it cannot be claimed for process ${pid}; claim it for ${locked.pid}`
-        })
+        return yield* new ClaimantInvalid({ pid, problem: { _tag: "CreatedForOther", path, process: locked.pid } })
       }
       yield* Effect.logDebug("pidfile is new")
       yield* ensureStillNamed(locked)

@@ -220,7 +220,9 @@ describe("claim decides from the pidfile and the process table", () => {
       const [table, files] = yield* setUp
       const gone = yield* table.spawn()
       yield* table.exit(gone.pid)
-      expect((yield* Effect.flip(claimFor(gone.pid))).message).toBe(
+      const error = yield* Effect.flip(claimFor(gone.pid))
+      expect(error).toMatchObject({ _tag: "ClaimantInvalid", pid: gone.pid, problem: { _tag: "NotRunning" } })
+      expect(error.message).toBe(
         `PID ${gone.pid} is not a running process; pass the PID of the job's process (in a start script, "$$" before exec)`
       )
       expect(yield* files.paths).toEqual([])
@@ -232,7 +234,7 @@ describe("claim decides from the pidfile and the process table", () => {
       const process = yield* table.spawn()
       const thread = yield* table.spawnThread(process.pid)
       const error = yield* Effect.flip(claimFor(thread.pid))
-      expect(error).toMatchObject({ _tag: "UsageError", message: `PID ${thread.pid} is a thread of process ${process.pid}; pass ${process.pid}` })
+      expect(error).toMatchObject({ _tag: "ClaimantInvalid", problem: { _tag: "Thread", process: process.pid }, message: `PID ${thread.pid} is a thread of process ${process.pid}; pass ${process.pid}` })
       expect(yield* files.paths).toEqual([])
     }).pipe(Effect.provide(TestLayers)))
 
@@ -242,7 +244,8 @@ describe("claim decides from the pidfile and the process table", () => {
       const kthreadd = yield* table.spawn({ parent: 0, command: "kthreadd", kernelThread: true })
       const error = yield* Effect.flip(claimFor(kthreadd.pid))
       expect(error).toMatchObject({
-        _tag: "UsageError",
+        _tag: "ClaimantInvalid",
+        problem: { _tag: "KernelThread", command: "kthreadd" },
         message: `PID ${kthreadd.pid} is a kernel thread (kthreadd), never a job's process; pass the PID of the job's process (in a start script, "$$" before exec)`
       })
       expect(yield* files.paths).toEqual([])
@@ -419,7 +422,7 @@ describe("claimLocked, for a caller that holds the lock", () => {
       yield* makeDirectory
       const locked = yield* lock(path, { create: first.pid })
       const error = yield* Effect.flip(claimLocked(locked, second.pid))
-      expect(error).toMatchObject({ _tag: "UsageError" })
+      expect(error).toMatchObject({ _tag: "ClaimantInvalid", problem: { _tag: "CreatedForOther", path, process: first.pid } })
       expect(error.message).toBe(
         `${path}: this lock created the pidfile for process ${first.pid}, so it cannot be claimed for process ${second.pid}; claim it for ${first.pid}`
       )

@@ -42,7 +42,12 @@ const records = (text: string) => text.split("\n").filter((line) => line !== "" 
 const find = (rows: ReadonlyArray<ReadonlyArray<string>>, wanted: string, idField: number) =>
   rows.find((row) => row[0] === wanted) ?? (/^\d+$/.test(wanted) ? rows.find((row) => row[idField] === wanted) : undefined)
 
-const isId = (text: string | undefined): text is string => text !== undefined && /^\d+$/.test(text)
+/**
+ * A uid or gid the kernel takes as given: below 2^32 - 1, which setresuid
+ * reads as "leave unchanged", and which a wider number would wrap onto (a
+ * passwd line with 4294967296 would otherwise run the job as root).
+ */
+const isId = (text: string | undefined): text is string => text !== undefined && /^\d{1,10}$/.test(text) && Number(text) < 2 ** 32 - 1
 
 /** The account `spec` names, from the text of /etc/passwd and /etc/group. */
 export const lookUpAccount = (spec: AccountSpec, passwd: string, group: string): Either.Either<Account, UnknownAccount> => {

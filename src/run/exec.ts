@@ -3,30 +3,31 @@
  * with, then execve(2) makes it the job, keeping its PID (the one the
  * pidfile names) and nothing else of sipid's:
  *
- * - groups (setgroups, then setresgid), limits, niceness and umask, while
- *   still root;
+ * - groups (setgroups, then setresgid) while still root;
+ * - descriptors: only stdin, stdout and stderr pass (sipid's runtime marks
+ *   most descriptors close-on-exec when it starts, stdin to stderr
+ *   included, and leaves stdio non-blocking); `--stdout` and `--stderr`
+ *   take their places. Done before the limits: a low nofile would leave
+ *   sipid unable to list its descriptors;
+ * - limits, niceness and umask, still as root (a raised hard limit needs it);
  * - the user: real and effective uid the user's, the saved one still root's
  *   until the exec, which copies the effective uid into it. So the job can
  *   never become root again, while sipid, should the exec fail, can, to
  *   withdraw the root-owned pidfile it claimed;
  * - the working directory, entered as the user; no_new_privs;
- * - descriptors: only stdin, stdout and stderr pass (sipid's runtime marks
- *   most descriptors close-on-exec when it starts, stdin to stderr
- *   included, and leaves stdio non-blocking); `--stdout` and `--stderr`
- *   take their places;
  * - signals: none blocked, none ignored (the runtimes ignore SIGPIPE and
  *   SIGXFSZ), so every one has its default action; handled ones are reset
  *   by the exec itself.
  *
  * If the exec fails, what sipid needs to report and clean up is undone
- * (root, stderr, SIGPIPE ignored), and the failure says why.
+ * (root, its limits, stderr, SIGPIPE ignored), and the failure says why.
  */
 import { Effect, Option } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { CommandNotExecutable, CommandNotFound, osError, type OsError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import type { Account } from "./accounts.js"
-import type { Limit } from "./settings.js"
+import { type Limit, limitValue } from "./settings.js"
 
 export interface JobSetup {
   /** COMMAND as given, and the file it resolved to. */
@@ -65,6 +66,12 @@ export const ignoredSignals = (status: string): ReadonlyArray<number> => {
   return Array.from({ length: 64 }, (_, bit) => bit + 1).filter((signal) => (mask >> BigInt(signal - 1)) & 1n && signal !== SIGKILL && signal !== SIGSTOP)
 }
 
+/** A limit's soft and hard values in the text of /proc/self/limits, whose rows follow the resources' numbers after a heading. */
+export const limitNow = (limits: string, resource: number): { readonly soft: bigint; readonly hard: bigint } | undefined => {
+  const [soft, hard] = (limits.split("\n")[resource + 1] ?? "").slice(26).trim().split(/\s+/).map(limitValue)
+  return soft === undefined || hard === undefined ? undefined : { soft, hard }
+}
+
 /** Descriptors open in this process now. */
 const openDescriptors = () => readdirSync("/proc/self/fd").map(Number).filter(Number.isInteger)
 
@@ -90,16 +97,6 @@ const settle = (setup: JobSetup, undo: Array<Effect.Effect<unknown, unknown>>) =
       yield* step("setgroups", user, libc.setgroups(account.groups))
       yield* step("setresgid", user, libc.setresgid(account.gid, account.gid, account.gid))
     }
-    for (const limit of setup.limits) yield* step(`set limit ${limit.name}`, "the job", libc.setrlimit(limit.resource, limit.soft, limit.hard))
-    if (Option.isSome(setup.nice)) yield* step("setpriority", "the job", libc.setNice(setup.nice.value))
-    if (Option.isSome(setup.umask)) yield* libc.umask(setup.umask.value)
-    if (account !== undefined) {
-      const [real, effective] = [process.getuid!(), process.geteuid!()]
-      yield* step("setresuid", user, libc.setresuid(account.uid, account.uid, effective))
-      undo.push(libc.setresuid(real, effective, effective))
-    }
-    if (Option.isSome(setup.chdir)) yield* step("chdir", setup.chdir.value, libc.chdir(setup.chdir.value))
-    if (setup.noNewPrivs) yield* step("prctl(PR_SET_NO_NEW_PRIVS)", "the job", libc.setNoNewPrivs)
 
     const redirects = [[setup.stdout, 1], [setup.stderr, 2]] as const
     for (const [from, to] of redirects) {
@@ -108,7 +105,6 @@ const settle = (setup: JobSetup, undo: Array<Effect.Effect<unknown, unknown>>) =
       const copy = saved[to - 1]!
       if (Option.isSome(copy)) undo.push(libc.dup2(copy.value, to))
     }
-
     for (const fd of openDescriptors()) {
       const flags = yield* step("fcntl", `descriptor ${fd}`, libc.fcntl(fd, F_GETFD, 0)).pipe(
         // Gone since the listing: the directory's own descriptor.
@@ -121,9 +117,28 @@ const settle = (setup: JobSetup, undo: Array<Effect.Effect<unknown, unknown>>) =
         yield* step("fcntl", `descriptor ${fd}`, libc.fcntl(fd, F_SETFL, status & ~O_NONBLOCK))
       }
     }
+    // Read now: from the limits on, sipid may not open another file (nofile=10), yet it must be
+    // able to withdraw the claim should the exec fail, so the limits it had are put back first.
+    const ignored = ignoredSignals(readFileSync("/proc/self/status", "utf8"))
+    const before = readFileSync("/proc/self/limits", "utf8")
+
+    for (const limit of setup.limits) {
+      const previous = limitNow(before, limit.resource)
+      yield* step(`set limit ${limit.name}`, "the job", libc.setrlimit(limit.resource, limit.soft, limit.hard))
+      if (previous !== undefined) undo.push(libc.setrlimit(limit.resource, previous.soft, previous.hard))
+    }
+    if (Option.isSome(setup.nice)) yield* step("setpriority", "the job", libc.setNice(setup.nice.value))
+    if (Option.isSome(setup.umask)) yield* libc.umask(setup.umask.value)
+    if (account !== undefined) {
+      const [real, effective] = [process.getuid!(), process.geteuid!()]
+      yield* step("setresuid", user, libc.setresuid(account.uid, account.uid, effective))
+      undo.push(libc.setresuid(real, effective, effective))
+    }
+    if (Option.isSome(setup.chdir)) yield* step("chdir", setup.chdir.value, libc.chdir(setup.chdir.value))
+    if (setup.noNewPrivs) yield* step("prctl(PR_SET_NO_NEW_PRIVS)", "the job", libc.setNoNewPrivs)
+
     // Before SIGPIPE takes its default action: a report to a reader that is gone must not end sipid.
     yield* setup.beforeExec
-    const ignored = ignoredSignals(readFileSync("/proc/self/status", "utf8"))
     yield* step("sigprocmask", "the job", libc.unblockSignals)
     undo.push(Effect.forEach(ignored, (signal) => libc.setSignal(signal, "ignore")))
     yield* Effect.forEach(ignored, (signal) => step("signal", "the job", libc.setSignal(signal, "default")))

@@ -14,10 +14,12 @@
  */
 import { Effect, Option } from "effect"
 import { closeSync, constants, fstatSync, openSync } from "node:fs"
-import { osError, OsError } from "../errors.js"
+import { basename, dirname } from "node:path"
+import { osError, OsError, PidfileInvalid } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import { claimHeld } from "../pidfile/claim.js"
 import { PidfileLock } from "../pidfile/lock.js"
+import { pinDirectory } from "../pidfile/pinnedDirectory.js"
 import { removeIfStillNames } from "../pidfile/release.js"
 import type { Pid } from "../process/Pid.js"
 import type { JobStopOptions } from "../process/stopJob.js"
@@ -55,22 +57,32 @@ export interface RunRequest {
 /**
  * Opens a log file for the job, as root, before it drops privileges (so a
  * root-owned log directory works): appended to, created 0640. Not through a
- * symbolic link, nor a file with another name: root opening what the job's
- * user planted in its log directory (a link to /etc/shadow) would hand the
- * job that file. A FIFO or a device (/dev/null) is fine: they hold no file.
+ * symbolic link another user may have placed on the way (the pidfile's
+ * rule, `pinDirectory`), nor through one as the file itself, nor a file with
+ * another name: root opening what the job's user planted in its log
+ * directory (a link to /etc/shadow, a directory linked to /etc) would hand
+ * the job that file. A FIFO or a device (/dev/null) is fine: they hold no file.
  */
 const openLog = (path: string) =>
   Effect.try({
     try: () => {
-      // O_NONBLOCK: a FIFO without a reader fails at once instead of hanging (the job gets its descriptor blocking).
-      const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640)
+      const directory = pinDirectory(dirname(path), { reportAs: path, callerUid: process.geteuid!() })
+      let fd: number
+      try {
+        // O_NONBLOCK: a FIFO without a reader fails at once instead of hanging (the job gets its descriptor blocking).
+        fd = openSync(directory.entry(basename(path)), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640)
+      } finally {
+        directory.close()
+      }
       const stats = fstatSync(fd)
       if (!stats.isFile() || stats.nlink === 1) return fd
       closeSync(fd)
       throw new OsError({ operation: "open for append", path, code: "EMLINK", detail: `a file with ${stats.nlink} hard links, which may be another name of any file` })
     },
     catch: (cause) =>
-      (cause as NodeJS.ErrnoException).code === "ELOOP"
+      cause instanceof PidfileInvalid
+        ? new OsError({ operation: "open for append", path, code: "ELOOP", detail: cause.reason, cause })
+        : (cause as NodeJS.ErrnoException).code === "ELOOP"
         ? new OsError({ operation: "open for append", path, code: "ELOOP", detail: "a symbolic link, which sipid does not follow", cause })
         : osError("open for append", path, cause)
   })

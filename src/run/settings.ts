@@ -35,12 +35,14 @@ export interface Limit {
   readonly hard: bigint
 }
 
-const limitValue = (text: string): bigint | undefined =>
+/** A limit as prlimit(1) and /proc/PID/limits write it: a number, or unlimited. */
+export const limitValue = (text: string): bigint | undefined =>
   text === "unlimited" || text === "infinity" ? rlimInfinity : /^(0|[1-9][0-9]{0,18})$/.test(text) ? BigInt(text) : undefined
 
 /** `NAME=SOFT[:HARD]`: one value sets both, as prlimit(1) and systemd's Limit*= do. */
 export const parseLimit = (text: string): Either.Either<Limit, string> => {
-  const [name = "", values = ""] = text.split("=", 2)
+  const equals = text.indexOf("=")
+  const [name, values] = equals < 0 ? [text, ""] : [text.slice(0, equals), text.slice(equals + 1)]
   const resource = limitResources[name]
   if (resource === undefined) return Either.left(`"${name}" is not a limit: use one of ${Object.keys(limitResources).join(", ")}`)
   const [softText = "", hardText = softText, ...rest] = values.split(":")

@@ -151,15 +151,21 @@ describe("sipid run: what is refused or fails", () => {
       $SIPID run --pid-file $P -- $D/script; echo "interpreter missing $?"
       $SIPID run --background --pid-file $P -- $D/script; echo "background interpreter missing $?"
       $SIPID run --background --pid-file $P --user nobody -- $D/private/job; echo "background not allowed $?"
+      # A limit that leaves sipid no descriptor to open: its own limits come back before it withdraws the claim.
+      # (The hard limit kept: raising a lowered one back needs CAP_SYS_RESOURCE, which a container may lack.)
+      $SIPID run --pid-file $P --limit nofile=12:$(ulimit -Hn) -- $D/script; echo "low nofile $?"
       [ -e $P ] || [ -e $P.identity ] || echo "no pidfile"
+      $SIPID run --pid-file $D/low.pid --limit nofile=12 -- sh -c 'echo "job ran with nofile $(ulimit -n)"'
     `)
     expect(result.stdout, result.stderr).toContain("interpreter missing 127")
     expect(result.stdout).toContain("background interpreter missing 127")
     expect(result.stdout).toContain("background not allowed 126")
+    expect(result.stdout).toContain("low nofile 127")
     expect(result.stdout).toContain("no pidfile")
+    expect(result.stdout).toContain("job ran with nofile 12")
     expect(result.stderr).toMatch(/ERROR +sipid run \S+: \S+\/script: exec \S+ failed: ENOENT .*\(is its #! interpreter missing\?\)/)
     expect(result.stderr).toMatch(/ERROR +sipid run \S+: \S+\/private\/job: exec failed: EACCES/)
-    expect(result.stderr.match(/pidfile removed/g)).toHaveLength(3)
+    expect(result.stderr.match(/pidfile removed/g)).toHaveLength(4)
   })
 
   it("a live job is not started twice: exit 1, a warning that does not ask to stop it, and the command does not run", async () => {
@@ -181,17 +187,25 @@ describe("sipid run: what is refused or fails", () => {
     expect(result.stderr).not.toMatch(/ERROR|stop it first|sipid kill/)
   })
 
-  it("a log file that is a symbolic link is refused as root would otherwise open its target for the job: exit 5, the claim withdrawn", async () => {
+  it("a log file that is a symbolic link, or lies behind a link the job's user planted, is refused as root would otherwise open its target for the job: exit 5, the claim withdrawn", async () => {
     const result = await inNamespace(String.raw`
       echo secret > $D/target; ln -s $D/target $D/out.log
       set +e
       $SIPID run --pid-file $P --stdout $D/out.log -- sleep 1000; echo "exit $?"
       [ -e $P ] || echo "no pidfile"; echo "target: $(cat $D/target)"
+      # The job's user owns its log directory and links a directory of root's into it.
+      mkdir $D/log; chown nobody $D/log; ln -s $D $D/log/up; chown -h nobody $D/log/up
+      $SIPID run --pid-file $P --user nobody --stdout $D/log/up/target -- sh -c 'echo planted'; echo "through a planted directory link: exit $?"
+      [ -e $P ] || echo "still no pidfile"; echo "target now: $(cat $D/target)"
     `)
     expect(result.stdout).toContain("exit 5")
     expect(result.stdout).toContain("no pidfile")
     expect(result.stdout).toContain("target: secret")
     expect(result.stderr).toMatch(/out\.log: open for append failed: a symbolic link, which sipid does not follow/)
+    expect(result.stdout).toContain("through a planted directory link: exit 5")
+    expect(result.stdout).toContain("still no pidfile")
+    expect(result.stdout).toContain("target now: secret")
+    expect(result.stderr).toMatch(/up\/target: open for append failed: its path goes through the symbolic link \S+\/log\/up -> \S+, and uid 65534 owns it/)
   })
 })
 

@@ -6,12 +6,14 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { readFileSync } from "node:fs"
 import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.js"
 import { claim } from "../../src/pidfile/claim.js"
 import { identityRecordPath } from "../../src/pidfile/identityRecord.js"
 import { SimulatedFiles } from "../../src/pidfile/PidfileFilesTest.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
+import { limitNow } from "../../src/run/exec.js"
 import { run, type RunRequest } from "../../src/run/run.js"
 import { SipidTest } from "../../src/testing.js"
 import { captureLogs } from "./support/simulation.js"
@@ -118,6 +120,8 @@ describe("sipid run's steps", () => {
       const names = calls.map(([name]) => name)
       const order = ["setsid", "setgroups", "setresgid", "setrlimit", "setNice", "umask", "setresuid", "chdir", "setNoNewPrivs", "beforeExec", "unblockSignals", "execve"]
       expect(names.filter((name) => order.includes(name))).toEqual(order)
+      // Descriptors are seen to before the limits: a low nofile would leave sipid unable to list them.
+      expect(names.lastIndexOf("fcntl")).toBeLessThan(names.indexOf("setrlimit"))
       expect(calls).toContainEqual(["setresuid", 65534, 65534, 0])
       expect(calls).toContainEqual(["setresgid", 65534, 65534, 65534])
       expect(calls).toContainEqual(["beforeExec", Option.some(`${sipid}\n`)])
@@ -148,14 +152,20 @@ describe("sipid run's steps", () => {
       expect(yield* pidfileNow).toEqual(Option.some(`${owner.pid}\n`))
     }).pipe(Effect.provide(SipidTest())))
 
-  it.effect("an exec the kernel refuses: the claim is withdrawn, and SIGPIPE, stderr and root are taken back, in that order", () =>
+  it.effect("an exec the kernel refuses: the claim is withdrawn, and SIGPIPE, root, sipid's own limits and stderr are taken back, in that order", () =>
     Effect.gen(function*() {
-      const { calls, outcome } = yield* runUntilExec(() => ({ user: Option.some({ user: "nobody" }), stderr: Option.some("/dev/null") }), { execFails: "EACCES" })
+      const nofile = { name: "nofile", resource: 7, soft: 10n, hard: 10n }
+      const before = limitNow(readFileSync("/proc/self/limits", "utf8"), 7)!
+      const { calls, outcome } = yield* runUntilExec(
+        () => ({ user: Option.some({ user: "nobody" }), stderr: Option.some("/dev/null"), limits: [nofile] }),
+        { execFails: "EACCES" }
+      )
       expect(Option.getOrThrow(outcome)).toMatchObject({ _tag: "Failure", cause: { error: { _tag: "CommandNotExecutable", reason: "exec failed: EACCES (permission denied)" } } })
       expect(yield* Effect.flatMap(SimulatedFiles, (files) => files.paths)).toEqual([])
       const after = calls.slice(calls.findIndex(([name]) => name === "execve") + 1)
       expect(after[0]).toEqual(["signal", 13, "ignore"])
-      expect(after.filter(([name]) => name !== "signal")).toEqual([["dup2", 102, 2], ["setresuid", 0, 0, 0]])
+      // Root first (a raised limit needs it), then the limits sipid needs to withdraw the claim (nofile=10 leaves it no file to open).
+      expect(after.filter(([name]) => name !== "signal")).toEqual([["setresuid", 0, 0, 0], ["setrlimit", 7, before.soft, before.hard], ["dup2", 102, 2]])
     }).pipe(Effect.provide(SipidTest())))
 
   it.effect("over a crashed job's leftovers: they get SIGTERM, 2 s, SIGKILL, and only then the exec", () =>

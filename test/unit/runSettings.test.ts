@@ -85,6 +85,15 @@ describe("--user's account, from /etc/passwd and /etc/group", () => {
     expect(Either.getLeft(lookUpAccount({ user: "vcap", group: "wheel" }, passwd, group))).toMatchObject({ _tag: "Some", value: { kind: "group", name: "wheel" } })
   })
 
+  it("an id the kernel would wrap or read as 'unchanged' is no account: never root by accident", () => {
+    const wide = "wide:x:4294967296:1000::/:/bin/sh\nkeep:x:4294967295:1000::/:/bin/sh\nbig:x:1000:8589934593::/:/bin/sh\n"
+    const groups = "wrap:x:4294967296:vcap\n"
+    for (const user of ["wide", "keep", "big"]) expect(Either.isLeft(lookUpAccount({ user }, wide, groups)), user).toBe(true)
+    expect(Either.isLeft(lookUpAccount({ user: "vcap", group: "wrap" }, passwd, groups))).toBe(true)
+    // As a supplementary group it is left out, not wrapped onto group 0.
+    expect(Either.map(lookUpAccount({ user: "vcap" }, passwd, groups), ({ groups }) => groups)).toEqual(Either.right([1000]))
+  })
+
   it.each(["vcap", "vcap:vcap", "1000:33"])("%s is an account", (text) => expect(Either.isRight(parseAccountSpec(text))).toBe(true))
   it.each(["", ":vcap", "vcap:", "a:b:c", "vcap -x", "-x"])("%j is not", (text) => expect(Either.isLeft(parseAccountSpec(text))).toBe(true))
 })
@@ -94,7 +103,7 @@ describe("run's settings", () => {
     expect(parseLimit("nofile=4096")).toEqual(Either.right({ name: "nofile", resource: 7, soft: 4096n, hard: 4096n }))
     expect(parseLimit("core=0:unlimited")).toEqual(Either.right({ name: "core", resource: 4, soft: 0n, hard: rlimInfinity }))
     expect(parseLimit("as=infinity")).toEqual(Either.right({ name: "as", resource: 9, soft: rlimInfinity, hard: rlimInfinity }))
-    for (const wrong of ["files=10", "nofile", "nofile=", "nofile=-1", "nofile=1:2:3", "nofile=10:5", "nofile=01", "nofile=1k"]) {
+    for (const wrong of ["files=10", "nofile", "nofile=", "nofile=-1", "nofile=1:2:3", "nofile=1024=4096", "nofile=10:5", "nofile=01", "nofile=1k"]) {
       expect(Either.isLeft(parseLimit(wrong)), wrong).toBe(true)
     }
   })

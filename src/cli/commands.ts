@@ -232,7 +232,7 @@ export const run = command({
     clearEnv: flag("--clear-env", { meaning: "start from an empty environment" }),
     stdout: optional("--stdout", "FILE", filePath, { meaning: "append the job's stdout to FILE" }),
     stderr: optional("--stderr", "FILE", filePath, { meaning: "append the job's stderr to FILE" }),
-    nice: optional("--nice", "N", parseNice, { meaning: "the job's niceness, -20 to 19" }),
+    nice: optional("--nice", "N", parseNice, { meaning: "the job's niceness, -20 to 19", signed: true }),
     noNewPrivs: flag("--no-new-privs", { meaning: "the job can never gain privileges" }),
     keepRemains: flag("--keep-remains", { meaning: "do not stop a crashed job's processes" }),
     logFormat,

@@ -43,13 +43,15 @@ const didYouMean = (word: string, candidates: ReadonlyArray<string>) => {
 /**
  * A token that starts with `-` is never an option's value, so an empty shell
  * variable (`--pid-file $PIDFILE --grace=30s`) cannot turn the next option
- * into a file name. No sipid option takes a negative number, and a file whose
- * name starts with `-` can be written `./-x`.
+ * into a file name. Only a `signed` option (`--nice -5`) takes a negative
+ * number, and a file whose name starts with `-` can be written `./-x`.
  */
 const looksLikeOption = (token: string) => token.startsWith("-")
 
-/** `-1s`, `-5`: what a negative value looks like, which no sipid option takes. */
+/** `-1s`, `-5`: what a negative value looks like, which only a `signed` option takes. */
 const looksNegative = (token: string) => /^-[0-9.]/.test(token)
+
+const isValueOf = (option: AnyOption, token: string) => !looksLikeOption(token) || (option.signed === true && looksNegative(token))
 
 const needsValue = (option: AnyOption, instead: string | undefined) =>
   `${option.name} needs a value (${option.placeholder})${
@@ -58,7 +60,7 @@ const needsValue = (option: AnyOption, instead: string | undefined) =>
       : instead === ""
       ? ", not an empty one"
       : looksNegative(instead)
-      ? `; ${quoted(instead)} is negative, and no sipid option takes a negative value`
+      ? `; ${quoted(instead)} is negative, and ${option.name} takes no negative value`
       : `, not the option ${quoted(instead)}`
   }`
 
@@ -165,7 +167,7 @@ export const route = (argv: ReadonlyArray<string>, commands: ReadonlyArray<Comma
     const next = inline === undefined ? argv[index + 1] : undefined
     // Inline too (`--pid-file=--tree`): a value never starts with -.
     const offered = inline ?? next
-    const value = offered === undefined || looksLikeOption(offered) ? undefined : offered
+    const value = offered === undefined || !isValueOf(option, offered) ? undefined : offered
     if (inline === undefined && value !== undefined) index++
     if (value === undefined || value === "") {
       fail(() => needsValue(option, offered))

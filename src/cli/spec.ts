@@ -22,6 +22,8 @@ export interface OptionSpec<A> {
   readonly defaultText: string | undefined
   /** The heading the help lists it under, for a command with too many options for one list (see `grouped`). */
   readonly group: string | undefined
+  /** Takes a negative number (`--nice -5`): a value like `-5` is then its value, not an option. */
+  readonly signed?: boolean
   /**
    * The value from what the command line gave (each occurrence's text, a
    * flag's empty), or why it is wrong: a sentence the parser prefixes with
@@ -63,13 +65,14 @@ export const optional = <A>(
   name: string,
   placeholder: string,
   parse: Parse<A>,
-  { defaultText, meaning }: Described & { readonly defaultText?: string }
+  { defaultText, meaning, signed }: Described & { readonly defaultText?: string; readonly signed?: boolean }
 ): OptionSpec<Option.Option<A>> =>
   spec({
     name,
     placeholder,
     meaning,
     defaultText,
+    ...(signed && { signed }),
     decode: (given) => (given.length === 0 ? Either.right(Option.none()) : Either.map(parse(given[0]!), Option.some))
   })
 

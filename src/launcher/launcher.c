@@ -21,7 +21,8 @@
  * deleted, which a script can be left in (its job's old package directory
  * removed by an update): then this moves to / and says so in
  * SIPID_CWD_DELETED, so sipid refuses a relative path instead of reading it
- * from /.
+ * from /. A caller's own SIPID_CWD_DELETED is hidden like the rest: only
+ * this launcher says so.
  */
 #include <errno.h>
 #include <limits.h>
@@ -35,7 +36,7 @@
  * sipid. A name that already starts with the mark is hidden once more, so that `sipid run`, which
  * takes one mark off every name, gives the job exactly what sipid was given.
  */
-static const char *const hidden_prefixes[] = {"BUN_", "JSC_", "NODE_", "MIMALLOC_", "LD_", "MALLOC_", "GLIBC_TUNABLES=", "SIPID_HIDDEN_", NULL};
+static const char *const hidden_prefixes[] = {"BUN_", "JSC_", "NODE_", "MIMALLOC_", "LD_", "MALLOC_", "GLIBC_TUNABLES=", "SIPID_HIDDEN_", "SIPID_CWD_DELETED=", NULL};
 
 /*
  * What the runtime runs with: JavaScriptCore without its helper threads (see stopJob near PID

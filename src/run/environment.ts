@@ -5,7 +5,8 @@
  * The release executable's launcher (src/launcher/launcher.c) hides the
  * variables meant for other runtimes (BUN_*, NODE_*, LD_PRELOAD, ...) from
  * sipid's own runtime as SIPID_HIDDEN_<NAME>, and adds the runtime's
- * settings. The job gets them back as they were: the settings removed, the
+ * settings (and SIPID_CWD_DELETED when the caller's working directory was
+ * deleted). The job gets them back as they were: the settings removed, the
  * hidden names restored. Under the npm bin nothing is hidden.
  */
 
@@ -29,6 +30,9 @@ export const statusFdVariable = "SIPID_RUN_STATUS_FD"
 
 export type Environment = Readonly<Record<string, string>>
 
+/** What the launcher adds when the caller's working directory was deleted (launcher.c's `cwd_deleted`). */
+export const cwdDeletedSetting = "SIPID_CWD_DELETED=1"
+
 /**
  * The environment sipid's caller gave it. `launched`: sipid runs behind the
  * launcher (the release executable), whose changes are undone; a variable
@@ -39,7 +43,7 @@ export const callersEnvironment = (env: Readonly<Record<string, string | undefin
   const entries = Object.entries(env).flatMap(([name, value]) => {
     if (value === undefined || name === statusFdVariable) return []
     if (!launched) return [[name, value] as const]
-    if (runtimeSettings.includes(`${name}=${value}`)) return []
+    if (runtimeSettings.includes(`${name}=${value}`) || `${name}=${value}` === cwdDeletedSetting) return []
     return [[name.startsWith(hiddenMark) ? name.slice(hiddenMark.length) : name, value] as const]
   })
   return Object.fromEntries(entries)

@@ -58,11 +58,11 @@ export const parseLimit = (text: string): Either.Either<Limit, string> => {
 export const parseUmask = (text: string): Either.Either<number, string> =>
   /^0?[0-7]{1,3}$/.test(text) ? Either.right(parseInt(text, 8)) : Either.left(`"${text}" is not an octal mask such as 022 or 0027`)
 
-/** A niceness from -20 (first) to 19 (last); a negative one is written --nice=-5. */
+/** A niceness from -20 (first) to 19 (last). */
 export const parseNice = (text: string): Either.Either<number, string> =>
   /^-?[0-9]{1,2}$/.test(text) && Number(text) >= -20 && Number(text) <= 19
     ? Either.right(Number(text))
-    : Either.left(`"${text}" is not a niceness from -20 to 19 (write a negative one as --nice=-5)`)
+    : Either.left(`"${text}" is not a niceness from -20 to 19`)
 
 /** `NAME=VALUE`, NAME as a shell would accept it. */
 export const parseVariable = (text: string): Either.Either<readonly [string, string], string> => {

@@ -125,14 +125,14 @@ describe("route, on values", () => {
     expect(routeOf("claim", "--pid", "5", "--pid-file", "-x")).toEqual(invalid("claim", needsFile("-x")))
     expect(routeOf("claim", "--pid", "5", "--pid-file", "--")).toEqual(invalid("claim", needsFile("--")))
     expect(routeOf("kill", "--pid-file", "f", "--grace", "-5s")).toEqual(
-      invalid("kill", "--grace needs a value (DURATION); \"-5s\" is negative, and no sipid option takes a negative value")
+      invalid("kill", "--grace needs a value (DURATION); \"-5s\" is negative, and --grace takes no negative value")
     )
     expect(routeOf("claim", "--pid", "-1", "--pid-file", "f")).toEqual(
-      invalid("claim", "--pid needs a value (PID); \"-1\" is negative, and no sipid option takes a negative value")
+      invalid("claim", "--pid needs a value (PID); \"-1\" is negative, and --pid takes no negative value")
     )
     expect(routeOf("kill", "--pid-file=--tree")).toEqual(invalid("kill", needsFile("--tree")))
     expect(routeOf("kill", "--pid-file", "f", "--grace=-1s")).toEqual(
-      invalid("kill", "--grace needs a value (DURATION); \"-1s\" is negative, and no sipid option takes a negative value")
+      invalid("kill", "--grace needs a value (DURATION); \"-1s\" is negative, and --grace takes no negative value")
     )
   })
 
@@ -209,6 +209,15 @@ describe("route, for run's command after --", () => {
         },
         logLevel: undefined
       })
+    )
+  })
+
+  it("takes a negative niceness, which only --nice may be, apart or inline", () => {
+    for (const given of [["--nice", "-5"], ["--nice=-5"]]) {
+      expect(routeOf("run", "--pid-file", "/f", ...given, "--", "job")).toMatchObject(Route.Run({ command: "run", values: { nice: Option.some(-5) }, logLevel: undefined }))
+    }
+    expect(routeOf("run", "--pid-file", "/f", "--nice", "--background", "--", "job")).toEqual(
+      invalid("run", "--nice needs a value (N), not the option \"--background\"")
     )
   })
 

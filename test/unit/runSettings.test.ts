@@ -11,7 +11,7 @@ import { join } from "node:path"
 import { afterAll } from "vitest"
 import { lookUpAccount, parseAccountSpec } from "../../src/run/accounts.js"
 import { resolveCommand } from "../../src/run/command.js"
-import { callersEnvironment, hiddenMark, jobEnvironment, runtimeSettings } from "../../src/run/environment.js"
+import { callersEnvironment, cwdDeletedSetting, hiddenMark, jobEnvironment, runtimeSettings } from "../../src/run/environment.js"
 import { ignoredSignals } from "../../src/run/exec.js"
 import { parseLimit, parseNice, parseUmask, parseVariable, rlimInfinity } from "../../src/run/settings.js"
 
@@ -25,6 +25,9 @@ describe("the job's environment", () => {
     expect(/hidden_mark\[\] = "([^"]*)"/.exec(launcher)?.[1]).toBe(hiddenMark)
     // A caller's own SIPID_HIDDEN_ name is hidden once more, so taking one mark off restores it.
     expect(cStrings("hidden_prefixes")).toContain(hiddenMark)
+    // Only the launcher says the working directory was deleted; a caller's own is hidden and given back.
+    expect(/cwd_deleted\[\] = "([^"]*)"/.exec(launcher)?.[1]).toBe(cwdDeletedSetting)
+    expect(cStrings("hidden_prefixes")).toContain(cwdDeletedSetting.replace(/1$/, ""))
   })
 
   it("behind the launcher: its settings removed, hidden names restored (one mark each), the status channel dropped", () => {
@@ -34,6 +37,8 @@ describe("the job's environment", () => {
       SIPID_HIDDEN_LD_PRELOAD: "/lib/x.so",
       SIPID_HIDDEN_BUN_JSC_useConcurrentJIT: "1",
       SIPID_HIDDEN_SIPID_HIDDEN_X: "mine",
+      SIPID_HIDDEN_SIPID_CWD_DELETED: "yes",
+      SIPID_CWD_DELETED: "1",
       ...Object.fromEntries(runtimeSettings.map((setting) => setting.split("="))),
       SIPID_RUN_STATUS_FD: "3"
     }
@@ -42,7 +47,8 @@ describe("the job's environment", () => {
       BUN_OPTIONS: "--smol",
       LD_PRELOAD: "/lib/x.so",
       BUN_JSC_useConcurrentJIT: "1",
-      SIPID_HIDDEN_X: "mine"
+      SIPID_HIDDEN_X: "mine",
+      SIPID_CWD_DELETED: "yes"
     })
   })
 

@@ -281,9 +281,18 @@ const readingOperations = new Set(["open", "read", "lstat", "list"])
 const readHint = "run as a user that may read it (BOSH scripts run as root)"
 const signalHint = "not permitted to signal it: run sipid as root or as the process's user"
 
+/** `sipid run`'s set-up of the job's process (exec.ts): no file is involved, so no file hint fits. */
+const processSetUp = /^(set|prctl|dup2|fcntl|signal|sigprocmask)/
+
 const hintFor = (operation: string, code: string): string | undefined =>
   code === "EPERM" && operation.startsWith("send ")
     ? signalHint
+    : code === "EPERM" && operation.startsWith("set limit ")
+    ? "a limit above the hard one needs CAP_SYS_RESOURCE, and nofile above fs.nr_open is refused even to root"
+    : processSetUp.test(operation)
+    ? undefined
+    : code === "EACCES" && operation === "chdir"
+    ? "the job's user may not enter it"
     : (code === "EACCES" || code === "EPERM") && readingOperations.has(operation)
     ? readHint
     : fileHints[code]

@@ -65,7 +65,7 @@ export const claimOverStaleJob = (stale: StalePidfile, rules: Omit<Job, "main">,
     yield* Effect.logWarning(
       `process ${pid}'s job left ${members.length} process(es) running, which may hold its port or files: ${
         members.map((member) => `${member.pid} (${member.command})`).join(", ")
-      }; once the pidfile names the new process nothing stops them: claim with --tree to stop them first, or kill ${
+      }; once the pidfile names the new process nothing stops them: stop them first (claim --tree, or run without --keep-remains), or kill ${
         members.map((member) => member.pid).join(" ")
       }`
     )

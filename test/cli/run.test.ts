@@ -259,6 +259,6 @@ describe("sipid run and claim --tree over a crashed job's leftovers", () => {
       echo "after claim: $(sleeps) sleep(s); pidfile names the new one: $([ $(cat $P) = $NEW ] && echo yes)"
     `)
     expect(result.stdout, result.stderr).toContain("after claim: 3 sleep(s); pidfile names the new one: yes")
-    expect(result.stderr).toMatch(/WARN +sipid claim \S+: process \d+'s job left 2 process\(es\) running, .*: claim with --tree to stop them first, or kill \d+ \d+$/m)
+    expect(result.stderr).toMatch(/WARN +sipid claim \S+: process \d+'s job left 2 process\(es\) running, .*: stop them first \(claim --tree, or run without --keep-remains\), or kill \d+ \d+$/m)
   })
 })

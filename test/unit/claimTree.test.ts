@@ -85,7 +85,7 @@ describe("claim without tree over such a pidfile", () => {
       expect(logs).toContain(`WARN pidfile is stale: process ${master} has exited`)
       expect(logs).toContain(
         `WARN process ${master}'s job left 2 process(es) running, which may hold its port or files: ${workers[0]} (worker), ${workers[1]} (worker); ` +
-          `once the pidfile names the new process nothing stops them: claim with --tree to stop them first, or kill ${workers[0]} ${workers[1]}`
+          `once the pidfile names the new process nothing stops them: stop them first (claim --tree, or run without --keep-remains), or kill ${workers[0]} ${workers[1]}`
       )
     }).pipe(Effect.provide(SipidTest())))
 

@@ -69,7 +69,11 @@ describe("osError", () => {
     ["ENOSPC", "send SIGTERM", "the disk is full"],
     ["EPERM", "create", "run as a user that may write there (BOSH scripts run as root)"],
     ["EPERM", "read", "run as a user that may read it (BOSH scripts run as root)"],
-    ["ENOSPC", "read", "the disk is full"]
+    ["ENOSPC", "read", "the disk is full"],
+    // sipid run's set-up of the job: no file advice where no file is involved.
+    ["EPERM", "set limit nofile", "a limit above the hard one needs CAP_SYS_RESOURCE, and nofile above fs.nr_open is refused even to root"],
+    ["EPERM", "setresuid", undefined],
+    ["EACCES", "chdir", "the job's user may not enter it"]
   ])("hints %s on %s by the code and whether the operation only reads", (code, operation, hint) => {
     expect(osError(operation, "/x", nodeError(code, "failed")).hint).toBe(hint)
   })

@@ -27,9 +27,9 @@ import { readdirSync, readFileSync } from "node:fs"
 import { CommandNotExecutable, CommandNotFound, osError, type OsError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import type { Account } from "./accounts.js"
-import { type Limit, limitValue } from "./settings.js"
+import { limitValue, type ProcessSettings } from "./settings.js"
 
-export interface JobSetup {
+export interface JobSetup extends ProcessSettings {
   /** COMMAND as given, and the file it resolved to. */
   readonly command: string
   readonly path: string
@@ -38,11 +38,6 @@ export interface JobSetup {
   /** `NAME=VALUE` lines. */
   readonly environment: ReadonlyArray<string>
   readonly account: Option.Option<Account>
-  readonly chdir: Option.Option<string>
-  readonly umask: Option.Option<number>
-  readonly limits: ReadonlyArray<Limit>
-  readonly nice: Option.Option<number>
-  readonly noNewPrivs: boolean
   /** Descriptors opened for `--stdout` and `--stderr`. */
   readonly stdout: Option.Option<number>
   readonly stderr: Option.Option<number>

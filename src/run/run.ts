@@ -27,9 +27,9 @@ import { type AccountSpec, readAccount } from "./accounts.js"
 import { resolveCommand } from "./command.js"
 import { type Environment, environmentLines, jobEnvironment } from "./environment.js"
 import { becomeTheJob } from "./exec.js"
-import type { Limit } from "./settings.js"
+import type { ProcessSettings } from "./settings.js"
 
-export interface RunRequest {
+export interface RunRequest extends ProcessSettings {
   /** The pidfile. */
   readonly path: string
   /** This process: the one that becomes the job. */
@@ -41,11 +41,6 @@ export interface RunRequest {
   readonly clearEnv: boolean
   readonly env: ReadonlyArray<readonly [string, string]>
   readonly user: Option.Option<AccountSpec>
-  readonly chdir: Option.Option<string>
-  readonly umask: Option.Option<number>
-  readonly limits: ReadonlyArray<Limit>
-  readonly nice: Option.Option<number>
-  readonly noNewPrivs: boolean
   readonly stdout: Option.Option<string>
   readonly stderr: Option.Option<string>
   /** Stop what a stale pidfile's job left running before claiming; undefined leaves it, with a warning (`--keep-remains`). */

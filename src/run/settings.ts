@@ -3,7 +3,7 @@
  * the command line: each parser answers the value or one sentence about
  * what is wrong (the CLI spec's `Parse`).
  */
-import { Either } from "effect"
+import { Either, type Option } from "effect"
 
 /** setrlimit(2)'s resources by their prlimit(1) names; the numbers are the same on every Linux architecture sipid ships for. */
 export const limitResources: Readonly<Record<string, number>> = {
@@ -52,6 +52,15 @@ export const parseLimit = (text: string): Either.Either<Limit, string> => {
     return Either.left(`"${text}" is not NAME=SOFT[:HARD] with whole numbers or unlimited`)
   }
   return soft > hard ? Either.left(`"${text}": the soft limit is above the hard one`) : Either.right({ name, resource, soft, hard })
+}
+
+/** What the job's process is given besides its user, its environment and its logs. */
+export interface ProcessSettings {
+  readonly chdir: Option.Option<string>
+  readonly umask: Option.Option<number>
+  readonly limits: ReadonlyArray<Limit>
+  readonly nice: Option.Option<number>
+  readonly noNewPrivs: boolean
 }
 
 /** An octal file mode creation mask, `022` or `0027`. */

@@ -22,20 +22,31 @@ const agreesWithContinue = (data: Buffer): boolean =>
   )
 
 /**
+ * The leading whole 100 heads of `data`: how many bytes they take, and
+ * whether what follows is settled (not a 100, or a head too long to be one)
+ * or may still be the start of one.
+ */
+const scanContinues = (data: Buffer): { readonly skipped: number; readonly settled: boolean } => {
+  let skipped = 0
+  for (;;) {
+    const rest = data.subarray(skipped)
+    if (!agreesWithContinue(rest)) return { skipped, settled: true }
+    if (rest.length <= continueLine.length) return { skipped, settled: false }
+    // "HTTP/1.1 1000" is no 100: a reason phrase or the line's end follows the code.
+    if (rest[continueLine.length] !== 0x20 && rest[continueLine.length] !== 0x0d) return { skipped, settled: true }
+    const end = rest.indexOf("\r\n\r\n")
+    if (end < 0) return { skipped, settled: rest.length > maxHeadBytes }
+    skipped += end + 4
+  }
+}
+
+/**
  * What follows the leading 100 heads of `data`, or undefined while the data
  * may still be (the start of) one.
  */
 export const afterContinues = (data: Buffer): Buffer | undefined => {
-  let rest = data
-  while (agreesWithContinue(rest)) {
-    if (rest.length <= continueLine.length) return undefined
-    // "HTTP/1.1 1000" is no 100: a reason phrase or the line's end follows the code.
-    if (rest[continueLine.length] !== 0x20 && rest[continueLine.length] !== 0x0d) return rest
-    const end = rest.indexOf("\r\n\r\n")
-    if (end < 0) return rest.length > maxHeadBytes ? rest : undefined
-    rest = rest.subarray(end + 4)
-  }
-  return rest
+  const { settled, skipped } = scanContinues(data)
+  return settled ? data.subarray(skipped) : undefined
 }
 
 /** Makes `socket.read()`, which undici reads responses with, skip the leading 100 heads. */
@@ -46,12 +57,15 @@ export const skipInterimContinue = <S extends Duplex>(socket: S): S => {
     // size 0 is Node's own nudge to fill the buffer, which consumes nothing.
     if (held === undefined || size === 0) return read(size)
     for (let chunk: Buffer | null = read(); chunk !== null; chunk = read()) {
-      held = Buffer.concat([held, chunk])
-      const rest = afterContinues(held)
-      if (rest !== undefined) {
+      const data: Buffer = Buffer.concat([held, chunk])
+      const { settled, skipped } = scanContinues(data)
+      if (settled) {
         held = undefined
-        return rest
+        return data.subarray(skipped)
       }
+      // Whole 100 heads are dropped at once: a server sending them without end costs each read
+      // only the head in progress, never a copy and a scan of all it sent before.
+      held = data.subarray(skipped)
     }
     return null
   }

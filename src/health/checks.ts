@@ -59,8 +59,20 @@ const valueAt = (json: unknown, path: string): Either.Either<unknown, string> =>
   return Either.right(value)
 }
 
-/** A JSON value as text, as `--expect-json` compares it: a string as itself, anything else as JSON writes it. */
-const asText = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value))
+/**
+ * A JSON value as text, as `--expect-json` compares it: a string as itself,
+ * anything else as JSON writes it. An array nested thousands deep, which a
+ * 64 KiB body can hold, overflows the stack of JSON.stringify: it equals no
+ * value anyone expects.
+ */
+const asText = (value: unknown): string => {
+  if (typeof value === "string") return value
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return "(a value nested too deeply to write)"
+  }
+}
 
 const checkBody = (body: BodyPrefix, checks: ReadonlyArray<Check>): ProbeFailure | undefined => {
   let json: Either.Either<unknown, string> | undefined

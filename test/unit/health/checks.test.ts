@@ -67,6 +67,13 @@ describe("checkAnswer", () => {
       ])
     }))
 
+  it.effect("a value nested too deeply to write is a failed probe, not a crash", () =>
+    Effect.gen(function*() {
+      const deep = `{"status":${"[".repeat(30_000)}${"]".repeat(30_000)}}`
+      const failure = yield* verdict(answer(200, deep), [json("status", "UP")])
+      expect(failure).toMatchObject({ _tag: "JsonDiffers", path: "status", actual: "(a value nested too deeply to write)" })
+    }))
+
   it.effect("matches the body's start with the pattern, and quotes it on one line when it does not", () =>
     Effect.gen(function*() {
       // A global pattern keeps no state between probes.

@@ -226,13 +226,27 @@ export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.
 /**
  * Whether two failures are one reason, logged once. Time-outs count as one
  * whatever their length: the last one is often cut short by the deadline. A
- * body that fails a check is judged by the check alone: a body that holds a
- * timestamp or a counter must not make a log line of every probe.
+ * failure is judged by what failed, not by the text it quotes from the
+ * server: an error page or header that holds a timestamp or a counter must
+ * not make a log line of every probe. A JSON value that differs is the
+ * reason itself (STARTING, then DOWN), so it counts.
  */
-export const sameReason = (a: ProbeFailure, b: ProbeFailure): boolean =>
-  a._tag === "TimedOut" || a._tag === "NotJson" || a._tag === "BodyMismatch"
-    ? a._tag === b._tag && (a._tag !== "BodyMismatch" || a.pattern === (b as typeof a).pattern)
-    : Equal.equals(a, b)
+export const sameReason = (a: ProbeFailure, b: ProbeFailure): boolean => {
+  if (a._tag !== b._tag) return false
+  switch (a._tag) {
+    case "TimedOut":
+    case "NotJson":
+      return true
+    case "BodyMismatch":
+      return a.pattern === (b as typeof a).pattern
+    case "BadStatus":
+      return a.status === (b as typeof a).status
+    case "HeaderMismatch":
+      return a.name === (b as typeof a).name && a.pattern === (b as typeof a).pattern
+    default:
+      return Equal.equals(a, b)
+  }
+}
 
 /** A target's failure, as the final error lists it. */
 export interface TargetFailure {

@@ -273,6 +273,14 @@ describe("the reasons of checks and unix sockets", () => {
     )
     expect(sameReason(body("UP", "x"), ProbeFailure.NotJson({ detail: "", start: "x", end: "complete" }))).toBe(false)
   })
+
+  it("judges a wrong status by its code and a header by its name and pattern, not by the text they quote", () => {
+    expect(sameReason(ProbeFailure.BadStatus({ status: 503, body: "draining 2" }), ProbeFailure.BadStatus({ status: 503, body: "draining 4" }))).toBe(true)
+    expect(sameReason(ProbeFailure.BadStatus({ status: 503, body: "x" }), ProbeFailure.BadStatus({ status: 502, body: "x" }))).toBe(false)
+    const header = (name: string, value: string) => ProbeFailure.HeaderMismatch({ name, pattern: "^up$", value })
+    expect(sameReason(header("x-state", "Tue 10:01"), header("x-state", "Tue 10:02"))).toBe(true)
+    expect(sameReason(header("x-state", "a"), header("x-other", "a"))).toBe(false)
+  })
 })
 
 describe("bodyStart", () => {

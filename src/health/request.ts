@@ -12,7 +12,11 @@ import type { Header, Method } from "./target.js"
 
 export const maxRedirects = 10
 
-/** Headers for the host asked for, left out where a redirect leads elsewhere (Go does so for the first two). */
+/**
+ * Headers for the origin asked for (scheme, host and port), left out where a
+ * redirect leads elsewhere: another port may be another program, and http
+ * after https would send them in clear (curl's rule since CVE-2022-27776).
+ */
 const hostBoundHeaders = new Set(["authorization", "cookie", "host"])
 
 /**
@@ -44,7 +48,7 @@ export const finalAnswer = (
     HttpClientRequest.make(method)(url).pipe(
       HttpClientRequest.removeHash,
       HttpClientRequest.setHeaders(
-        Object.fromEntries(asked.headers.filter(([name]) => url.hostname === asked.url.hostname || !hostBoundHeaders.has(name)))
+        Object.fromEntries(asked.headers.filter(([name]) => url.origin === asked.url.origin || !hostBoundHeaders.has(name)))
       )
     )
   const follow = (url: URL, method: Method, redirects: number): Effect.Effect<HttpClientResponse.HttpClientResponse, ProbeFailure, Scope.Scope> =>

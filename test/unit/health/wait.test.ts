@@ -268,11 +268,18 @@ describe("waitUntilHealthy, one HTTP target", () => {
       expect(requests.map((r) => r.url)).toEqual(["http://127.0.0.1:8080/health", "http://127.0.0.1:8080/ready"])
     }))
 
-  it.effect("sends credentials and a Host header only to the host it was asked to probe", () =>
+  it.effect("sends credentials and a Host header only to the origin it was asked to probe: scheme, host and port", () =>
     Effect.gen(function*() {
       const headers: HttpTarget["headers"] = [["authorization", "Bearer t"], ["cookie", "c=1"], ["host", "web.internal"], ["x-probe", "sipid"]]
       const { requests } = yield* probe(
-        [{ status: 302, location: "/login" }, { status: 302, location: "http://10.0.0.7/ready" }, { status: 302, location: "http://127.0.0.1:8080/x" }, { status: 200 }],
+        [
+          { status: 302, location: "/login" },
+          { status: 302, location: "http://10.0.0.7/ready" },
+          { status: 302, location: "http://127.0.0.1:8080/x" },
+          { status: 302, location: "http://127.0.0.1:9090/other-port" },
+          { status: 302, location: "https://127.0.0.1:8080/other-scheme" },
+          { status: 200 }
+        ],
         { headers }
       )
       const sent = requests.map((r) => Object.keys(r.headers).filter((name) => headers!.some(([given]) => given === name)).sort())
@@ -280,7 +287,9 @@ describe("waitUntilHealthy, one HTTP target", () => {
         ["authorization", "cookie", "host", "x-probe"],
         ["authorization", "cookie", "host", "x-probe"],
         ["x-probe"],
-        ["authorization", "cookie", "host", "x-probe"]
+        ["authorization", "cookie", "host", "x-probe"],
+        ["x-probe"],
+        ["x-probe"]
       ])
     }))
 

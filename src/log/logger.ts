@@ -22,10 +22,12 @@ const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
 /**
  * Escapes what could end a log line early or forge one: control characters
  * (an OpenSSL message's trailing newline, a newline in a pidfile's name,
- * a terminal escape) and Unicode's line and paragraph separators.
+ * a terminal escape), Unicode's line and paragraph separators, and its
+ * direction controls, which can show a line's text in another order than
+ * it has (a server's body quoted in a reason).
  */
 export const oneLine = (text: string): string =>
-  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+  text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
 
 /**
  * Every line names its command and pidfile in the same place (the text

@@ -46,14 +46,14 @@ describe("makeLogger", () => {
 
   it.each(["text", "json"] as const)("writes one %s line per event, whatever the message or the pidfile's name holds", (format) => {
     const pidfile = "/run/web\n2026-01-01T00:00:00.000Z ERROR forged.pid"
-    const lines = logged(format, { command: "kill", pidfile }, ["TLS failed: ssl3_record.c:350:\n", `${pidfile}: gone\r\u2028\u001b[31m`])
+    const lines = logged(format, { command: "kill", pidfile }, ["TLS failed: ssl3_record.c:350:\n", `${pidfile}: gone\r\u2028\u001b[31m\u202eevil\u2066`])
     expect(lines).toHaveLength(2)
-    for (const line of lines) expect(line.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/)
+    for (const line of lines) expect(line.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202e\u2066]/)
     // What a reader sees: the text line, or the JSON line's fields decoded.
     const seen = lines.map((line) => format === "text" ? line : Object.values(JSON.parse(line)).join(" "))
     expect(seen[0]).toContain("web\\n2026-01-01T00:00:00.000Z ERROR forged.pid")
     expect(seen[0]).toContain("ssl3_record.c:350:\\n")
-    expect(seen[1]).toContain("gone\\r\\u2028\\u001b[31m")
+    expect(seen[1]).toContain("gone\\r\\u2028\\u001b[31m\\u202eevil\\u2066")
   })
 
   it("counts the lines it could not write in the next one it writes", () => {

@@ -206,7 +206,7 @@ export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.
   HeaderMissing: () => undefined,
   HeaderMismatch: () => undefined,
   SocketMissing: () => "is the job running? it makes the socket when it starts listening",
-  SocketRefused: () => "nothing accepts connections on it: a socket left by a job that stopped, or one not listening yet",
+  SocketRefused: () => "nothing accepts connections on it: a socket left by a job that stopped, one not listening yet, or a file that is no socket at all",
   TimedOut: ({ through }) => through && proxyAdvice(through),
   Refused: () => "is the job listening on that port yet?",
   Untrusted: () => "is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)",

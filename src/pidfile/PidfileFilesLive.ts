@@ -12,14 +12,14 @@ import { Effect, Layer, Option, Scope } from "effect"
 import * as fs from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { randomBytes } from "node:crypto"
-import { PidfileInvalid, OsError, osError } from "../errors.js"
+import { PidfileInvalid, PidfileProblem, OsError, osError } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import {
   attempt,
   codeOf,
-  describeNonRegular,
   fsyncDirectory,
   isMissing,
+  nonRegular,
   nodeAtSync,
   openFile,
   removeIfSame,
@@ -136,16 +136,16 @@ export const make = Effect.gen(function*() {
       } catch (cause) {
         const code = codeOf(cause)
         if (code === "ENOENT") return Effect.succeed(Option.none<OpenFile>())
-        if (code === "ELOOP") return Effect.fail(new PidfileInvalid({ path, reason: "is a symbolic link; sipid never follows one" }))
+        if (code === "ELOOP") return Effect.fail(new PidfileInvalid({ path, problem: PidfileProblem.Symlink() }))
         // ENXIO: a socket, or a device without a driver; say which.
         const stats = code === "ENXIO" ? fs.lstatSync(directory.entry(name), { throwIfNoEntry: false }) : undefined
-        if (stats !== undefined) return Effect.fail(new PidfileInvalid({ path, reason: describeNonRegular(stats) }))
+        if (stats !== undefined) return Effect.fail(new PidfileInvalid({ path, problem: nonRegular(stats) }))
         return Effect.fail(osError("open", path, cause))
       }
       const stats = fs.fstatSync(fd)
       if (!stats.isFile()) {
         fs.closeSync(fd)
-        return Effect.fail(new PidfileInvalid({ path, reason: describeNonRegular(stats) }))
+        return Effect.fail(new PidfileInvalid({ path, problem: nonRegular(stats) }))
       }
       return Effect.succeed(Option.some(openFile(fd, stats)))
     })

@@ -21,7 +21,7 @@
  */
 import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { basename, dirname, join } from "node:path"
-import { PidfileInvalid, osError } from "../errors.js"
+import { PidfileInvalid, PidfileProblem, osError } from "../errors.js"
 import { isMissing } from "./liveCalls.js"
 import { type Walker, walkTo } from "./pathWalk.js"
 import { type FileNode, isTemporaryOf, type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
@@ -165,7 +165,10 @@ export const make = Effect.sync(() => {
         const inode = tree.get(real)
         if (inode === undefined) return Effect.succeed(Option.none())
         if (inode.kind !== "file") {
-          return Effect.fail(new PidfileInvalid({ path, reason: inode.kind === "symlink" ? "is a symbolic link" : `is a ${inode.kind}` }))
+          const problem = inode.kind === "symlink"
+            ? PidfileProblem.Symlink()
+            : PidfileProblem.NotRegular({ kind: inode.kind === "fifo" ? "FIFO" : inode.kind })
+          return Effect.fail(new PidfileInvalid({ path, problem }))
         }
         return Effect.succeed(Option.some(openDescription(inode)))
       })).pipe(Effect.catchIf(isMissing, () => Effect.succeedNone), Effect.tap(() => takeHook)),

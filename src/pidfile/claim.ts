@@ -6,7 +6,7 @@
  */
 import { Data, Effect, Option, type Scope } from "effect"
 import { dirname } from "node:path"
-import { ClaimantInvalid, type JobSurvived, type JobUnseen, type OsError, PidfileInvalid, PidfileOwned, type ProcessHidden } from "../errors.js"
+import { ClaimantInvalid, type JobSurvived, type JobUnseen, type OsError, PidfileInvalid, PidfileProblem, PidfileOwned, type ProcessHidden } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isThread, Processes } from "../process/Processes.js"
 import type { JobStopOptions } from "../process/stopJob.js"
@@ -141,10 +141,7 @@ const ensureStillNamed = ({ file, path }: PidfileLock) =>
   Effect.gen(function*() {
     const current = yield* (yield* PidfileFiles).nodeAt(path)
     if (Option.isNone(current) || !sameNode(current.value, file.node)) {
-      return yield* new PidfileInvalid({
-        path,
-        reason: `was ${Option.isNone(current) ? "removed" : "replaced"} while locked, by a program that does not lock (start-stop-daemon, an editor); not claimed`
-      })
+      return yield* new PidfileInvalid({ path, problem: PidfileProblem.ChangedWhileLocked({ removed: Option.isNone(current) }) })
     }
   })
 
@@ -195,10 +192,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive, tree: JobStopOptions |
         // monit reads the first number: if that is a running process, the
         // file is that job's pidfile to monit, and replacing it would start a second copy.
         if (content.readAs !== undefined && (yield* findOccupant(path, file.uid, content.readAs))._tag === "Running") {
-          return yield* new PidfileInvalid({
-            path,
-            reason: `holds no single PID, yet monit reads it as process ${content.readAs}, which is running`
-          })
+          return yield* new PidfileInvalid({ path, problem: PidfileProblem.MonitReadsRunning({ pid: content.readAs }) })
         }
         yield* Effect.logWarning(`pidfile is stale: ${content.reason}`)
         break

@@ -9,7 +9,7 @@
  */
 import { Clock, Data, type Duration, Effect, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { JobSurvived, JobUnseen, PidfileInvalid, type ProcessHidden, ProcessSurvived, type OsError } from "../errors.js"
+import { JobSurvived, JobUnseen, PidfileInvalid, PidfileProblem, type ProcessHidden, ProcessSurvived, type OsError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
@@ -69,9 +69,9 @@ const readPid = (locked: LockedPidfile) =>
     const content = yield* readContent(locked.file)
     switch (content._tag) {
       case "Empty":
-        return yield* new PidfileInvalid({ path: locked.path, reason: "is empty, so it names no process to stop" })
+        return yield* new PidfileInvalid({ path: locked.path, problem: PidfileProblem.Empty() })
       case "Invalid":
-        return yield* new PidfileInvalid({ path: locked.path, reason: content.reason })
+        return yield* new PidfileInvalid({ path: locked.path, problem: PidfileProblem.BadContent({ detail: content.reason }) })
       case "Valid":
         return content.pid
     }
@@ -139,7 +139,7 @@ const stopProcess = (
     }
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
     if (callerPids.includes(pid)) {
-      return yield* new PidfileInvalid({ path, reason: `names process ${pid}, which is sipid itself or the process that started it` })
+      return yield* new PidfileInvalid({ path, problem: PidfileProblem.NamesSipid({ pid }) })
     }
 
     // The pidfd pins one process; it must be the one just judged (and, with a

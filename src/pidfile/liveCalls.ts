@@ -5,22 +5,17 @@
  */
 import { Effect } from "effect"
 import * as fs from "node:fs"
-import { type PidfileInvalid, type OsError, osError } from "../errors.js"
+import { type OsError, osError, type PidfileInvalid, PidfileProblem } from "../errors.js"
 import { type FileNode, type OpenFile, sameNode } from "./PidfileFiles.js"
 import type { PinnedDirectory } from "./pinnedDirectory.js"
 
 const { O_DIRECTORY, O_RDONLY } = fs.constants
 
-export const describeNonRegular = (stats: fs.Stats): string =>
-  stats.isDirectory()
-    ? "is a directory, not a pidfile"
-    : stats.isFIFO()
-    ? "is a FIFO, not a regular file"
-    : stats.isSocket()
-    ? "is a socket, not a regular file"
-    : stats.isSymbolicLink()
-    ? "is a symbolic link; sipid never follows one"
-    : "is a device, not a regular file"
+/** What a file that is not a regular one is, as a `PidfileProblem`. */
+export const nonRegular = (stats: fs.Stats): PidfileProblem =>
+  stats.isSymbolicLink()
+    ? PidfileProblem.Symlink()
+    : PidfileProblem.NotRegular({ kind: stats.isDirectory() ? "directory" : stats.isFIFO() ? "FIFO" : stats.isSocket() ? "socket" : "device" })
 
 export const openFile = (fd: number, stats: fs.Stats): OpenFile => ({
   fd,

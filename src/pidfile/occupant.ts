@@ -6,7 +6,7 @@
  * a thread is invalid for all three.
  */
 import { Data, Effect, Either, Option } from "effect"
-import { PidfileInvalid, type ProcessHidden, type OsError } from "../errors.js"
+import { PidfileInvalid, PidfileProblem, type ProcessHidden, type OsError } from "../errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isSameProcess, isThread, Processes } from "../process/Processes.js"
 import { remainsOf } from "../process/remains.js"
@@ -46,10 +46,7 @@ export const findOccupant = (
     if (state._tag === "Zombie") return Occupant.Stale({ pid, reason: `process ${pid} is a zombie (exited, not yet reaped)` })
     // Only a process is a pidfile's occupant; a thread's ID cannot be signalled on its own.
     if (isThread(state)) {
-      return yield* new PidfileInvalid({
-        path: pidfile,
-        reason: `names ${pid}, a thread of process ${state.threadGroup}, not a process`
-      })
+      return yield* new PidfileInvalid({ path: pidfile, problem: PidfileProblem.NamesThread({ pid, process: state.threadGroup }) })
     }
     const recorded = yield* readIdentityRecord(pidfile, pid, pidfileOwner)
     if (Option.isNone(recorded)) return Occupant.Running({ process: state, recorded: false })

@@ -6,7 +6,7 @@
  * 1.19.3, systemd's since CVE-2018-16888).
  */
 import { Either } from "effect"
-import { PidfileInvalid } from "../errors.js"
+import { PidfileInvalid, PidfileProblem } from "../errors.js"
 import type { ProcessHandle } from "../process/Processes.js"
 import type { OpenFile } from "./PidfileFiles.js"
 
@@ -61,9 +61,7 @@ export const checkSymlinkTrust = (path: string, symlink: SymlinkOnPath, callerUi
   return reason === undefined ? Either.void : Either.left(
     new PidfileInvalid({
       path,
-      reason: `its path goes through the symbolic link ${symlink.at} -> ${symlink.target}, and ${reason}, so another user may point it anywhere; sipid follows a link on the way only if ${
-        callerUid === 0 ? "root owns" : `root or uid ${callerUid} (sipid's own) own`
-      } it and its directory and no other user may write there: give the path it leads to`
+      problem: PidfileProblem.UntrustedSymlinkOnPath({ at: symlink.at, target: symlink.target, why: reason, callerUid })
     })
   )
 }
@@ -84,7 +82,7 @@ export const untrustedRecordReason = (record: OpenFile, pidfileOwner: number): s
 /** Anyone could have written a world-writable pidfile: never act on it. */
 export const checkFileTrust = (path: string, file: OpenFile): Either.Either<void, PidfileInvalid> =>
   (file.mode & worldWritable) !== 0
-    ? Either.left(new PidfileInvalid({ path, reason: `is world-writable (mode ${(file.mode & 0o7777).toString(8)}), so anyone may have written it` }))
+    ? Either.left(new PidfileInvalid({ path, problem: PidfileProblem.WorldWritable({ mode: file.mode }) }))
     : Either.void
 
 /**
@@ -113,7 +111,7 @@ export const checkOwnerTrust = (
     : Either.left(
       new PidfileInvalid({
         path,
-        reason: `is owned by uid ${file.uid}, which could not signal the process it names, ${process.identity.pid} (real uid ${real}, saved uid ${saved}); as root, sipid signals only what the owner could`
+        problem: PidfileProblem.OwnerCannotSignal({ owner: file.uid, pid: process.identity.pid, realUid: real, savedUid: saved })
       })
     )
 }

@@ -11,6 +11,7 @@ import {
   JobUnseen,
   LockRetriesExhausted,
   PidfileInvalid,
+  PidfileProblem,
   PidfileLocked,
   PidfileOwned,
   ProcessHidden,
@@ -100,7 +101,7 @@ describe("each error is one line naming the value or file, what is wrong and wha
     [new UsageError({ detail: "--pid: required" }), "--pid: required"],
     [new InvalidPid({ input: "0", reason: `"0" is not a valid PID: expected a decimal number from 2 to 4194304` }), `"0" is not a valid PID: expected a decimal number from 2 to 4194304`],
     [new InvalidProbeSetting({ input: "2xx", reason: `"2xx" is not a status code or range; use e.g. 200 or 200-399` }), `"2xx" is not a status code or range; use e.g. 200 or 200-399`],
-    [new PidfileInvalid({ path: "/p", reason: "is empty" }), "/p: is empty; left untouched, fix or remove it by hand"],
+    [new PidfileInvalid({ path: "/p", problem: PidfileProblem.Empty() }), "/p: is empty, so it names no process to stop; left untouched, fix or remove it by hand"],
     [
       new LockRetriesExhausted({ path: "/p", attempts: 20 }),
       "/p: lock failed: the file was replaced 20 times while locking; another program keeps rewriting it, try again"
@@ -133,7 +134,11 @@ describe("each error keeps its fields for a library caller", () => {
     [new InvalidDuration({ input: "20", reason: "r" }), { _tag: "InvalidDuration", input: "20", reason: "r" }],
     [new InvalidProbeSetting({ input: "2xx", reason: "r" }), { _tag: "InvalidProbeSetting", input: "2xx", reason: "r" }],
     [new LockRetriesExhausted({ path: "/p", attempts: 20 }), { _tag: "LockRetriesExhausted", path: "/p", attempts: 20 }],
-    [new ProcessHidden({ pid: 42 }), { _tag: "ProcessHidden", pid: 42 }]
+    [new ProcessHidden({ pid: 42 }), { _tag: "ProcessHidden", pid: 42 }],
+    [
+      new PidfileInvalid({ path: "/p", problem: PidfileProblem.NamesThread({ pid: 81, process: 80 }) }),
+      { _tag: "PidfileInvalid", path: "/p", problem: { _tag: "NamesThread", pid: 81, process: 80 }, reason: "names 81, a thread of process 80, not a process" }
+    ]
   ] as const)("%s", (error, fields) => {
     expect(error).toMatchObject(fields)
   })

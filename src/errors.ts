@@ -1,7 +1,9 @@
 /**
  * Every failure sipid can report. Each error renders as one line (its
- * `message`) that names the file or value, what is wrong and what to do; the
- * CLI edge (`cli/exitCodes.ts`) turns the tag into an exit code.
+ * `message`) that names the file or value and what is wrong, with what to
+ * do where that needs no sipid command line; the CLI edge adds the sipid
+ * command or option that helps (`cli/advice.ts`) and turns the tag into an
+ * exit code (`cli/exitCodes.ts`).
  */
 import type * as PlatformError from "@effect/platform/Error"
 import { Data, type Duration, Predicate } from "effect"
@@ -178,7 +180,7 @@ export class PidfileOwned extends Data.TaggedError("PidfileOwned")<{
   readonly pid: number
 }> {
   override get message(): string {
-    return `${this.path}: already names live process ${this.pid}; stop it first (sipid kill --pid-file ${this.path})`
+    return `${this.path}: already names live process ${this.pid}`
   }
 }
 
@@ -194,7 +196,7 @@ export class ProcessSurvived extends Data.TaggedError("ProcessSurvived")<{
   override get message(): string {
     return this.sentKill
       ? `${this.path}: process ${this.pid} is still alive after ${formatGoDuration(this.waited)}, SIGKILL included (stuck in D state?); pidfile kept, check it with ps -o stat= -p ${this.pid}`
-      : `${this.path}: process ${this.pid} is still alive after ${formatGoDuration(this.waited)}; the schedule sent no SIGKILL (add KILL/N to --retry to force it); pidfile kept`
+      : `${this.path}: process ${this.pid} is still alive after ${formatGoDuration(this.waited)}; the schedule sent no SIGKILL; pidfile kept`
   }
 }
 
@@ -211,7 +213,7 @@ interface JobFailure {
 /** "2 process(es) of process 80's job still alive after 7s, SIGKILL included: 81 worker (state S), ..." */
 const survivorsOf = ({ pid: main, sentKill, survivors, waited }: JobFailure) =>
   `${survivors.length} process(es) of process ${main}'s job still alive after ${formatGoDuration(waited)}${
-    sentKill ? ", SIGKILL included" : "; the schedule sent no SIGKILL (add KILL/N to --retry to force it)"
+    sentKill ? ", SIGKILL included" : "; the schedule sent no SIGKILL"
   }: ${
     survivors.map(({ command, pid, state }) =>
       `${pid}${pid === main ? " (main)" : ""} ${command} (${
@@ -315,7 +317,7 @@ export class ProcessHidden extends Data.TaggedError("ProcessHidden")<{
   readonly pid: number
 }> {
   override get message(): string {
-    return `process ${this.pid}: it exists but /proc/${this.pid} is hidden (/proc mounted with hidepid?); run sipid as root`
+    return `process ${this.pid}: it exists but /proc/${this.pid} is hidden (/proc mounted with hidepid?)`
   }
 }
 

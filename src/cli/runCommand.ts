@@ -7,6 +7,7 @@
 import { Data, Deferred, Effect, FiberRef, HashMap, Logger, LogLevel, Option } from "effect"
 import type { SipidError } from "../errors.js"
 import * as Log from "../log/logger.js"
+import { reportText } from "./advice.js"
 import { ExitCode, exitCodeFor, signalExitCode, type StopSignal } from "./exitCodes.js"
 
 /** A command finished with a non-zero exit code; whatever it had to say is already printed. */
@@ -51,7 +52,7 @@ const reportFailure = (command: string, program: CommandRun) =>
     (error) =>
       Effect.zipRight(
         // A PID that is no job's process was given on the command line: a usage error there.
-        error._tag === "UsageError" || error._tag === "ClaimantInvalid" ? logUsageError(command, error.message) : Effect.logError(error.message),
+        error._tag === "UsageError" || error._tag === "ClaimantInvalid" ? logUsageError(command, error.message) : Effect.logError(reportText(error)),
         Effect.fail(new ExitStatus({ code: exitCodeFor(error) }))
       )
   )

@@ -258,7 +258,7 @@ threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()"; C=$!
     expect(result.stdout).toContain("kill=1")
     expect(result.stdout).toContain("pidfile kept")
     expect(result.stdout).toContain("process alive")
-    expect(result.stderr).toMatch(/process \d+ is still alive after [\d.]+s; the schedule sent no SIGKILL .*; pidfile kept/)
+    expect(result.stderr).toMatch(/process \d+ is still alive after [\d.]+s; the schedule sent no SIGKILL; pidfile kept; add KILL\/N to --retry to force it$/m)
     expect(result.stderr).not.toContain("D state")
   })
 

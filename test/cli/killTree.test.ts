@@ -222,7 +222,9 @@ os._exit(0)" &
     `)
     expect(result.stdout).toContain("kill=1")
     expect(result.stdout).toContain("pidfile kept")
-    expect(result.stderr).toMatch(/2 process\(es\) of process \d+'s job still alive after 1\.\d+s; the schedule sent no SIGKILL .*: \d+ \(main\) bash \(state S\), \d+ sleep \(state S\); pidfile kept/)
+    expect(result.stderr).toMatch(
+      /2 process\(es\) of process \d+'s job still alive after 1\.\d+s; the schedule sent no SIGKILL: \d+ \(main\) bash \(state S\), \d+ sleep \(state S\); pidfile kept, .*; add KILL\/N to --retry to force it$/m
+    )
   })
 
   it("as root, with a pidfile owned by nobody: status --tree lists exactly the members kill --tree stops; a root worker is left out of both", async () => {

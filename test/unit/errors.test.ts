@@ -2,6 +2,7 @@
 import * as PlatformError from "@effect/platform/Error"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration } from "effect"
+import { adviceFor, reportText } from "../../src/cli/advice.js"
 import {
   InvalidDuration,
   InvalidPid,
@@ -112,7 +113,7 @@ describe("each error is one line naming the value or file, what is wrong and wha
     ],
     [
       new ProcessSurvived({ path: "/p", pid: 42, waited: Duration.seconds(1), sentKill: false }),
-      "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL (add KILL/N to --retry to force it); pidfile kept"
+      "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL; pidfile kept; add KILL/N to --retry to force it"
     ],
     [
       new OsError({ operation: "open", path: "/p", code: "EIO" }),
@@ -122,8 +123,27 @@ describe("each error is one line naming the value or file, what is wrong and wha
       new OsError({ operation: "open", path: "/p", code: "EIO", detail: "EIO (i/o error)", hint: "check the disk" }),
       "/p: open failed: EIO (i/o error); check the disk"
     ]
-  ])("%s", (error, message) => {
+  ])("%s", (error, line) => {
+    // The line the CLI logs: the error's message, and the command line's advice (cli/advice.ts).
+    expect(reportText(error)).toBe(line)
+  })
+})
+
+describe("the library's messages state facts; the sipid command or option that helps is the CLI's to add", () => {
+  it.each([
+    [new PidfileOwned({ path: "/p", pid: 42 }), "/p: already names live process 42", "stop it first (sipid kill --pid-file /p)"],
+    [new ProcessSurvived({ path: "/p", pid: 42, waited: Duration.seconds(1), sentKill: false }), "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL; pidfile kept", "add KILL/N to --retry to force it"],
+    [new ProcessHidden({ pid: 42 }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?)", "run sipid as root"]
+  ] as const)("%s", (error, message, advice) => {
     expect(error.message).toBe(message)
+    expect(adviceFor(error)).toBe(advice)
+  })
+
+  it("gives no advice where none helps: SIGKILL was sent, or nothing of the job survived", () => {
+    expect(adviceFor(new ProcessSurvived({ path: "/p", pid: 42, waited: Duration.seconds(25), sentKill: true }))).toBeUndefined()
+    const unseen = { path: "/p", pid: 1080, waited: Duration.seconds(1), sentKill: false, look: "the first look", left: "stopped", survivors: [] }
+    expect(adviceFor(new JobUnseen(unseen))).toBeUndefined()
+    expect(adviceFor(new PidfileLocked({ path: "/p" }))).toBeUndefined()
   })
 })
 
@@ -178,11 +198,11 @@ describe("JobSurvived names every survivor, its command and state, and how to lo
     )
   })
 
-  it("without SIGKILL: says to add one; a member alone is not marked main", () => {
+  it("without SIGKILL: the CLI says to add one; a member alone is not marked main", () => {
     const error = new JobSurvived({ path: "/p", pid: 1080, waited: Duration.seconds(1), sentKill: false, survivors: [{ pid: 1093, command: "sleep", state: "S" }] })
-    expect(error.message).toBe(
-      "/p: 1 process(es) of process 1080's job still alive after 1s; the schedule sent no SIGKILL (add KILL/N to --retry to force it): " +
-        "1093 sleep (state S); pidfile kept, check them with ps -o pid,stat,args -p 1093"
+    expect(reportText(error)).toBe(
+      "/p: 1 process(es) of process 1080's job still alive after 1s; the schedule sent no SIGKILL: " +
+        "1093 sleep (state S); pidfile kept, check them with ps -o pid,stat,args -p 1093; add KILL/N to --retry to force it"
     )
   })
 

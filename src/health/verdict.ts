@@ -52,13 +52,18 @@ export class Unhealthy extends Data.TaggedError("Unhealthy")<Rounds & {
 export class StillHealthy extends Data.TaggedError("StillHealthy")<Rounds & {
   /** The targets whose last probe that counted did not fail; empty when they all failed, but in too few rounds in a row. */
   readonly healthy: ReadonlyArray<string>
+  /** The targets none of whose probes counted: each was cut short by the deadline, so whether they fail is not known. */
+  readonly unseen: ReadonlyArray<string>
 }> {
   override get message(): string {
-    const what = summary(this, "still healthy", "not unhealthy")
-    return this.healthy.length === 0
+    const what = summary(this, this.healthy.length === 0 && this.unseen.length > 0 ? "not seen failing" : "still healthy", "not unhealthy")
+    const seen = this.healthy.length === 0
       ? what
       : this.healthy.length === 1
       ? `${this.healthy[0]}: ${what}`
       : `${what}: ${this.healthy.join(", ")}`
+    return this.unseen.length === 0
+      ? seen
+      : `${seen}; no probe of ${this.unseen.join(", ")} finished before the deadline: give the wait more time than one probe's time-out`
   }
 }

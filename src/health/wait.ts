@@ -85,8 +85,8 @@ export const waitUntilUnhealthy: (settings: Settings) => Effect.Effect<Down, Sti
   function*(settings: Settings) {
     const { attempts, done, elapsed, inARow, successThreshold, targets } = yield* rounds("unhealthy", settings)
     if (!done) {
-      const healthy = targets.filter((target) => target.healthy !== false).map(({ name }) => name)
-      return yield* new StillHealthy({ healthy, attempts, elapsed, inARow, successThreshold })
+      const named = (healthy: boolean | undefined) => targets.filter((target) => target.healthy === healthy).map(({ name }) => name)
+      return yield* new StillHealthy({ healthy: named(true), unseen: named(undefined), attempts, elapsed, inARow, successThreshold })
     }
     const failures = failuresOf(targets)
     const reasons = failures.map(({ failure, target }) => (failures.length === 1 ? describe(failure) : `${target}: ${describe(failure)}`))

@@ -97,7 +97,7 @@ describe("each error is one line naming the value or file, what is wrong and wha
       new Unhealthy({ failures: [{ target: "http://x/", failure: ProbeFailure.Refused() }], attempts: 3, elapsed: Duration.seconds(2), inARow: 0, successThreshold: 1 }),
       "http://x/: not healthy after 3 attempts (2s): last failure: connection refused; is the job listening on that port yet?"
     ],
-    [new StillHealthy({ healthy: ["http://x/"], attempts: 1, elapsed: Duration.seconds(1), inARow: 0, successThreshold: 1 }), "http://x/: still healthy after 1 attempt (1s)"],
+    [new StillHealthy({ healthy: ["http://x/"], unseen: [], attempts: 1, elapsed: Duration.seconds(1), inARow: 0, successThreshold: 1 }), "http://x/: still healthy after 1 attempt (1s)"],
     [new ProcessHidden({ pid: 42 }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?); run sipid as root"],
     [new UsageError({ detail: "--pid: required" }), "--pid: required"],
     [new InvalidPid({ input: "0", reason: `"0" is not a valid PID: expected a decimal number from 2 to 4194304` }), `"0" is not a valid PID: expected a decimal number from 2 to 4194304`],

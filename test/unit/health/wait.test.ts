@@ -603,6 +603,15 @@ describe("waitUntilUnhealthy", () => {
       const slow = yield* drain([{ status: 200, after: 800 }], { timeout: Duration.seconds(2) })
       expect(failureMessage(slow.exit)).toBe("http://127.0.0.1:8080/health: still healthy after 2 attempts (2s)")
     }))
+
+  it.effect("a target whose every probe the deadline cut short is not called healthy: it was not seen at all", () =>
+    Effect.gen(function*() {
+      const hung = yield* drain(["never"], { requestTimeout: Duration.seconds(5), timeout: Duration.seconds(2) })
+      expect(hung.exit).toMatchObject({ _tag: "Failure", cause: { error: { _tag: "StillHealthy", healthy: [], unseen: ["http://127.0.0.1:8080/health"] } } })
+      expect(failureMessage(hung.exit)).toBe(
+        "not seen failing after 1 attempt (2s); no probe of http://127.0.0.1:8080/health finished before the deadline: give the wait more time than one probe's time-out"
+      )
+    }))
 })
 
 describe("settings", () => {

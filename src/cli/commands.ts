@@ -142,9 +142,9 @@ export const status = command({
   }
 })
 
-/** The options of wait-until-healthy and wait-until-unhealthy: the same targets, checks and timing. */
-const waitOptions = {
-  ...grouped("Targets (at least one; all must pass in the same round)", {
+/** The options of wait-until-healthy and wait-until-unhealthy: the same targets, checks and timing; `done` is what ends the wait. */
+const waitOptions = (done: "pass" | "fail") => ({
+  ...grouped(`Targets (at least one; all must ${done} in the same round)`, {
     url: repeated("--url", "URL", probeSetting(parseUrl), { meaning: "an http:// or https:// endpoint" }),
     tcp: repeated("--tcp", "HOST:PORT", probeSetting(parseTcpAddress), { meaning: "a port to connect to: [::1]:5432" }),
     unixSocket: optional("--unix-socket", "PATH", asText, { meaning: "send the --url requests over this unix socket" }),
@@ -171,7 +171,7 @@ const waitOptions = {
       defaultText: formatGoDuration(defaults.requestTimeout)
     }),
     successThreshold: withDefault("--success-threshold", "N", probeSetting(parseCount), {
-      meaning: "rounds in a row that must pass",
+      meaning: done === "pass" ? "rounds in a row that must pass" : "rounds in a row in which all fail",
       defaultText: String(defaults.successThreshold)
     })
   }),
@@ -182,7 +182,7 @@ const waitOptions = {
     insecure: flag("--insecure", { meaning: "skip certificate checks (logs a warning)" })
   }),
   logFormat
-}
+})
 
 /** The exit codes both wait commands give for trouble other than their answer. */
 const waitTrouble: ReadonlyArray<ExitCodeDoc> = [[ExitCode.usage, "usage error, or an unreadable certificate or key file"], stoppedBySignal]
@@ -196,7 +196,7 @@ export const waitUntilHealthy = command({
     [ExitCode.refused, "still unhealthy at the deadline; the last failures are logged"],
     ...waitTrouble
   ],
-  options: waitOptions
+  options: waitOptions("pass")
 })
 
 export const waitUntilUnhealthy = command({
@@ -208,7 +208,7 @@ export const waitUntilUnhealthy = command({
     [ExitCode.refused, "still healthy at the deadline"],
     ...waitTrouble
   ],
-  options: waitOptions
+  options: waitOptions("fail")
 })
 
 export const run = command({

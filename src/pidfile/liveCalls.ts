@@ -27,6 +27,7 @@ export const openFile = (fd: number, stats: fs.Stats): OpenFile => ({
 export const attempt = <A>(operation: string, path: string, run: () => A): Effect.Effect<A, OsError> =>
   Effect.try({ try: run, catch: (cause) => osError(operation, path, cause) })
 
+/** The errno name of a Node error (`ENOENT`), undefined for anything else. */
 export const codeOf = (cause: unknown) => (cause as NodeJS.ErrnoException).code
 
 /** lstat without throwing for a missing path. */

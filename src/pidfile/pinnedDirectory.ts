@@ -10,6 +10,7 @@
  * rename(2) and unlink(2) apply to NAME in that directory.
  */
 import * as fs from "node:fs"
+import { codeOf } from "./liveCalls.js"
 import { type Walker, walkTo, type WalkOptions } from "./pathWalk.js"
 
 /**
@@ -24,8 +25,6 @@ const { O_DIRECTORY, O_NOFOLLOW } = fs.constants
 const inside = (fd: number, name: string) => `/proc/self/fd/${fd}/${name}`
 
 const errorOf = (code: string, path: string) => Object.assign(new Error(`${code}: ${path}`), { code })
-
-const codeOf = (cause: unknown) => (cause as NodeJS.ErrnoException).code
 
 /**
  * The directory `name` in `fd`, not followed if it is a symbolic link

@@ -14,6 +14,7 @@ import { Effect, Either } from "effect"
 import { type Stats, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { CommandNotExecutable, CommandNotFound } from "../errors.js"
+import { codeOf } from "../pidfile/liveCalls.js"
 
 /** Whose permissions count: the job's user and groups. */
 export interface Runner {
@@ -35,7 +36,7 @@ const refusal = (path: string, runner: Runner): string | undefined => {
   try {
     stats = statSync(path)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
+    const code = codeOf(error)
     return code === "ENOENT" || code === "ENOTDIR" ? "missing" : `cannot be read: ${code}`
   }
   if (stats.isDirectory()) return "is a directory"

@@ -18,6 +18,7 @@ import { basename, dirname } from "node:path"
 import { osError, OsError, PidfileInvalid } from "../errors.js"
 import { Libc } from "../native/Libc.js"
 import { claimHeld } from "../pidfile/claim.js"
+import { codeOf } from "../pidfile/liveCalls.js"
 import { PidfileLock } from "../pidfile/lock.js"
 import { pinDirectory } from "../pidfile/pinnedDirectory.js"
 import { removeIfStillNames } from "../pidfile/release.js"
@@ -77,7 +78,7 @@ const openLog = (path: string) =>
     catch: (cause) =>
       cause instanceof PidfileInvalid
         ? new OsError({ operation: "open for append", path, code: "ELOOP", detail: cause.reason, cause })
-        : (cause as NodeJS.ErrnoException).code === "ELOOP"
+        : codeOf(cause) === "ELOOP"
         ? new OsError({ operation: "open for append", path, code: "ELOOP", detail: "a symbolic link, which sipid does not follow", cause })
         : osError("open for append", path, cause)
   })

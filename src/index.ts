@@ -34,28 +34,20 @@ export { type Pid, parsePid, parsePidfileContent, PidfileContent } from "./proce
 export { formatGoDuration, parseGoDuration } from "./time/goDuration.js"
 
 // What they fail with.
+export { type SipidError } from "./errors.js"
 export {
   ClaimantInvalid,
   type ClaimantProblem,
-  CommandNotExecutable,
-  CommandNotFound,
-  InvalidDuration,
-  InvalidPid,
-  InvalidProbeSetting,
-  InvalidStopSchedule,
-  JobSurvived,
-  JobUnseen,
-  LockRetriesExhausted,
   describePidfileProblem,
-  OsError,
+  LockRetriesExhausted,
   PidfileInvalid,
   PidfileLocked,
-  PidfileProblem,
   PidfileOwned,
-  ProcessHidden,
-  ProcessSurvived,
-  type SipidError,
-  UnknownAccount,
-  UsageError
-} from "./errors.js"
+  PidfileProblem
+} from "./pidfile/errors.js"
+export { InvalidPid, InvalidStopSchedule, JobSurvived, JobUnseen, ProcessHidden, ProcessSurvived } from "./process/errors.js"
+export { CommandNotExecutable, CommandNotFound, UnknownAccount } from "./run/errors.js"
+export { InvalidDuration } from "./time/InvalidDuration.js"
+export { InvalidProbeSetting } from "./health/errors.js"
+export { describeOsSubject, OsError, OsSubject } from "./os/OsError.js"
 export { StillHealthy, Unhealthy } from "./health/verdict.js"

@@ -4,9 +4,41 @@
  * shell commands that show more (`ps ...`); a library caller has no
  * `--retry` to add.
  */
-import type { SipidError } from "../errors.js"
+import type { CommandError } from "./UsageError.js"
 
-export const adviceFor = (error: SipidError): string | undefined => {
+/** What usually fixes a file operation that failed with this code. */
+const fileHints: Record<string, string> = {
+  EACCES: "run as a user that may write there (BOSH scripts run as root)",
+  EPERM: "run as a user that may write there (BOSH scripts run as root)",
+  EROFS: "the file system is read-only; use a writable run directory",
+  ENOSPC: "the disk is full",
+  ENOTDIR: "a parent of the path is not a directory",
+  EEXIST: "a file that is not a directory stands in the way; move it"
+}
+
+/** Operations that only look: permission trouble there is about reading, not writing. */
+const readingOperations = new Set(["open", "read", "lstat", "list"])
+const readHint = "run as a user that may read it (BOSH scripts run as root)"
+const signalHint = "not permitted to signal it: run sipid as root or as the process's user"
+
+/** `sipid run`'s set-up of the job's process (exec.ts): no file is involved, so no file hint fits. */
+const processSetUp = /^(set|prctl|dup2|fcntl|signal|sigprocmask)/
+
+/** What to do about a system call that failed: the operation and errno decide. */
+const osAdvice = (operation: string, code: string): string | undefined =>
+  code === "EPERM" && operation.startsWith("send ")
+    ? signalHint
+    : code === "EPERM" && operation.startsWith("set limit ")
+    ? "a limit above the hard one needs CAP_SYS_RESOURCE, and nofile above fs.nr_open is refused even to root"
+    : processSetUp.test(operation)
+    ? undefined
+    : code === "EACCES" && operation === "chdir"
+    ? "the job's user may not enter it"
+    : (code === "EACCES" || code === "EPERM") && readingOperations.has(operation)
+    ? readHint
+    : fileHints[code]
+
+export const adviceFor = (error: CommandError): string | undefined => {
   switch (error._tag) {
     case "PidfileOwned":
       return `stop it first (sipid kill --pid-file ${error.path})`
@@ -16,13 +48,16 @@ export const adviceFor = (error: SipidError): string | undefined => {
       return error.sentKill || (error._tag !== "ProcessSurvived" && error.survivors.length === 0) ? undefined : "add KILL/N to --retry to force it"
     case "ProcessHidden":
       return "run sipid as root"
+    case "OsError":
+      // A hint the failing code gave (a broken installation) is in the message already.
+      return error.hint === undefined ? osAdvice(error.operation, error.code) : undefined
     default:
       return undefined
   }
 }
 
 /** The one line the CLI logs for `error`: its message, and the advice if there is one. */
-export const reportText = (error: SipidError): string => {
+export const reportText = (error: CommandError): string => {
   const advice = adviceFor(error)
   return advice === undefined ? error.message : `${error.message}; ${advice}`
 }

@@ -15,7 +15,7 @@ import { spawn } from "node:child_process"
 import { writeSync } from "node:fs"
 import { constants } from "node:os"
 import { Effect } from "effect"
-import { osError } from "../errors.js"
+import { osError } from "../os/errno.js"
 import { statusFdVariable } from "../run/environment.js"
 import { ExitStatus } from "./runCommand.js"
 

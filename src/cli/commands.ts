@@ -5,7 +5,7 @@
  */
 import { Duration, Either, LogLevel } from "effect"
 import { isAbsolute, resolve } from "node:path"
-import type { InvalidProbeSetting } from "../errors.js"
+import type { InvalidProbeSetting } from "../health/errors.js"
 import { parseExpectBody, parseExpectHeader, parseExpectJson, parseExpectStatus } from "../health/checkOptions.js"
 import { parseCount, parseHeader, parseTcpAddress, parseUrl } from "../health/options.js"
 import { defaults } from "../health/settings.js"

@@ -3,7 +3,7 @@
  * scripts depend on these numbers, so they never change meaning.
  */
 import { Match } from "effect"
-import type { SipidError } from "../errors.js"
+import type { CommandError } from "./UsageError.js"
 import { PidfileStatus } from "../pidfile/status.js"
 
 export const ExitCode = {
@@ -37,7 +37,7 @@ export type StopSignal = "SIGHUP" | "SIGINT" | "SIGQUIT" | "SIGUSR1" | "SIGUSR2"
 /** Stopped early by a signal: 128 + the signal's number, as a shell reports a process the signal killed. */
 export const signalExitCode: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGQUIT: 131, SIGUSR1: 138, SIGUSR2: 140, SIGTERM: 143 }
 
-export const exitCodeFor: (error: SipidError) => number = Match.type<SipidError>().pipe(
+export const exitCodeFor: (error: CommandError) => number = Match.type<CommandError>().pipe(
   Match.tagsExhaustive({
     PidfileOwned: () => ExitCode.refused,
     ProcessSurvived: () => ExitCode.refused,

@@ -5,7 +5,7 @@
  * evaluates neither the HTTP stack nor @effect/cli.
  */
 import { type Deferred, Effect } from "effect"
-import { OsError } from "../errors.js"
+import { OsError, OsSubject } from "../os/OsError.js"
 import { writeStderr, writeStdout } from "../log/output.js"
 import * as Commands from "./commands.js"
 import { ExitCode, type StopSignal } from "./exitCodes.js"
@@ -43,7 +43,7 @@ const runner = <O extends Options>(spec: CommandSpec<O>, load: () => Promise<{ r
       catch: (cause) =>
         new OsError({
           operation: "load",
-          path: `sipid's ${spec.name} code`,
+          subject: OsSubject.File({ path: `sipid's ${spec.name} code` }),
           code: String((cause as NodeJS.ErrnoException)?.code ?? "ELOAD"),
           // Node's message goes on with the require stack.
           detail: String((cause as Error)?.message ?? cause).split("\n")[0]!,

@@ -5,7 +5,7 @@
  * mapping), and turns a stop signal into an orderly early stop.
  */
 import { Data, Deferred, Effect, FiberRef, HashMap, Logger, LogLevel, Option } from "effect"
-import type { SipidError } from "../errors.js"
+import type { CommandError } from "./UsageError.js"
 import * as Log from "../log/logger.js"
 import { reportText } from "./advice.js"
 import { ExitCode, exitCodeFor, signalExitCode, type StopSignal } from "./exitCodes.js"
@@ -14,7 +14,7 @@ import { ExitCode, exitCodeFor, signalExitCode, type StopSignal } from "./exitCo
 export class ExitStatus extends Data.TaggedError("ExitStatus")<{ readonly code: number }> {}
 
 /** What a command's program may end with: a failure to report, or an exit code already explained. */
-export type CommandRun = Effect.Effect<unknown, SipidError | ExitStatus>
+export type CommandRun = Effect.Effect<unknown, CommandError | ExitStatus>
 
 export interface CommandContext {
   readonly command: string
@@ -48,7 +48,7 @@ export const reportUsageError = (command: string | undefined, problem: string, l
 const reportFailure = (command: string, program: CommandRun) =>
   Effect.catchIf(
     program,
-    (error): error is SipidError => error._tag !== "ExitStatus",
+    (error): error is CommandError => error._tag !== "ExitStatus",
     (error) =>
       Effect.zipRight(
         // A PID that is no job's process was given on the command line: a usage error there.

@@ -4,7 +4,7 @@
  * it asks for, or refuses the value with `InvalidProbeSetting`.
  */
 import { Either } from "effect"
-import type { InvalidProbeSetting } from "../errors.js"
+import type { InvalidProbeSetting } from "./errors.js"
 import { headerName, invalid } from "./options.js"
 import { Check, type StatusRange } from "./target.js"
 

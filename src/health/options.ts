@@ -6,7 +6,7 @@
  */
 import { Either } from "effect"
 import { isIP } from "node:net"
-import { InvalidProbeSetting } from "../errors.js"
+import { InvalidProbeSetting } from "./errors.js"
 
 export const invalid = (input: string, reason: string) => Either.left(new InvalidProbeSetting({ input, reason }))
 

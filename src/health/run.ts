@@ -5,7 +5,7 @@
  * CLI imports this module dynamically: it is where undici comes in.
  */
 import { Array as Arr, Duration, Effect, Either } from "effect"
-import { UsageError } from "../errors.js"
+import { UsageError } from "../cli/UsageError.js"
 import * as HttpLayer from "./HttpLayer.js"
 import { proxySettingsFromEnv } from "./proxy.js"
 import type { Mode } from "./rounds.js"

@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import { X509Certificate } from "node:crypto"
 import { open } from "node:fs/promises"
 import { createSecureContext, rootCertificates } from "node:tls"
-import { UsageError } from "../errors.js"
+import { UsageError } from "../cli/UsageError.js"
 
 export interface TlsFiles {
   readonly caCerts: ReadonlyArray<string>

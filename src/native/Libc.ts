@@ -14,7 +14,7 @@
  */
 import { Context, Data, Effect, Either, Layer } from "effect"
 import { constants } from "node:os"
-import type { OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
 import type { PollRequest, RawLibc } from "./binding.js"
 import * as BunBinding from "./bunBinding.js"
 import * as KoffiBinding from "./koffiBinding.js"

@@ -12,7 +12,7 @@
  * exhaustion a thread it cannot create would abort the runtime mid-stop).
  */
 import { createRequire } from "node:module"
-import { OsError } from "../errors.js"
+import { OsError, OsSubject } from "../os/OsError.js"
 
 /** One entry of poll(2)'s array: `revents` is filled in by `poll`. */
 export interface PollRequest {
@@ -66,7 +66,7 @@ export const reasonOf = (cause: unknown) => String((cause as Error)?.message ?? 
 export const noLibc = (cause: unknown): OsError =>
   new OsError({
     operation: "load",
-    path: "libc.so.6",
+    subject: OsSubject.File({ path: "libc.so.6" }),
     code: "ENATIVE",
     detail: reasonOf(cause),
     hint: `sipid needs Linux with glibc, found ${platform}`,

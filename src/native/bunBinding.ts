@@ -8,7 +8,7 @@
  * returns, so the collector cannot free what C still reads.
  */
 import { Either } from "effect"
-import type { OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
 import { noLibc, type RawLibc, requireModule, SIG_SETMASK, sigsetBytes } from "./binding.js"
 
 /** struct pollfd: int fd, short events, short revents. */

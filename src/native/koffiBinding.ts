@@ -3,7 +3,7 @@
  * binary ships in a per-platform optional package, so no compiler is needed.
  */
 import { Either } from "effect"
-import { OsError } from "../errors.js"
+import { OsError, OsSubject } from "../os/OsError.js"
 import { noLibc, platform, type RawLibc, reasonOf, requireModule, SIG_SETMASK, sigsetBytes } from "./binding.js"
 
 const nativePackage = `@koromix/koffi-${platform}`
@@ -15,7 +15,7 @@ const loadKoffi = () =>
     catch: (cause) =>
       new OsError({
         operation: "load native code",
-        path: "koffi",
+        subject: OsSubject.File({ path: "koffi" }),
         code: "ENATIVE",
         detail: `no native binary for ${platform} (${reasonOf(cause)})`,
         hint: `it comes from koffi's optional dependency ${nativePackage}: reinstall sipid without --omit=optional, or npm install ${nativePackage} at koffi's version`,

@@ -16,7 +16,8 @@
  * suite (`test/unit/PidfileFiles.contract.test.ts`) runs against both.
  */
 import { Context, type Effect, type Option, type Scope } from "effect"
-import type { PidfileInvalid, OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import type { PidfileInvalid } from "./errors.js"
 
 /** Device and inode: which file a path names at one moment. */
 export interface FileNode {

@@ -12,7 +12,9 @@ import { Effect, Layer, Option, Scope } from "effect"
 import * as fs from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { randomBytes } from "node:crypto"
-import { PidfileInvalid, PidfileProblem, OsError, osError } from "../errors.js"
+import { OsError, OsSubject } from "../os/OsError.js"
+import { osError } from "../os/errno.js"
+import { PidfileInvalid, PidfileProblem } from "./errors.js"
 import { Libc } from "../native/Libc.js"
 import {
   attempt,
@@ -114,7 +116,7 @@ export const make = Effect.gen(function*() {
       }
       return yield* new OsError({
         operation: "create",
-        path: target,
+        subject: OsSubject.File({ path: target }),
         code: "EAGAIN",
         detail: `${maxTemporaryAttempts} temporary files were taken away while being created`
       })

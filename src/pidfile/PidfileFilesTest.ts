@@ -21,7 +21,8 @@
  */
 import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { basename, dirname, join } from "node:path"
-import { PidfileInvalid, PidfileProblem, osError } from "../errors.js"
+import { osError } from "../os/errno.js"
+import { PidfileInvalid, PidfileProblem } from "./errors.js"
 import { isMissing } from "./liveCalls.js"
 import { type Walker, walkTo } from "./pathWalk.js"
 import { type FileNode, isTemporaryOf, type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"

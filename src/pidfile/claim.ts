@@ -6,7 +6,9 @@
  */
 import { Data, Effect, Option, type Scope } from "effect"
 import { dirname } from "node:path"
-import { ClaimantInvalid, type JobSurvived, type JobUnseen, type OsError, PidfileInvalid, PidfileProblem, PidfileOwned, type ProcessHidden } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import { ClaimantInvalid, PidfileInvalid, PidfileProblem, PidfileOwned } from "./errors.js"
+import type { JobSurvived, JobUnseen, ProcessHidden } from "../process/errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isThread, Processes } from "../process/Processes.js"
 import type { JobStopOptions } from "../process/stopJob.js"

@@ -1,6 +1,6 @@
 /** Reading a pidfile's content the one way sipid judges it: strictly, against this kernel's pid_max. */
 import { Effect, Option } from "effect"
-import type { OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
 import { PidfileContent, parsePidfileContent } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
 import { type OpenFile, PidfileFiles } from "./PidfileFiles.js"

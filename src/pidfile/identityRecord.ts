@@ -9,7 +9,8 @@
  * another PID is ignored: everything works without one.
  */
 import { Effect, Option } from "effect"
-import type { PidfileInvalid, OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import type { PidfileInvalid } from "./errors.js"
 import type { Pid } from "../process/Pid.js"
 import { hasExited, isSameProcess, type ProcessIdentity, Processes } from "../process/Processes.js"
 import type { ClaimedSession } from "../process/remains.js"

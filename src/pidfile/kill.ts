@@ -9,7 +9,9 @@
  */
 import { Clock, Data, type Duration, Effect, Option, type Scope } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { JobSurvived, JobUnseen, PidfileInvalid, PidfileProblem, type ProcessHidden, ProcessSurvived, type OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import { PidfileInvalid, PidfileProblem } from "./errors.js"
+import { JobSurvived, JobUnseen, type ProcessHidden, ProcessSurvived } from "../process/errors.js"
 import type { Pid } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"

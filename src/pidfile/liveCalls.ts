@@ -5,7 +5,9 @@
  */
 import { Effect } from "effect"
 import * as fs from "node:fs"
-import { type OsError, osError, type PidfileInvalid, PidfileProblem } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import { osError } from "../os/errno.js"
+import { type PidfileInvalid, PidfileProblem } from "./errors.js"
 import { type FileNode, type OpenFile, sameNode } from "./PidfileFiles.js"
 import type { PinnedDirectory } from "./pinnedDirectory.js"
 

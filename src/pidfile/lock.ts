@@ -12,7 +12,8 @@
  * reader ever sees it empty, and an interrupted claim leaves no empty file.
  */
 import { Data, Effect, ExecutionStrategy, Exit, Option, Scope } from "effect"
-import { LockRetriesExhausted, type PidfileInvalid, PidfileLocked, type OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import { LockRetriesExhausted, type PidfileInvalid, PidfileLocked } from "./errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
 

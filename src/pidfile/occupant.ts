@@ -6,7 +6,9 @@
  * a thread is invalid for all three.
  */
 import { Data, Effect, Either, Option } from "effect"
-import { PidfileInvalid, PidfileProblem, type ProcessHidden, type OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import { PidfileInvalid, PidfileProblem } from "./errors.js"
+import type { ProcessHidden } from "../process/errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type Alive, isSameProcess, isThread, Processes } from "../process/Processes.js"
 import { remainsOf } from "../process/remains.js"

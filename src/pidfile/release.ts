@@ -5,7 +5,9 @@
  * (`claimScoped`, `release`), where `kill` would refuse its own PID.
  */
 import { Data, Effect, Option, type Scope } from "effect"
-import type { InvalidPid, PidfileInvalid, OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import type { PidfileInvalid } from "./errors.js"
+import type { InvalidPid } from "../process/errors.js"
 import { parsePid, type Pid } from "../process/Pid.js"
 import { Processes } from "../process/Processes.js"
 import type { JobStopOptions } from "../process/stopJob.js"

@@ -6,7 +6,7 @@
  * names the new process, nothing points at those leftovers any more.
  */
 import { type Duration, Effect, Either } from "effect"
-import { JobSurvived, JobUnseen } from "../errors.js"
+import { JobSurvived, JobUnseen } from "../process/errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type JobOutcome, type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { defaultSchedule } from "../process/stopSchedule.js"

@@ -5,7 +5,8 @@
  * lock.
  */
 import { Effect, Either, Option } from "effect"
-import type { ProcessHidden, OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import type { ProcessHidden } from "../process/errors.js"
 import type { Pid } from "../process/Pid.js"
 import { type ProcessHandle, Processes } from "../process/Processes.js"
 import { discover, jobOf, type Member } from "../process/tree.js"

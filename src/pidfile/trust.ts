@@ -6,7 +6,7 @@
  * 1.19.3, systemd's since CVE-2018-16888).
  */
 import { Either } from "effect"
-import { PidfileInvalid, PidfileProblem } from "../errors.js"
+import { PidfileInvalid, PidfileProblem } from "./errors.js"
 import type { ProcessHandle } from "../process/Processes.js"
 import type { OpenFile } from "./PidfileFiles.js"
 

@@ -5,7 +5,7 @@
  * address process groups, so nothing unparsed may ever reach it.
  */
 import { type Brand, Data, Effect, Either } from "effect"
-import { InvalidPid } from "../errors.js"
+import { InvalidPid } from "./errors.js"
 
 export type Pid = number & Brand.Brand<"Pid">
 

@@ -7,7 +7,8 @@
  * kill timing can be tested under TestClock.
  */
 import { Context, Data, type Duration, type Effect, type Option, type Scope } from "effect"
-import type { ProcessHidden, OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import type { ProcessHidden } from "./errors.js"
 import type { Pid } from "./Pid.js"
 
 /**

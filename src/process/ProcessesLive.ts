@@ -12,7 +12,9 @@
 import { Clock, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { closeSync } from "node:fs"
 import { constants } from "node:os"
-import { ProcessHidden, OsError, osError } from "../errors.js"
+import { OsError, OsSubject } from "../os/OsError.js"
+import { osError } from "../os/errno.js"
+import { ProcessHidden } from "./errors.js"
 import { Libc } from "../native/Libc.js"
 import { makeLineageReaders, parseLineage, type ProcFileReader, procRead, readProcFile } from "./lineageLive.js"
 import { guardPid, type Pid, pidMaxCeiling } from "./Pid.js"
@@ -73,7 +75,7 @@ export const parseStatus = (
 }
 
 /** A failure about process `pid`: libc's errno, or the `OsError` of a native binary that would not load. */
-const processError = (operation: string, pid: number) => (error: unknown) => osError(operation, `process ${pid}`, error)
+const processError = (operation: string, pid: number) => (error: unknown) => osError(operation, OsSubject.Process({ pid }), error)
 
 export const make = (options: LiveOptions = {}) =>
   Effect.gen(function*() {
@@ -112,7 +114,7 @@ export const make = (options: LiveOptions = {}) =>
         })
       )
 
-    const unparsable = (path: string) => new OsError({ operation: "parse", path, code: "EINVAL" })
+    const unparsable = (path: string) => new OsError({ operation: "parse", subject: OsSubject.File({ path }), code: "EINVAL" })
 
     // Consistent only while the process is pinned (see open): a PID freed and
     // reused between the two reads would pair two processes' facts.

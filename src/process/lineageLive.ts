@@ -11,7 +11,8 @@
  */
 import { Duration, Effect, Either, Option } from "effect"
 import { closeSync, existsSync, openSync, readdirSync, readSync } from "node:fs"
-import { OsError, osError } from "../errors.js"
+import { OsError, OsSubject } from "../os/OsError.js"
+import { osError } from "../os/errno.js"
 import { parsePid, type Pid, printable } from "./Pid.js"
 import type { ProcessLineage } from "./Processes.js"
 
@@ -97,7 +98,7 @@ const pidsIn = (texts: ReadonlyArray<string>, pidMax: number): ReadonlyArray<Pid
 /** A count the kernel keeps, as a file under /proc shows it: a negative, fractional or unreadable one is refused. */
 const parseCount = (path: string, text: string | undefined): number => {
   const count = Number(text)
-  if (!Number.isSafeInteger(count) || count < 0) throw new OsError({ operation: "parse", path, code: "EINVAL" })
+  if (!Number.isSafeInteger(count) || count < 0) throw new OsError({ operation: "parse", subject: OsSubject.File({ path }), code: "EINVAL" })
   return count
 }
 
@@ -124,7 +125,7 @@ export const makeLineageReaders = (
     return Effect.flatMap(procRead("read", path, () => readFile(path)), (text) => {
       if (Option.isNone(text)) return Effect.succeedNone
       const parsed = parseLineage(text.value)
-      if (parsed === undefined || parsed.pid !== pid) return Effect.fail(new OsError({ operation: "parse", path, code: "EINVAL" }))
+      if (parsed === undefined || parsed.pid !== pid) return Effect.fail(new OsError({ operation: "parse", subject: OsSubject.File({ path }), code: "EINVAL" }))
       const { pid: _, startTicks, ...rest } = parsed
       return Effect.succeedSome({ identity: { pid, startTicks, bootId }, ...rest })
     })
@@ -196,7 +197,7 @@ export const makeLineageReaders = (
     return Effect.flatMap(procRead("read", path, () => readFile(path)), (text) => {
       if (Option.isNone(text) || text.value === "") return Effect.succeedNone
       const number = /^\/autogroup-(-?[0-9]+) nice -?[0-9]+\n$/.exec(text.value)?.[1]
-      return number === undefined ? Effect.fail(new OsError({ operation: "parse", path, code: "EINVAL" })) : Effect.succeedSome(Number(number))
+      return number === undefined ? Effect.fail(new OsError({ operation: "parse", subject: OsSubject.File({ path }), code: "EINVAL" })) : Effect.succeedSome(Number(number))
     })
   }
 

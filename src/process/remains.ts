@@ -25,7 +25,7 @@
  *   a kernel without autogroups) stops nothing.
  */
 import { Effect, Either, Option } from "effect"
-import type { OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
 import { hasExited, isSameProcess, type ProcessIdentity, Processes } from "./Processes.js"
 import type { Job } from "./tree.js"
 

@@ -5,7 +5,8 @@
  */
 import { Clock, Data, Duration, Effect } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import type { ProcessHidden, OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import type { ProcessHidden } from "./errors.js"
 import type { ProcessHandle } from "./Processes.js"
 import type { StopSchedule } from "./stopSchedule.js"
 

@@ -8,7 +8,8 @@
  * process exits (orphans keep its session or group).
  */
 import { Clock, Duration, Effect, Fiber, Option, type Scope } from "effect"
-import type { ProcessHidden, OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import type { ProcessHidden } from "./errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
 import { hasExited, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
 import { runStopSchedule, StopOutcome } from "./runStopSchedule.js"

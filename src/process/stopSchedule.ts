@@ -5,7 +5,7 @@
  */
 import { Duration, Either } from "effect"
 import { constants } from "node:os"
-import { InvalidStopSchedule } from "../errors.js"
+import { InvalidStopSchedule } from "./errors.js"
 import type { SignalName } from "./Processes.js"
 
 export type StopStep =

@@ -8,7 +8,8 @@
  * that changes hands later is never signalled.
  */
 import { Clock, Duration, Effect, Option, type Scope } from "effect"
-import type { ProcessHidden, OsError } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import type { ProcessHidden } from "./errors.js"
 import type { Pid } from "./Pid.js"
 import { hasExited, isSameProcess, type ProcessHandle, type ProcessIdentity, type ProcessLineage, Processes } from "./Processes.js"
 

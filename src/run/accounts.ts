@@ -7,7 +7,9 @@
  */
 import { Effect, Either } from "effect"
 import { readFileSync } from "node:fs"
-import { osError, type OsError, UnknownAccount } from "../errors.js"
+import type { OsError } from "../os/OsError.js"
+import { osError } from "../os/errno.js"
+import { UnknownAccount } from "./errors.js"
 
 export interface AccountSpec {
   readonly user: string

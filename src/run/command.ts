@@ -13,7 +13,7 @@
 import { Effect, Either } from "effect"
 import { type Stats, statSync } from "node:fs"
 import { resolve } from "node:path"
-import { CommandNotExecutable, CommandNotFound } from "../errors.js"
+import { CommandNotExecutable, CommandNotFound } from "./errors.js"
 import { codeOf } from "../pidfile/liveCalls.js"
 
 /** Whose permissions count: the job's user and groups. */

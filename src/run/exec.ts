@@ -24,7 +24,9 @@
  */
 import { Effect, Option } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
-import { CommandNotExecutable, CommandNotFound, osError, type OsError } from "../errors.js"
+import { type OsError, OsSubject } from "../os/OsError.js"
+import { osError } from "../os/errno.js"
+import { CommandNotExecutable, CommandNotFound } from "./errors.js"
 import { Libc } from "../native/Libc.js"
 import type { Account } from "./accounts.js"
 import { limitValue, type ProcessSettings } from "./settings.js"
@@ -81,8 +83,9 @@ export const becomeTheJob = (setup: JobSetup): Effect.Effect<never, OsError | Co
 const settle = (setup: JobSetup, undo: Array<Effect.Effect<unknown, unknown>>) =>
   Effect.gen(function*() {
     const libc = yield* Libc
-    const step = <A>(what: string, subject: string, effect: Effect.Effect<A, unknown>) =>
-      Effect.mapError(effect, (cause) => osError(what, subject, cause))
+    /** One set-up call; a `subject` in words is the job's process (`the job`, `user vcap`, `descriptor 3`). */
+    const step = <A>(what: string, subject: OsSubject | string, effect: Effect.Effect<A, unknown>) =>
+      Effect.mapError(effect, (cause) => osError(what, typeof subject === "string" ? OsSubject.JobSetUp({ what: subject }) : subject, cause))
     const account = Option.getOrUndefined(setup.account)
     const user = account === undefined ? "" : `user ${account.name}`
 
@@ -129,7 +132,7 @@ const settle = (setup: JobSetup, undo: Array<Effect.Effect<unknown, unknown>>) =
       yield* step("setresuid", user, libc.setresuid(account.uid, account.uid, effective))
       undo.push(libc.setresuid(real, effective, effective))
     }
-    if (Option.isSome(setup.chdir)) yield* step("chdir", setup.chdir.value, libc.chdir(setup.chdir.value))
+    if (Option.isSome(setup.chdir)) yield* step("chdir", OsSubject.File({ path: setup.chdir.value }), libc.chdir(setup.chdir.value))
     if (setup.noNewPrivs) yield* step("prctl(PR_SET_NO_NEW_PRIVS)", "the job", libc.setNoNewPrivs)
 
     // Before SIGPIPE takes its default action: a report to a reader that is gone must not end sipid.

@@ -15,7 +15,9 @@
 import { Effect, Option } from "effect"
 import { closeSync, constants, fstatSync, openSync } from "node:fs"
 import { basename, dirname } from "node:path"
-import { osError, OsError, PidfileInvalid } from "../errors.js"
+import { OsError, OsSubject } from "../os/OsError.js"
+import { osError } from "../os/errno.js"
+import { PidfileInvalid } from "../pidfile/errors.js"
 import { Libc } from "../native/Libc.js"
 import { claimHeld } from "../pidfile/claim.js"
 import { codeOf } from "../pidfile/liveCalls.js"
@@ -73,13 +75,13 @@ const openLog = (path: string) =>
       const stats = fstatSync(fd)
       if (!stats.isFile() || stats.nlink === 1) return fd
       closeSync(fd)
-      throw new OsError({ operation: "open for append", path, code: "EMLINK", detail: `a file with ${stats.nlink} hard links, which may be another name of any file` })
+      throw new OsError({ operation: "open for append", subject: OsSubject.File({ path }), code: "EMLINK", detail: `a file with ${stats.nlink} hard links, which may be another name of any file` })
     },
     catch: (cause) =>
       cause instanceof PidfileInvalid
-        ? new OsError({ operation: "open for append", path, code: "ELOOP", detail: cause.reason, cause })
+        ? new OsError({ operation: "open for append", subject: OsSubject.File({ path }), code: "ELOOP", detail: cause.reason, cause })
         : codeOf(cause) === "ELOOP"
-        ? new OsError({ operation: "open for append", path, code: "ELOOP", detail: "a symbolic link, which sipid does not follow", cause })
+        ? new OsError({ operation: "open for append", subject: OsSubject.File({ path }), code: "ELOOP", detail: "a symbolic link, which sipid does not follow", cause })
         : osError("open for append", path, cause)
   })
 

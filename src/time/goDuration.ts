@@ -4,7 +4,7 @@
  * option and `Duration.decode` wants `"1 minute"`, hence this parser.
  */
 import { Duration, Either } from "effect"
-import { InvalidDuration } from "../errors.js"
+import { InvalidDuration } from "./InvalidDuration.js"
 
 const unitMillis: Record<string, number> = {
   ns: 1e-6,

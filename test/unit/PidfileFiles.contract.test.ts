@@ -242,9 +242,9 @@ describe.each(backends)("the PidfileFiles contract: %s", (_, layer) => {
         yield* failed(files.publish(path, "4242\n")),
         yield* failed(files.removeAbandonedTemporaries(path, { dev: 1, ino: 1 }))
       ]).toMatchObject([
-        { _tag: "OsError", operation: "create", path, code: "ENOENT" },
-        { _tag: "OsError", operation: "create", path, code: "ENOENT" },
-        { _tag: "OsError", operation: "list", path: directory, code: "ENOENT" }
+        { _tag: "OsError", operation: "create", subject: { path }, code: "ENOENT" },
+        { _tag: "OsError", operation: "create", subject: { path }, code: "ENOENT" },
+        { _tag: "OsError", operation: "list", subject: { path: directory }, code: "ENOENT" }
       ])
       expect(yield* fixture.names).toEqual([])
     }))

@@ -72,7 +72,7 @@ describe("PidfileFilesLive reports a failed system call by its operation, path a
     Effect.gen(function*() {
       const error = yield* failure(run)
       expect(error).toMatchObject({ _tag: "OsError", operation, code })
-      expect((error as { readonly path: string }).path).toMatch(new RegExp(`/sipid-failures-\\w+${below === "" ? "" : `/${below}`}$`))
+      expect((error as { readonly subject: { readonly path: string } }).subject.path).toMatch(new RegExp(`/sipid-failures-\\w+${below === "" ? "" : `/${below}`}$`))
     }))
 
   it.scoped.each([
@@ -82,6 +82,6 @@ describe("PidfileFilesLive reports a failed system call by its operation, path a
     Effect.gen(function*() {
       const file = closedFile()
       const error = yield* failure((files) => run(files, file))
-      expect(error).toMatchObject({ _tag: "OsError", operation, path: `fd ${file.fd}`, code: "EBADF" })
+      expect(error).toMatchObject({ _tag: "OsError", operation, subject: { path: `fd ${file.fd}` }, code: "EBADF" })
     }))
 })

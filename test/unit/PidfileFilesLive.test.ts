@@ -11,7 +11,7 @@ import { createRequire, syncBuiltinESMExports } from "node:module"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { Libc, LibcLive } from "../../src/native/Libc.js"
-import type { OsError } from "../../src/errors.js"
+import type { OsError } from "../../src/os/OsError.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import * as PidfileFilesLive from "../../src/pidfile/PidfileFilesLive.js"
 
@@ -243,7 +243,7 @@ describe("PidfileFilesLive", () => {
           Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => warnings.push([message].flat().join(" ")))))
         )
         expect(error).toMatchObject({ _tag: "OsError", operation: "remove", code: "EIO" })
-        expect(basename((error as OsError).path)).toMatch(/^\.job\.pid\.[0-9a-f]{12}\.tmp$/)
+        expect(basename(((error as OsError).subject as { path: string }).path)).toMatch(/^\.job\.pid\.[0-9a-f]{12}\.tmp$/)
         expect(warnings).toEqual([`could not remove the new pidfile after the failure: ${path}: remove failed: EIO (i/o error)`])
       })
     ))
@@ -261,7 +261,7 @@ describe("PidfileFilesLive", () => {
         })
         expect(yield* Effect.flip(files.removeAbandonedTemporaries(path, { dev: 0, ino: 0 }))).toMatchObject({
           operation: "remove",
-          path: leftover,
+          subject: { path: leftover },
           code: "EIO"
         })
         expect(yield* Effect.flip(Effect.scoped(files.create(path, "4242\n")))).toMatchObject({ operation: "remove", code: "EIO" })
@@ -277,7 +277,7 @@ describe("PidfileFilesLive", () => {
           throw eio("lstat")
         })
         const error = yield* Effect.flip((yield* PidfileFiles).removeAbandonedTemporaries(join(dir, "job.pid"), { dev: 0, ino: 0 }))
-        expect(error).toMatchObject({ _tag: "OsError", operation: "lstat", path: leftover, code: "EIO" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "lstat", subject: { path: leftover }, code: "EIO" })
       })
     ))
 
@@ -315,7 +315,7 @@ describe("PidfileFilesLive", () => {
           throw eio("link")
         })
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
-        expect(error).toMatchObject({ _tag: "OsError", operation: "link", path, code: "EIO" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "link", subject: { path }, code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
       })
     ))
@@ -381,7 +381,7 @@ describe("PidfileFilesLive", () => {
           fsync(fd)
         })
         const error = yield* Effect.flip(Effect.scoped((yield* PidfileFiles).create(path, "4242\n")))
-        expect(error).toMatchObject({ _tag: "OsError", operation: "write", path, code: "EIO" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "write", subject: { path }, code: "EIO" })
         expect(fs.readdirSync(dir)).toEqual([])
       })
     ))
@@ -391,7 +391,7 @@ describe("PidfileFilesLive", () => {
       Effect.gen(function*() {
         // sysfs refuses mkdir (EPERM, or EROFS where it is mounted read-only).
         const error = yield* Effect.flip((yield* PidfileFiles).makeDirectory("/sys/sipid-unit-test/run"))
-        expect(error).toMatchObject({ _tag: "OsError", operation: "create directory", path: "/sys/sipid-unit-test/run" })
+        expect(error).toMatchObject({ _tag: "OsError", operation: "create directory", subject: { path: "/sys/sipid-unit-test/run" } })
         expect(["EPERM", "EROFS", "EACCES"]).toContain((error as OsError).code)
       })
     ))

@@ -10,7 +10,8 @@ import { describe, expect, it, vi } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
 import { readFileSync, readlinkSync } from "node:fs"
 import { constants } from "node:os"
-import { ProcessHidden, OsError } from "../../src/errors.js"
+import { OsError, OsSubject } from "../../src/os/OsError.js"
+import { ProcessHidden } from "../../src/process/errors.js"
 import { Errno, Libc, LibcLive, type LibcService } from "../../src/native/Libc.js"
 import { type Pid, pidMaxCeiling } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
@@ -177,7 +178,7 @@ describe("the live process table", () => {
   it.live("a /proc file that cannot be read is a system error naming the read and the file", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip((yield* Processes).inspect(self))
-      expect(error).toMatchObject({ _tag: "OsError", operation: "read", path: `/proc/${self}/stat`, code: "EACCES" })
+      expect(error).toMatchObject({ _tag: "OsError", operation: "read", subject: { path: `/proc/${self}/stat` }, code: "EACCES" })
     }).pipe(Effect.provide(liveTable(fileFailing(`/proc/${self}/stat`, "EACCES")))))
 
   it.live("tells processes of this boot by the kernel's boot id", () =>
@@ -201,7 +202,7 @@ describe("the live process table", () => {
   ])("fails on an unparsable /proc/PID/%s", ([file, content]) =>
     Effect.gen(function*() {
       const error = yield* Effect.flip((yield* Processes).inspect(self))
-      expect(error).toMatchObject({ _tag: "OsError", operation: "parse", path: `/proc/${self}/${file}`, code: "EINVAL" })
+      expect(error).toMatchObject({ _tag: "OsError", operation: "parse", subject: { path: `/proc/${self}/${file}` }, code: "EINVAL" })
     }).pipe(Effect.provide(liveTable(fileReading(`/proc/${self}/${file}`, content)))))
 
   it.live("a process that exists without a /proc entry is hidden (hidepid), never gone", () =>
@@ -248,7 +249,7 @@ describe("the live process table", () => {
 
   it.scopedLive.each([
     ["ESRCH", Either.right("Gone")],
-    ["EPERM", Either.left({ _tag: "OsError", operation: "send SIGTERM", path: `process ${fake}`, code: "EPERM" })]
+    ["EPERM", Either.left({ _tag: "OsError", operation: "send SIGTERM", subject: { _tag: "Process", pid: fake }, code: "EPERM" })]
   ] as const)("without pidfds, kill(2) failing with %s", ([code, expected]) =>
     Effect.gen(function*() {
       const handle = yield* (yield* Processes).open(fake)
@@ -260,7 +261,7 @@ describe("the live process table", () => {
   it.scopedLive("a poll that fails while opening is a system error naming the poll", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip((yield* Processes).open(self))
-      expect(error).toMatchObject({ _tag: "OsError", operation: "poll", path: `process ${self}`, code: "EBADF" })
+      expect(error).toMatchObject({ _tag: "OsError", operation: "poll", subject: { _tag: "Process", pid: self }, code: "EBADF" })
     }).pipe(Effect.provide(liveTable({}, libcWith({ readableNow: failing("poll", "EBADF") })))))
 
   it.scopedLive("a poll that fails while awaiting exit is a system error naming the poll", () =>
@@ -268,7 +269,7 @@ describe("the live process table", () => {
       const handle = yield* (yield* Processes).open(self)
       if (handle._tag === "Gone") return expect.unreachable("this process is running")
       const error = yield* Effect.flip(handle.awaitExit)
-      expect(error).toMatchObject({ _tag: "OsError", operation: "poll", path: `process ${self}`, code: "EBADF" })
+      expect(error).toMatchObject({ _tag: "OsError", operation: "poll", subject: { _tag: "Process", pid: self }, code: "EBADF" })
     }).pipe(Effect.provide(liveTable({}, libcWith({ waitReadable: failing("poll", "EBADF") })))))
 
   it.scopedLive("a poll that fails while waiting among handles is a system error naming the poll", () =>
@@ -277,24 +278,23 @@ describe("the live process table", () => {
       const handle = yield* processes.open(self)
       if (handle._tag === "Gone") return expect.unreachable("this process is running")
       const error = yield* Effect.flip(processes.exitedAmong([handle], Duration.seconds(1)))
-      expect(error).toMatchObject({ _tag: "OsError", operation: "poll", path: `process ${self}`, code: "EBADF" })
+      expect(error).toMatchObject({ _tag: "OsError", operation: "poll", subject: { _tag: "Process", pid: self }, code: "EBADF" })
     }).pipe(Effect.provide(liveTable({}, libcWith({ readableAmong: failing("poll", "EBADF") })))))
 
-  const sendFailed = (code: string, description: string, hint?: string) =>
+  const sendFailed = (code: string, description: string) =>
     Either.left(
       new OsError({
         operation: "send SIGTERM",
-        path: `process ${self}`,
+        subject: OsSubject.Process({ pid: self }),
         code,
         detail: `${code} (${description})`,
-        cause: new Errno({ syscall: "pidfd_send_signal", code }),
-        ...(hint && { hint })
+        cause: new Errno({ syscall: "pidfd_send_signal", code })
       })
     )
 
   it.scopedLive.each([
     ["ESRCH", Either.right("Gone")],
-    ["EPERM", sendFailed("EPERM", "operation not permitted", "not permitted to signal it: run sipid as root or as the process's user")],
+    ["EPERM", sendFailed("EPERM", "operation not permitted")],
     ["EIO", sendFailed("EIO", "i/o error")]
   ] as const)("pidfd_send_signal failing with %s", ([code, expected]) =>
     Effect.gen(function*() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Layer, Logger, LogLevel, Option, TestClock } from "effect"
 import { dirname } from "node:path"
-import { OsError } from "../../src/errors.js"
+import { OsError, OsSubject } from "../../src/os/OsError.js"
 import { claim, claimLocked } from "../../src/pidfile/claim.js"
 import { identityRecordPath } from "../../src/pidfile/identityRecord.js"
 import { kill, stop } from "../../src/pidfile/kill.js"
@@ -33,7 +33,7 @@ const claimLogged = (pid: number) =>
 /** What claim does before it locks, for a test that locks by itself. */
 const makeDirectory = Effect.flatMap(PidfileFiles, (files) => files.makeDirectory(dirname(path)))
 
-const diskFull = (target: string) => new OsError({ operation: "write", path: target, code: "ENOSPC" })
+const diskFull = (target: string) => new OsError({ operation: "write", subject: OsSubject.File({ path: target }), code: "ENOSPC" })
 
 /** The simulated files, with the operations `faults` returns replaced (a full disk, another tool at work). */
 const withFaults = (faults: (files: PidfileFilesService, simulated: typeof SimulatedFiles.Service) => Partial<PidfileFilesService>) =>
@@ -340,7 +340,7 @@ describe("a claim that cannot finish", () => {
         recordWriteFails(() => Effect.void)
       )
       const { logs, outcome } = yield* claimLogged((yield* table.spawn()).pid).pipe(Effect.provide(faults))
-      expect(outcome).toMatchObject({ left: { _tag: "OsError", path: identityRecordPath(path) } })
+      expect(outcome).toMatchObject({ left: { _tag: "OsError", subject: { path: identityRecordPath(path) } } })
       expect(logs).toContain(`WARN could not remove the new pidfile after the failure: ${diskFull(path).message}`)
     }).pipe(Effect.provide(TestLayers)))
 

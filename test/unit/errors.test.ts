@@ -1,26 +1,15 @@
-/** The one converter from a failure of the system to an `OsError`: its code, its hint, its cause. */
+/** The one converter from a failure of the system to an `OsError` (its code, its cause), the CLI's advice for it, and every error's line. */
 import * as PlatformError from "@effect/platform/Error"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration } from "effect"
 import { adviceFor, reportText } from "../../src/cli/advice.js"
-import {
-  InvalidDuration,
-  InvalidPid,
-  InvalidProbeSetting,
-  InvalidStopSchedule,
-  JobSurvived,
-  JobUnseen,
-  LockRetriesExhausted,
-  PidfileInvalid,
-  PidfileProblem,
-  PidfileLocked,
-  PidfileOwned,
-  ProcessHidden,
-  ProcessSurvived,
-  OsError,
-  osError,
-  UsageError
-} from "../../src/errors.js"
+import { UsageError } from "../../src/cli/UsageError.js"
+import { InvalidProbeSetting } from "../../src/health/errors.js"
+import { OsError, OsSubject } from "../../src/os/OsError.js"
+import { osError } from "../../src/os/errno.js"
+import { LockRetriesExhausted, PidfileInvalid, PidfileProblem, PidfileLocked, PidfileOwned } from "../../src/pidfile/errors.js"
+import { InvalidPid, InvalidStopSchedule, JobSurvived, JobUnseen, ProcessHidden, ProcessSurvived } from "../../src/process/errors.js"
+import { InvalidDuration } from "../../src/time/InvalidDuration.js"
 import { ProbeFailure } from "../../src/health/failure.js"
 import { StillHealthy, Unhealthy } from "../../src/health/verdict.js"
 import { Errno } from "../../src/native/Libc.js"
@@ -28,24 +17,25 @@ import { Errno } from "../../src/native/Libc.js"
 const nodeError = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}, open '/x'`), { code })
 
 describe("osError", () => {
-  it("asks for read permission when reading failed, and write permission when writing failed", () => {
+  it("asks for read permission when reading failed, and write permission when writing failed (the CLI's advice)", () => {
     const denied = nodeError("EACCES", "permission denied")
-    expect(osError("open", "/x", denied).message).toBe("/x: open failed: EACCES (permission denied); run as a user that may read it (BOSH scripts run as root)")
-    expect(osError("create", "/x", denied).hint).toContain("may write there")
+    expect(osError("open", "/x", denied).message).toBe("/x: open failed: EACCES (permission denied)")
+    expect(reportText(osError("open", "/x", denied))).toBe("/x: open failed: EACCES (permission denied); run as a user that may read it (BOSH scripts run as root)")
+    expect(adviceFor(osError("create", "/x", denied))).toContain("may write there")
   })
 
   it("keeps the error it was made from as its cause", () => {
     const full = nodeError("ENOSPC", "no space left on device")
-    expect(osError("write", "/x", full)).toMatchObject({ code: "ENOSPC", detail: "ENOSPC (no space left on device)", hint: "the disk is full", cause: full })
+    expect(osError("write", "/x", full)).toMatchObject({ subject: OsSubject.File({ path: "/x" }), code: "ENOSPC", detail: "ENOSPC (no space left on device)", cause: full })
+    expect(adviceFor(osError("write", "/x", full))).toBe("the disk is full")
   })
 
-  it("reads the Node error inside an @effect/platform error, hint included", () => {
+  it("reads the Node error inside an @effect/platform error", () => {
     const denied = nodeError("EACCES", "permission denied")
     const platform = new PlatformError.SystemError({ module: "FileSystem", method: "readFile", reason: "PermissionDenied", pathOrDescriptor: "/x", cause: denied })
     expect(osError("read", "/x", platform)).toMatchObject({
       code: "EACCES",
       detail: "EACCES (permission denied)",
-      hint: "run as a user that may read it (BOSH scripts run as root)",
       cause: platform
     })
   })
@@ -55,13 +45,13 @@ describe("osError", () => {
     expect(osError("read", "/x", platform)).toMatchObject({ code: "ENOENT", detail: `ENOENT (${platform.message})` })
   })
 
-  it("describes libc's errno as Node would, with the hint for signalling", () => {
-    const error = osError("send SIGTERM", "process 42", new Errno({ syscall: "pidfd_send_signal", code: "EPERM" }))
-    expect(error.message).toBe("process 42: send SIGTERM failed: EPERM (operation not permitted); not permitted to signal it: run sipid as root or as the process's user")
+  it("describes libc's errno as Node would, about a process, with the CLI's advice for signalling", () => {
+    const error = osError("send SIGTERM", OsSubject.Process({ pid: 42 }), new Errno({ syscall: "pidfd_send_signal", code: "EPERM" }))
+    expect(reportText(error)).toBe("process 42: send SIGTERM failed: EPERM (operation not permitted); not permitted to signal it: run sipid as root or as the process's user")
   })
 
   it("keeps an OsError as it is, and calls anything else EUNKNOWN", () => {
-    const made = new OsError({ operation: "load", path: "koffi", code: "ENATIVE" })
+    const made = new OsError({ operation: "load", subject: OsSubject.File({ path: "koffi" }), code: "ENATIVE" })
     expect(osError("open", "/x", made)).toBe(made)
     expect(osError("open", "/x", "boom")).toMatchObject({ code: "EUNKNOWN", detail: "boom", cause: "boom" })
   })
@@ -76,8 +66,8 @@ describe("osError", () => {
     ["EPERM", "set limit nofile", "a limit above the hard one needs CAP_SYS_RESOURCE, and nofile above fs.nr_open is refused even to root"],
     ["EPERM", "setresuid", undefined],
     ["EACCES", "chdir", "the job's user may not enter it"]
-  ])("hints %s on %s by the code and whether the operation only reads", (code, operation, hint) => {
-    expect(osError(operation, "/x", nodeError(code, "failed")).hint).toBe(hint)
+  ])("advises on %s from %s by the code and whether the operation only reads", (code, operation, advice) => {
+    expect(adviceFor(osError(operation, "/x", nodeError(code, "failed")))).toBe(advice)
   })
 
   it("calls an @effect/platform error it cannot place EUNKNOWN, and an errno without a description by its code", () => {
@@ -116,12 +106,20 @@ describe("each error is one line naming the value or file, what is wrong and wha
       "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL; pidfile kept; add KILL/N to --retry to force it"
     ],
     [
-      new OsError({ operation: "open", path: "/p", code: "EIO" }),
+      new OsError({ operation: "open", subject: OsSubject.File({ path: "/p" }), code: "EIO" }),
       "/p: open failed: EIO"
     ],
     [
-      new OsError({ operation: "open", path: "/p", code: "EIO", detail: "EIO (i/o error)", hint: "check the disk" }),
+      new OsError({ operation: "open", subject: OsSubject.File({ path: "/p" }), code: "EIO", detail: "EIO (i/o error)", hint: "check the disk" }),
       "/p: open failed: EIO (i/o error); check the disk"
+    ],
+    [
+      new OsError({ operation: "setresuid", subject: OsSubject.JobSetUp({ what: "user vcap" }), code: "EPERM" }),
+      "user vcap: setresuid failed: EPERM"
+    ],
+    [
+      new OsError({ operation: "write", subject: OsSubject.File({ path: "/p" }), code: "ENOSPC", hint: "the installation is incomplete" }),
+      "/p: write failed: ENOSPC; the installation is incomplete"
     ]
   ])("%s", (error, line) => {
     // The line the CLI logs: the error's message, and the command line's advice (cli/advice.ts).

@@ -1,4 +1,4 @@
-import { InvalidDuration } from "../../src/errors.js"
+import { InvalidDuration } from "../../src/time/InvalidDuration.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Either } from "effect"
 import fc from "fast-check"

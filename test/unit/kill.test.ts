@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
 import { chmodSync, chownSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
-import { OsError } from "../../src/errors.js"
+import { OsError, OsSubject } from "../../src/os/OsError.js"
 import { PidfileFiles } from "../../src/pidfile/PidfileFiles.js"
 import { claim, ClaimOutcome, claimLocked } from "../../src/pidfile/claim.js"
 import { kill, KillOutcome, type KillRequest, stop } from "../../src/pidfile/kill.js"
@@ -549,7 +549,7 @@ describe("kill, refusals", () => {
         const { pid, pidfile } = yield* claimed()
         const readOnly = Layer.succeed(PidfileFiles, {
           ...files,
-          remove: (path) => new OsError({ operation: "remove", path, code: "EROFS" })
+          remove: (path) => new OsError({ operation: "remove", subject: OsSubject.File({ path }), code: "EROFS" })
         })
         expect(yield* kill({ path: pidfile.path, callerUid: 0 }).pipe(Effect.provide(readOnly))).toMatchObject({ _tag: "Stopped" })
         expect(logs.some((line) => line.startsWith(`WARN process ${pid} is gone, but its pidfile could not be removed: ${pidfile.path}: remove failed: EROFS`))).toBe(true)

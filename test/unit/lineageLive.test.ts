@@ -114,17 +114,17 @@ describe("lineage", () => {
 
   it("fails, naming the file, when the stat file cannot be read (a directory, or under a file)", () => {
     mkdirSync(join(root, "300/stat"), { recursive: true })
-    expect(run(readers().lineage(pid(300)))).toMatchObject(Either.left({ _tag: "OsError", operation: "read", path: `${root}/300/stat`, code: "EISDIR" }))
+    expect(run(readers().lineage(pid(300)))).toMatchObject(Either.left({ _tag: "OsError", operation: "read", subject: { _tag: "File", path: `${root}/300/stat` }, code: "EISDIR" }))
     write("301", "")
-    expect(run(readers().lineage(pid(301)))).toMatchObject(Either.left({ operation: "read", path: `${root}/301/stat`, code: "ENOTDIR" }))
+    expect(run(readers().lineage(pid(301)))).toMatchObject(Either.left({ operation: "read", subject: { _tag: "File", path: `${root}/301/stat` }, code: "ENOTDIR" }))
   })
 
   it("fails, naming the file, on a malformed stat line or one of another PID", () => {
     write("300/stat", "300 (job) S 1\n")
-    expect(run(readers().lineage(pid(300)))).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/300/stat`, code: "EINVAL" })))
+    expect(run(readers().lineage(pid(300)))).toEqual(Either.left(expect.objectContaining({ operation: "parse", subject: { _tag: "File", path: `${root}/300/stat` }, code: "EINVAL" })))
     writeStat({ pid: 302 })
     write("301/stat", statLine({ pid: 302 }))
-    expect(run(readers().lineage(pid(301)))).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/301/stat`, code: "EINVAL" })))
+    expect(run(readers().lineage(pid(301)))).toEqual(Either.left(expect.objectContaining({ operation: "parse", subject: { _tag: "File", path: `${root}/301/stat` }, code: "EINVAL" })))
     expect(Either.isRight(run(readers().lineage(pid(302))))).toBe(true)
   })
 })
@@ -139,7 +139,7 @@ describe("allPids", () => {
   it("fails, naming the root, when it cannot be listed", () => {
     rmSync(root, { recursive: true })
     writeFileSync(root, "")
-    expect(run(readers().allPids)).toMatchObject(Either.left({ operation: "list", path: root, code: "ENOTDIR" }))
+    expect(run(readers().allPids)).toMatchObject(Either.left({ operation: "list", subject: { _tag: "File", path: root }, code: "ENOTDIR" }))
   })
 })
 
@@ -161,9 +161,9 @@ describe("children, from each thread's children file", () => {
 
   it("fails, naming the task directory, when a thread list or children file cannot be read", () => {
     write("300/task", "")
-    expect(run(readers({ childrenFiles: true }).children(pid(300)))).toMatchObject(Either.left({ operation: "read", path: `${root}/300/task`, code: "ENOTDIR" }))
+    expect(run(readers({ childrenFiles: true }).children(pid(300)))).toMatchObject(Either.left({ operation: "read", subject: { _tag: "File", path: `${root}/300/task` }, code: "ENOTDIR" }))
     mkdirSync(join(root, "301/task/301/children"), { recursive: true })
-    expect(run(readers({ childrenFiles: true }).children(pid(301)))).toMatchObject(Either.left({ operation: "read", path: `${root}/301/task`, code: "EISDIR" }))
+    expect(run(readers({ childrenFiles: true }).children(pid(301)))).toMatchObject(Either.left({ operation: "read", subject: { _tag: "File", path: `${root}/301/task` }, code: "EISDIR" }))
   })
 })
 
@@ -181,7 +181,7 @@ describe("children, on a kernel without children files", () => {
   it("fails when a process's stat line is malformed", () => {
     writeStat({ pid: 301, parent: 300 })
     write("302/stat", "302 (job)\n")
-    expect(run(readers({ childrenFiles: false }).children(pid(300)))).toMatchObject(Either.left({ operation: "parse", path: `${root}/302/stat` }))
+    expect(run(readers({ childrenFiles: false }).children(pid(300)))).toMatchObject(Either.left({ operation: "parse", subject: { _tag: "File", path: `${root}/302/stat` } }))
   })
 })
 
@@ -210,10 +210,10 @@ describe("whether the kernel has children files, found out when not given", () =
 const refusesEachAndNeeds = (name: string, texts: ReadonlyArray<string>, reader: () => Effect.Effect<unknown, unknown>) => {
   for (const text of texts) {
     write(name, text)
-    expect(run(reader())).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/${name}`, code: "EINVAL" })))
+    expect(run(reader())).toEqual(Either.left(expect.objectContaining({ operation: "parse", subject: { _tag: "File", path: `${root}/${name}` }, code: "EINVAL" })))
   }
   rmSync(join(root, name))
-  expect(run(reader())).toMatchObject(Either.left({ operation: "read", path: `${root}/${name}`, code: "ENOENT" }))
+  expect(run(reader())).toMatchObject(Either.left({ operation: "read", subject: { _tag: "File", path: `${root}/${name}` }, code: "ENOENT" }))
 }
 
 describe("newestPid and forkCount", () => {
@@ -264,7 +264,7 @@ describe("startTicksNow and autogroup", () => {
   it("autogroup refuses anything else the file could hold", () => {
     for (const text of ["/autogroup-x nice 0\n", "/autogroup-12 nice 0", "autogroup-12 nice 0\n", "/autogroup-12\n", "/autogroup-12 nice 0\n/autogroup-13 nice 0\n"]) {
       write("300/autogroup", text)
-      expect(run(readers().autogroup(pid(300)))).toEqual(Either.left(expect.objectContaining({ operation: "parse", path: `${root}/300/autogroup`, code: "EINVAL" })))
+      expect(run(readers().autogroup(pid(300)))).toEqual(Either.left(expect.objectContaining({ operation: "parse", subject: { _tag: "File", path: `${root}/300/autogroup` }, code: "EINVAL" })))
     }
   })
 })
@@ -312,7 +312,7 @@ describe("newestPidAfter (a bare timer, on the live clock)", () => {
       const waiting = yield* Effect.fork(bounded(readers().newestPidAfter(4567, Duration.millis(5))))
       yield* Effect.sleep("30 millis")
       rmSync(join(root, "loadavg"))
-      expect(yield* Effect.flip(Fiber.join(waiting))).toMatchObject({ operation: "read", path: `${root}/loadavg`, code: "ENOENT" })
+      expect(yield* Effect.flip(Fiber.join(waiting))).toMatchObject({ operation: "read", subject: { _tag: "File", path: `${root}/loadavg` }, code: "ENOENT" })
     }))
 
   it.live("stops its timer when interrupted", () =>

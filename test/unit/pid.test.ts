@@ -1,4 +1,4 @@
-import { InvalidPid } from "../../src/errors.js"
+import { InvalidPid } from "../../src/process/errors.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import fc from "fast-check"

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Either, Layer, Logger, LogLevel, Option, TestClock } from "effect"
-import { OsError } from "../../src/errors.js"
+import { OsError, OsSubject } from "../../src/os/OsError.js"
 import type { Pid } from "../../src/process/Pid.js"
 import { Processes } from "../../src/process/Processes.js"
 import { type Behaviour, ProcessTable, Reaction } from "../../src/process/ProcessesTest.js"
@@ -255,13 +255,13 @@ describe("stopJob's rediscovery", () => {
           children: (pid: Pid) =>
             Effect.flatMap(Clock.currentTimeMillis, (now) =>
               now >= 500 && failures === 0
-                ? Effect.zipRight(Effect.sync(() => failures++), Effect.fail(new OsError({ operation: "read", path: `/proc/${pid}/task`, code: "EIO" })))
+                ? Effect.zipRight(Effect.sync(() => failures++), Effect.fail(new OsError({ operation: "read", subject: OsSubject.File({ path: `/proc/${pid}/task` }), code: "EIO" })))
                 : processes.children(pid))
         }
         expect(yield* stopped(found, "TERM/3/KILL/1", 5_000, failing)).toMatchObject({ _tag: "Exited", after: Duration.millis(3_000) })
         const { pid } = yield* settled(worker)
         expect(logs.filter((line) => line.startsWith("WARN"))).toEqual([
-          `WARN looking for new processes of the job failed: ${new OsError({ operation: "read", path: `/proc/${master}/task`, code: "EIO" }).message}`,
+          `WARN looking for new processes of the job failed: ${new OsError({ operation: "read", subject: OsSubject.File({ path: `/proc/${master}/task` }), code: "EIO" }).message}`,
           `WARN process ${master} still running after 3s`
         ])
         expect(yield* table.signalsTo(pid)).toEqual([[3_000, "SIGKILL"]])
@@ -272,7 +272,7 @@ describe("stopJob's rediscovery", () => {
       Effect.gen(function*() {
         const processes = yield* Processes
         const { job: found, master } = yield* job({ onSignal: { SIGTERM: Reaction.exit("1 second") } })
-        const error = new OsError({ operation: "read", path: "/proc/loadavg", code: "EIO" })
+        const error = new OsError({ operation: "read", subject: OsSubject.File({ path: "/proc/loadavg" }), code: "EIO" })
         const failing: typeof Processes.Service = { ...processes, newestPid: Effect.fail(error) }
         expect(yield* stopped(found, "TERM/20/KILL/5", 5_000, failing)).toEqual({ _tag: "Exited", after: Duration.millis(1_000) })
         expect(logs.filter((line) => line.startsWith("WARN"))).toEqual([`WARN looking for new processes of the job failed: ${error.message}`])

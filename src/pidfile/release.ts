@@ -29,6 +29,8 @@ export const removeIfStillNames = (locked: LockedPidfile, pid: Pid): Effect.Effe
     const files = yield* PidfileFiles
     const rewritten = Effect.as(Effect.logWarning(`pidfile no longer names process ${pid} (rewritten meanwhile); left in place`), false)
     const content = yield* readContent(locked.file)
+    // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): content._tag !== "Valid"
+    // → false; an invalid content has no pid, so the PID comparison takes the same path.
     if (content._tag !== "Valid" || content.pid !== pid) return yield* rewritten
     // While the locked pidfile is in place no claim can write a record, so
     // the record there now is this pidfile's. Once the pidfile is gone a

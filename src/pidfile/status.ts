@@ -24,6 +24,7 @@ export const PidfileStatus = Data.taggedEnum<PidfileStatus>()
 
 export const status: (path: string) => Effect.Effect<PidfileStatus, never, PidfileFiles | Processes> = Effect.fn("sipid/status")(
   function*(path: string) {
+    // Stryker disable next-line ObjectLiteral: span attributes are trace data, which no unit test reads
     yield* Effect.annotateCurrentSpan({ pidfile: path })
     const files = yield* PidfileFiles
     const opened = yield* files.open(path)

@@ -43,6 +43,7 @@ export interface JobMembersOptions {
 }
 
 /** kill's rules for members, recording whom the owner rule leaves out. */
+// Stryker disable next-line LogicalOperator,OptionalChaining,UnaryOperator: only root or not is read (uid && -1 is 0 just for root), and Node has getuid wherever sipid runs, so -1 is never used
 const ownerRules = ({ callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, pidfileOwner = 0 }: JobMembersOptions) => {
   const leftOut: Array<number> = []
   const mayStop = (handle: ProcessHandle) => {

@@ -66,6 +66,8 @@ export const parsePidfileContent = (text: string, pidMax: number): PidfileConten
   return Either.match(parsePid(trimmed, pidMax), {
     onLeft: ({ reason }) => {
       const readAs = firstNumber(text, pidMax)
+      // Equivalent mutant, not disabled (→ true is killable): readAs === undefined → false; an absent readAs and one set to
+      // undefined read the same.
       return PidfileContent.Invalid(readAs === undefined ? { reason } : { reason, readAs })
     },
     onRight: (pid) => PidfileContent.Valid({ pid })
@@ -76,6 +78,8 @@ export const parsePidfileContent = (text: string, pidMax: number): PidfileConten
 const firstNumber = (text: string, pidMax: number): Pid | undefined => {
   const digits = /^[ \t\n\v\f\r]*\+?([0-9]+)/.exec(text)?.[1]
   const pid = Number(digits)
+  // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): digits !== undefined
+  // → true; Number(undefined) is NaN, which fails > 1 anyway.
   return digits !== undefined && pid > 1 && pid <= pidMax ? (pid as Pid) : undefined
 }
 
@@ -85,6 +89,8 @@ const isPidfileSpace = (char: string | undefined) => char === " " || char === "\
 const trimPidfileSpace = (text: string): string => {
   let start = 0
   let end = text.length
+  // Equivalent mutants, not disabled (the same mutators' other mutants here are killable): either loop's bound → true,
+  // < → <= or > → >=; past the bound the character is undefined, never a space, and all-space text trims to "" anyway.
   while (start < end && isPidfileSpace(text[start])) start++
   while (end > start && isPidfileSpace(text[end - 1])) end--
   return text.slice(start, end)

@@ -54,6 +54,8 @@ const longestSweep = 1000
 
 /** The soft RLIMIT_NOFILE from /proc/self/limits (Node raises it to the hard limit at start-up); undefined if unreadable. */
 export const softOpenFileLimit = (limits: string): number | undefined => {
+  // Equivalent mutant, not disabled (/\S+/ here is killable): /\s+/ → /\s/; only the first field is read, and after trim()
+  // it ends at the first blank either way.
   const fields = limits.split("\n").find((line) => line.startsWith("Max open files"))?.slice("Max open files".length).trim().split(/\s+/)
   const soft = fields?.[0] === "unlimited" ? Infinity : Number(fields?.[0])
   return Number.isNaN(soft) || soft < 0 ? undefined : soft
@@ -64,6 +66,7 @@ export const parseStatus = (
   status: string
 ): { readonly threadGroup: number; readonly threads: number; readonly uids: ProcessUids } | undefined => {
   const field = (name: string) =>
+    // Stryker disable next-line ArrayDeclaration: a missing line's fallback fails Number.isSafeInteger, empty or not
     status.split("\n").find((line) => line.startsWith(`${name}:`))?.slice(name.length + 1).trim().split(/\s+/).map(Number) ?? []
   const [threadGroup] = field("Tgid")
   const [threads] = field("Threads")
@@ -94,6 +97,7 @@ export const make = (options: LiveOptions = {}) =>
     // Read on first use, then remembered: a command asks several times.
     const pidMax = yield* Effect.cached(
       readProc("/proc/sys/kernel/pid_max").pipe(
+        // Stryker disable next-line MethodExpression,StringLiteral: Number() ignores the blanks trim() removes, and reads "" as 0 and other text as NaN, both refused by > 1
         Effect.map((text) => Number(Option.getOrElse(text, () => "").trim())),
         Effect.map((value) => (Number.isSafeInteger(value) && value > 1 ? value : pidMaxCeiling)),
         Effect.orElseSucceed(() => pidMaxCeiling)
@@ -270,6 +274,8 @@ export const make = (options: LiveOptions = {}) =>
       signal: (name) =>
         pidfds
           ? Effect.scoped(Effect.flatMap(pin(identity.pid), (pinned) =>
+            // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): pinned.pidfd !== null
+            // → true; pidfds worked when this handle was made, and the kernel does not start refusing them for the same process.
             pinned !== undefined && pinned.pidfd !== null && isSameProcess(pinned.state.identity, identity)
               ? sendThrough(pinned.pidfd, name, identity.pid)
               : Effect.succeed("Gone" as const)))

@@ -133,6 +133,7 @@ export const make = (options: TestOptions = {}) =>
 
     const handleOf = ({ id, identity, uids }: Simulated.Incarnation, pinnedBy: ProcessHandle["pinnedBy"]): ProcessHandle => {
       // Like a pidfd, a handle signals its own incarnation; one pinned by identity checks whoever holds the PID now.
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: an incarnation that lost its PID is dead, so signalling it and signalling the PID's holder both answer "Gone"
       const send = pinnedBy === "Pidfd" ? Simulated.signal : Simulated.signalIfStillThere
       const handle: ProcessHandle = {
         _tag: "Open",
@@ -164,10 +165,18 @@ export const make = (options: TestOptions = {}) =>
     const exitedAmong = (handles: ReadonlyArray<ProcessHandle>, timeout: Duration.Duration) =>
       Effect.gen(function*() {
         const exited = atNow((table, now) => handles.filter((handle) => Simulated.exitedBy(table, now, incarnationOf.get(handle)!)))
+        // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): (yield* exited).length
+        // > 0 → false; the race below sees an exited handle at once.
         if ((yield* exited).length > 0 || handles.length === 0) return yield* exited
+        // The filter's test → true is equivalent too, but not disabled: → false is killable.
+        // Stryker disable next-line MethodExpression: a check sees a pidfd handle's exit no sooner than the handle's own wait, which the race holds too
         const byIdentity = handles.filter((handle) => handle.pinnedBy === "Identity").map((handle) => incarnationOf.get(handle)!)
+        // The filter's test → true is equivalent too, but not disabled: → false is killable.
+        // Stryker disable next-line MethodExpression: an identity-pinned handle's awaitExit is the same check as the sweep below, on the same schedule
         const waits = handles.filter((handle) => handle.pinnedBy === "Pidfd").map((handle) => handle.awaitExit)
         // The identity-pinned are checked together, as the live table sweeps them.
+        // Equivalent mutants, not disabled (→ false and <= 0 are killable): byIdentity.length > 0 → true or >= 0; a check over no
+        // process never ends, which changes nothing in a race that then holds a pidfd wait for every handle.
         yield* Effect.timeoutOption(Effect.raceAll(byIdentity.length > 0 ? [...waits, checkedUntilDead(byIdentity)] : waits), timeout)
         return yield* exited
       })

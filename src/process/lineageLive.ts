@@ -28,6 +28,9 @@ export const parseLineage = (
 ): (Omit<ProcessLineage, "identity"> & { readonly pid: number; readonly startTicks: number }) | undefined => {
   const open = stat.indexOf("(")
   const close = stat.lastIndexOf(")")
+  // Equivalent mutants, not disabled (>= on either side is killable): open < 0 → <= 0 reads a line starting with "(" as
+  // no line instead of PID 0, and callers refuse both (a PID asked about is at least 2; the kernel's lines start with
+  // the PID); close < open → <= differs only when both are -1, which open < 0 already refuses.
   if (open < 0 || close < open) return undefined
   const fields = stat.slice(close + 2).split(" ")
   // fields[0] is field 3 (state); field N is fields[N - 3].
@@ -83,6 +86,7 @@ export type ProcFileReader = (path: string) => Option.Option<string>
 
 export const readProcFile: ProcFileReader = (path) => unlessGone(() => readWhole(path))
 
+// Stryker disable next-line ArrayDeclaration: for a directory gone meanwhile, a made-up entry is no PID, and no thread of that name has a children file
 const listDirectory = (path: string): ReadonlyArray<string> => Option.getOrElse(unlessGone(() => readdirSync(path)), () => [])
 
 const tryRead = <A>(operation: string, path: string, read: () => A): Either.Either<A, OsError> =>

@@ -49,9 +49,13 @@ export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): 
         yield* Effect.logWarning(`process ${pid} still running after ${waited}`)
       }
       index++
+      // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): repeatFrom !== undefined
+      // → true; an undefined index ends the loop just as running past the last step does.
       if (index === steps.length && repeatFrom !== undefined) index = repeatFrom
     }
     // Surviving means every step ran, so the schedule's signals were all sent.
+    // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): step._tag === "Signal"
+    // → true; a wait has no signal, so the name alone decides.
     const sentKill = steps.some((step) => step._tag === "Signal" && step.signal === "SIGKILL")
     return StopOutcome.Survived({ after: yield* elapsed, sentKill })
   })

@@ -135,6 +135,8 @@ const lowestAutoPid = 300
 
 export const incarnation = (table: Table, id: number): Incarnation => table.incarnations[id]!
 
+// Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): diesAt !== undefined
+// → true; now >= undefined is false anyway.
 export const isDead = (process: Incarnation, now: number): boolean => process.diesAt !== undefined && now >= process.diesAt
 
 /** Whether incarnation `id` has exited (zombie included) by `now`: what its handle sees. */
@@ -203,6 +205,8 @@ const enter = (
   spec: SpawnSpec = {}
 ): Either.Either<readonly [Table, ProcessIdentity], string> => {
   if (holderAt(table, now, pid)._tag !== "Gone") return Either.left(`ProcessesTest: PID ${pid} is taken`)
+  // Equivalent mutant, not disabled (→ true is killable): spec.parent === undefined → false; looking up an undefined PID
+  // finds nobody either way.
   const parentHolder = spec.parent === undefined ? gone : holderAt(table, now, spec.parent)
   const parent = parentHolder._tag === "Alive" ? parentHolder.process : undefined
   const session = spec.session ?? parent?.lineage.session ?? pid
@@ -228,6 +232,7 @@ const enter = (
     subreaper: spec.subreaper ?? false,
     autogroup,
     diesAt: undefined,
+    // Stryker disable next-line StringLiteral: only "Zombie" is ever tested for, so any other fate reads as reaped
     fate: fields.behaviour.fate ?? "Reaped",
     reaped: false
   }
@@ -284,6 +289,7 @@ export const reap = (table: Table, pid: Pid): Table => {
 
 /** Whatever holds `pid` exits and is reaped, and a new process starts on it. */
 export const reuse = (table: Table, now: number, pid: Pid, spec: Omit<SpawnSpec, "pid"> = {}) =>
+  // Stryker disable next-line StringLiteral: only "Zombie" is ever tested for, so any other fate reads as reaped
   spawn(reap(exit(table, now, pid, "Reaped"), pid), now, { ...spec, pid })
 
 /** Delivers `signal` to the incarnation `id`, unless it is dead (zombie included): then "Gone", as through a pidfd. */

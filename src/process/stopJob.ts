@@ -59,6 +59,8 @@ const waits = (steps: StopSchedule["steps"]) =>
  * the first signal.
  */
 export const longestJobWait = (schedule: StopSchedule, options: JobStopOptions = {}): Duration.Duration => {
+  // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): step._tag === "Signal"
+  // → true; a wait has no signal, so the name alone decides.
   const firstKill = schedule.steps.findIndex((step) => step._tag === "Signal" && step.signal === "SIGKILL")
   const beforeKill = waits(firstKill < 0 ? schedule.steps : schedule.steps.slice(0, firstKill))
   const mainExitsFirst = Duration.sum(beforeKill, Duration.sum(Duration.decode(options.grace ?? defaultTreeGrace), memberKillWait))
@@ -257,9 +259,11 @@ export const stopJob = (
         ))
     })
     // A main process that has already exited (a stale pidfile's) leaves its members to the steps after its exit.
+    // Stryker disable ObjectLiteral: only the stand-in outcome's tag is read; the job's own elapsed time is reported
     const outcome = main.handle === undefined
       ? StopOutcome.Exited({ after: Duration.zero })
       : yield* runStopSchedule(wholeJob(main.handle), schedule)
+    // Stryker restore ObjectLiteral
     if (outcome._tag === "Exited" && broadcast === "SIGKILL") {
       // The main process may exit while SIGKILL goes to the members (a
       // supervisor whose wait for them returned), before the schedule's

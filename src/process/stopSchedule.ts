@@ -45,6 +45,8 @@ const seconds = /^[0-9]{1,9}$/
 
 /** `-15` (a bare number is a timeout), `TERM`, `-TERM`, `SIGTERM`, `sigterm`. */
 const parseSignal = (item: string): SignalName | undefined => {
+  // Equivalent mutants, not disabled (the regex's other mutants are killable): dropping ^ or $; an item such as x-9 or -9x
+  // is neither a signal number nor a name either way.
   if (/^-[0-9]{1,2}$/.test(item)) return stopSignals.find((name) => constants.signals[name] === -Number(item))
   const upper = item.replace(/^-/, "").toUpperCase()
   const name = upper.startsWith("SIG") ? upper : `SIG${upper}`
@@ -90,6 +92,8 @@ export const parseStopSchedule = (text: string): Either.Either<StopSchedule, Inv
   if (repeatFrom !== undefined && !steps.slice(repeatFrom).some((step) => step._tag === "Wait" && Duration.toMillis(step.timeout) > 0)) {
     return invalid(text, `the part after "forever" must wait a positive timeout`)
   }
+  // Equivalent mutant, not disabled (→ true is killable): repeatFrom === undefined → false; { steps, repeatFrom: undefined }
+  // reads as { steps }.
   return Either.right(repeatFrom === undefined ? { steps } : { steps, repeatFrom })
 }
 

@@ -79,6 +79,9 @@ export const mayBeMember = (main: ProcessLineage, candidate: ProcessLineage, exc
 
 /** Why `candidate`, already read, relates to the job's main process, if it does. */
 const relation = (main: ProcessLineage, candidate: ProcessLineage, parent: Member | undefined): string | undefined => {
+  // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): candidate.parent === ...
+  // → true; a listed child names its parent unless re-parented, which only that parent's exit does, and whileParentsRun
+  // drops what an exited parent listed.
   if (parent !== undefined && candidate.parent === parent.handle.identity.pid) return `child of ${parent.handle.identity.pid}`
   if (leadsSession(main) && candidate.session === main.identity.pid) return `in session ${main.identity.pid}`
   if (leadsGroup(main) && candidate.processGroup === main.identity.pid) return `in process group ${main.identity.pid}`
@@ -181,11 +184,13 @@ export const discover = (
         (lists) => lists.flat()
       )
 
+    // Stryker disable ArrayDeclaration: scanned's [] when no scan runs; a string is no candidate: its lineage reads as none, so pin drops it
     const scanned = (): Effect.Effect<ReadonlyArray<Candidate>, OsError | ProcessHidden> =>
       !options.scan || (!leadsSession(main) && !leadsGroup(main))
         ? Effect.succeed([])
         : Effect.flatMap(processes.allPids, (pids) =>
           Effect.map(
+            // Stryker disable next-line MethodExpression: the frontier's own taken check drops these PIDs again; this filter only saves reads
             Effect.forEach(pids.filter((pid) => !taken.has(pid)), (pid) =>
               Effect.flatMap(inTime("listed"), (may) =>
                 may
@@ -194,6 +199,7 @@ export const discover = (
             (lists) => lists.flat().filter((candidate) => relation(main, candidate.lineage!, undefined) !== undefined)
           ))
 
+    // Stryker restore ArrayDeclaration
     /** Leaves the process `lineage` describes alone; says so, and why, once per stop (each look judges it again). */
     const leave = (lineage: ProcessLineage, why: string) =>
       Effect.suspend(() => {
@@ -209,6 +215,8 @@ export const discover = (
         const lineage = candidate.lineage ?? Option.getOrUndefined(yield* processes.lineage(candidate.pid))
         if (lineage === undefined || !mayBeMember(main, lineage, job.excluded)) return []
         const via = relation(main, lineage, candidate.parent)
+        // Equivalent mutant, not disabled (→ true is killable): via === undefined → false; a scan's candidates were filtered by
+        // relation already, and a listed child relates to its parent (see relation).
         if (via === undefined) return []
         if (!(yield* inTime(lineage.identity.startTicks))) return yield* skip<Pinned>()
         const handle = yield* processes.open(candidate.pid)
@@ -251,6 +259,9 @@ export const discover = (
 
     /** Drops what a session or group scan found if the session or group has changed hands. */
     const whileTheJobs = (pinned: ReadonlyArray<Pinned>) =>
+      // A callback answering undefined, or parent !== undefined → false, makes every() false: the session check then also
+      // runs for a round of children alone, and keeps every child. Only the first can be disabled: → true is killable.
+      // Stryker disable next-line ArrowFunction: see above
       pinned.every(({ parent }) => parent !== undefined)
         ? Effect.succeed(pinned)
         : Effect.map(stillTheJobs, (held) => (held ? pinned : pinned.filter(({ parent }) => parent !== undefined)))

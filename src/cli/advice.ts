@@ -5,7 +5,7 @@
  * `--retry` to add.
  */
 import type { CommandError } from "./UsageError.js"
-import { unhealthyReport } from "./healthAdvice.js"
+import { tlsFileReport, unhealthyReport } from "./healthAdvice.js"
 
 /** What usually fixes a file operation that failed with this code. */
 const fileHints: Record<string, string> = {
@@ -58,7 +58,8 @@ export const adviceFor = (error: CommandError): string | undefined => {
 }
 
 /** The error in the CLI's words: the health gates' with sipid's options inside (healthAdvice.ts), any other its message. */
-const inCliWords = (error: CommandError): string => error._tag === "Unhealthy" ? unhealthyReport(error) : error.message
+const inCliWords = (error: CommandError): string =>
+  error._tag === "Unhealthy" ? unhealthyReport(error) : error._tag === "TlsFileInvalid" ? tlsFileReport(error) : error.message
 
 /** The one line the CLI logs for `error`: its message in the CLI's words, and the advice if there is one. */
 export const reportText = (error: CommandError): string => {

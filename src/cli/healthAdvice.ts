@@ -1,9 +1,11 @@
 /**
  * The health gates' errors in the command line's terms: the option that
- * helps with a probe's last failure or a deadline too short.
+ * helps with a probe's last failure or a deadline too short, and the option
+ * that named a TLS file.
  * The library's hint says what to check (failure.ts); this adds how, with
  * sipid's options.
  */
+import { type TlsFile, type TlsFileInvalid, tlsFileText } from "../health/errors.js"
 import { hint, type ProbeFailure, wantsClientCertificate } from "../health/failure.js"
 import { type Unhealthy, unhealthyText } from "../health/verdict.js"
 
@@ -30,3 +32,8 @@ export const unhealthyReport = (error: Unhealthy): string => {
   const text = unhealthyText(error, probeAdvice)
   return error.failures.length === 0 ? `${text}; give --timeout more room` : text
 }
+
+const optionNames: Record<TlsFile["field"], string> = { caCerts: "--ca-cert", clientCert: "--client-cert", clientKey: "--client-key" }
+
+/** The line the CLI logs for a TLS file it cannot use: each file named by its option, as every usage error names one. */
+export const tlsFileReport = (error: TlsFileInvalid): string => tlsFileText(error, optionNames)

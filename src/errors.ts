@@ -6,7 +6,7 @@
  * the sipid command or option that helps (`cli/advice.ts`) and turns the
  * tag into an exit code (`cli/exitCodes.ts`).
  */
-import type { InvalidProbeSetting } from "./health/errors.js"
+import type { InvalidProbeSetting, TlsFileInvalid } from "./health/errors.js"
 import type { StillHealthy, Unhealthy } from "./health/verdict.js"
 import type { OsError } from "./os/OsError.js"
 import type { ClaimantInvalid, LockRetriesExhausted, PidfileInvalid, PidfileLocked, PidfileOwned } from "./pidfile/errors.js"
@@ -20,6 +20,7 @@ export type SipidError =
   | InvalidStopSchedule
   | InvalidDuration
   | InvalidProbeSetting
+  | TlsFileInvalid
   | PidfileLocked
   | LockRetriesExhausted
   | PidfileInvalid

@@ -48,6 +48,6 @@ export {
 export { InvalidPid, InvalidStopSchedule, JobSurvived, JobUnseen, ProcessHidden, ProcessSurvived } from "./process/errors.js"
 export { CommandNotExecutable, CommandNotFound, UnknownAccount } from "./run/errors.js"
 export { InvalidDuration } from "./time/InvalidDuration.js"
-export { InvalidProbeSetting } from "./health/errors.js"
+export { InvalidProbeSetting, type TlsFile, TlsFileInvalid } from "./health/errors.js"
 export { describeOsSubject, OsError, OsSubject } from "./os/OsError.js"
 export { StillHealthy, Unhealthy } from "./health/verdict.js"

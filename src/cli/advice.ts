@@ -5,6 +5,7 @@
  * `--retry` to add.
  */
 import type { CommandError } from "./UsageError.js"
+import { tlsFileReport, unhealthyReport } from "./healthAdvice.js"
 
 /** What usually fixes a file operation that failed with this code. */
 const fileHints: Record<string, string> = {
@@ -56,8 +57,13 @@ export const adviceFor = (error: CommandError): string | undefined => {
   }
 }
 
-/** The one line the CLI logs for `error`: its message, and the advice if there is one. */
+/** The error in the CLI's words: the health gates' with sipid's options inside (healthAdvice.ts), any other its message. */
+const inCliWords = (error: CommandError): string =>
+  error._tag === "Unhealthy" ? unhealthyReport(error) : error._tag === "TlsFileInvalid" ? tlsFileReport(error) : error.message
+
+/** The one line the CLI logs for `error`: its message in the CLI's words, and the advice if there is one. */
 export const reportText = (error: CommandError): string => {
   const advice = adviceFor(error)
-  return advice === undefined ? error.message : `${error.message}; ${advice}`
+  const text = inCliWords(error)
+  return advice === undefined ? text : `${text}; ${advice}`
 }

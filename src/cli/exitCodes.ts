@@ -11,7 +11,7 @@ export const ExitCode = {
   ok: 0,
   /** Refused: a live process owns the pidfile, it would not die, or the endpoint stayed unhealthy (or, waited to fail, healthy). */
   refused: 1,
-  /** A command-line value is malformed. */
+  /** A command-line value is malformed, or a file it names (--ca-cert, --client-cert, --client-key) is no PEM. */
   usage: 2,
   /** Another process holds the pidfile's lock, or kept replacing the pidfile while sipid locked it: try again. */
   locked: 3,
@@ -51,6 +51,7 @@ export const exitCodeFor: (error: CommandError) => number = Match.type<CommandEr
     InvalidStopSchedule: () => ExitCode.usage,
     InvalidDuration: () => ExitCode.usage,
     InvalidProbeSetting: () => ExitCode.usage,
+    TlsFileInvalid: () => ExitCode.usage,
     PidfileLocked: () => ExitCode.locked,
     LockRetriesExhausted: () => ExitCode.locked,
     PidfileInvalid: () => ExitCode.invalidPidfile,

@@ -45,14 +45,16 @@ const logUsageError = (command: string | undefined, problem: string) =>
 export const reportUsageError = (command: string | undefined, problem: string, logFormat: Log.LogFormat): Effect.Effect<number> =>
   logUsageError(command, problem).pipe(Effect.as(ExitCode.usage as number), Effect.provide(Log.layer(logFormat)))
 
+const usageErrors = new Set<CommandError["_tag"]>(["UsageError", "ClaimantInvalid", "TlsFileInvalid"])
+
 const reportFailure = (command: string, program: CommandRun) =>
   Effect.catchIf(
     program,
     (error): error is CommandError => error._tag !== "ExitStatus",
     (error) =>
       Effect.zipRight(
-        // A PID that is no job's process was given on the command line: a usage error there.
-        error._tag === "UsageError" || error._tag === "ClaimantInvalid" ? logUsageError(command, error.message) : Effect.logError(reportText(error)),
+        // A PID that is no job's process, or a TLS file that is no PEM, was given on the command line: a usage error there.
+        usageErrors.has(error._tag) ? logUsageError(command, reportText(error)) : Effect.logError(reportText(error)),
         Effect.fail(new ExitStatus({ code: exitCodeFor(error) }))
       )
   )

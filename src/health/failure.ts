@@ -193,14 +193,19 @@ export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
   ProxyFailed: (failure) => `${proxyDescription(failure)} ${failure.problem}`
 })
 
-/** What to try next, where the reason suggests something. */
+// OpenSSL (Node) writes "wrong version number", BoringSSL (Bun) "WRONG_VERSION_NUMBER": hence [ _], here and in `hint`.
+const clientCertificateAlert = /certificate[ _]required|handshake[ _]failure|bad[ _]certificate/i
+
+/** Whether a TLS failure is the server's alert that it wants a client certificate (the CLI then names its options for one). */
+export const wantsClientCertificate = (failure: ProbeFailure): boolean => failure._tag === "Tls" && clientCertificateAlert.test(failure.detail)
+
+/**
+ * What to check next, where the reason suggests something. It names no
+ * sipid option, as a library caller has none (it sets a target's headers
+ * and checks in code); the CLI adds the option that helps (cli/healthAdvice.ts).
+ */
 export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.$match({
-  BadStatus: ({ status }) =>
-    status >= 300 && status < 400
-      ? "more than 10 redirects, or one without a Location; or widen --expect-status"
-      : status === 401 || status === 403
-      ? `send credentials with --header 'Authorization: ...', or accept the status with --expect-status, e.g. 200,${status}`
-      : undefined,
+  BadStatus: ({ status }) => status >= 300 && status < 400 ? "more than 10 redirects, or one without a Location" : undefined,
   BadRedirect: () => undefined,
   BodyMismatch: () => undefined,
   NotJson: () => undefined,
@@ -212,12 +217,11 @@ export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.
   SocketRefused: () => "nothing accepts connections on it: a socket left by a job that stopped, one not listening yet, or a file that is no socket at all",
   TimedOut: ({ through }) => through && proxyAdvice(through),
   Refused: () => "is the job listening on that port yet?",
-  Untrusted: () => "is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)",
-  Tls: ({ detail }) =>
-    // OpenSSL (Node) writes "wrong version number"; BoringSSL (Bun) "WRONG_VERSION_NUMBER".
-    /certificate[ _]required|handshake[ _]failure|bad[ _]certificate/i.test(detail)
-      ? "does the server want a client certificate? pass --client-cert and --client-key"
-      : /wrong[ _]version[ _]number/i.test(detail)
+  Untrusted: () => "is the endpoint's CA missing?",
+  Tls: (failure) =>
+    wantsClientCertificate(failure)
+      ? "does the server want a client certificate?"
+      : /wrong[ _]version[ _]number/i.test(failure.detail)
       ? "does the endpoint speak plain http?"
       : undefined,
   // A close or a reset says nothing about why: over TLS 1.3 it may be a server

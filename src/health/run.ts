@@ -6,6 +6,7 @@
  */
 import { Array as Arr, Duration, Effect, Either } from "effect"
 import { UsageError } from "../cli/UsageError.js"
+import type { TlsFileInvalid } from "./errors.js"
 import * as HttpLayer from "./HttpLayer.js"
 import { proxySettingsFromEnv } from "./proxy.js"
 import type { Mode } from "./rounds.js"
@@ -33,6 +34,7 @@ export interface WaitInput extends TlsFiles {
 
 /** What no single option's parser can see: the options that contradict each other, as the sentence to print. */
 const conflict = (input: WaitInput): string | undefined => {
+  if ((input.clientCert === undefined) !== (input.clientKey === undefined)) return "--client-cert and --client-key go together; pass both or neither"
   if (input.unixSocket !== undefined && input.urls.length === 0) {
     return "--unix-socket: it carries the requests of --url (whose host becomes the Host header); give a --url"
   }
@@ -53,7 +55,7 @@ const targetsOf = (input: WaitInput): Either.Either<Arr.NonEmptyReadonlyArray<Ta
   return Arr.isNonEmptyReadonlyArray(targets) ? Either.right(targets) : Either.left(new UsageError({ detail: "give at least one --url or --tcp to probe" }))
 }
 
-export const run = (mode: Mode, input: WaitInput): Effect.Effect<Healthy | Down, UsageError | Unhealthy | StillHealthy> =>
+export const run = (mode: Mode, input: WaitInput): Effect.Effect<Healthy | Down, UsageError | TlsFileInvalid | Unhealthy | StillHealthy> =>
   Effect.gen(function*() {
     const targets = yield* targetsOf(input)
     const problem = conflict(input)

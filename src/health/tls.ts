@@ -1,13 +1,13 @@
 /**
  * The TLS material named on the command line, read and checked once before
- * the first probe: a missing or malformed file is a usage error naming it,
- * not a probe failure repeated until the deadline.
+ * the first probe: a missing or malformed file is a TlsFileInvalid naming
+ * it, not a probe failure repeated until the deadline.
  */
 import { Effect } from "effect"
 import { X509Certificate } from "node:crypto"
 import { open } from "node:fs/promises"
 import { createSecureContext, rootCertificates } from "node:tls"
-import { UsageError } from "../cli/UsageError.js"
+import { type TlsFile, TlsFileInvalid } from "./errors.js"
 
 export interface TlsFiles {
   readonly caCerts: ReadonlyArray<string>
@@ -43,53 +43,56 @@ const readAtMost = async (path: string): Promise<string | undefined> => {
   }
 }
 
-const read = (option: string, path: string): Effect.Effect<string, UsageError> =>
+const read = (file: TlsFile): Effect.Effect<string, TlsFileInvalid> =>
   Effect.tryPromise({
-    try: () => readAtMost(path),
-    catch: (error) =>
-      new UsageError({ detail: `${option} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})` })
+    try: () => readAtMost(file.path),
+    catch: (error) => new TlsFileInvalid({ files: [file], reason: `cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})` })
   }).pipe(
     Effect.filterOrFail(
       (text) => text !== undefined,
-      () => new UsageError({ detail: `${option} ${path}: larger than ${maxPemBytes / 1024 / 1024} MiB, so not a PEM file; is it the right file?` })
+      () => new TlsFileInvalid({ files: [file], reason: `larger than ${maxPemBytes / 1024 / 1024} MiB, so not a PEM file; is it the right file?` })
     )
   )
 
-const check = (what: string, build: () => unknown): Effect.Effect<void, UsageError> =>
+const check = (files: ReadonlyArray<TlsFile>, what: string, build: () => unknown): Effect.Effect<void, TlsFileInvalid> =>
   Effect.try({
     try: build,
-    catch: (error) => new UsageError({ detail: `${what} (${error instanceof Error ? error.message : String(error)})` })
+    catch: (error) => new TlsFileInvalid({ files, reason: `${what} (${error instanceof Error ? error.message : String(error)})` })
   })
 
 const pemCertificate = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g
 
 // Node's `ca` silently skips what it cannot parse; a wrong file must not be ignored that way.
-const checkCaBundle = (path: string, pem: string): Effect.Effect<void, UsageError> => {
+const checkCaBundle = (file: TlsFile, pem: string): Effect.Effect<void, TlsFileInvalid> => {
   const certificates = pem.match(pemCertificate) ?? []
   return certificates.length === 0
-    ? new UsageError({ detail: `--ca-cert ${path}: not a PEM certificate (no BEGIN CERTIFICATE block)` })
-    : check(`--ca-cert ${path}: not a PEM certificate`, () => certificates.forEach((certificate) => new X509Certificate(certificate)))
+    ? new TlsFileInvalid({ files: [file], reason: "not a PEM certificate (no BEGIN CERTIFICATE block)" })
+    : check([file], "not a PEM certificate", () => certificates.forEach((certificate) => new X509Certificate(certificate)))
 }
 
-export const loadTls = (files: TlsFiles): Effect.Effect<TlsOptions, UsageError> =>
+/** The client certificate and its key, read and judged together; one without the other is refused. */
+const clientPair = ({ clientCert, clientKey }: TlsFiles): Effect.Effect<{ cert: string; key: string } | undefined, TlsFileInvalid> => {
+  if (clientCert === undefined) {
+    return clientKey === undefined
+      ? Effect.succeed(undefined)
+      : new TlsFileInvalid({ files: [{ field: "clientKey", path: clientKey }], reason: "no client certificate goes with it" })
+  }
+  if (clientKey === undefined) return new TlsFileInvalid({ files: [{ field: "clientCert", path: clientCert }], reason: "no client key goes with it" })
+  const files = [{ field: "clientCert", path: clientCert }, { field: "clientKey", path: clientKey }] as const
+  return Effect.gen(function*() {
+    const pair = { cert: yield* read(files[0]), key: yield* read(files[1]) }
+    yield* check(files, "not a PEM certificate and its private key", () => createSecureContext(pair))
+    return pair
+  })
+}
+
+export const loadTls = (files: TlsFiles): Effect.Effect<TlsOptions, TlsFileInvalid> =>
   Effect.gen(function*() {
-    if ((files.clientCert === undefined) !== (files.clientKey === undefined)) {
-      return yield* new UsageError({ detail: "--client-cert and --client-key go together; pass both or neither" })
-    }
-    const ca = yield* Effect.forEach(files.caCerts, (path) => Effect.tap(read("--ca-cert", path), (pem) => checkCaBundle(path, pem)))
-    // The line above refused one file without the other, so both are set or neither. Either side → false is equivalent
-    // too, but not disabled: the whole test → true or false is killable.
-    // Stryker disable next-line LogicalOperator: see above
-    const pair = files.clientCert === undefined || files.clientKey === undefined ? undefined : {
-      cert: yield* read("--client-cert", files.clientCert),
-      key: yield* read("--client-key", files.clientKey)
-    }
-    if (pair !== undefined) {
-      yield* check(
-        `--client-cert ${files.clientCert}, --client-key ${files.clientKey}: not a PEM certificate and its private key`,
-        () => createSecureContext(pair)
-      )
-    }
+    const ca = yield* Effect.forEach(files.caCerts, (path) => {
+      const file: TlsFile = { field: "caCerts", path }
+      return Effect.tap(read(file), (pem) => checkCaBundle(file, pem))
+    })
+    const pair = yield* clientPair(files)
     return {
       // A plain `ca` replaces the system roots; a deployment CA should add to them.
       ...(ca.length > 0 && { ca: [...rootCertificates, ...ca] }),

@@ -1,11 +1,12 @@
 /**
  * How a wait ends when the deadline comes first, as data: the attempts, the
- * time taken and what each target last did. Their messages are the one line
- * the CLI logs; a library caller can read the fields instead.
+ * time taken and what each target last did. Their messages state the facts
+ * in one line, which the CLI logs with its advice; a library caller can read
+ * the fields instead.
  */
 import { Data, type Duration } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
-import { describe, hint, type TargetFailure } from "./failure.js"
+import { describe, hint, type ProbeFailure, type TargetFailure } from "./failure.js"
 
 interface Rounds {
   readonly attempts: number
@@ -24,9 +25,22 @@ const summary = (rounds: Rounds, once: string, inARow: string): string =>
     : `${inARow} ${rounds.successThreshold} attempts in a row after ${attemptsText(rounds.attempts)} (${formatGoDuration(rounds.elapsed)})` +
       (rounds.inARow > 0 ? `, only the last ${rounds.inARow}` : "")
 
-const reason = ({ failure }: TargetFailure): string => {
-  const advice = hint(failure)
-  return `${describe(failure)}${advice === undefined ? "" : `; ${advice}`}`
+/**
+ * An Unhealthy's line, each last failure followed by what `advise` says of
+ * it: failure.ts's `hint` makes the message; the CLI's advice, which names
+ * its options, belongs in the same places (cli/healthAdvice.ts).
+ */
+export const unhealthyText = (error: Unhealthy, advise: (failure: ProbeFailure) => string | undefined): string => {
+  const reason = ({ failure }: TargetFailure): string => {
+    const advice = advise(failure)
+    return `${describe(failure)}${advice === undefined ? "" : `; ${advice}`}`
+  }
+  const what = summary(error, "not healthy", "not healthy")
+  const [only, ...more] = error.failures
+  if (only === undefined) return `${what}: every probe was healthy, but the deadline came first`
+  return more.length === 0
+    ? `${only.target}: ${what}: last failure: ${reason(only)}`
+    : `${what}: ${error.failures.map((failure) => `${failure.target} (last failure: ${reason(failure)})`).join(", ")}`
 }
 
 /** wait-until-healthy: the deadline passed before every target was healthy often enough in a row. */
@@ -39,12 +53,7 @@ export class Unhealthy extends Data.TaggedError("Unhealthy")<Rounds & {
   readonly failures: ReadonlyArray<TargetFailure>
 }> {
   override get message(): string {
-    const what = summary(this, "not healthy", "not healthy")
-    const [only, ...more] = this.failures
-    if (only === undefined) return `${what}: every probe was healthy, but the deadline came first; give --timeout more room`
-    return more.length === 0
-      ? `${only.target}: ${what}: last failure: ${reason(only)}`
-      : `${what}: ${this.failures.map((failure) => `${failure.target} (last failure: ${reason(failure)})`).join(", ")}`
+    return unhealthyText(this, hint)
   }
 }
 

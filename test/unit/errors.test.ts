@@ -4,7 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration } from "effect"
 import { adviceFor, reportText } from "../../src/cli/advice.js"
 import { UsageError } from "../../src/cli/UsageError.js"
-import { InvalidProbeSetting } from "../../src/health/errors.js"
+import { InvalidProbeSetting, TlsFileInvalid } from "../../src/health/errors.js"
 import { OsError, OsSubject } from "../../src/os/OsError.js"
 import { osError } from "../../src/os/errno.js"
 import { LockRetriesExhausted, PidfileInvalid, PidfileProblem, PidfileLocked, PidfileOwned } from "../../src/pidfile/errors.js"
@@ -143,6 +143,37 @@ describe("the library's messages state facts; the sipid command or option that h
     expect(adviceFor(new JobUnseen(unseen))).toBeUndefined()
     expect(adviceFor(new PidfileLocked({ path: "/p" }))).toBeUndefined()
   })
+
+  const rounds = { attempts: 3, elapsed: Duration.seconds(2), inARow: 0, successThreshold: 1 }
+  it.each([
+    [
+      new Unhealthy({ ...rounds, failures: [{ target: "https://x/", failure: ProbeFailure.Untrusted({ detail: "d" }) }] }),
+      "https://x/: not healthy after 3 attempts (2s): last failure: certificate not trusted (d); is the endpoint's CA missing?",
+      "https://x/: not healthy after 3 attempts (2s): last failure: certificate not trusted (d); is the endpoint's CA missing? add it with --ca-cert FILE (or --insecure for a test)"
+    ],
+    [
+      new Unhealthy({
+        ...rounds,
+        failures: [{ target: "http://x/", failure: ProbeFailure.BadStatus({ status: 403, body: "" }) }, { target: "tcp://y:1", failure: ProbeFailure.Refused() }]
+      }),
+      "not healthy after 3 attempts (2s): http://x/ (last failure: status 403), tcp://y:1 (last failure: connection refused; is the job listening on that port yet?)",
+      "not healthy after 3 attempts (2s): http://x/ (last failure: status 403; send credentials with --header 'Authorization: ...', or accept the status with --expect-status, e.g. 200,403), " +
+      "tcp://y:1 (last failure: connection refused; is the job listening on that port yet?)"
+    ],
+    [
+      new Unhealthy({ ...rounds, inARow: 2, successThreshold: 3, failures: [] }),
+      "not healthy 3 attempts in a row after 3 attempts (2s), only the last 2: every probe was healthy, but the deadline came first",
+      "not healthy 3 attempts in a row after 3 attempts (2s), only the last 2: every probe was healthy, but the deadline came first; give --timeout more room"
+    ],
+    [
+      new TlsFileInvalid({ files: [{ field: "caCerts", path: "/ca.pem" }], reason: "cannot read it (EACCES)" }),
+      "CA certificate /ca.pem: cannot read it (EACCES)",
+      "--ca-cert /ca.pem: cannot read it (EACCES)"
+    ]
+  ] as const)("health: %s, the CLI's options inside its line", (error, message, line) => {
+    expect(error.message).toBe(message)
+    expect(reportText(error)).toBe(line)
+  })
 })
 
 describe("each error keeps its fields for a library caller", () => {
@@ -151,6 +182,10 @@ describe("each error keeps its fields for a library caller", () => {
     [new InvalidStopSchedule({ input: "TERM/x", reason: "r" }), { _tag: "InvalidStopSchedule", input: "TERM/x", reason: "r" }],
     [new InvalidDuration({ input: "20", reason: "r" }), { _tag: "InvalidDuration", input: "20", reason: "r" }],
     [new InvalidProbeSetting({ input: "2xx", reason: "r" }), { _tag: "InvalidProbeSetting", input: "2xx", reason: "r" }],
+    [
+      new TlsFileInvalid({ files: [{ field: "clientCert", path: "/c" }, { field: "clientKey", path: "/k" }], reason: "r" }),
+      { _tag: "TlsFileInvalid", files: [{ field: "clientCert", path: "/c" }, { field: "clientKey", path: "/k" }], reason: "r" }
+    ],
     [new LockRetriesExhausted({ path: "/p", attempts: 20 }), { _tag: "LockRetriesExhausted", path: "/p", attempts: 20 }],
     [new ProcessHidden({ pid: 42 }), { _tag: "ProcessHidden", pid: 42 }],
     [

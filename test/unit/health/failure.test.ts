@@ -2,6 +2,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration } from "effect"
+import { probeAdvice } from "../../../src/cli/healthAdvice.js"
 import {
   bodySnippet,
   bodyStart,
@@ -25,9 +26,9 @@ const transportError = (code: string, message: string) =>
 describe("fromHttpClientError", () => {
   it.each([
     ["ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:1", "connection refused", /listening/],
-    ["DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate", "certificate not trusted (self-signed certificate)", /--ca-cert/],
+    ["DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate", "certificate not trusted (self-signed certificate)", /CA missing/],
     ["ERR_TLS_CERT_ALTNAME_INVALID", "Hostname/IP does not match", "certificate does not name the host (Hostname/IP does not match)", undefined],
-    ["ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "tlsv13 alert certificate required", "TLS failed: tlsv13 alert certificate required", /--client-cert/],
+    ["ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "tlsv13 alert certificate required", "TLS failed: tlsv13 alert certificate required", /client certificate/],
     ["ERR_SSL_WRONG_VERSION_NUMBER", "wrong version number", "TLS failed: wrong version number", /plain http/],
     ["ENOTFOUND", "getaddrinfo ENOTFOUND nowhere.invalid", "cannot resolve host (getaddrinfo ENOTFOUND nowhere.invalid)", undefined],
     ["UND_ERR_SOCKET", "other side closed", "the server closed the connection without answering", undefined],
@@ -171,7 +172,15 @@ describe("fromHttpClientError, code by code", () => {
   })
 })
 
-describe("describe and hint", () => {
+/** The CLI's advice for `failure`, and that the library's hint it builds on names no sipid option. */
+const adviceOf = (failure: ProbeFailure): string | undefined => {
+  expect(hint(failure) ?? "").not.toMatch(/--[a-z]|sipid /)
+  const advice = probeAdvice(failure)
+  if (advice !== undefined) expect(advice.startsWith(hint(failure) ?? "")).toBe(true)
+  return advice
+}
+
+describe("describe, and the CLI's advice on the library's hint", () => {
   it.each([
     [ProbeFailure.BadStatus({ status: 503, body: "" }), "status 503", undefined],
     [ProbeFailure.BadStatus({ status: 299, body: "x" }), "status 299: x", undefined],
@@ -216,7 +225,7 @@ describe("describe and hint", () => {
     ]
   ])("%j", (failure, description, expectedHint) => {
     expect(describeFailure(failure)).toBe(description)
-    expect(hint(failure)).toBe(expectedHint)
+    expect(adviceOf(failure)).toBe(expectedHint)
   })
 })
 
@@ -250,8 +259,8 @@ describe("the reasons of checks and unix sockets", () => {
     [ProbeFailure.BadStatus({ status: 401, body: "" }), "status 401", /--header 'Authorization: \.\.\.'.*--expect-status, e\.g\. 200,401/]
   ] as const)("describes %o", (failure, description, expectedHint) => {
     expect(describeFailure(failure)).toBe(description)
-    if (expectedHint === undefined) expect(hint(failure)).toBeUndefined()
-    else expect(hint(failure)).toMatch(expectedHint)
+    if (expectedHint === undefined) expect(adviceOf(failure)).toBeUndefined()
+    else expect(adviceOf(failure)).toMatch(expectedHint)
   })
 
   it("tells a missing socket and a refusal over it apart, and leaves other failures be", () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { rootCertificates } from "node:tls"
+import { reportText } from "../../../src/cli/advice.js"
 import { loadTls, maxPemBytes, type TlsFiles } from "../../../src/health/tls.js"
 
 const dir = mkdtempSync(join(tmpdir(), "sipid-tls-"))
@@ -25,7 +26,9 @@ const a = pair("a")
 const b = pair("b")
 
 const none: TlsFiles = { caCerts: [], clientCert: undefined, clientKey: undefined, insecure: false }
-const refusal = (files: Partial<TlsFiles>) => Effect.map(Effect.flip(loadTls({ ...none, ...files })), (error) => error.message)
+const refused = (files: Partial<TlsFiles>) => Effect.flip(loadTls({ ...none, ...files }))
+/** The line the CLI logs: the files named by its options, as every usage error names one. */
+const refusal = (files: Partial<TlsFiles>) => Effect.map(refused(files), reportText)
 
 describe("loadTls", () => {
   it.effect("verifies with the system roots unless told otherwise", () =>
@@ -68,8 +71,6 @@ describe("loadTls", () => {
     ["a missing CA file", { caCerts: [join(dir, "missing.crt")] }, /^--ca-cert \/.*\/missing\.crt: cannot read it \(ENOENT\)$/],
     ["an empty CA file", { caCerts: [file("empty.crt", "")] }, /^--ca-cert .*empty\.crt: not a PEM certificate \(no BEGIN CERTIFICATE block\)$/],
     ["a CA block that is no certificate", { caCerts: [file("junk.crt", "-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n")] }, /junk\.crt: not a PEM certificate \(/],
-    ["a client certificate without its key", { clientCert: a.cert }, /--client-cert and --client-key go together/],
-    ["a client key without its certificate", { clientKey: a.key }, /^--client-cert and --client-key go together; pass both or neither$/],
     [
       "a CA bundle with one bad certificate",
       { caCerts: [file("half.crt", `${readFileSync(a.cert, "utf8")}-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n`)] },
@@ -83,5 +84,17 @@ describe("loadTls", () => {
   it.effect.each(refusals)("refuses %s", ([, files, message]) =>
     Effect.gen(function*() {
       expect(yield* refusal(files)).toMatch(message)
+    }))
+
+  // The CLI refuses a lone --client-cert or --client-key before (health/run.ts).
+  it.effect("states the facts without the CLI's options: the file by its role", () =>
+    Effect.gen(function*() {
+      expect((yield* refused({ clientCert: a.cert })).message).toBe(`client certificate ${a.cert}: no client key goes with it`)
+      expect((yield* refused({ clientKey: a.key })).message).toBe(`client key ${a.key}: no client certificate goes with it`)
+      expect((yield* refused({ caCerts: ["/nonexistent"] })).message).toBe("CA certificate /nonexistent: cannot read it (ENOENT)")
+      expect(yield* refused({ clientCert: a.cert, clientKey: b.key })).toMatchObject({
+        files: [{ field: "clientCert", path: a.cert }, { field: "clientKey", path: b.key }],
+        message: expect.stringMatching(/^client certificate .*a\.crt, client key .*b\.key: not a PEM certificate and its private key \(/)
+      })
     }))
 })

@@ -86,7 +86,7 @@ describe("loadTls", () => {
       expect(yield* refusal(files)).toMatch(message)
     }))
 
-  // The CLI refuses a lone --client-cert or --client-key before (health/run.ts).
+  // The CLI refuses a lone --client-cert or --client-key before (cli/programs/wait.ts).
   it.effect("states the facts without the CLI's options: the file by its role", () =>
     Effect.gen(function*() {
       expect((yield* refused({ clientCert: a.cert })).message).toBe(`client certificate ${a.cert}: no client key goes with it`)

@@ -8,7 +8,7 @@ import { formatGoDuration } from "../time/goDuration.js"
 import type { OsError } from "../os/OsError.js"
 import type { ProcessHidden } from "./errors.js"
 import type { ProcessHandle } from "./Processes.js"
-import type { StopSchedule } from "./stopSchedule.js"
+import { sendsKill, type StopSchedule } from "./stopSchedule.js"
 
 export type StopOutcome = Data.TaggedEnum<{
   /** The process exited (or became a zombie) `after` the schedule started. */
@@ -54,8 +54,5 @@ export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): 
       if (index === steps.length && repeatFrom !== undefined) index = repeatFrom
     }
     // Surviving means every step ran, so the schedule's signals were all sent.
-    // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): step._tag === "Signal"
-    // → true; a wait has no signal, so the name alone decides.
-    const sentKill = steps.some((step) => step._tag === "Signal" && step.signal === "SIGKILL")
-    return StopOutcome.Survived({ after: yield* elapsed, sentKill })
+    return StopOutcome.Survived({ after: yield* elapsed, sentKill: steps.some(sendsKill) })
   })

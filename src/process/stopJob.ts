@@ -13,7 +13,7 @@ import type { ProcessHidden } from "./errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
 import { hasExited, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
 import { runStopSchedule, StopOutcome } from "./runStopSchedule.js"
-import type { StopSchedule } from "./stopSchedule.js"
+import { sendsKill, type StopSchedule } from "./stopSchedule.js"
 import { discover, type Job, leadsGroup, leadsSession, type Member } from "./tree.js"
 
 export interface JobStopOptions {
@@ -59,9 +59,7 @@ const waits = (steps: StopSchedule["steps"]) =>
  * the first signal.
  */
 export const longestJobWait = (schedule: StopSchedule, options: JobStopOptions = {}): Duration.Duration => {
-  // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): step._tag === "Signal"
-  // → true; a wait has no signal, so the name alone decides.
-  const firstKill = schedule.steps.findIndex((step) => step._tag === "Signal" && step.signal === "SIGKILL")
+  const firstKill = schedule.steps.findIndex(sendsKill)
   const beforeKill = waits(firstKill < 0 ? schedule.steps : schedule.steps.slice(0, firstKill))
   const mainExitsFirst = Duration.sum(beforeKill, Duration.sum(Duration.decode(options.grace ?? defaultTreeGrace), memberKillWait))
   return Duration.sum(Duration.sum(lookLimit, lastLookWait), Duration.max(waits(schedule.steps), mainExitsFirst))

@@ -17,6 +17,7 @@ export {
   type Alive,
   type Gone,
   isSameProcess,
+  type JobProcess,
   type ProcessHandle,
   type ProcessIdentity,
   type ProcessLineage,

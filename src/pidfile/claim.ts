@@ -9,7 +9,7 @@ import { dirname } from "node:path"
 import type { OsError } from "../os/OsError.js"
 import { ClaimantInvalid, PidfileInvalid, PidfileProblem, PidfileOwned } from "./errors.js"
 import type { JobSurvived, JobUnseen, ProcessHidden } from "../process/errors.js"
-import type { Pid } from "../process/Pid.js"
+import { type Pid, sipidAndParent } from "../process/Pid.js"
 import { type Alive, isThread, Processes } from "../process/Processes.js"
 import type { JobStopOptions } from "../process/stopJob.js"
 import { readContent } from "./content.js"
@@ -210,7 +210,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive, tree: JobStopOptions |
         }
         const stale = { path, pidfileOwner: file.uid, pid: content.pid, reason: occupant.reason }
         // The claimant and whoever asks are never the stale job's, whatever session they are in.
-        const callerPids = [pid, process.pid, process.ppid]
+        const callerPids = [pid, ...sipidAndParent()]
         // Stryker disable next-line LogicalOperator,OptionalChaining,UnaryOperator: only root or not is read (uid && -1 is 0 just for root), and Node has getuid wherever sipid runs, so -1 is never used
         yield* claimOverStaleJob(stale, { excluded: callerPids, mayStop: (member) => ownerMaySignal(file.uid, member, process.getuid?.() ?? -1) }, tree)
       }

@@ -12,7 +12,7 @@ import { formatGoDuration } from "../time/goDuration.js"
 import type { OsError } from "../os/OsError.js"
 import { PidfileInvalid, PidfileProblem } from "./errors.js"
 import { JobSurvived, JobUnseen, type ProcessHidden, ProcessSurvived } from "../process/errors.js"
-import type { Pid } from "../process/Pid.js"
+import { type Pid, sipidAndParent } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
 import { runStopSchedule } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
@@ -37,7 +37,7 @@ export interface StopOptions {
    * started it (a ctl script that `exec`s sipid, or its shell). Default:
    * this process and its parent.
    */
-  readonly callerPids?: ReadonlyArray<number>
+  readonly callerPids?: ReadonlyArray<Pid>
   /** Stop the whole job (`--tree`): the process's descendants and its session or group, as systemd's KillMode=mixed. */
   readonly tree?: JobStopOptions
 }
@@ -120,7 +120,7 @@ export const stop: (
 const stopProcess = (
   locked: LockedPidfile,
   pid: Pid,
-  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, schedule = defaultSchedule(), tree }: StopOptions
+  { callerPids = sipidAndParent(), callerUid = process.getuid?.() ?? -1, schedule = defaultSchedule(), tree }: StopOptions
 ) =>
   // Stryker restore LogicalOperator,OptionalChaining,UnaryOperator
   Effect.gen(function*() {

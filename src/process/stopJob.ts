@@ -11,7 +11,7 @@ import { Clock, Duration, Effect, Fiber, Option, type Scope } from "effect"
 import type { OsError } from "../os/OsError.js"
 import type { ProcessHidden } from "./errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
-import { hasExited, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
+import { hasExited, type JobProcess, jobProcessOf, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
 import { runStopSchedule, StopOutcome } from "./runStopSchedule.js"
 import { sendsKill, type StopSchedule } from "./stopSchedule.js"
 import { discover, type Job, leadsGroup, leadsSession, type Member } from "./tree.js"
@@ -65,14 +65,6 @@ export const longestJobWait = (schedule: StopSchedule, options: JobStopOptions =
   return Duration.sum(Duration.sum(lookLimit, lastLookWait), Duration.max(waits(schedule.steps), mainExitsFirst))
 }
 
-/** A member still alive at the end, as the error names it. */
-export interface Survivor {
-  readonly pid: number
-  readonly command: string
-  /** /proc/PID/stat's state letter: D is an uninterruptible sleep that even SIGKILL waits for. */
-  readonly state: string
-}
-
 /** What the first or the last look left unread, which no complete scan made up for: the job was not seen whole. */
 export interface Unseen {
   /** Which look: "the first look" or "the last look". */
@@ -81,7 +73,7 @@ export interface Unseen {
   readonly left: string
 }
 
-type Survived = Extract<StopOutcome, { _tag: "Survived" }> & { readonly survivors: ReadonlyArray<Survivor> }
+type Survived = Extract<StopOutcome, { _tag: "Survived" }> & { readonly survivors: ReadonlyArray<JobProcess> }
 
 export type JobOutcome =
   | Extract<StopOutcome, { _tag: "Exited" }>
@@ -228,8 +220,7 @@ export const stopJob = (
           return { member, now: Option.filter(now, (lineage) => lineage.identity.startTicks === startTicks && !hasExited(lineage)) }
         }))
       yield* markExited(checked.filter(({ now }) => Option.isNone(now)).map(({ member }) => member.handle))
-      return checked.flatMap(({ member, now }) =>
-        Option.toArray(Option.map(now, ({ state }): Survivor => ({ pid: member.handle.identity.pid, command: member.lineage.command, state }))))
+      return checked.flatMap(({ now }) => Option.toArray(Option.map(now, jobProcessOf)))
     })
 
     const lookFailed = (error: OsError | ProcessHidden) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)

@@ -10,7 +10,7 @@
 export * as Pidfile from "./pidfile/programs.js"
 export { lock, type LockedPidfile, type LockError, PidfileLock } from "./pidfile/lock.js"
 export * as StopSchedule from "./process/stopSchedule.js"
-export { runStopSchedule, StopOutcome } from "./process/runStopSchedule.js"
+export { runStopSchedule, ScheduleOutcome } from "./process/runStopSchedule.js"
 
 // The services they depend on, and the live layer of both (the file system, /proc and libc).
 export {

@@ -14,7 +14,7 @@ import { PidfileInvalid, PidfileProblem } from "./errors.js"
 import { JobSurvived, JobUnseen, type ProcessHidden, ProcessSurvived } from "../process/errors.js"
 import { type Pid, sipidAndParent } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
-import { runStopSchedule } from "../process/runStopSchedule.js"
+import { runStopSchedule, ScheduleOutcome } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
 import { type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { jobOf } from "../process/tree.js"
@@ -62,9 +62,9 @@ export type KillOutcome = Data.TaggedEnum<{
 export const KillOutcome = Data.taggedEnum<KillOutcome>()
 
 /** `stop`'s outcome: `kill`'s without `NoPidfile`, with a `$match` of its own. */
-export type StopResult = Data.TaggedEnum<StoppedOrStale>
+export type StopOutcome = Data.TaggedEnum<StoppedOrStale>
 
-export const StopResult = Data.taggedEnum<StopResult>()
+export const StopOutcome = Data.taggedEnum<StopOutcome>()
 
 const readPid = (locked: LockedPidfile) =>
   Effect.gen(function*() {
@@ -99,7 +99,7 @@ export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | JobUnse
 export const stop: (
   locked: LockedPidfile,
   options?: StopOptions
-) => Effect.Effect<StopResult, StopError, PidfileFiles | Processes> = Effect.fn("sipid/stop")(
+) => Effect.Effect<StopOutcome, StopError, PidfileFiles | Processes> = Effect.fn("sipid/stop")(
   function*(locked: LockedPidfile, options: StopOptions = {}) {
     // The types allow only `lock(path)`'s lock; a cast must not get a lock
     // that created the pidfile here, or stop would signal the new process.
@@ -127,7 +127,7 @@ const stopProcess = (
     const processes = yield* Processes
     const { path } = locked
     const stale = (reason: string) =>
-      Effect.as(Effect.logWarning(`pidfile is stale: ${reason}; not signalling`), KillOutcome.Stale({ pid, reason }))
+      Effect.as(Effect.logWarning(`pidfile is stale: ${reason}; not signalling`), StopOutcome.Stale({ pid, reason }))
 
     const jobRules = {
       excluded: callerPids,
@@ -141,7 +141,7 @@ const stopProcess = (
       // With --tree, a stale pidfile's job may have outlived its main process: what is provably left of it is stopped.
       return yield* tree === undefined
         ? stale(reason)
-        : Effect.as(stopStaleJob({ path, pidfileOwner: locked.file.uid, pid, reason }, jobRules, tree), KillOutcome.Stale({ pid, reason }))
+        : Effect.as(stopStaleJob({ path, pidfileOwner: locked.file.uid, pid, reason }, jobRules, tree), StopOutcome.Stale({ pid, reason }))
     }
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
     if (callerPids.includes(pid)) {
@@ -160,10 +160,10 @@ const stopProcess = (
 
     yield* Effect.logInfo(`stopping process ${pid}${tree ? " and its job" : ""} (schedule ${formatStopSchedule(schedule)})`)
     const stopping: Effect.Effect<Duration.Duration | "Gone", StopError, Processes | Scope.Scope> = tree === undefined
-      ? Effect.flatMap(runStopSchedule(handle, schedule), (outcome) =>
-        outcome._tag === "Survived"
-          ? new ProcessSurvived({ path, pid, waited: outcome.after, sentKill: outcome.sentKill })
-          : Effect.succeed(outcome.after))
+      ? Effect.flatMap(runStopSchedule(handle, schedule), ScheduleOutcome.$match({
+        Exited: ({ after }) => Effect.succeed(after),
+        Survived: ({ after, sentKill }) => new ProcessSurvived({ path, pid, waited: after, sentKill })
+      }))
       : Effect.flatMap(
         jobOf(handle, jobRules),
         Option.match({
@@ -183,7 +183,7 @@ const stopProcess = (
       })))
     const after = yield* stopping.pipe(Effect.onInterrupt(() => interrupted))
     if (after === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
-    return KillOutcome.Stopped({ pid, after })
+    return StopOutcome.Stopped({ pid, after })
   })
 
 /** Stops the process a pidfile names, on a schedule, and removes the pidfile once it is gone. */

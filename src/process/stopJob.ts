@@ -7,12 +7,12 @@
  * (a master may fork during its shutdown) and once more after the main
  * process exits (orphans keep its session or group).
  */
-import { Clock, Duration, Effect, Fiber, Option, type Scope } from "effect"
+import { Clock, Data, Duration, Effect, Fiber, Option, type Scope } from "effect"
 import type { OsError } from "../os/OsError.js"
 import type { ProcessHidden } from "./errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
 import { hasExited, type JobProcess, jobProcessOf, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
-import { runStopSchedule, StopOutcome } from "./runStopSchedule.js"
+import { runStopSchedule, ScheduleOutcome } from "./runStopSchedule.js"
 import { sendsKill, type StopSchedule } from "./stopSchedule.js"
 import { discover, type Job, leadsGroup, leadsSession, type Member } from "./tree.js"
 
@@ -66,20 +66,30 @@ export const longestJobWait = (schedule: StopSchedule, options: JobStopOptions =
 }
 
 /** What the first or the last look left unread, which no complete scan made up for: the job was not seen whole. */
-export interface Unseen {
+export interface UnreadLook {
   /** Which look: "the first look" or "the last look". */
   readonly look: string
   /** What it left: "stopped at its deadline with 12 process(es) unread". */
   readonly left: string
 }
 
-type Survived = Extract<StopOutcome, { _tag: "Survived" }> & { readonly survivors: ReadonlyArray<JobProcess> }
+interface Survivors {
+  readonly after: Duration.Duration
+  /** Whether SIGKILL went to every member: only then is an uninterruptible sleep (D state) the likely cause. */
+  readonly sentKill: boolean
+  readonly survivors: ReadonlyArray<JobProcess>
+}
 
-export type JobOutcome =
-  | Extract<StopOutcome, { _tag: "Exited" }>
-  | Survived
+export type JobOutcome = Data.TaggedEnum<{
+  /** Every process of the job exited `after` the stop started. */
+  Exited: { readonly after: Duration.Duration }
+  /** The stop ended with `survivors` (the main process first, when it is one) still alive. */
+  Survived: Survivors
   /** Everything found is gone but the survivors listed, but a look left processes unread: no success for a job not seen whole. */
-  | (Omit<Survived, "_tag"> & { readonly _tag: "Unseen"; readonly unseen: Unseen })
+  Unseen: Survivors & { readonly unseen: UnreadLook }
+}>
+
+export const JobOutcome = Data.taggedEnum<JobOutcome>()
 
 /**
  * The looks at a job. The first (before any signal: the job as it stood)
@@ -117,7 +127,7 @@ export const stopJob = (
      * still the job's is in them); without one, nothing can: an unread
      * process re-parented to init relates to the job no more.
      */
-    let unseen: Unseen | undefined
+    let unseen: UnreadLook | undefined
     const scanMakesUp = leadsSession(main.lineage) || leadsGroup(main.lineage)
 
     const live = () => members.filter((member) => !exited.has(member.handle))
@@ -250,7 +260,7 @@ export const stopJob = (
     // A main process that has already exited (a stale pidfile's) leaves its members to the steps after its exit.
     // Stryker disable ObjectLiteral: only the stand-in outcome's tag is read; the job's own elapsed time is reported
     const outcome = main.handle === undefined
-      ? StopOutcome.Exited({ after: Duration.zero })
+      ? ScheduleOutcome.Exited({ after: Duration.zero })
       : yield* runStopSchedule(wholeJob(main.handle), schedule)
     // Stryker restore ObjectLiteral
     if (outcome._tag === "Exited" && broadcast === "SIGKILL") {
@@ -288,9 +298,9 @@ export const stopJob = (
     const after = yield* elapsed
     // The schedule's own SIGKILL went through wholeJob, which broadcast it.
     const sentKill = broadcast === "SIGKILL"
-    if (unseen !== undefined) return { _tag: "Unseen", after, sentKill, survivors, unseen } as const
-    if (survivors.length === 0) return { _tag: "Exited", after } as const
-    return { _tag: "Survived", after, sentKill, survivors } as const
+    if (unseen !== undefined) return JobOutcome.Unseen({ after, sentKill, survivors, unseen })
+    if (survivors.length === 0) return JobOutcome.Exited({ after })
+    return JobOutcome.Survived({ after, sentKill, survivors })
   })
 
 /**

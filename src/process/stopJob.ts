@@ -13,7 +13,7 @@ import type { ProcessHidden } from "./errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
 import { hasExited, type JobProcess, jobProcessOf, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
 import { runStopSchedule, ScheduleOutcome } from "./runStopSchedule.js"
-import { sendsKill, type StopSchedule } from "./stopSchedule.js"
+import { sendsKill, type StopSchedule, totalWait } from "./stopSchedule.js"
 import { discover, type Job, leadsGroup, leadsSession, type Member } from "./tree.js"
 
 export interface JobStopOptions {
@@ -45,9 +45,6 @@ export const lookLimit = Duration.seconds(1)
 /** The last look, once every member is gone: half of it to walk, the rest for what it finds to go after SIGKILL. */
 export const lastLookWait = Duration.seconds(1)
 
-const waits = (steps: StopSchedule["steps"]) =>
-  steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
-
 /**
  * The longest `stopJob` can take, once through the schedule: the first
  * look, then all of the schedule's waits, or, when the main process exits
@@ -60,9 +57,9 @@ const waits = (steps: StopSchedule["steps"]) =>
  */
 export const longestJobWait = (schedule: StopSchedule, options: JobStopOptions = {}): Duration.Duration => {
   const firstKill = schedule.steps.findIndex(sendsKill)
-  const beforeKill = waits(firstKill < 0 ? schedule.steps : schedule.steps.slice(0, firstKill))
+  const beforeKill = totalWait(firstKill < 0 ? schedule.steps : schedule.steps.slice(0, firstKill))
   const mainExitsFirst = Duration.sum(beforeKill, Duration.sum(Duration.decode(options.grace ?? defaultTreeGrace), memberKillWait))
-  return Duration.sum(Duration.sum(lookLimit, lastLookWait), Duration.max(waits(schedule.steps), mainExitsFirst))
+  return Duration.sum(Duration.sum(lookLimit, lastLookWait), Duration.max(totalWait(schedule.steps), mainExitsFirst))
 }
 
 /** What the first or the last look left unread, which no complete scan made up for: the job was not seen whole. */

@@ -25,6 +25,10 @@ export interface StopSchedule {
 export const signal = (signal: SignalName): StopStep => StopStep.Signal({ signal })
 export const wait = (timeout: Duration.DurationInput): StopStep => StopStep.Wait({ timeout: Duration.decode(timeout) })
 
+/** What the steps' waits add up to: the longest they can take, once through. */
+export const totalWait = (steps: ReadonlyArray<StopStep>): Duration.Duration =>
+  steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
+
 /** Whether the step sends SIGKILL, the one signal no process can catch or ignore. */
 export const sendsKill = (step: StopStep): boolean =>
   // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): step._tag === "Signal"

@@ -38,7 +38,7 @@ export { formatGoDuration, parseGoDuration } from "./time/goDuration.js"
 export { type SipidError } from "./errors.js"
 export {
   ClaimantInvalid,
-  type ClaimantProblem,
+  ClaimantProblem,
   describePidfileProblem,
   LockRetriesExhausted,
   PidfileInvalid,

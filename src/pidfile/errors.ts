@@ -7,12 +7,15 @@ import { Data } from "effect"
 import type { Pid } from "../process/Pid.js"
 
 /** What makes a PID no process a pidfile may be claimed for. */
-export type ClaimantProblem =
-  | { readonly _tag: "NotRunning" }
-  | { readonly _tag: "Thread"; readonly process: Pid }
-  | { readonly _tag: "KernelThread"; readonly command: string }
+export type ClaimantProblem = Data.TaggedEnum<{
+  NotRunning: {}
+  Thread: { readonly process: Pid }
+  KernelThread: { readonly command: string }
   /** The lock created the pidfile for another process (`lock(path, { create })`). */
-  | { readonly _tag: "CreatedForOther"; readonly path: string; readonly process: Pid }
+  CreatedForOther: { readonly path: string; readonly process: Pid }
+}>
+
+export const ClaimantProblem = Data.taggedEnum<ClaimantProblem>()
 
 /** `claim`: the PID given is not a job's process. Nothing was written. */
 export class ClaimantInvalid extends Data.TaggedError("ClaimantInvalid")<{
@@ -20,18 +23,15 @@ export class ClaimantInvalid extends Data.TaggedError("ClaimantInvalid")<{
   readonly problem: ClaimantProblem
 }> {
   override get message(): string {
-    const { pid, problem } = this
+    const { pid } = this
     const passTheJob = `pass the PID of the job's process (in a start script, "$$" before exec)`
-    switch (problem._tag) {
-      case "NotRunning":
-        return `PID ${pid} is not a running process; ${passTheJob}`
-      case "Thread":
-        return `PID ${pid} is a thread of process ${problem.process}; pass ${problem.process}`
-      case "KernelThread":
-        return `PID ${pid} is a kernel thread (${problem.command}), never a job's process; ${passTheJob}`
-      case "CreatedForOther":
-        return `${problem.path}: this lock created the pidfile for process ${problem.process}, so it cannot be claimed for process ${pid}; claim it for ${problem.process}`
-    }
+    return ClaimantProblem.$match(this.problem, {
+      NotRunning: () => `PID ${pid} is not a running process; ${passTheJob}`,
+      Thread: ({ process }) => `PID ${pid} is a thread of process ${process}; pass ${process}`,
+      KernelThread: ({ command }) => `PID ${pid} is a kernel thread (${command}), never a job's process; ${passTheJob}`,
+      CreatedForOther: ({ path, process }) =>
+        `${path}: this lock created the pidfile for process ${process}, so it cannot be claimed for process ${pid}; claim it for ${process}`
+    })
   }
 }
 

@@ -12,7 +12,7 @@ import { formatGoDuration } from "../time/goDuration.js"
 import type { OsError } from "../os/OsError.js"
 import { PidfileInvalid, PidfileProblem } from "./errors.js"
 import { JobSurvived, JobUnseen, type ProcessHidden, ProcessSurvived } from "../process/errors.js"
-import { type Pid, sipidAndParent } from "../process/Pid.js"
+import { type Pid, PidfileContent, sipidAndParent } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
 import { runStopSchedule, ScheduleOutcome } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
@@ -67,17 +67,14 @@ export type StopOutcome = Data.TaggedEnum<StoppedOrStale>
 export const StopOutcome = Data.taggedEnum<StopOutcome>()
 
 const readPid = (locked: LockedPidfile) =>
-  Effect.gen(function*() {
-    const content = yield* readContent(locked.file)
-    switch (content._tag) {
-      case "Empty":
-        return yield* new PidfileInvalid({ path: locked.path, problem: PidfileProblem.Empty() })
-      case "Invalid":
-        return yield* new PidfileInvalid({ path: locked.path, problem: PidfileProblem.BadContent({ detail: content.reason }) })
-      case "Valid":
-        return content.pid
-    }
-  })
+  Effect.flatMap(
+    readContent(locked.file),
+    PidfileContent.$match({
+      Empty: () => new PidfileInvalid({ path: locked.path, problem: PidfileProblem.Empty() }),
+      Invalid: ({ reason }) => new PidfileInvalid({ path: locked.path, problem: PidfileProblem.BadContent({ detail: reason }) }),
+      Valid: ({ pid }) => Effect.succeed(pid)
+    })
+  )
 
 /** `removeIfStillNames` once the process is gone. */
 const removeStopped = (locked: LockedPidfile, pid: Pid) =>

@@ -10,13 +10,14 @@
 export * as Pidfile from "./pidfile/programs.js"
 export { lock, type LockedPidfile, type LockError, PidfileLock } from "./pidfile/lock.js"
 export * as StopSchedule from "./process/stopSchedule.js"
-export { runStopSchedule, StopOutcome } from "./process/runStopSchedule.js"
+export { runStopSchedule, ScheduleOutcome } from "./process/runStopSchedule.js"
 
 // The services they depend on, and the live layer of both (the file system, /proc and libc).
 export {
   type Alive,
   type Gone,
   isSameProcess,
+  type JobProcess,
   type ProcessHandle,
   type ProcessIdentity,
   type ProcessLineage,
@@ -37,7 +38,7 @@ export { formatGoDuration, parseGoDuration } from "./time/goDuration.js"
 export { type SipidError } from "./errors.js"
 export {
   ClaimantInvalid,
-  type ClaimantProblem,
+  ClaimantProblem,
   describePidfileProblem,
   LockRetriesExhausted,
   PidfileInvalid,

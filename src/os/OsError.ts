@@ -5,13 +5,14 @@
  * errors and sipid's alike.
  */
 import { Data } from "effect"
+import type { Pid } from "../process/Pid.js"
 
 /** What a failed system call was about. */
 export type OsSubject = Data.TaggedEnum<{
   /** A file, directory or library, by its path or name. */
   File: { readonly path: string }
   /** A process, by its PID. */
-  Process: { readonly pid: number }
+  Process: { readonly pid: Pid }
   /** `run`'s set-up of the job in sipid's own process before the exec: "the job", "user vcap", "descriptor 3". */
   JobSetUp: { readonly what: string }
 }>

@@ -7,9 +7,9 @@
 import { Data, Effect, Option, type Scope } from "effect"
 import { dirname } from "node:path"
 import type { OsError } from "../os/OsError.js"
-import { ClaimantInvalid, PidfileInvalid, PidfileProblem, PidfileOwned } from "./errors.js"
+import { ClaimantInvalid, ClaimantProblem, PidfileInvalid, PidfileProblem, PidfileOwned } from "./errors.js"
 import type { JobSurvived, JobUnseen, ProcessHidden } from "../process/errors.js"
-import type { Pid } from "../process/Pid.js"
+import { type Pid, sipidAndParent } from "../process/Pid.js"
 import { type Alive, isThread, Processes } from "../process/Processes.js"
 import type { JobStopOptions } from "../process/stopJob.js"
 import { readContent } from "./content.js"
@@ -75,15 +75,15 @@ const claimant = (pid: Pid): Effect.Effect<Alive, ClaimantInvalid | ProcessHidde
     const processes = yield* Processes
     const state = yield* processes.inspect(pid)
     if (state._tag !== "Alive") {
-      return yield* new ClaimantInvalid({ pid, problem: { _tag: "NotRunning" } })
+      return yield* new ClaimantInvalid({ pid, problem: ClaimantProblem.NotRunning() })
     }
     if (isThread(state)) {
-      return yield* new ClaimantInvalid({ pid, problem: { _tag: "Thread", process: state.threadGroup } })
+      return yield* new ClaimantInvalid({ pid, problem: ClaimantProblem.Thread({ process: state.threadGroup }) })
     }
     // kthreadd and its kernel threads are never a job's process, and no stop can end them.
     const lineage = yield* processes.lineage(pid)
     if (Option.isSome(lineage) && lineage.value.kernelThread) {
-      return yield* new ClaimantInvalid({ pid, problem: { _tag: "KernelThread", command: lineage.value.command } })
+      return yield* new ClaimantInvalid({ pid, problem: ClaimantProblem.KernelThread({ command: lineage.value.command }) })
     }
     return state
   })
@@ -175,7 +175,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive, tree: JobStopOptions |
     yield* removeLeftovers(path, file.node)
     if (locked._tag === "Created") {
       if (locked.pid !== pid) {
-        return yield* new ClaimantInvalid({ pid, problem: { _tag: "CreatedForOther", path, process: locked.pid } })
+        return yield* new ClaimantInvalid({ pid, problem: ClaimantProblem.CreatedForOther({ path, process: locked.pid }) })
       }
       yield* Effect.logDebug("pidfile is new")
       yield* ensureStillNamed(locked)
@@ -210,7 +210,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive, tree: JobStopOptions |
         }
         const stale = { path, pidfileOwner: file.uid, pid: content.pid, reason: occupant.reason }
         // The claimant and whoever asks are never the stale job's, whatever session they are in.
-        const callerPids = [pid, process.pid, process.ppid]
+        const callerPids = [pid, ...sipidAndParent()]
         // Stryker disable next-line LogicalOperator,OptionalChaining,UnaryOperator: only root or not is read (uid && -1 is 0 just for root), and Node has getuid wherever sipid runs, so -1 is never used
         yield* claimOverStaleJob(stale, { excluded: callerPids, mayStop: (member) => ownerMaySignal(file.uid, member, process.getuid?.() ?? -1) }, tree)
       }

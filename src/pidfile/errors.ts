@@ -4,33 +4,34 @@
  * naming the file; the CLI adds the sipid command that helps (`cli/advice.ts`).
  */
 import { Data } from "effect"
+import type { Pid } from "../process/Pid.js"
 
 /** What makes a PID no process a pidfile may be claimed for. */
-export type ClaimantProblem =
-  | { readonly _tag: "NotRunning" }
-  | { readonly _tag: "Thread"; readonly process: number }
-  | { readonly _tag: "KernelThread"; readonly command: string }
+export type ClaimantProblem = Data.TaggedEnum<{
+  NotRunning: {}
+  Thread: { readonly process: Pid }
+  KernelThread: { readonly command: string }
   /** The lock created the pidfile for another process (`lock(path, { create })`). */
-  | { readonly _tag: "CreatedForOther"; readonly path: string; readonly process: number }
+  CreatedForOther: { readonly path: string; readonly process: Pid }
+}>
+
+export const ClaimantProblem = Data.taggedEnum<ClaimantProblem>()
 
 /** `claim`: the PID given is not a job's process. Nothing was written. */
 export class ClaimantInvalid extends Data.TaggedError("ClaimantInvalid")<{
-  readonly pid: number
+  readonly pid: Pid
   readonly problem: ClaimantProblem
 }> {
   override get message(): string {
-    const { pid, problem } = this
+    const { pid } = this
     const passTheJob = `pass the PID of the job's process (in a start script, "$$" before exec)`
-    switch (problem._tag) {
-      case "NotRunning":
-        return `PID ${pid} is not a running process; ${passTheJob}`
-      case "Thread":
-        return `PID ${pid} is a thread of process ${problem.process}; pass ${problem.process}`
-      case "KernelThread":
-        return `PID ${pid} is a kernel thread (${problem.command}), never a job's process; ${passTheJob}`
-      case "CreatedForOther":
-        return `${problem.path}: this lock created the pidfile for process ${problem.process}, so it cannot be claimed for process ${pid}; claim it for ${problem.process}`
-    }
+    return ClaimantProblem.$match(this.problem, {
+      NotRunning: () => `PID ${pid} is not a running process; ${passTheJob}`,
+      Thread: ({ process }) => `PID ${pid} is a thread of process ${process}; pass ${process}`,
+      KernelThread: ({ command }) => `PID ${pid} is a kernel thread (${command}), never a job's process; ${passTheJob}`,
+      CreatedForOther: ({ path, process }) =>
+        `${path}: this lock created the pidfile for process ${process}, so it cannot be claimed for process ${pid}; claim it for ${process}`
+    })
   }
 }
 
@@ -54,19 +55,19 @@ export type PidfileProblem = Data.TaggedEnum<{
   /** Anyone may have written it. */
   WorldWritable: { readonly mode: number }
   /** Its owner could not signal the process it names: as root, sipid signals only what the owner could. */
-  OwnerCannotSignal: { readonly owner: number; readonly pid: number; readonly realUid: number; readonly savedUid: number }
+  OwnerCannotSignal: { readonly owner: number; readonly pid: Pid; readonly realUid: number; readonly savedUid: number }
   /** `kill`: it names no process to stop. */
   Empty: {}
   /** `kill`: its content is not one PID (`detail` says what is wrong). */
   BadContent: { readonly detail: string }
   /** It names a thread, not a process. */
-  NamesThread: { readonly pid: number; readonly process: number }
+  NamesThread: { readonly pid: Pid; readonly process: Pid }
   /** It names sipid itself or the process that started it. */
-  NamesSipid: { readonly pid: number }
+  NamesSipid: { readonly pid: Pid }
   /** Removed or replaced while locked, by a program that does not lock. */
   ChangedWhileLocked: { readonly removed: boolean }
   /** It holds no single PID, yet monit reads it as a running process's. */
-  MonitReadsRunning: { readonly pid: number }
+  MonitReadsRunning: { readonly pid: Pid }
 }>
 
 export const PidfileProblem = Data.taggedEnum<PidfileProblem>()
@@ -119,7 +120,7 @@ export class LockRetriesExhausted extends Data.TaggedError("LockRetriesExhausted
 /** `claim`: a live process already owns the pidfile. */
 export class PidfileOwned extends Data.TaggedError("PidfileOwned")<{
   readonly path: string
-  readonly pid: number
+  readonly pid: Pid
 }> {
   override get message(): string {
     return `${this.path}: already names live process ${this.pid}`

@@ -12,9 +12,9 @@ import { formatGoDuration } from "../time/goDuration.js"
 import type { OsError } from "../os/OsError.js"
 import { PidfileInvalid, PidfileProblem } from "./errors.js"
 import { JobSurvived, JobUnseen, type ProcessHidden, ProcessSurvived } from "../process/errors.js"
-import type { Pid } from "../process/Pid.js"
+import { type Pid, PidfileContent, sipidAndParent } from "../process/Pid.js"
 import { isSameProcess, type ProcessHandle, Processes } from "../process/Processes.js"
-import { runStopSchedule } from "../process/runStopSchedule.js"
+import { runStopSchedule, ScheduleOutcome } from "../process/runStopSchedule.js"
 import { defaultSchedule, formatStopSchedule, type StopSchedule } from "../process/stopSchedule.js"
 import { type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { jobOf } from "../process/tree.js"
@@ -37,7 +37,7 @@ export interface StopOptions {
    * started it (a ctl script that `exec`s sipid, or its shell). Default:
    * this process and its parent.
    */
-  readonly callerPids?: ReadonlyArray<number>
+  readonly callerPids?: ReadonlyArray<Pid>
   /** Stop the whole job (`--tree`): the process's descendants and its session or group, as systemd's KillMode=mixed. */
   readonly tree?: JobStopOptions
 }
@@ -62,22 +62,19 @@ export type KillOutcome = Data.TaggedEnum<{
 export const KillOutcome = Data.taggedEnum<KillOutcome>()
 
 /** `stop`'s outcome: `kill`'s without `NoPidfile`, with a `$match` of its own. */
-export type StopResult = Data.TaggedEnum<StoppedOrStale>
+export type StopOutcome = Data.TaggedEnum<StoppedOrStale>
 
-export const StopResult = Data.taggedEnum<StopResult>()
+export const StopOutcome = Data.taggedEnum<StopOutcome>()
 
 const readPid = (locked: LockedPidfile) =>
-  Effect.gen(function*() {
-    const content = yield* readContent(locked.file)
-    switch (content._tag) {
-      case "Empty":
-        return yield* new PidfileInvalid({ path: locked.path, problem: PidfileProblem.Empty() })
-      case "Invalid":
-        return yield* new PidfileInvalid({ path: locked.path, problem: PidfileProblem.BadContent({ detail: content.reason }) })
-      case "Valid":
-        return content.pid
-    }
-  })
+  Effect.flatMap(
+    readContent(locked.file),
+    PidfileContent.$match({
+      Empty: () => new PidfileInvalid({ path: locked.path, problem: PidfileProblem.Empty() }),
+      Invalid: ({ reason }) => new PidfileInvalid({ path: locked.path, problem: PidfileProblem.BadContent({ detail: reason }) }),
+      Valid: ({ pid }) => Effect.succeed(pid)
+    })
+  )
 
 /** `removeIfStillNames` once the process is gone. */
 const removeStopped = (locked: LockedPidfile, pid: Pid) =>
@@ -99,7 +96,7 @@ export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | JobUnse
 export const stop: (
   locked: LockedPidfile,
   options?: StopOptions
-) => Effect.Effect<StopResult, StopError, PidfileFiles | Processes> = Effect.fn("sipid/stop")(
+) => Effect.Effect<StopOutcome, StopError, PidfileFiles | Processes> = Effect.fn("sipid/stop")(
   function*(locked: LockedPidfile, options: StopOptions = {}) {
     // The types allow only `lock(path)`'s lock; a cast must not get a lock
     // that created the pidfile here, or stop would signal the new process.
@@ -120,14 +117,14 @@ export const stop: (
 const stopProcess = (
   locked: LockedPidfile,
   pid: Pid,
-  { callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, schedule = defaultSchedule(), tree }: StopOptions
+  { callerPids = sipidAndParent(), callerUid = process.getuid?.() ?? -1, schedule = defaultSchedule(), tree }: StopOptions
 ) =>
   // Stryker restore LogicalOperator,OptionalChaining,UnaryOperator
   Effect.gen(function*() {
     const processes = yield* Processes
     const { path } = locked
     const stale = (reason: string) =>
-      Effect.as(Effect.logWarning(`pidfile is stale: ${reason}; not signalling`), KillOutcome.Stale({ pid, reason }))
+      Effect.as(Effect.logWarning(`pidfile is stale: ${reason}; not signalling`), StopOutcome.Stale({ pid, reason }))
 
     const jobRules = {
       excluded: callerPids,
@@ -141,7 +138,7 @@ const stopProcess = (
       // With --tree, a stale pidfile's job may have outlived its main process: what is provably left of it is stopped.
       return yield* tree === undefined
         ? stale(reason)
-        : Effect.as(stopStaleJob({ path, pidfileOwner: locked.file.uid, pid, reason }, jobRules, tree), KillOutcome.Stale({ pid, reason }))
+        : Effect.as(stopStaleJob({ path, pidfileOwner: locked.file.uid, pid, reason }, jobRules, tree), StopOutcome.Stale({ pid, reason }))
     }
     // A pidfile from another tool, or a PID reused since, may name the stopper itself.
     if (callerPids.includes(pid)) {
@@ -160,10 +157,10 @@ const stopProcess = (
 
     yield* Effect.logInfo(`stopping process ${pid}${tree ? " and its job" : ""} (schedule ${formatStopSchedule(schedule)})`)
     const stopping: Effect.Effect<Duration.Duration | "Gone", StopError, Processes | Scope.Scope> = tree === undefined
-      ? Effect.flatMap(runStopSchedule(handle, schedule), (outcome) =>
-        outcome._tag === "Survived"
-          ? new ProcessSurvived({ path, pid, waited: outcome.after, sentKill: outcome.sentKill })
-          : Effect.succeed(outcome.after))
+      ? Effect.flatMap(runStopSchedule(handle, schedule), ScheduleOutcome.$match({
+        Exited: ({ after }) => Effect.succeed(after),
+        Survived: ({ after, sentKill }) => new ProcessSurvived({ path, pid, waited: after, sentKill })
+      }))
       : Effect.flatMap(
         jobOf(handle, jobRules),
         Option.match({
@@ -183,7 +180,7 @@ const stopProcess = (
       })))
     const after = yield* stopping.pipe(Effect.onInterrupt(() => interrupted))
     if (after === "Gone") return yield* stale(`process ${pid} exited before it could be signalled`)
-    return KillOutcome.Stopped({ pid, after })
+    return StopOutcome.Stopped({ pid, after })
   })
 
 /** Stops the process a pidfile names, on a schedule, and removes the pidfile once it is gone. */

@@ -8,18 +8,19 @@
 import { type Duration, Effect, Either } from "effect"
 import { JobSurvived, JobUnseen } from "../process/errors.js"
 import type { Pid } from "../process/Pid.js"
-import { type JobOutcome, type JobStopOptions, stopJob } from "../process/stopJob.js"
+import { JobOutcome, type JobStopOptions, stopJob } from "../process/stopJob.js"
 import { defaultSchedule } from "../process/stopSchedule.js"
 import type { Job } from "../process/tree.js"
 import { staleJob } from "./occupant.js"
 import { staleJobMembers } from "./statusTree.js"
 
 /** How long stopping the job took, or the error that says what of it is left or unknown. */
-export const jobStopped = (path: string, pid: Pid, outcome: JobOutcome): Effect.Effect<Duration.Duration, JobSurvived | JobUnseen> => {
-  if (outcome._tag === "Exited") return Effect.succeed(outcome.after)
-  const failure = { path, pid, waited: outcome.after, sentKill: outcome.sentKill, survivors: outcome.survivors }
-  return outcome._tag === "Survived" ? new JobSurvived(failure) : new JobUnseen({ ...failure, ...outcome.unseen })
-}
+export const jobStopped = (path: string, pid: Pid, outcome: JobOutcome): Effect.Effect<Duration.Duration, JobSurvived | JobUnseen> =>
+  JobOutcome.$match(outcome, {
+    Exited: ({ after }) => Effect.succeed(after),
+    Survived: ({ after, sentKill, survivors }) => new JobSurvived({ path, pid, waited: after, sentKill, survivors }),
+    Unseen: ({ after, sentKill, survivors, unseen }) => new JobUnseen({ path, pid, waited: after, sentKill, survivors, ...unseen })
+  })
 
 /** The stale pidfile `path` (owned by `pidfileOwner`) names `pid`, which is not running for `reason`. */
 export interface StalePidfile {

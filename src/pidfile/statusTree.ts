@@ -7,16 +7,14 @@
 import { Effect, Either, Option } from "effect"
 import type { OsError } from "../os/OsError.js"
 import type { ProcessHidden } from "../process/errors.js"
-import type { Pid } from "../process/Pid.js"
-import { type ProcessHandle, Processes } from "../process/Processes.js"
+import { type Pid, sipidAndParent } from "../process/Pid.js"
+import { type JobProcess, jobProcessOf, type ProcessHandle, Processes } from "../process/Processes.js"
 import { discover, jobOf, type Member } from "../process/tree.js"
 import { staleJob } from "./occupant.js"
 import type { PidfileFiles } from "./PidfileFiles.js"
 import { ownerMaySignal } from "./trust.js"
 
-export interface JobMember {
-  readonly pid: number
-  readonly command: string
+export interface JobMember extends JobProcess {
   /** How it belongs to the job: `child of 1080`, `in session 1080`, ... */
   readonly via: string
 }
@@ -29,7 +27,7 @@ export interface JobMembers {
    * --tree` leaves alone. When the main process is one, `kill` refuses the
    * pidfile and signals nothing, so `members` is empty.
    */
-  readonly leftOut: ReadonlyArray<number>
+  readonly leftOut: ReadonlyArray<Pid>
 }
 
 /** Whose word names the job, as `kill`'s `StopOptions` say it. */
@@ -39,13 +37,13 @@ export interface JobMembersOptions {
   /** Who would stop the job; the owner rule applies to root. Default: this process's uid. */
   readonly callerUid?: number
   /** Never members: the stopper and whoever started it. Default: this process and its parent. */
-  readonly callerPids?: ReadonlyArray<number>
+  readonly callerPids?: ReadonlyArray<Pid>
 }
 
 /** kill's rules for members, recording whom the owner rule leaves out. */
 // Stryker disable next-line LogicalOperator,OptionalChaining,UnaryOperator: only root or not is read (uid && -1 is 0 just for root), and Node has getuid wherever sipid runs, so -1 is never used
-const ownerRules = ({ callerPids = [process.pid, process.ppid], callerUid = process.getuid?.() ?? -1, pidfileOwner = 0 }: JobMembersOptions) => {
-  const leftOut: Array<number> = []
+const ownerRules = ({ callerPids = sipidAndParent(), callerUid = process.getuid?.() ?? -1, pidfileOwner = 0 }: JobMembersOptions) => {
+  const leftOut: Array<Pid> = []
   const mayStop = (handle: ProcessHandle) => {
     const may = ownerMaySignal(pidfileOwner, handle, callerUid)
     if (!may) leftOut.push(handle.identity.pid)
@@ -87,7 +85,7 @@ export const staleJobMembers = (
     return Either.right({ members: found.map(describeMember), leftOut })
   }).pipe(Effect.scoped)
 
-const describeMember = ({ handle, lineage, via }: Member): JobMember => ({ pid: handle.identity.pid, command: lineage.command, via })
+const describeMember = ({ lineage, via }: Member): JobMember => ({ ...jobProcessOf(lineage), via })
 
 /** One line per member, for `sipid status --tree`. */
 export const describeMembers = (members: ReadonlyArray<JobMember>): string =>

@@ -42,6 +42,15 @@ export const guardPid = (pid: Pid): Effect.Effect<void> =>
   isSignalablePid(pid) ? Effect.void : Effect.dieMessage(`refusing to act on PID ${pid}: not a validated PID (parsePid)`)
 
 /**
+ * sipid's own process and its parent (a ctl script that `exec`s sipid, or
+ * its shell): what a pidfile may never make sipid signal. The kernel's
+ * word, not text, and only compared with a pidfile's PID, never signalled,
+ * so they need no parsing (the parent is 0 when it is outside sipid's PID
+ * namespace).
+ */
+export const sipidAndParent = (): ReadonlyArray<Pid> => [process.pid as Pid, process.ppid as Pid]
+
+/**
  * What a pidfile holds, judged the way sipid reads it: one PID with only
  * ASCII space, tab, CR and LF around it, nothing else. Other whitespace
  * (vertical tab, form feed, no-break space, a byte-order mark) is not what

@@ -124,6 +124,20 @@ export interface ProcessLineage {
 }
 
 /**
+ * A process of a job as sipid reports it (`status --tree`'s members, the
+ * survivors of `kill --tree`): what /proc/PID/stat said when it was read.
+ */
+export interface JobProcess {
+  readonly pid: Pid
+  /** The kernel's command name (`ProcessLineage.command`). */
+  readonly command: string
+  /** Its state letter (`ProcessLineage.state`): D is an uninterruptible sleep that even SIGKILL waits for. */
+  readonly state: string
+}
+
+export const jobProcessOf = ({ command, identity, state }: ProcessLineage): JobProcess => ({ pid: identity.pid, command, state })
+
+/**
  * True when the process has exited: Z, and no thread of it still runs. A
  * process whose main thread exited (pthread_exit) shows Z too, but lives on
  * until its last thread ends.

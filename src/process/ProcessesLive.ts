@@ -78,7 +78,7 @@ export const parseStatus = (
 }
 
 /** A failure about process `pid`: libc's errno, or the `OsError` of a native binary that would not load. */
-const processError = (operation: string, pid: number) => (error: unknown) => osError(operation, OsSubject.Process({ pid }), error)
+const processError = (operation: string, pid: Pid) => (error: unknown) => osError(operation, OsSubject.Process({ pid }), error)
 
 export const make = (options: LiveOptions = {}) =>
   Effect.gen(function*() {

@@ -5,6 +5,8 @@
  */
 import { Data, type Duration } from "effect"
 import { formatGoDuration } from "../time/goDuration.js"
+import type { Pid } from "./Pid.js"
+import type { JobProcess } from "./Processes.js"
 
 /** Text that is not a PID sipid may act on (`parsePid`). */
 export class InvalidPid extends Data.TaggedError("InvalidPid")<{
@@ -30,7 +32,7 @@ export class InvalidStopSchedule extends Data.TaggedError("InvalidStopSchedule")
 /** `kill`: the process outlived every step of the schedule. The pidfile is kept. */
 export class ProcessSurvived extends Data.TaggedError("ProcessSurvived")<{
   readonly path: string
-  readonly pid: number
+  readonly pid: Pid
   /** From the first signal to giving up. */
   readonly waited: Duration.Duration
   /** Whether the schedule sent SIGKILL: only then is an uninterruptible sleep (D state) the likely cause. */
@@ -46,11 +48,11 @@ export class ProcessSurvived extends Data.TaggedError("ProcessSurvived")<{
 interface JobFailure {
   readonly path: string
   /** The main process, the one the pidfile names. */
-  readonly pid: number
+  readonly pid: Pid
   /** From the first signal to giving up. */
   readonly waited: Duration.Duration
   readonly sentKill: boolean
-  readonly survivors: ReadonlyArray<{ readonly pid: number; readonly command: string; readonly state: string }>
+  readonly survivors: ReadonlyArray<JobProcess>
 }
 
 /** "2 process(es) of process 80's job still alive after 7s, SIGKILL included: 81 worker (state S), ..." */
@@ -99,7 +101,7 @@ export class JobUnseen extends Data.TaggedError("JobUnseen")<JobFailure & {
  * process exists: sipid cannot tell who it is, so it must not act on it.
  */
 export class ProcessHidden extends Data.TaggedError("ProcessHidden")<{
-  readonly pid: number
+  readonly pid: Pid
 }> {
   override get message(): string {
     return `process ${this.pid}: it exists but /proc/${this.pid} is hidden (/proc mounted with hidepid?)`

@@ -8,18 +8,18 @@ import { formatGoDuration } from "../time/goDuration.js"
 import type { OsError } from "../os/OsError.js"
 import type { ProcessHidden } from "./errors.js"
 import type { ProcessHandle } from "./Processes.js"
-import type { StopSchedule } from "./stopSchedule.js"
+import { sendsKill, type StopSchedule } from "./stopSchedule.js"
 
-export type StopOutcome = Data.TaggedEnum<{
+export type ScheduleOutcome = Data.TaggedEnum<{
   /** The process exited (or became a zombie) `after` the schedule started. */
   Exited: { readonly after: Duration.Duration }
   /** The schedule ran out with the process still alive; `sentKill`: even SIGKILL was sent. */
   Survived: { readonly after: Duration.Duration; readonly sentKill: boolean }
 }>
 
-export const StopOutcome = Data.taggedEnum<StopOutcome>()
+export const ScheduleOutcome = Data.taggedEnum<ScheduleOutcome>()
 
-export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): Effect.Effect<StopOutcome, OsError | ProcessHidden> =>
+export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): Effect.Effect<ScheduleOutcome, OsError | ProcessHidden> =>
   Effect.gen(function*() {
     const { pid } = handle.identity
     const started = yield* Clock.currentTimeMillis
@@ -32,7 +32,7 @@ export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): 
       if (step._tag === "Signal") {
         if ((yield* handle.signal(step.signal)) === "Gone") {
           yield* Effect.logInfo(`process ${pid} exited before ${step.signal} was sent`)
-          return StopOutcome.Exited({ after: yield* elapsed })
+          return ScheduleOutcome.Exited({ after: yield* elapsed })
         }
         yield* Effect.logInfo(`sent ${step.signal} to process ${pid}`)
       } else {
@@ -44,7 +44,7 @@ export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): 
         // exit it waited for: what it says is checked, not assumed.
         if (exited._tag === "Some" || (yield* handle.exited)) {
           yield* Effect.logInfo(`process ${pid} exited after ${waited} (waited up to ${formatGoDuration(step.timeout)})`)
-          return StopOutcome.Exited({ after: yield* elapsed })
+          return ScheduleOutcome.Exited({ after: yield* elapsed })
         }
         yield* Effect.logWarning(`process ${pid} still running after ${waited}`)
       }
@@ -54,8 +54,5 @@ export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): 
       if (index === steps.length && repeatFrom !== undefined) index = repeatFrom
     }
     // Surviving means every step ran, so the schedule's signals were all sent.
-    // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): step._tag === "Signal"
-    // → true; a wait has no signal, so the name alone decides.
-    const sentKill = steps.some((step) => step._tag === "Signal" && step.signal === "SIGKILL")
-    return StopOutcome.Survived({ after: yield* elapsed, sentKill })
+    return ScheduleOutcome.Survived({ after: yield* elapsed, sentKill: steps.some(sendsKill) })
   })

@@ -7,13 +7,13 @@
  * (a master may fork during its shutdown) and once more after the main
  * process exits (orphans keep its session or group).
  */
-import { Clock, Duration, Effect, Fiber, Option, type Scope } from "effect"
+import { Clock, Data, Duration, Effect, Fiber, Option, type Scope } from "effect"
 import type { OsError } from "../os/OsError.js"
 import type { ProcessHidden } from "./errors.js"
 import { formatGoDuration } from "../time/goDuration.js"
-import { hasExited, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
-import { runStopSchedule, StopOutcome } from "./runStopSchedule.js"
-import type { StopSchedule } from "./stopSchedule.js"
+import { hasExited, type JobProcess, jobProcessOf, type ProcessHandle, Processes, type SignalName } from "./Processes.js"
+import { runStopSchedule, ScheduleOutcome } from "./runStopSchedule.js"
+import { sendsKill, type StopSchedule, totalWait } from "./stopSchedule.js"
 import { discover, type Job, leadsGroup, leadsSession, type Member } from "./tree.js"
 
 export interface JobStopOptions {
@@ -45,9 +45,6 @@ export const lookLimit = Duration.seconds(1)
 /** The last look, once every member is gone: half of it to walk, the rest for what it finds to go after SIGKILL. */
 export const lastLookWait = Duration.seconds(1)
 
-const waits = (steps: StopSchedule["steps"]) =>
-  steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
-
 /**
  * The longest `stopJob` can take, once through the schedule: the first
  * look, then all of the schedule's waits, or, when the main process exits
@@ -59,37 +56,37 @@ const waits = (steps: StopSchedule["steps"]) =>
  * the first signal.
  */
 export const longestJobWait = (schedule: StopSchedule, options: JobStopOptions = {}): Duration.Duration => {
-  // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): step._tag === "Signal"
-  // → true; a wait has no signal, so the name alone decides.
-  const firstKill = schedule.steps.findIndex((step) => step._tag === "Signal" && step.signal === "SIGKILL")
-  const beforeKill = waits(firstKill < 0 ? schedule.steps : schedule.steps.slice(0, firstKill))
+  const firstKill = schedule.steps.findIndex(sendsKill)
+  const beforeKill = totalWait(firstKill < 0 ? schedule.steps : schedule.steps.slice(0, firstKill))
   const mainExitsFirst = Duration.sum(beforeKill, Duration.sum(Duration.decode(options.grace ?? defaultTreeGrace), memberKillWait))
-  return Duration.sum(Duration.sum(lookLimit, lastLookWait), Duration.max(waits(schedule.steps), mainExitsFirst))
-}
-
-/** A member still alive at the end, as the error names it. */
-export interface Survivor {
-  readonly pid: number
-  readonly command: string
-  /** /proc/PID/stat's state letter: D is an uninterruptible sleep that even SIGKILL waits for. */
-  readonly state: string
+  return Duration.sum(Duration.sum(lookLimit, lastLookWait), Duration.max(totalWait(schedule.steps), mainExitsFirst))
 }
 
 /** What the first or the last look left unread, which no complete scan made up for: the job was not seen whole. */
-export interface Unseen {
+export interface UnreadLook {
   /** Which look: "the first look" or "the last look". */
   readonly look: string
   /** What it left: "stopped at its deadline with 12 process(es) unread". */
   readonly left: string
 }
 
-type Survived = Extract<StopOutcome, { _tag: "Survived" }> & { readonly survivors: ReadonlyArray<Survivor> }
+interface Survivors {
+  readonly after: Duration.Duration
+  /** Whether SIGKILL went to every member: only then is an uninterruptible sleep (D state) the likely cause. */
+  readonly sentKill: boolean
+  readonly survivors: ReadonlyArray<JobProcess>
+}
 
-export type JobOutcome =
-  | Extract<StopOutcome, { _tag: "Exited" }>
-  | Survived
+export type JobOutcome = Data.TaggedEnum<{
+  /** Every process of the job exited `after` the stop started. */
+  Exited: { readonly after: Duration.Duration }
+  /** The stop ended with `survivors` (the main process first, when it is one) still alive. */
+  Survived: Survivors
   /** Everything found is gone but the survivors listed, but a look left processes unread: no success for a job not seen whole. */
-  | (Omit<Survived, "_tag"> & { readonly _tag: "Unseen"; readonly unseen: Unseen })
+  Unseen: Survivors & { readonly unseen: UnreadLook }
+}>
+
+export const JobOutcome = Data.taggedEnum<JobOutcome>()
 
 /**
  * The looks at a job. The first (before any signal: the job as it stood)
@@ -127,7 +124,7 @@ export const stopJob = (
      * still the job's is in them); without one, nothing can: an unread
      * process re-parented to init relates to the job no more.
      */
-    let unseen: Unseen | undefined
+    let unseen: UnreadLook | undefined
     const scanMakesUp = leadsSession(main.lineage) || leadsGroup(main.lineage)
 
     const live = () => members.filter((member) => !exited.has(member.handle))
@@ -230,8 +227,7 @@ export const stopJob = (
           return { member, now: Option.filter(now, (lineage) => lineage.identity.startTicks === startTicks && !hasExited(lineage)) }
         }))
       yield* markExited(checked.filter(({ now }) => Option.isNone(now)).map(({ member }) => member.handle))
-      return checked.flatMap(({ member, now }) =>
-        Option.toArray(Option.map(now, ({ state }): Survivor => ({ pid: member.handle.identity.pid, command: member.lineage.command, state }))))
+      return checked.flatMap(({ now }) => Option.toArray(Option.map(now, jobProcessOf)))
     })
 
     const lookFailed = (error: OsError | ProcessHidden) => Effect.logWarning(`looking for new processes of the job failed: ${error.message}`)
@@ -261,7 +257,7 @@ export const stopJob = (
     // A main process that has already exited (a stale pidfile's) leaves its members to the steps after its exit.
     // Stryker disable ObjectLiteral: only the stand-in outcome's tag is read; the job's own elapsed time is reported
     const outcome = main.handle === undefined
-      ? StopOutcome.Exited({ after: Duration.zero })
+      ? ScheduleOutcome.Exited({ after: Duration.zero })
       : yield* runStopSchedule(wholeJob(main.handle), schedule)
     // Stryker restore ObjectLiteral
     if (outcome._tag === "Exited" && broadcast === "SIGKILL") {
@@ -299,9 +295,9 @@ export const stopJob = (
     const after = yield* elapsed
     // The schedule's own SIGKILL went through wholeJob, which broadcast it.
     const sentKill = broadcast === "SIGKILL"
-    if (unseen !== undefined) return { _tag: "Unseen", after, sentKill, survivors, unseen } as const
-    if (survivors.length === 0) return { _tag: "Exited", after } as const
-    return { _tag: "Survived", after, sentKill, survivors } as const
+    if (unseen !== undefined) return JobOutcome.Unseen({ after, sentKill, survivors, unseen })
+    if (survivors.length === 0) return JobOutcome.Exited({ after })
+    return JobOutcome.Survived({ after, sentKill, survivors })
   })
 
 /**

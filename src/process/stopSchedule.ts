@@ -3,15 +3,18 @@
  * process to exit, in order, optionally repeating a tail forever. The text
  * form is start-stop-daemon's `--retry` grammar, parsed by a pure function.
  */
-import { Duration, Either } from "effect"
+import { Data, Duration, Either } from "effect"
 import { constants } from "node:os"
 import { InvalidStopSchedule } from "./errors.js"
 import type { SignalName } from "./Processes.js"
 
-export type StopStep =
-  | { readonly _tag: "Signal"; readonly signal: SignalName }
+export type StopStep = Data.TaggedEnum<{
+  Signal: { readonly signal: SignalName }
   /** Wait up to `timeout` for the process to exit; the schedule ends early when it does. */
-  | { readonly _tag: "Wait"; readonly timeout: Duration.Duration }
+  Wait: { readonly timeout: Duration.Duration }
+}>
+
+export const StopStep = Data.taggedEnum<StopStep>()
 
 export interface StopSchedule {
   readonly steps: ReadonlyArray<StopStep>
@@ -19,8 +22,18 @@ export interface StopSchedule {
   readonly repeatFrom?: number
 }
 
-export const signal = (signal: SignalName): StopStep => ({ _tag: "Signal", signal })
-export const wait = (timeout: Duration.DurationInput): StopStep => ({ _tag: "Wait", timeout: Duration.decode(timeout) })
+export const signal = (signal: SignalName): StopStep => StopStep.Signal({ signal })
+export const wait = (timeout: Duration.DurationInput): StopStep => StopStep.Wait({ timeout: Duration.decode(timeout) })
+
+/** What the steps' waits add up to: the longest they can take, once through. */
+export const totalWait = (steps: ReadonlyArray<StopStep>): Duration.Duration =>
+  steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
+
+/** Whether the step sends SIGKILL, the one signal no process can catch or ignore. */
+export const sendsKill = (step: StopStep): boolean =>
+  // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): step._tag === "Signal"
+  // → true; a wait has no signal, so the name alone decides.
+  step._tag === "Signal" && step.signal === "SIGKILL"
 
 /** The signals a stop schedule may send. Signal 0 and job-control signals stop nothing. */
 export const stopSignals: ReadonlyArray<SignalName> = ["SIGTERM", "SIGQUIT", "SIGKILL", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGABRT"]
@@ -102,5 +115,8 @@ export const formatStopSchedule = (schedule: StopSchedule): string =>
   schedule.steps
     .map((step, index) =>
       (index === schedule.repeatFrom ? "forever/" : "") +
-      (step._tag === "Signal" ? step.signal.slice(3) : String(Duration.toMillis(step.timeout) / 1000)))
+      StopStep.$match(step, {
+        Signal: ({ signal }) => signal.slice(3),
+        Wait: ({ timeout }) => String(Duration.toMillis(timeout) / 1000)
+      }))
     .join("/")

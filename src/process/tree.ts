@@ -34,7 +34,7 @@ export interface ExitedMain {
 export interface Job {
   readonly main: Member | ExitedMain
   /** Never members: sipid itself and whoever started it. */
-  readonly excluded: ReadonlyArray<number>
+  readonly excluded: ReadonlyArray<Pid>
   /** Whether a pinned process may be signalled at all (the pidfile owner's rule); false leaves it out, logged. */
   readonly mayStop: (handle: ProcessHandle) => boolean
   /**
@@ -70,7 +70,7 @@ export const leadsGroup = (lineage: ProcessLineage): boolean => lineage.processG
  * (so nothing that was there before the job, such as its parent shell or
  * init, is ever one; init and PID 0 never get this far, parsePid drops them).
  */
-export const mayBeMember = (main: ProcessLineage, candidate: ProcessLineage, excluded: ReadonlyArray<number>): boolean =>
+export const mayBeMember = (main: ProcessLineage, candidate: ProcessLineage, excluded: ReadonlyArray<Pid>): boolean =>
   !candidate.kernelThread &&
   !excluded.includes(candidate.identity.pid) &&
   candidate.identity.bootId === main.identity.bootId &&

@@ -13,6 +13,7 @@ import { InvalidDuration } from "../../src/time/InvalidDuration.js"
 import { ProbeFailure } from "../../src/health/failure.js"
 import { StillHealthy, Unhealthy } from "../../src/health/verdict.js"
 import { Errno } from "../../src/native/Libc.js"
+import type { Pid } from "../../src/process/Pid.js"
 
 const nodeError = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}, open '/x'`), { code })
 
@@ -46,7 +47,7 @@ describe("osError", () => {
   })
 
   it("describes libc's errno as Node would, about a process, with the CLI's advice for signalling", () => {
-    const error = osError("send SIGTERM", OsSubject.Process({ pid: 42 }), new Errno({ syscall: "pidfd_send_signal", code: "EPERM" }))
+    const error = osError("send SIGTERM", OsSubject.Process({ pid: 42 as Pid }), new Errno({ syscall: "pidfd_send_signal", code: "EPERM" }))
     expect(reportText(error)).toBe("process 42: send SIGTERM failed: EPERM (operation not permitted); not permitted to signal it: run sipid as root or as the process's user")
   })
 
@@ -82,13 +83,13 @@ describe("each error is one line naming the value or file, what is wrong and wha
     [new InvalidStopSchedule({ input: "TERM/x", reason: "x is not a duration" }), `invalid schedule "TERM/x": x is not a duration`],
     [new InvalidDuration({ input: "20", reason: "missing unit" }), `invalid duration "20": missing unit`],
     [new PidfileLocked({ path: "/p" }), "/p: locked by another process (a concurrent claim or kill, or flock(1)); try again"],
-    [new PidfileOwned({ path: "/p", pid: 42 }), "/p: already names live process 42; stop it first (sipid kill --pid-file /p)"],
+    [new PidfileOwned({ path: "/p", pid: 42 as Pid }), "/p: already names live process 42; stop it first (sipid kill --pid-file /p)"],
     [
       new Unhealthy({ failures: [{ target: "http://x/", failure: ProbeFailure.Refused() }], attempts: 3, elapsed: Duration.seconds(2), inARow: 0, successThreshold: 1 }),
       "http://x/: not healthy after 3 attempts (2s): last failure: connection refused; is the job listening on that port yet?"
     ],
     [new StillHealthy({ healthy: ["http://x/"], unseen: [], attempts: 1, elapsed: Duration.seconds(1), inARow: 0, successThreshold: 1 }), "http://x/: still healthy after 1 attempt (1s)"],
-    [new ProcessHidden({ pid: 42 }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?); run sipid as root"],
+    [new ProcessHidden({ pid: 42 as Pid }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?); run sipid as root"],
     [new UsageError({ detail: "--pid: required" }), "--pid: required"],
     [new InvalidPid({ input: "0", reason: `"0" is not a valid PID: expected a decimal number from 2 to 4194304` }), `"0" is not a valid PID: expected a decimal number from 2 to 4194304`],
     [new InvalidProbeSetting({ input: "2xx", reason: `"2xx" is not a status code or range; use e.g. 200 or 200-399` }), `"2xx" is not a status code or range; use e.g. 200 or 200-399`],
@@ -98,11 +99,11 @@ describe("each error is one line naming the value or file, what is wrong and wha
       "/p: lock failed: the file was replaced 20 times while locking; another program keeps rewriting it, try again"
     ],
     [
-      new ProcessSurvived({ path: "/p", pid: 42, waited: Duration.seconds(25), sentKill: true }),
+      new ProcessSurvived({ path: "/p", pid: 42 as Pid, waited: Duration.seconds(25), sentKill: true }),
       "/p: process 42 is still alive after 25s, SIGKILL included (stuck in D state?); pidfile kept, check it with ps -o stat= -p 42"
     ],
     [
-      new ProcessSurvived({ path: "/p", pid: 42, waited: Duration.seconds(1), sentKill: false }),
+      new ProcessSurvived({ path: "/p", pid: 42 as Pid, waited: Duration.seconds(1), sentKill: false }),
       "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL; pidfile kept; add KILL/N to --retry to force it"
     ],
     [
@@ -129,17 +130,17 @@ describe("each error is one line naming the value or file, what is wrong and wha
 
 describe("the library's messages state facts; the sipid command or option that helps is the CLI's to add", () => {
   it.each([
-    [new PidfileOwned({ path: "/p", pid: 42 }), "/p: already names live process 42", "stop it first (sipid kill --pid-file /p)"],
-    [new ProcessSurvived({ path: "/p", pid: 42, waited: Duration.seconds(1), sentKill: false }), "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL; pidfile kept", "add KILL/N to --retry to force it"],
-    [new ProcessHidden({ pid: 42 }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?)", "run sipid as root"]
+    [new PidfileOwned({ path: "/p", pid: 42 as Pid }), "/p: already names live process 42", "stop it first (sipid kill --pid-file /p)"],
+    [new ProcessSurvived({ path: "/p", pid: 42 as Pid, waited: Duration.seconds(1), sentKill: false }), "/p: process 42 is still alive after 1s; the schedule sent no SIGKILL; pidfile kept", "add KILL/N to --retry to force it"],
+    [new ProcessHidden({ pid: 42 as Pid }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?)", "run sipid as root"]
   ] as const)("%s", (error, message, advice) => {
     expect(error.message).toBe(message)
     expect(adviceFor(error)).toBe(advice)
   })
 
   it("gives no advice where none helps: SIGKILL was sent, or nothing of the job survived", () => {
-    expect(adviceFor(new ProcessSurvived({ path: "/p", pid: 42, waited: Duration.seconds(25), sentKill: true }))).toBeUndefined()
-    const unseen = { path: "/p", pid: 1080, waited: Duration.seconds(1), sentKill: false, look: "the first look", left: "stopped", survivors: [] }
+    expect(adviceFor(new ProcessSurvived({ path: "/p", pid: 42 as Pid, waited: Duration.seconds(25), sentKill: true }))).toBeUndefined()
+    const unseen = { path: "/p", pid: 1080 as Pid, waited: Duration.seconds(1), sentKill: false, look: "the first look", left: "stopped", survivors: [] }
     expect(adviceFor(new JobUnseen(unseen))).toBeUndefined()
     expect(adviceFor(new PidfileLocked({ path: "/p" }))).toBeUndefined()
   })
@@ -187,9 +188,9 @@ describe("each error keeps its fields for a library caller", () => {
       { _tag: "TlsFileInvalid", files: [{ field: "clientCert", path: "/c" }, { field: "clientKey", path: "/k" }], reason: "r" }
     ],
     [new LockRetriesExhausted({ path: "/p", attempts: 20 }), { _tag: "LockRetriesExhausted", path: "/p", attempts: 20 }],
-    [new ProcessHidden({ pid: 42 }), { _tag: "ProcessHidden", pid: 42 }],
+    [new ProcessHidden({ pid: 42 as Pid }), { _tag: "ProcessHidden", pid: 42 }],
     [
-      new PidfileInvalid({ path: "/p", problem: PidfileProblem.NamesThread({ pid: 81, process: 80 }) }),
+      new PidfileInvalid({ path: "/p", problem: PidfileProblem.NamesThread({ pid: 81 as Pid, process: 80 as Pid }) }),
       { _tag: "PidfileInvalid", path: "/p", problem: { _tag: "NamesThread", pid: 81, process: 80 }, reason: "names 81, a thread of process 80, not a process" }
     ]
   ] as const)("%s", (error, fields) => {
@@ -198,7 +199,7 @@ describe("each error keeps its fields for a library caller", () => {
 })
 
 describe("JobUnseen says which look left what unknown, and what is left of what was found", () => {
-  const unseen = { path: "/p", pid: 1080, waited: Duration.seconds(28), sentKill: true, look: "the first look", left: "stopped at its deadline with 12 process(es) unread" }
+  const unseen = { path: "/p", pid: 1080 as Pid, waited: Duration.seconds(28), sentKill: true, look: "the first look", left: "stopped at its deadline with 12 process(es) unread" }
 
   it("everything found gone: what is unknown, and how to look for it", () => {
     expect(new JobUnseen({ ...unseen, survivors: [] }).message).toBe(
@@ -208,7 +209,7 @@ describe("JobUnseen says which look left what unknown, and what is left of what 
   })
 
   it("and survivors: named as JobSurvived names them", () => {
-    expect(new JobUnseen({ ...unseen, survivors: [{ pid: 1093, command: "worker", state: "S" }] }).message).toBe(
+    expect(new JobUnseen({ ...unseen, survivors: [{ pid: 1093 as Pid, command: "worker", state: "S" }] }).message).toBe(
       "/p: process 1080's job was not seen whole: the first look stopped at its deadline with 12 process(es) unread, and no later look made up for it, " +
         "so more of the job may still run; and 1 process(es) of process 1080's job still alive after 28s, SIGKILL included: 1093 worker (state S); " +
         "pidfile kept, check them with ps -o pid,stat,args -p 1093, and look for the rest with ps -e -o pid,ppid,sid,pgid,args"
@@ -218,12 +219,12 @@ describe("JobUnseen says which look left what unknown, and what is left of what 
 
 describe("JobSurvived names every survivor, its command and state, and how to look at them", () => {
   const survivors = [
-    { pid: 1080, command: "master", state: "S" },
-    { pid: 1093, command: "worker", state: "D" }
+    { pid: 1080 as Pid, command: "master", state: "S" },
+    { pid: 1093 as Pid, command: "worker", state: "D" }
   ]
 
   it("after SIGKILL: the main process marked, D state explained, one ps command for all", () => {
-    const error = new JobSurvived({ path: "/p", pid: 1080, waited: Duration.seconds(27), sentKill: true, survivors })
+    const error = new JobSurvived({ path: "/p", pid: 1080 as Pid, waited: Duration.seconds(27), sentKill: true, survivors })
     expect(error.message).toBe(
       "/p: 2 process(es) of process 1080's job still alive after 27s, SIGKILL included: 1080 (main) master (state S), " +
         "1093 worker (state D: uninterruptible sleep, SIGKILL takes effect only when its kernel call returns); " +
@@ -232,7 +233,7 @@ describe("JobSurvived names every survivor, its command and state, and how to lo
   })
 
   it("without SIGKILL: the CLI says to add one; a member alone is not marked main", () => {
-    const error = new JobSurvived({ path: "/p", pid: 1080, waited: Duration.seconds(1), sentKill: false, survivors: [{ pid: 1093, command: "sleep", state: "S" }] })
+    const error = new JobSurvived({ path: "/p", pid: 1080 as Pid, waited: Duration.seconds(1), sentKill: false, survivors: [{ pid: 1093 as Pid, command: "sleep", state: "S" }] })
     expect(reportText(error)).toBe(
       "/p: 1 process(es) of process 1080's job still alive after 1s; the schedule sent no SIGKILL: " +
         "1093 sleep (state S); pidfile kept, check them with ps -o pid,stat,args -p 1093; add KILL/N to --retry to force it"
@@ -240,7 +241,7 @@ describe("JobSurvived names every survivor, its command and state, and how to lo
   })
 
   it("keeps its fields for a library caller", () => {
-    expect(new JobSurvived({ path: "/p", pid: 1080, waited: Duration.seconds(27), sentKill: true, survivors })).toMatchObject({
+    expect(new JobSurvived({ path: "/p", pid: 1080 as Pid, waited: Duration.seconds(27), sentKill: true, survivors })).toMatchObject({
       _tag: "JobSurvived",
       path: "/p",
       pid: 1080,

@@ -505,7 +505,7 @@ describe("kill, refusals", () => {
       Effect.gen(function*() {
         const table = yield* ProcessTable
         const { pid, pidfile } = yield* claimed()
-        const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0, callerPids: [4242, pid] }))
+        const error = yield* Effect.flip(kill({ path: pidfile.path, callerUid: 0, callerPids: [4242 as Pid, pid] }))
         expect(error._tag).toBe("PidfileInvalid")
         expect(error.message).toContain(`names process ${pid}, which is sipid itself or the process that started it`)
         expect(yield* table.events).toEqual([])

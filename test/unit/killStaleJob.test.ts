@@ -239,7 +239,7 @@ describe("staleJobMembers: what status --tree lists for a stale pidfile", () => 
       Effect.gen(function*() {
         const { master, pidfile, workers } = yield* orphanedJob()
         expect(yield* staleJobMembers(pidfile.path, master, { callerUid: 0, callerPids: [] })).toEqual(Either.right({
-          members: workers.map((pid) => ({ pid, command: "worker", via: `in session ${master}` })),
+          members: workers.map((pid) => ({ pid, command: "worker", state: "S", via: `in session ${master}` })),
           leftOut: []
         }))
         expect(yield* allSignals).toEqual([])

@@ -46,11 +46,11 @@ describe("jobMembers: what kill --tree would signal now", () => {
       const inGroup = yield* table.spawn({ session: 1, processGroup: master, command: "grouped" })
       expect(yield* jobMembers(master, asRoot)).toEqual({
         members: [
-          { pid: master, command: "master", via: "main" },
-          { pid: workers[0], command: "worker", via: `child of ${master}` },
-          { pid: daemon.pid, command: "daemon", via: `in session ${master}` },
-          { pid: inGroup.pid, command: "grouped", via: `in process group ${master}` },
-          { pid: grandchild.pid, command: "helper", via: `child of ${workers[0]}` }
+          { pid: master, command: "master", state: "S", via: "main" },
+          { pid: workers[0], command: "worker", state: "S", via: `child of ${master}` },
+          { pid: daemon.pid, command: "daemon", state: "S", via: `in session ${master}` },
+          { pid: inGroup.pid, command: "grouped", state: "S", via: `in process group ${master}` },
+          { pid: grandchild.pid, command: "helper", state: "S", via: `child of ${workers[0]}` }
         ],
         leftOut: []
       })
@@ -110,9 +110,9 @@ describe("jobMembers: the pidfile owner's rule, as kill --tree applies it", () =
       const found = yield* jobMembers(master, { ...asRoot, pidfileOwner: nobody }).pipe(Effect.provide(captureLogs(logs)))
       expect(found).toEqual({
         members: [
-          { pid: master, command: "master", via: "main" },
-          { pid: workers[0], command: "worker", via: `child of ${master}` },
-          { pid: workers[2], command: "worker", via: `child of ${master}` }
+          { pid: master, command: "master", state: "S", via: "main" },
+          { pid: workers[0], command: "worker", state: "S", via: `child of ${master}` },
+          { pid: workers[2], command: "worker", state: "S", via: `child of ${master}` }
         ],
         leftOut: [workers[1], workers[3]]
       })
@@ -176,15 +176,15 @@ describe("describeMembers and describeJob: the lines status --tree prints and lo
   it("one indented line per member, PID, command name (escaped, as /proc's is read) and how it belongs", () => {
     expect(
       describeMembers([
-        { pid: 1080, command: "python3", via: "main" },
-        { pid: 1092, command: "evil\\nrunning: process 1", via: "child of 1080" }
+        { pid: 1080 as Pid, command: "python3", state: "S", via: "main" },
+        { pid: 1092 as Pid, command: "evil\\nrunning: process 1", state: "S", via: "child of 1080" }
       ])
     ).toBe("  1080 python3 (main)\n  1092 evil\\nrunning: process 1 (child of 1080)")
     expect(describeMembers([])).toBe("")
   })
 
   it("the members' PIDs, and nothing about the owner when no process was left out", () => {
-    const members = [{ pid: 1080, command: "python3", via: "main" }, { pid: 1092, command: "python3", via: "child of 1080" }]
+    const members = [{ pid: 1080 as Pid, command: "python3", state: "S", via: "main" }, { pid: 1092 as Pid, command: "python3", state: "S", via: "child of 1080" }]
     expect(describeJob(1080 as Pid, 0, { members, leftOut: [] })).toBe("job of process 1080: 2 process(es): 1080, 1092")
     expect(describeJob(1080 as Pid, 0, { members: [], leftOut: [] })).toBe("job of process 1080: 0 process(es)")
   })

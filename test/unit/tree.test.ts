@@ -81,7 +81,7 @@ describe("mayBeMember", () => {
     expect(mayBeMember(main, lineage({ pid: 501, startTicks: 99 }), [])).toBe(false)
     expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200, bootId: "other" }), [])).toBe(false)
     expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200, kernelThread: true }), [])).toBe(false)
-    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200 }), [7, 501])).toBe(false)
+    expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200 }), [7 as Pid, 501 as Pid])).toBe(false)
     expect(mayBeMember(main, lineage({ pid: 501, startTicks: 200, state: "Z" }), [])).toBe(false)
   })
   it("a process whose first thread exited shows Z but runs while it has other threads: still a member", () => {

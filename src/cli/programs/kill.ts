@@ -3,7 +3,7 @@ import { Duration, Effect, Either, Option } from "effect"
 import { UsageError } from "../UsageError.js"
 import { kill } from "../../pidfile/kill.js"
 import { type JobStopOptions, longestJobWait } from "../../process/stopJob.js"
-import { defaultSchedule, parseStopSchedule, type StopSchedule } from "../../process/stopSchedule.js"
+import { defaultSchedule, parseStopSchedule, type StopSchedule, totalWait } from "../../process/stopSchedule.js"
 import { SipidLive } from "../../SipidLive.js"
 import { formatGoDuration } from "../../time/goDuration.js"
 import type * as Commands from "../commands.js"
@@ -40,13 +40,9 @@ const chooseSchedule = (options: {
 /** monit gives a stop program 30 s by default, then SIGTERMs it: sipid would stop early (exit 143). */
 const monitStopTimeout = Duration.seconds(30)
 
-/** The longest the schedule can wait, once through: what monit's stop timeout has to cover. */
-const longestWait = (schedule: StopSchedule): Duration.Duration =>
-  schedule.steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
-
 /** A long grace is the job author's call, not a mistake: warn, do not refuse. */
 const warnIfPastMonitTimeout = (schedule: StopSchedule, tree: JobStopOptions | undefined) => {
-  const longest = tree === undefined ? longestWait(schedule) : longestJobWait(schedule, tree)
+  const longest = tree === undefined ? totalWait(schedule.steps) : longestJobWait(schedule, tree)
   return Effect.when(
     Effect.logWarning(
       `the schedule may wait ${formatGoDuration(longest)}, past monit's default stop timeout (${formatGoDuration(monitStopTimeout)}): ` +

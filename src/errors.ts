@@ -14,6 +14,10 @@ import type { InvalidPid, InvalidStopSchedule, JobSurvived, JobUnseen, ProcessHi
 import type { CommandNotExecutable, CommandNotFound, UnknownAccount } from "./run/errors.js"
 import type { InvalidDuration } from "./time/InvalidDuration.js"
 
+/**
+ * @since 0.1.0
+ * @category errors
+ */
 export type SipidError =
   | ClaimantInvalid
   | InvalidPid

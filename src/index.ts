@@ -7,8 +7,16 @@
  */
 
 // The programs: claim, kill, status, a scoped claim, a job's members.
+/**
+ * @since 0.1.0
+ * @category programs
+ */
 export * as Pidfile from "./pidfile/programs.js"
 export { lock, type LockedPidfile, type LockError, PidfileLock } from "./pidfile/lock.js"
+/**
+ * @since 0.1.0
+ * @category stop schedules
+ */
 export * as StopSchedule from "./process/stopSchedule.js"
 export { runStopSchedule, ScheduleOutcome } from "./process/runStopSchedule.js"
 

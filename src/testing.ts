@@ -13,7 +13,18 @@ import { Layer } from "effect"
 import * as PidfileFilesTest from "./pidfile/PidfileFilesTest.js"
 import * as ProcessesTest from "./process/ProcessesTest.js"
 
-export { PidfileFilesTest, ProcessesTest }
+/**
+ * The in-memory file system: `layer`, and `SimulatedFiles`, its controls.
+ * @since 0.1.0
+ * @category layers
+ */
+export * as PidfileFilesTest from "./pidfile/PidfileFilesTest.js"
+/**
+ * The simulated process table on Effect's Clock: `layer(options)`, and `ProcessTable`, its controls.
+ * @since 0.1.0
+ * @category layers
+ */
+export * as ProcessesTest from "./process/ProcessesTest.js"
 export { SimulatedFiles } from "./pidfile/PidfileFilesTest.js"
 export { type Behaviour, type Fate, ProcessTable, Reaction, type SpawnSpec, type TableEvent } from "./process/ProcessesTest.js"
 
@@ -21,5 +32,7 @@ export { type Behaviour, type Fate, ProcessTable, Reaction, type SpawnSpec, type
  * Every service the pidfile programs need, simulated: `Processes` with its
  * `ProcessTable` controls and `PidfileFiles` with its `SimulatedFiles`
  * controls. Each use builds a fresh table and file system.
+ * @since 0.1.0
+ * @category layers
  */
 export const SipidTest = (options: ProcessesTest.TestOptions = {}) => Layer.merge(ProcessesTest.layer(options), PidfileFilesTest.layer)

@@ -18,6 +18,10 @@ import { defaults } from "./settings.js"
 import type { TlsOptions } from "./tls.js"
 import { Transport } from "./Transport.js"
 
+/**
+ * @since 0.1.0
+ * @category options
+ */
 export interface HttpSettings {
   /** Default: certificates verified against the system roots, no client certificate. */
   readonly tls?: TlsOptions | undefined
@@ -126,6 +130,10 @@ const makeSocketClients = ({ tls }: Resolved): Effect.Effect<(path: string) => H
 
 const noProxies: ProxySettings = { http: undefined, https: undefined, noProxy: [] }
 
+/**
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (settings: HttpSettings = {}): Layer.Layer<Transport> =>
   Layer.scoped(
     Transport,

@@ -7,6 +7,10 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import { Context, type Effect } from "effect"
 import type { ProbeFailure } from "./failure.js"
 
+/**
+ * @since 0.2.0
+ * @category services
+ */
 export class Transport extends Context.Tag("sipid/health/Transport")<Transport, {
   /** The client for HTTP requests: over TCP (directly or through a proxy), or over the unix socket at `unixSocket`. */
   readonly http: (unixSocket: string | undefined) => HttpClient.HttpClient

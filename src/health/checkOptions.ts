@@ -10,7 +10,11 @@ import { Check, type StatusRange } from "./target.js"
 
 const statusRange = /^([1-5]\d\d)(?:-([1-5]\d\d))?$/
 
-/** Codes and ranges separated by commas: `200`, `200-399`, `200-299,401`. */
+/**
+ * Codes and ranges separated by commas: `200`, `200-399`, `200-299,401`.
+ * @since 0.2.0
+ * @category parsers
+ */
 export const parseExpectStatus = (text: string): Either.Either<Check, InvalidProbeSetting> => {
   const ranges = text.split(",").map((item): StatusRange | undefined => {
     const match = statusRange.exec(item)
@@ -33,11 +37,19 @@ const regExp = (text: string, source: string): Either.Either<RegExp, InvalidProb
   }
 }
 
-/** An ECMAScript regular expression, without flags, the body must match. */
+/**
+ * An ECMAScript regular expression, without flags, the body must match.
+ * @since 0.2.0
+ * @category parsers
+ */
 export const parseExpectBody = (text: string): Either.Either<Check, InvalidProbeSetting> =>
   Either.map(regExp(text, text), (pattern) => Check.Body({ pattern }))
 
-/** `PATH=VALUE`: dot-separated keys (an array's items by their index), then the value as text. */
+/**
+ * `PATH=VALUE`: dot-separated keys (an array's items by their index), then the value as text.
+ * @since 0.2.0
+ * @category parsers
+ */
 export const parseExpectJson = (text: string): Either.Either<Check, InvalidProbeSetting> => {
   const equals = text.indexOf("=")
   const path = text.slice(0, Math.max(0, equals))
@@ -48,7 +60,11 @@ export const parseExpectJson = (text: string): Either.Either<Check, InvalidProbe
 
 const headerPattern = new RegExp(`^(${headerName}):[ \\t]*(.*)$`, "s")
 
-/** `NAME: REGEX`, the regular expression the header's value must match (an empty one: the header must be there). */
+/**
+ * `NAME: REGEX`, the regular expression the header's value must match (an empty one: the header must be there).
+ * @since 0.2.0
+ * @category parsers
+ */
 export const parseExpectHeader = (text: string): Either.Either<Check, InvalidProbeSetting> => {
   const match = headerPattern.exec(text)
   return match === null

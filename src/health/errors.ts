@@ -1,6 +1,10 @@
 import { Data } from "effect"
 
-/** Text that is not a health-check setting: a URL, a status range, a header (`sipid/health`'s parsers). */
+/**
+ * Text that is not a health-check setting: a URL, a status range, a header (`sipid/health`'s parsers).
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidProbeSetting extends Data.TaggedError("InvalidProbeSetting")<{
   readonly input: string
   /** The whole sentence: what is wrong with `input` and what to write instead. */
@@ -11,7 +15,11 @@ export class InvalidProbeSetting extends Data.TaggedError("InvalidProbeSetting")
   }
 }
 
-/** A file `loadTls` reads, by the `TlsFiles` field that names it. */
+/**
+ * A file `loadTls` reads, by the `TlsFiles` field that names it.
+ * @since 0.2.0
+ * @category errors
+ */
 export interface TlsFile {
   readonly field: "caCerts" | "clientCert" | "clientKey"
   readonly path: string
@@ -22,6 +30,8 @@ const fileNames: Record<TlsFile["field"], string> = { caCerts: "CA certificate",
 /**
  * TLS material `loadTls` cannot use: found before the first probe, so a
  * wrong file is not a probe failure repeated until the deadline.
+ * @since 0.2.0
+ * @category errors
  */
 export class TlsFileInvalid extends Data.TaggedError("TlsFileInvalid")<{
   /** The file; or a client certificate and its key, which are judged together. */

@@ -21,6 +21,10 @@ export interface ProxyName {
  */
 export type BodyEnd = "complete" | "limit" | "time" | "error"
 
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type ProbeFailure = Data.TaggedEnum<{
   /** An answer, but not an expected status code; `body` is its first line, shortened. */
   BadStatus: { readonly status: number; readonly body: string }
@@ -166,6 +170,10 @@ const proxyDescription = ({ proxy, variable }: ProxyName): string => `the proxy 
 
 const proxyAdvice = ({ variable }: ProxyName): string => `check ${variable}, or add the endpoint's host to NO_PROXY to reach it directly`
 
+/**
+ * @since 0.1.0
+ * @category formatting
+ */
 export const describe: (failure: ProbeFailure) => string = ProbeFailure.$match({
   BadStatus: ({ body, status }) => `status ${status}${body === "" ? "" : `: ${body}`}`,
   BadRedirect: ({ location, status }) => `status ${status} redirects to "${location}", which is not an http or https URL`,
@@ -203,6 +211,8 @@ export const wantsClientCertificate = (failure: ProbeFailure): boolean => failur
  * What to check next, where the reason suggests something. It names no
  * sipid option, as a library caller has none (it sets a target's headers
  * and checks in code); the CLI adds the option that helps (cli/healthAdvice.ts).
+ * @since 0.1.0
+ * @category formatting
  */
 export const hint: (failure: ProbeFailure) => string | undefined = ProbeFailure.$match({
   BadStatus: ({ status }) => status >= 300 && status < 400 ? "more than 10 redirects, or one without a Location" : undefined,
@@ -255,7 +265,11 @@ export const sameReason = (a: ProbeFailure, b: ProbeFailure): boolean => {
   }
 }
 
-/** A target's failure, as the final error lists it. */
+/**
+ * A target's failure, as the final error lists it.
+ * @since 0.2.0
+ * @category models
+ */
 export interface TargetFailure {
   /** The target's name (see `targetName`). */
   readonly target: string

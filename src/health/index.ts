@@ -12,6 +12,10 @@ export { bodyCheckBytes, Check, formatStatusList, type Header, type HttpTarget, 
 export { StillHealthy, Unhealthy } from "./verdict.js"
 export { describe as describeProbeFailure, hint as probeFailureHint, ProbeFailure, type TargetFailure } from "./failure.js"
 export { Transport } from "./Transport.js"
+/**
+ * @since 0.1.0
+ * @category layers
+ */
 export * as HealthHttp from "./HttpLayer.js"
 export { type Proxy, proxyFor, proxyName, type ProxySettings, proxySettingsFromEnv } from "./proxy.js"
 export { parseCount, parseHeader, parseTcpAddress, parseUrl } from "./options.js"

@@ -10,7 +10,11 @@ import { InvalidProbeSetting } from "./errors.js"
 
 export const invalid = (input: string, reason: string) => Either.left(new InvalidProbeSetting({ input, reason }))
 
-/** Refuses anything but http and https before a single request is made. */
+/**
+ * Refuses anything but http and https before a single request is made.
+ * @since 0.1.0
+ * @category parsers
+ */
 export const parseUrl = (text: string): Either.Either<URL, InvalidProbeSetting> => {
   // WHATWG URLs (which undici, and so sipid, connect through) have no IPv6 zone ids.
   const zone = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/@]*@)?\[[0-9a-f:.]*(%[^\]]*)\]/i.exec(text)
@@ -53,7 +57,11 @@ const clientHeaders = new Map<string, string>([
   ["proxy-authorization", "it comes from the proxy variable (HTTP_PROXY=http://user:password@proxy:3128)"]
 ])
 
-/** `Name: value`, as curl takes it. */
+/**
+ * `Name: value`, as curl takes it.
+ * @since 0.1.0
+ * @category parsers
+ */
 export const parseHeader = (text: string): Either.Either<readonly [name: string, value: string], InvalidProbeSetting> => {
   const match = headerLine.exec(text)
   if (match === null) return invalid(text, `"${text}" is not a header; use 'Name: value' on one line`)
@@ -67,7 +75,11 @@ export const parseHeader = (text: string): Either.Either<readonly [name: string,
 const hostName = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?$/
 const tcpAddress = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/
 
-/** `HOST:PORT`, an IPv6 address in brackets (`[::1]:8080`, as in a URL); the host comes back without them. */
+/**
+ * `HOST:PORT`, an IPv6 address in brackets (`[::1]:8080`, as in a URL); the host comes back without them.
+ * @since 0.2.0
+ * @category parsers
+ */
 export const parseTcpAddress = (text: string): Either.Either<{ readonly host: string; readonly port: number }, InvalidProbeSetting> => {
   const match = tcpAddress.exec(text)
   const host = match?.[1] ?? match?.[2]
@@ -84,6 +96,10 @@ export const parseTcpAddress = (text: string): Either.Either<{ readonly host: st
   return port >= 1 && port <= 65535 ? Either.right({ host, port }) : invalid(text, `"${text}": the port must be from 1 to 65535`)
 }
 
-/** A count of rounds: a whole number from 1. */
+/**
+ * A count of rounds: a whole number from 1.
+ * @since 0.2.0
+ * @category parsers
+ */
 export const parseCount = (text: string): Either.Either<number, InvalidProbeSetting> =>
   /^[1-9]\d{0,5}$/.test(text) ? Either.right(Number(text)) : invalid(text, `"${text}" is not a whole number from 1 to 999999`)

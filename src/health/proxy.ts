@@ -8,12 +8,20 @@
 import { Array as Arr, Either, Option } from "effect"
 import { BlockList, isIP } from "node:net"
 
-/** A proxy and the variable that named it, so a failure can point at both. */
+/**
+ * A proxy and the variable that named it, so a failure can point at both.
+ * @since 0.1.0
+ * @category models
+ */
 export interface Proxy {
   readonly url: URL
   readonly variable: string
 }
 
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export interface ProxySettings {
   readonly http: Proxy | undefined
   readonly https: Proxy | undefined
@@ -103,7 +111,11 @@ const lookup = (env: Readonly<Record<string, string | undefined>>, name: string)
   return [name.toLowerCase(), lower === "" ? undefined : lower]
 }
 
-/** Reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case); a malformed proxy URL is refused. */
+/**
+ * Reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case); a malformed proxy URL is refused.
+ * @since 0.1.0
+ * @category parsers
+ */
 export const proxySettingsFromEnv = (env: Readonly<Record<string, string | undefined>>): Either.Either<ProxySettings, string> =>
   Either.all({
     http: parseProxy(...lookup(env, "HTTP_PROXY")),
@@ -129,7 +141,11 @@ export const isLocalhostName = (host: string): boolean => {
   return name === "localhost" || name.endsWith(".localhost")
 }
 
-/** The proxy for a request to `target`, or undefined to connect directly. */
+/**
+ * The proxy for a request to `target`, or undefined to connect directly.
+ * @since 0.1.0
+ * @category utils
+ */
 export const proxyFor = (settings: ProxySettings, target: URL): Proxy | undefined => {
   const proxy = target.protocol === "https:" ? settings.https : settings.http
   // Equivalent mutant, not disabled (→ true is killable): proxy === undefined → false; the last line answers undefined
@@ -144,5 +160,9 @@ export const proxyFor = (settings: ProxySettings, target: URL): Proxy | undefine
   return settings.noProxy.some((bypass) => bypass(host, port)) ? undefined : proxy
 }
 
-/** A proxy as messages name it: scheme, host and port, never its credentials. */
+/**
+ * A proxy as messages name it: scheme, host and port, never its credentials.
+ * @since 0.1.0
+ * @category formatting
+ */
 export const proxyName = (proxy: URL): string => `${proxy.protocol}//${proxy.host}`

@@ -6,6 +6,10 @@ import { type Array as Arr, Duration } from "effect"
 import type { ProxySettings } from "./proxy.js"
 import type { Target } from "./target.js"
 
+/**
+ * @since 0.2.0
+ * @category options
+ */
 export interface Settings {
   /** Every one must be healthy (or, waiting for failure, fail) in the same round. */
   readonly targets: Arr.NonEmptyReadonlyArray<Target>
@@ -21,6 +25,10 @@ export interface Settings {
   readonly proxies?: ProxySettings | undefined
 }
 
+/**
+ * @since 0.2.0
+ * @category options
+ */
 export const defaults = {
   timeout: Duration.minutes(1),
   pollingFrequency: Duration.seconds(5),

@@ -5,24 +5,48 @@
  */
 import { Data } from "effect"
 
+/**
+ * @since 0.2.0
+ * @category models
+ */
 export type Method = "GET" | "HEAD" | "POST"
 
+/**
+ * @since 0.2.0
+ * @category models
+ */
 export type Header = readonly [name: string, value: string]
 
-/** An inclusive range of status codes. */
+/**
+ * An inclusive range of status codes.
+ * @since 0.1.0
+ * @category models
+ */
 export interface StatusRange {
   readonly min: number
   readonly max: number
 }
 
-/** `200`, `200-399`, `200-299,401`: as `--expect-status` reads. */
+/**
+ * `200`, `200-399`, `200-299,401`: as `--expect-status` reads.
+ * @since 0.2.0
+ * @category formatting
+ */
 export const formatStatusList = (ranges: ReadonlyArray<StatusRange>): string =>
   ranges.map((range) => (range.min === range.max ? `${range.min}` : `${range.min}-${range.max}`)).join(",")
 
-/** How much of a body the Body and Json checks read at most: enough for a health document, and a bound against an endless one. */
+/**
+ * How much of a body the Body and Json checks read at most: enough for a health document, and a bound against an endless one.
+ * @since 0.2.0
+ * @category utils
+ */
 export const bodyCheckBytes = 64 * 1024
 
-/** One thing an HTTP answer must show; a target's checks must all hold. */
+/**
+ * One thing an HTTP answer must show; a target's checks must all hold.
+ * @since 0.2.0
+ * @category models
+ */
 export type Check = Data.TaggedEnum<{
   /** The final status is in one of these ranges. Without a Status check, only 200 is healthy. */
   Status: { readonly accepted: ReadonlyArray<StatusRange> }
@@ -36,6 +60,10 @@ export type Check = Data.TaggedEnum<{
 
 export const Check = Data.taggedEnum<Check>()
 
+/**
+ * @since 0.2.0
+ * @category models
+ */
 export type Target = Data.TaggedEnum<{
   /**
    * Healthy when a request of `url` is answered and every check holds.
@@ -56,6 +84,10 @@ export type Target = Data.TaggedEnum<{
 
 export const Target = Data.taggedEnum<Target>()
 
+/**
+ * @since 0.2.0
+ * @category models
+ */
 export type HttpTarget = Data.TaggedEnum.Value<Target, "Http">
 
 /** The status codes a target accepts: those of its Status checks, each of which must hold; 200 when it has none. */
@@ -66,7 +98,11 @@ export const acceptsStatus = (checks: ReadonlyArray<Check>, status: number): boo
     : lists.every(({ accepted }) => accepted.some((range) => status >= range.min && status <= range.max))
 }
 
-/** How logs and errors name a target: its URL, or `tcp://host:port`. */
+/**
+ * How logs and errors name a target: its URL, or `tcp://host:port`.
+ * @since 0.2.0
+ * @category formatting
+ */
 export const targetName: (target: Target) => string = Target.$match({
   Http: ({ unixSocket, url }) => (unixSocket === undefined ? url.href : `${url.href} via ${unixSocket}`),
   Tcp: ({ host, port }) => `tcp://${host.includes(":") ? `[${host}]` : host}:${port}`

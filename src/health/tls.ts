@@ -9,6 +9,10 @@ import { open } from "node:fs/promises"
 import { createSecureContext, rootCertificates } from "node:tls"
 import { type TlsFile, TlsFileInvalid } from "./errors.js"
 
+/**
+ * @since 0.1.0
+ * @category options
+ */
 export interface TlsFiles {
   readonly caCerts: ReadonlyArray<string>
   readonly clientCert: string | undefined
@@ -16,7 +20,11 @@ export interface TlsFiles {
   readonly insecure: boolean
 }
 
-/** Node's `tls.connect` options for every connection a probe makes. */
+/**
+ * Node's `tls.connect` options for every connection a probe makes.
+ * @since 0.1.0
+ * @category models
+ */
 export interface TlsOptions {
   readonly ca?: ReadonlyArray<string>
   readonly cert?: string
@@ -86,6 +94,10 @@ const clientPair = ({ clientCert, clientKey }: TlsFiles): Effect.Effect<{ cert: 
   })
 }
 
+/**
+ * @since 0.1.0
+ * @category parsers
+ */
 export const loadTls = (files: TlsFiles): Effect.Effect<TlsOptions, TlsFileInvalid> =>
   Effect.gen(function*() {
     const ca = yield* Effect.forEach(files.caCerts, (path) => {

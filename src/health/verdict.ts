@@ -43,7 +43,11 @@ export const unhealthyText = (error: Unhealthy, advise: (failure: ProbeFailure) 
     : `${what}: ${error.failures.map((failure) => `${failure.target} (last failure: ${reason(failure)})`).join(", ")}`
 }
 
-/** wait-until-healthy: the deadline passed before every target was healthy often enough in a row. */
+/**
+ * wait-until-healthy: the deadline passed before every target was healthy often enough in a row.
+ * @since 0.1.0
+ * @category errors
+ */
 export class Unhealthy extends Data.TaggedError("Unhealthy")<Rounds & {
   /**
    * The targets that failed the last round, each with its last failure; when
@@ -57,7 +61,11 @@ export class Unhealthy extends Data.TaggedError("Unhealthy")<Rounds & {
   }
 }
 
-/** wait-until-unhealthy: the deadline passed before every target failed often enough in a row. */
+/**
+ * wait-until-unhealthy: the deadline passed before every target failed often enough in a row.
+ * @since 0.2.0
+ * @category errors
+ */
 export class StillHealthy extends Data.TaggedError("StillHealthy")<Rounds & {
   /** The targets whose last probe that counted did not fail; empty when they all failed, but in too few rounds in a row. */
   readonly healthy: ReadonlyArray<string>

@@ -16,12 +16,20 @@ import { expectation, type Target, targetName } from "./target.js"
 import type { Transport } from "./Transport.js"
 import { attemptsText, StillHealthy, Unhealthy } from "./verdict.js"
 
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
 export interface Healthy {
   readonly attempts: number
   readonly elapsed: Duration.Duration
 }
 
-/** How wait-until-unhealthy ends well: every target failing, each for the reason given. */
+/**
+ * How wait-until-unhealthy ends well: every target failing, each for the reason given.
+ * @since 0.2.0
+ * @category outcomes
+ */
 export interface Down extends Healthy {
   readonly failures: ReadonlyArray<TargetFailure>
 }
@@ -70,6 +78,10 @@ const rounds = (mode: Mode, input: Settings) =>
     return { ...yield* Ref.get(state), elapsed, successThreshold: settings.successThreshold }
   })
 
+/**
+ * @since 0.1.0
+ * @category programs
+ */
 export const waitUntilHealthy: (settings: Settings) => Effect.Effect<Healthy, Unhealthy, Transport> = Effect.fn("sipid/waitUntilHealthy")(
   function*(settings: Settings) {
     const { attempts, done, elapsed, inARow, successThreshold, targets } = yield* rounds("healthy", settings)
@@ -82,6 +94,10 @@ export const waitUntilHealthy: (settings: Settings) => Effect.Effect<Healthy, Un
   }
 )
 
+/**
+ * @since 0.2.0
+ * @category programs
+ */
 export const waitUntilUnhealthy: (settings: Settings) => Effect.Effect<Down, StillHealthy, Transport> = Effect.fn("sipid/waitUntilUnhealthy")(
   function*(settings: Settings) {
     const { attempts, done, elapsed, inARow, successThreshold, targets } = yield* rounds("unhealthy", settings)

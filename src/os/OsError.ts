@@ -7,7 +7,11 @@
 import { Data } from "effect"
 import type { Pid } from "../process/Pid.js"
 
-/** What a failed system call was about. */
+/**
+ * What a failed system call was about.
+ * @since 0.2.0
+ * @category errors
+ */
 export type OsSubject = Data.TaggedEnum<{
   /** A file, directory or library, by its path or name. */
   File: { readonly path: string }
@@ -19,13 +23,21 @@ export type OsSubject = Data.TaggedEnum<{
 
 export const OsSubject = Data.taggedEnum<OsSubject>()
 
-/** The subject as a log line names it: the path, `process 80`, `the job`. */
+/**
+ * The subject as a log line names it: the path, `process 80`, `the job`.
+ * @since 0.2.0
+ * @category errors
+ */
 export const describeOsSubject: (subject: OsSubject) => string = OsSubject.$match({
   File: ({ path }) => path,
   Process: ({ pid }) => `process ${pid}`,
   JobSetUp: ({ what }) => what
 })
 
+/**
+ * @since 0.2.0
+ * @category errors
+ */
 export class OsError extends Data.TaggedError("OsError")<{
   readonly operation: string
   readonly subject: OsSubject

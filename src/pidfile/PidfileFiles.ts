@@ -19,7 +19,11 @@ import { Context, type Effect, type Option, type Scope } from "effect"
 import type { OsError } from "../os/OsError.js"
 import type { PidfileInvalid } from "./errors.js"
 
-/** Device and inode: which file a path names at one moment. */
+/**
+ * Device and inode: which file a path names at one moment.
+ * @since 0.1.0
+ * @category models
+ */
 export interface FileNode {
   readonly dev: number
   readonly ino: number
@@ -27,7 +31,11 @@ export interface FileNode {
 
 export const sameNode = (a: FileNode, b: FileNode): boolean => a.dev === b.dev && a.ino === b.ino
 
-/** An open regular file, as fstat(2) described it when it was opened. */
+/**
+ * An open regular file, as fstat(2) described it when it was opened.
+ * @since 0.1.0
+ * @category models
+ */
 export interface OpenFile {
   readonly fd: number
   readonly node: FileNode
@@ -51,6 +59,10 @@ export const isTemporaryOf = (target: string, name: string): boolean => {
     name.length === prefix.length + temporaryIdLength + ".tmp".length
 }
 
+/**
+ * @since 0.1.0
+ * @category services
+ */
 export interface PidfileFilesService {
   /** Creates `directory` and its parents if missing. */
   readonly makeDirectory: (directory: string) => Effect.Effect<void, PidfileInvalid | OsError>
@@ -108,4 +120,8 @@ export interface PidfileFilesService {
   readonly remove: (path: string, node: FileNode) => Effect.Effect<boolean, PidfileInvalid | OsError>
 }
 
+/**
+ * @since 0.1.0
+ * @category services
+ */
 export class PidfileFiles extends Context.Tag("sipid/PidfileFiles")<PidfileFiles, PidfileFilesService>() {}

@@ -41,6 +41,10 @@ interface Inode {
   readonly madeAlong: boolean
 }
 
+/**
+ * @since 0.1.0
+ * @category services
+ */
 export interface SimulatedFilesService {
   /**
    * Puts a new inode at `path` (a rename over whatever was there), making
@@ -60,7 +64,11 @@ export interface SimulatedFilesService {
   readonly paths: Effect.Effect<ReadonlyArray<string>>
 }
 
-/** The test's handle on the simulated files; `SimulatedFiles.put(...)` and the rest need only the tag. */
+/**
+ * The test's handle on the simulated files; `SimulatedFiles.put(...)` and the rest need only the tag.
+ * @since 0.1.0
+ * @category services
+ */
 export class SimulatedFiles extends Effect.Tag("sipid/SimulatedFiles")<SimulatedFiles, SimulatedFilesService>() {}
 
 const device = 1
@@ -74,6 +82,10 @@ const rootDirectory = { uid: 0, mode: defaultModes.directory }
 /** A Node-style error, as the live layer's calls throw. */
 const errno = (code: string, path: string) => Object.assign(new Error(`${code}: ${path}`), { code })
 
+/**
+ * @since 0.1.0
+ * @category layers
+ */
 export const make = Effect.sync(() => {
   const tree = new Map<string, Inode>()
   const descriptors = new Map<number, Inode>()
@@ -245,7 +257,11 @@ export const make = Effect.sync(() => {
   return { files, simulated }
 })
 
-/** `PidfileFiles` and its `SimulatedFiles` controls, sharing one in-memory tree. */
+/**
+ * `PidfileFiles` and its `SimulatedFiles` controls, sharing one in-memory tree.
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer: Layer.Layer<PidfileFiles | SimulatedFiles> = Layer.effectContext(
   Effect.map(make, ({ files, simulated }) => Context.make(PidfileFiles, files).pipe(Context.add(SimulatedFiles, simulated)))
 )

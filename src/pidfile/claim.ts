@@ -20,6 +20,10 @@ import { type FileNode, type OpenFile, PidfileFiles, sameNode } from "./PidfileF
 import { claimOverStaleJob } from "./staleJob.js"
 import { ownerMaySignal } from "./trust.js"
 
+/**
+ * @since 0.1.0
+ * @category options
+ */
 export interface ClaimRequest {
   /** The pidfile to claim. */
   readonly path: string
@@ -32,6 +36,10 @@ export interface ClaimRequest {
   readonly tree?: JobStopOptions
 }
 
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
 export type ClaimOutcome = Data.TaggedEnum<{
   /** The pidfile now names the process: it was created, or replaced a stale or invalid one. */
   Claimed: {}
@@ -67,6 +75,10 @@ const withdraw = ({ file, path }: PidfileLock) =>
     Effect.catchAll((error) => Effect.logWarning(`could not remove the new pidfile after the failure: ${error.message}`))
   )
 
+/**
+ * @since 0.1.0
+ * @category errors
+ */
 export type ClaimError = ClaimantInvalid | PidfileOwned | PidfileInvalid | JobSurvived | JobUnseen | ProcessHidden | OsError
 
 /** The process to claim for: it must be running, and a process rather than a thread or a kernel thread. */
@@ -107,7 +119,11 @@ export const claimHeld = ({ path, pid, tree }: ClaimRequest): Effect.Effect<Held
     return yield* claimUnder(yield* lock(path, { create: pid }), alive, tree)
   }).pipe(Effect.annotateLogs({ pid, pidfile: path }))
 
-/** Makes the pidfile name a process, unless a live process already owns it. */
+/**
+ * Makes the pidfile name a process, unless a live process already owns it.
+ * @since 0.1.0
+ * @category programs
+ */
 export const claim: (request: ClaimRequest) => Effect.Effect<ClaimOutcome, LockError | ClaimError, PidfileFiles | Processes> = Effect
   .fn("sipid/claim")(
     function*(request: ClaimRequest) {
@@ -124,6 +140,8 @@ export const claim: (request: ClaimRequest) => Effect.Effect<ClaimOutcome, LockE
  * which another claim could take it). The new pidfile stays locked until
  * the caller's scope closes. A pidfile the lock created (`Created`) is
  * claimed only for the PID it was created holding.
+ * @since 0.1.0
+ * @category programs
  */
 export const claimLocked = (
   locked: PidfileLock,

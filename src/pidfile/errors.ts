@@ -6,7 +6,11 @@
 import { Data } from "effect"
 import type { Pid } from "../process/Pid.js"
 
-/** What makes a PID no process a pidfile may be claimed for. */
+/**
+ * What makes a PID no process a pidfile may be claimed for.
+ * @since 0.2.0
+ * @category errors
+ */
 export type ClaimantProblem = Data.TaggedEnum<{
   NotRunning: {}
   Thread: { readonly process: Pid }
@@ -17,7 +21,11 @@ export type ClaimantProblem = Data.TaggedEnum<{
 
 export const ClaimantProblem = Data.taggedEnum<ClaimantProblem>()
 
-/** `claim`: the PID given is not a job's process. Nothing was written. */
+/**
+ * `claim`: the PID given is not a job's process. Nothing was written.
+ * @since 0.2.0
+ * @category errors
+ */
 export class ClaimantInvalid extends Data.TaggedError("ClaimantInvalid")<{
   readonly pid: Pid
   readonly problem: ClaimantProblem
@@ -35,7 +43,11 @@ export class ClaimantInvalid extends Data.TaggedError("ClaimantInvalid")<{
   }
 }
 
-/** Another process holds the pidfile's lock; trying again later may work. */
+/**
+ * Another process holds the pidfile's lock; trying again later may work.
+ * @since 0.1.0
+ * @category errors
+ */
 export class PidfileLocked extends Data.TaggedError("PidfileLocked")<{
   readonly path: string
 }> {
@@ -44,7 +56,11 @@ export class PidfileLocked extends Data.TaggedError("PidfileLocked")<{
   }
 }
 
-/** Why a pidfile is one sipid will not trust or act on, with the facts that show it. */
+/**
+ * Why a pidfile is one sipid will not trust or act on, with the facts that show it.
+ * @since 0.2.0
+ * @category errors
+ */
 export type PidfileProblem = Data.TaggedEnum<{
   /** A directory, FIFO, socket or device where a pidfile should be. */
   NotRegular: { readonly kind: "directory" | "FIFO" | "socket" | "device" }
@@ -72,7 +88,11 @@ export type PidfileProblem = Data.TaggedEnum<{
 
 export const PidfileProblem = Data.taggedEnum<PidfileProblem>()
 
-/** The problem in words, after the pidfile's name: `is world-writable (mode 666), ...`. */
+/**
+ * The problem in words, after the pidfile's name: `is world-writable (mode 666), ...`.
+ * @since 0.2.0
+ * @category errors
+ */
 export const describePidfileProblem: (problem: PidfileProblem) => string = PidfileProblem.$match({
   NotRegular: ({ kind }) => `is a ${kind}, not a ${kind === "directory" ? "pidfile" : "regular file"}`,
   Symlink: () => "is a symbolic link; sipid never follows one",
@@ -92,7 +112,11 @@ export const describePidfileProblem: (problem: PidfileProblem) => string = Pidfi
   MonitReadsRunning: ({ pid }) => `holds no single PID, yet monit reads it as process ${pid}, which is running`
 })
 
-/** The pidfile is not something sipid may trust or act on. Nothing was changed. */
+/**
+ * The pidfile is not something sipid may trust or act on. Nothing was changed.
+ * @since 0.1.0
+ * @category errors
+ */
 export class PidfileInvalid extends Data.TaggedError("PidfileInvalid")<{
   readonly path: string
   readonly problem: PidfileProblem
@@ -107,7 +131,11 @@ export class PidfileInvalid extends Data.TaggedError("PidfileInvalid")<{
   }
 }
 
-/** Other programs kept replacing or removing the pidfile while sipid tried to lock it. */
+/**
+ * Other programs kept replacing or removing the pidfile while sipid tried to lock it.
+ * @since 0.1.0
+ * @category errors
+ */
 export class LockRetriesExhausted extends Data.TaggedError("LockRetriesExhausted")<{
   readonly path: string
   readonly attempts: number
@@ -117,7 +145,11 @@ export class LockRetriesExhausted extends Data.TaggedError("LockRetriesExhausted
   }
 }
 
-/** `claim`: a live process already owns the pidfile. */
+/**
+ * `claim`: a live process already owns the pidfile.
+ * @since 0.1.0
+ * @category errors
+ */
 export class PidfileOwned extends Data.TaggedError("PidfileOwned")<{
   readonly path: string
   readonly pid: Pid

@@ -26,7 +26,11 @@ import { removeIfStillNames } from "./release.js"
 import { jobStopped, stopStaleJob } from "./staleJob.js"
 import { checkFileTrust, checkOwnerTrust, ownerMaySignal } from "./trust.js"
 
-/** How to stop: the schedule, and who asks. */
+/**
+ * How to stop: the schedule, and who asks.
+ * @since 0.1.0
+ * @category options
+ */
 export interface StopOptions {
   /** Default: `defaultSchedule()`, TERM/20/KILL/5. */
   readonly schedule?: StopSchedule
@@ -42,6 +46,10 @@ export interface StopOptions {
   readonly tree?: JobStopOptions
 }
 
+/**
+ * @since 0.1.0
+ * @category options
+ */
 export interface KillRequest extends StopOptions {
   readonly path: string
 }
@@ -54,6 +62,10 @@ type StoppedOrStale = {
   Stopped: { readonly pid: Pid; readonly after: Duration.Duration }
 }
 
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
 export type KillOutcome = Data.TaggedEnum<{
   /** No pidfile: nothing to stop. */
   NoPidfile: {}
@@ -61,7 +73,11 @@ export type KillOutcome = Data.TaggedEnum<{
 
 export const KillOutcome = Data.taggedEnum<KillOutcome>()
 
-/** `stop`'s outcome: `kill`'s without `NoPidfile`, with a `$match` of its own. */
+/**
+ * `stop`'s outcome: `kill`'s without `NoPidfile`, with a `$match` of its own.
+ * @since 0.2.0
+ * @category outcomes
+ */
 export type StopOutcome = Data.TaggedEnum<StoppedOrStale>
 
 export const StopOutcome = Data.taggedEnum<StopOutcome>()
@@ -84,6 +100,10 @@ const removeStopped = (locked: LockedPidfile, pid: Pid) =>
     Effect.catchAll((error) => Effect.logWarning(`process ${pid} is gone, but its pidfile could not be removed: ${error.message}`))
   )
 
+/**
+ * @since 0.1.0
+ * @category errors
+ */
 export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | JobUnseen | ProcessHidden | OsError
 
 /**
@@ -92,6 +112,8 @@ export type StopError = PidfileInvalid | ProcessSurvived | JobSurvived | JobUnse
  * the pidfile in place, so a caller that still holds the lock can claim it
  * for a successor (`claimLocked`) before anyone else sees it gone; `kill`
  * removes it. `Stale` when the pidfile named no process of its own.
+ * @since 0.1.0
+ * @category programs
  */
 export const stop: (
   locked: LockedPidfile,
@@ -183,7 +205,11 @@ const stopProcess = (
     return StopOutcome.Stopped({ pid, after })
   })
 
-/** Stops the process a pidfile names, on a schedule, and removes the pidfile once it is gone. */
+/**
+ * Stops the process a pidfile names, on a schedule, and removes the pidfile once it is gone.
+ * @since 0.1.0
+ * @category programs
+ */
 export const kill: (request: KillRequest) => Effect.Effect<KillOutcome, LockError | StopError, PidfileFiles | Processes> = Effect.fn(
   "sipid/kill"
 )(

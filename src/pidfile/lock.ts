@@ -21,6 +21,8 @@ import { type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
  * A pidfile locked for the life of the scope that locked it. The two kinds
  * are kept apart because `stop` may act only on a pidfile that was there:
  * one this lock created names the process just being claimed.
+ * @since 0.1.0
+ * @category outcomes
  */
 export type PidfileLock = Data.TaggedEnum<{
   /** A pidfile that was there before the lock: what `stop` acts on. */
@@ -31,9 +33,17 @@ export type PidfileLock = Data.TaggedEnum<{
 
 export const PidfileLock = Data.taggedEnum<PidfileLock>()
 
-/** The lock on a pidfile that was there: what `lock(path)` gives and `stop` takes. */
+/**
+ * The lock on a pidfile that was there: what `lock(path)` gives and `stop` takes.
+ * @since 0.1.0
+ * @category outcomes
+ */
 export type LockedPidfile = Data.TaggedEnum.Value<PidfileLock, "Existing">
 
+/**
+ * @since 0.1.0
+ * @category errors
+ */
 export type LockError = PidfileLocked | PidfileInvalid | LockRetriesExhausted | OsError
 
 /** How many times the path may change under us before sipid gives up. */
@@ -99,6 +109,8 @@ const untilSettled = <A>(path: string, round: Round<A>): Effect.Effect<A, LockEr
  * Without options: the lock (`Existing`), or `None` when there is no
  * pidfile. With `create`: the pidfile that was there (`Existing`), or one
  * created holding `PID\n`, locked before it became visible (`Created`).
+ * @since 0.1.0
+ * @category programs
  */
 export function lock(path: string): Effect.Effect<Option.Option<LockedPidfile>, LockError, PidfileFiles | Scope.Scope>
 export function lock(path: string, options: { readonly create: Pid }): Effect.Effect<PidfileLock, LockError, PidfileFiles | Scope.Scope>

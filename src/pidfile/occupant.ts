@@ -20,6 +20,8 @@ import type { PidfileFiles } from "./PidfileFiles.js"
  * A pidfile whose PID names no live process of its own. Exited, zombie and
  * reused PIDs are one state: every program treats them alike and only the
  * `reason` (for log lines) tells them apart.
+ * @since 0.1.0
+ * @category outcomes
  */
 export interface Stale {
   readonly pid: Pid

@@ -44,6 +44,10 @@ export const removeIfStillNames = (locked: LockedPidfile, pid: Pid): Effect.Effe
     return true
   })
 
+/**
+ * @since 0.2.0
+ * @category outcomes
+ */
 export type ReleaseOutcome = Data.TaggedEnum<{
   /** The pidfile named the process; it and its record are gone. */
   Released: {}
@@ -59,6 +63,8 @@ export const ReleaseOutcome = Data.taggedEnum<ReleaseOutcome>()
  * names `pid`; under the pidfile's lock, so it fails with `PidfileLocked`
  * while a `kill` (which removes the pidfile itself once `pid` is gone) or a
  * claim is at work.
+ * @since 0.2.0
+ * @category programs
  */
 export const release = (path: string, pid: Pid): Effect.Effect<ReleaseOutcome, LockError, PidfileFiles | Processes> =>
   Effect.gen(function*() {
@@ -67,6 +73,10 @@ export const release = (path: string, pid: Pid): Effect.Effect<ReleaseOutcome, L
     return (yield* removeIfStillNames(locked.value, pid)) ? ReleaseOutcome.Released() : ReleaseOutcome.Kept()
   }).pipe(Effect.scoped, Effect.annotateLogs({ pid, pidfile: path }))
 
+/**
+ * @since 0.2.0
+ * @category options
+ */
 export interface ScopedClaimRequest {
   readonly path: string
   /** Default: this process. */
@@ -82,6 +92,8 @@ export const ownPid = Effect.flatMap(Effect.flatMap(Processes, (processes) => pr
  * Claims the pidfile (`claim`) for the life of the scope: when the scope
  * closes, `release`. A release that cannot happen (a `kill` holds the lock
  * while it stops this process, and removes the pidfile itself) is logged.
+ * @since 0.2.0
+ * @category programs
  */
 export const claimScoped = (
   request: ScopedClaimRequest

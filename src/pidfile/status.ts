@@ -10,6 +10,10 @@ import { readContent } from "./content.js"
 import { findOccupant, type Stale } from "./occupant.js"
 import { PidfileFiles } from "./PidfileFiles.js"
 
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
 export type PidfileStatus = Data.TaggedEnum<{
   /** `owner`: the uid that owns the pidfile, whose word `kill` takes only for processes that uid could signal. */
   Running: { readonly pid: Pid; readonly owner: number }
@@ -22,6 +26,10 @@ export type PidfileStatus = Data.TaggedEnum<{
 
 export const PidfileStatus = Data.taggedEnum<PidfileStatus>()
 
+/**
+ * @since 0.1.0
+ * @category programs
+ */
 export const status: (path: string) => Effect.Effect<PidfileStatus, never, PidfileFiles | Processes> = Effect.fn("sipid/status")(
   function*(path: string) {
     // Stryker disable next-line ObjectLiteral: span attributes are trace data, which no unit test reads
@@ -39,7 +47,11 @@ export const status: (path: string) => Effect.Effect<PidfileStatus, never, Pidfi
   Effect.catchAll((error) => Effect.succeed(PidfileStatus.Unknown({ reason: error.message })))
 )
 
-/** The one line `sipid status` prints. */
+/**
+ * The one line `sipid status` prints.
+ * @since 0.1.0
+ * @category formatting
+ */
 export const describeStatus = (path: string, status: PidfileStatus): string =>
   PidfileStatus.$match(status, {
     Running: ({ pid }) => `running: process ${pid} (${path})`,

@@ -14,11 +14,19 @@ import { staleJob } from "./occupant.js"
 import type { PidfileFiles } from "./PidfileFiles.js"
 import { ownerMaySignal } from "./trust.js"
 
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
 export interface JobMember extends JobProcess {
   /** How it belongs to the job: `child of 1080`, `in session 1080`, ... */
   readonly via: string
 }
 
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
 export interface JobMembers {
   /** What `kill --tree` would signal now, the main process first; none if it has just exited. */
   readonly members: ReadonlyArray<JobMember>
@@ -30,7 +38,11 @@ export interface JobMembers {
   readonly leftOut: ReadonlyArray<Pid>
 }
 
-/** Whose word names the job, as `kill`'s `StopOptions` say it. */
+/**
+ * Whose word names the job, as `kill`'s `StopOptions` say it.
+ * @since 0.1.0
+ * @category options
+ */
 export interface JobMembersOptions {
   /** The uid that owns the pidfile (`PidfileStatus.Running`'s `owner`). Default: 0, root's, whose word goes for any process. */
   readonly pidfileOwner?: number
@@ -52,7 +64,11 @@ const ownerRules = ({ callerPids = sipidAndParent(), callerUid = process.getuid?
   return { leftOut, mayStop, excluded: callerPids, pidfileOwner }
 }
 
-/** The job of the running process `pid` as `kill --tree` would find it now. */
+/**
+ * The job of the running process `pid` as `kill --tree` would find it now.
+ * @since 0.1.0
+ * @category programs
+ */
 export const jobMembers = (
   pid: Pid,
   options: JobMembersOptions = {}
@@ -71,6 +87,8 @@ export const jobMembers = (
  * For the stale pidfile `path` naming `pid`: what `kill --tree` would stop
  * of its job now (what its exited main process left behind), or why it
  * would stop nothing.
+ * @since 0.1.0
+ * @category programs
  */
 export const staleJobMembers = (
   path: string,
@@ -87,11 +105,19 @@ export const staleJobMembers = (
 
 const describeMember = ({ lineage, via }: Member): JobMember => ({ ...jobProcessOf(lineage), via })
 
-/** One line per member, for `sipid status --tree`. */
+/**
+ * One line per member, for `sipid status --tree`.
+ * @since 0.1.0
+ * @category formatting
+ */
 export const describeMembers = (members: ReadonlyArray<JobMember>): string =>
   members.map(({ command, pid, via }) => `  ${pid} ${command} (${via})`).join("\n")
 
-/** The log line of `status --tree` about the job: its members, and what `kill --tree` would leave alone. */
+/**
+ * The log line of `status --tree` about the job: its members, and what `kill --tree` would leave alone.
+ * @since 0.1.0
+ * @category formatting
+ */
 export const describeJob = (pid: Pid, pidfileOwner: number, { leftOut, members }: JobMembers): string =>
   `job of process ${pid}: ${members.length} process(es)${members.length === 0 ? "" : `: ${members.map((member) => member.pid).join(", ")}`}${
     leftOut.length === 0

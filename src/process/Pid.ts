@@ -7,6 +7,10 @@
 import { type Brand, Data, Effect, Either } from "effect"
 import { InvalidPid } from "./errors.js"
 
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type Pid = number & Brand.Brand<"Pid">
 
 /** Linux's default when /proc/sys/kernel/pid_max cannot be read; the kernel never exceeds 2^22. */
@@ -18,6 +22,8 @@ const digits = /^[1-9][0-9]{0,9}$/
  * Parses a PID given on the command line: decimal digits only, no sign, no
  * leading zero, no whitespace, greater than 1 (init is never ours to
  * claim or stop) and at most `pidMax`.
+ * @since 0.1.0
+ * @category parsers
  */
 export const parsePid = (text: string, pidMax: number): Either.Either<Pid, InvalidPid> => {
   const invalid = (reason: string) => Either.left(new InvalidPid({ input: text, reason }))
@@ -55,6 +61,8 @@ export const sipidAndParent = (): ReadonlyArray<Pid> => [process.pid as Pid, pro
  * ASCII space, tab, CR and LF around it, nothing else. Other whitespace
  * (vertical tab, form feed, no-break space, a byte-order mark) is not what
  * a PID writer puts there, so it makes the content invalid.
+ * @since 0.1.0
+ * @category models
  */
 export type PidfileContent = Data.TaggedEnum<{
   Empty: {}
@@ -69,6 +77,10 @@ export type PidfileContent = Data.TaggedEnum<{
 
 export const PidfileContent = Data.taggedEnum<PidfileContent>()
 
+/**
+ * @since 0.1.0
+ * @category parsers
+ */
 export const parsePidfileContent = (text: string, pidMax: number): PidfileContent => {
   const trimmed = trimPidfileSpace(text)
   if (trimmed.length === 0) return PidfileContent.Empty()

@@ -15,6 +15,8 @@ import type { Pid } from "./Pid.js"
  * Who a PID is: the kernel's start time of the process (clock ticks since
  * boot, /proc/PID/stat field 22) and the boot it belongs to. A PID reused
  * by another process, or after a reboot, has a different identity.
+ * @since 0.1.0
+ * @category models
  */
 export interface ProcessIdentity {
   readonly pid: Pid
@@ -22,7 +24,11 @@ export interface ProcessIdentity {
   readonly bootId: string
 }
 
-/** True when both identities name one process: the same PID, started at the same tick of the same boot. */
+/**
+ * True when both identities name one process: the same PID, started at the same tick of the same boot.
+ * @since 0.1.0
+ * @category utils
+ */
 export const isSameProcess = (a: ProcessIdentity, b: ProcessIdentity): boolean =>
   // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): a.pid === b.pid → true;
   // every caller compares two identities read for one PID.
@@ -32,6 +38,8 @@ export const isSameProcess = (a: ProcessIdentity, b: ProcessIdentity): boolean =
  * A process's user IDs (/proc/PID/status `Uid:`). The kernel lets a user
  * signal a process only if the process's real or saved uid is the user's
  * (real or effective) uid; the effective uid alone decides nothing.
+ * @since 0.1.0
+ * @category models
  */
 export interface ProcessUids {
   readonly real: number
@@ -39,6 +47,10 @@ export interface ProcessUids {
   readonly saved: number
 }
 
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type ProcessState = Data.TaggedEnum<{
   /** Nothing runs at this PID: the process exited and was reaped, or never was. */
   Gone: {}
@@ -58,12 +70,24 @@ export type ProcessState = Data.TaggedEnum<{
 
 export const ProcessState = Data.taggedEnum<ProcessState>()
 
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type Alive = Data.TaggedEnum.Value<ProcessState, "Alive">
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type Gone = Data.TaggedEnum.Value<ProcessState, "Gone">
 
 /** True when the live task at `pid` is a thread of another process rather than a process. */
 export const isThread = (state: Alive): boolean => state.threadGroup !== state.identity.pid
 
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type SignalName = "SIGTERM" | "SIGQUIT" | "SIGKILL" | "SIGINT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGABRT"
 
 /**
@@ -82,6 +106,8 @@ export type SignalName = "SIGTERM" | "SIGQUIT" | "SIGKILL" | "SIGINT" | "SIGHUP"
  *   it, so the check and the signal are about one process. Its exit is
  *   noticed by reading /proc, up to a second late when many are watched
  *   (see `exitedAmong`).
+ * @since 0.1.0
+ * @category models
  */
 export interface ProcessHandle {
   readonly _tag: "Open"
@@ -104,6 +130,8 @@ export interface ProcessHandle {
 /**
  * What tree discovery needs about a process, all from one read of
  * /proc/PID/stat, so the fields belong together and to `identity`.
+ * @since 0.1.0
+ * @category models
  */
 export interface ProcessLineage {
   readonly identity: ProcessIdentity
@@ -126,6 +154,8 @@ export interface ProcessLineage {
 /**
  * A process of a job as sipid reports it (`status --tree`'s members, the
  * survivors of `kill --tree`): what /proc/PID/stat said when it was read.
+ * @since 0.2.0
+ * @category models
  */
 export interface JobProcess {
   readonly pid: Pid
@@ -144,6 +174,10 @@ export const jobProcessOf = ({ command, identity, state }: ProcessLineage): JobP
  */
 export const hasExited = (task: Pick<ProcessLineage, "state" | "threads">): boolean => task.state === "Z" && task.threads <= 1
 
+/**
+ * @since 0.1.0
+ * @category services
+ */
 export interface ProcessesService {
   /** The boot this table describes (/proc/sys/kernel/random/boot_id), as every `ProcessIdentity` from it carries. */
   readonly bootId: string
@@ -212,5 +246,9 @@ export interface ProcessesService {
   ) => Effect.Effect<ReadonlyArray<ProcessHandle>, OsError | ProcessHidden>
 }
 
+/**
+ * @since 0.1.0
+ * @category services
+ */
 // Stryker disable next-line StringLiteral: a tag's key only has to differ from the other tags' keys, and "" does too
 export class Processes extends Context.Tag("sipid/Processes")<Processes, ProcessesService>() {}

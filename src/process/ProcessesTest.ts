@@ -26,6 +26,10 @@ import type { Fate, SpawnSpec, TableEvent } from "./simulatedTable.js"
 
 export { type Behaviour, type Fate, Reaction, type SpawnSpec, type TableEvent } from "./simulatedTable.js"
 
+/**
+ * @since 0.1.0
+ * @category services
+ */
 export interface ProcessTableService {
   readonly spawn: (spec?: SpawnSpec) => Effect.Effect<ProcessIdentity>
   /**
@@ -46,9 +50,17 @@ export interface ProcessTableService {
   readonly signalsTo: (pid: Pid) => Effect.Effect<ReadonlyArray<readonly [number, SignalName]>>
 }
 
-/** The test's handle on the simulated table behind `Processes`; `ProcessTable.spawn(...)` and the rest need only the tag. */
+/**
+ * The test's handle on the simulated table behind `Processes`; `ProcessTable.spawn(...)` and the rest need only the tag.
+ * @since 0.1.0
+ * @category services
+ */
 export class ProcessTable extends Effect.Tag("sipid/ProcessTable")<ProcessTable, ProcessTableService>() {}
 
+/**
+ * @since 0.1.0
+ * @category options
+ */
 export interface TestOptions {
   /** What `pidMax` reports; default 4194304, like a 64-bit kernel. */
   readonly pidMax?: number
@@ -70,6 +82,10 @@ export interface TestOptions {
   readonly readTime?: Duration.DurationInput
 }
 
+/**
+ * @since 0.1.0
+ * @category layers
+ */
 export const make = (options: TestOptions = {}) =>
   Effect.sync(() => {
     const bootId = options.bootId ?? "test-boot"
@@ -213,7 +229,11 @@ export const make = (options: TestOptions = {}) =>
     return { processes, control }
   })
 
-/** `Processes` backed by a fresh simulated table, and the `ProcessTable` that scripts it. */
+/**
+ * `Processes` backed by a fresh simulated table, and the `ProcessTable` that scripts it.
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: TestOptions = {}): Layer.Layer<Processes | ProcessTable> =>
   Layer.effectContext(
     Effect.map(make(options), ({ control, processes }) =>

@@ -8,7 +8,11 @@ import { formatGoDuration } from "../time/goDuration.js"
 import type { Pid } from "./Pid.js"
 import type { JobProcess } from "./Processes.js"
 
-/** Text that is not a PID sipid may act on (`parsePid`). */
+/**
+ * Text that is not a PID sipid may act on (`parsePid`).
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidPid extends Data.TaggedError("InvalidPid")<{
   readonly input: string
   /** The whole sentence: what is wrong with `input`. */
@@ -19,7 +23,11 @@ export class InvalidPid extends Data.TaggedError("InvalidPid")<{
   }
 }
 
-/** Text that is not a stop schedule in `--retry` syntax (`parseStopSchedule`). */
+/**
+ * Text that is not a stop schedule in `--retry` syntax (`parseStopSchedule`).
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidStopSchedule extends Data.TaggedError("InvalidStopSchedule")<{
   readonly input: string
   readonly reason: string
@@ -29,7 +37,11 @@ export class InvalidStopSchedule extends Data.TaggedError("InvalidStopSchedule")
   }
 }
 
-/** `kill`: the process outlived every step of the schedule. The pidfile is kept. */
+/**
+ * `kill`: the process outlived every step of the schedule. The pidfile is kept.
+ * @since 0.1.0
+ * @category errors
+ */
 export class ProcessSurvived extends Data.TaggedError("ProcessSurvived")<{
   readonly path: string
   readonly pid: Pid
@@ -69,7 +81,11 @@ const survivorsOf = ({ pid: main, sentKill, survivors, waited }: JobFailure) =>
 
 const checkThem = ({ survivors }: JobFailure) => `check them with ps -o pid,stat,args -p ${survivors.map(({ pid }) => pid).join(",")}`
 
-/** `kill --tree`: processes of the job outlived everything sent to them. The pidfile is kept. */
+/**
+ * `kill --tree`: processes of the job outlived everything sent to them. The pidfile is kept.
+ * @since 0.1.0
+ * @category errors
+ */
 export class JobSurvived extends Data.TaggedError("JobSurvived")<JobFailure> {
   override get message(): string {
     return `${this.path}: ${survivorsOf(this)}; pidfile kept, ${checkThem(this)}`
@@ -82,6 +98,8 @@ export class JobSurvived extends Data.TaggedError("JobSurvived")<JobFailure> {
  * and nothing made up for it, so whether more of it still runs is unknown.
  * What was found was stopped as ever (`survivors` lists what of it is
  * still alive). The pidfile is kept.
+ * @since 0.2.0
+ * @category errors
  */
 export class JobUnseen extends Data.TaggedError("JobUnseen")<JobFailure & {
   /** Which look, e.g. "the first look". */
@@ -99,6 +117,8 @@ export class JobUnseen extends Data.TaggedError("JobUnseen")<JobFailure & {
 /**
  * `/proc/PID` is hidden from sipid (/proc mounted with hidepid), yet the
  * process exists: sipid cannot tell who it is, so it must not act on it.
+ * @since 0.1.0
+ * @category errors
  */
 export class ProcessHidden extends Data.TaggedError("ProcessHidden")<{
   readonly pid: Pid

@@ -10,6 +10,10 @@ import type { ProcessHidden } from "./errors.js"
 import type { ProcessHandle } from "./Processes.js"
 import { sendsKill, type StopSchedule } from "./stopSchedule.js"
 
+/**
+ * @since 0.2.0
+ * @category outcomes
+ */
 export type ScheduleOutcome = Data.TaggedEnum<{
   /** The process exited (or became a zombie) `after` the schedule started. */
   Exited: { readonly after: Duration.Duration }
@@ -19,6 +23,10 @@ export type ScheduleOutcome = Data.TaggedEnum<{
 
 export const ScheduleOutcome = Data.taggedEnum<ScheduleOutcome>()
 
+/**
+ * @since 0.1.0
+ * @category programs
+ */
 export const runStopSchedule = (handle: ProcessHandle, schedule: StopSchedule): Effect.Effect<ScheduleOutcome, OsError | ProcessHidden> =>
   Effect.gen(function*() {
     const { pid } = handle.identity

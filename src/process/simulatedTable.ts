@@ -14,7 +14,11 @@ import { Data, Duration, Either } from "effect"
 import type { Pid } from "./Pid.js"
 import { type ProcessIdentity, type ProcessLineage, ProcessState, type ProcessUids, type SignalName } from "./Processes.js"
 
-/** What a signal does to a simulated process. */
+/**
+ * What a signal does to a simulated process.
+ * @since 0.1.0
+ * @category models
+ */
 export type Reaction = Data.TaggedEnum<{
   /** Exit `after` the signal arrives (a D-state process survives SIGKILL for a while this way). */
   Exit: { readonly after: Duration.Duration; readonly dumpsStacks: boolean }
@@ -33,9 +37,17 @@ export const Reaction = {
   $match: Reactions.$match
 } as const
 
-/** How a process dies: reaped by its parent (gone), or left a zombie by a parent that never waits. */
+/**
+ * How a process dies: reaped by its parent (gone), or left a zombie by a parent that never waits.
+ * @since 0.1.0
+ * @category models
+ */
 export type Fate = "Reaped" | "Zombie"
 
+/**
+ * @since 0.1.0
+ * @category options
+ */
 export interface Behaviour {
   /** Signals not listed take their default action: exit at once. */
   readonly onSignal?: Partial<Record<SignalName, Reaction>>
@@ -44,6 +56,10 @@ export interface Behaviour {
   readonly exitsWithAChild?: boolean
 }
 
+/**
+ * @since 0.1.0
+ * @category options
+ */
 export interface SpawnSpec {
   /** Default: the lowest free PID above 299. */
   readonly pid?: Pid
@@ -76,7 +92,11 @@ export interface SpawnSpec {
   readonly state?: string
 }
 
-/** Something a simulated process did, at a virtual instant (Clock millis). */
+/**
+ * Something a simulated process did, at a virtual instant (Clock millis).
+ * @since 0.1.0
+ * @category models
+ */
 export type TableEvent =
   | { readonly _tag: "Signal"; readonly at: number; readonly pid: Pid; readonly startTicks: number; readonly signal: SignalName }
   | { readonly _tag: "StackDump"; readonly at: number; readonly pid: Pid; readonly startTicks: number }

@@ -8,6 +8,10 @@ import { constants } from "node:os"
 import { InvalidStopSchedule } from "./errors.js"
 import type { SignalName } from "./Processes.js"
 
+/**
+ * @since 0.1.0
+ * @category stop schedules
+ */
 export type StopStep = Data.TaggedEnum<{
   Signal: { readonly signal: SignalName }
   /** Wait up to `timeout` for the process to exit; the schedule ends early when it does. */
@@ -16,26 +20,50 @@ export type StopStep = Data.TaggedEnum<{
 
 export const StopStep = Data.taggedEnum<StopStep>()
 
+/**
+ * @since 0.1.0
+ * @category stop schedules
+ */
 export interface StopSchedule {
   readonly steps: ReadonlyArray<StopStep>
   /** Index of the first step repeated after the last (start-stop-daemon's `forever`), if any. */
   readonly repeatFrom?: number
 }
 
+/**
+ * @since 0.1.0
+ * @category stop schedules
+ */
 export const signal = (signal: SignalName): StopStep => StopStep.Signal({ signal })
+/**
+ * @since 0.1.0
+ * @category stop schedules
+ */
 export const wait = (timeout: Duration.DurationInput): StopStep => StopStep.Wait({ timeout: Duration.decode(timeout) })
 
-/** What the steps' waits add up to: the longest they can take, once through. */
+/**
+ * What the steps' waits add up to: the longest they can take, once through.
+ * @since 0.2.0
+ * @category utils
+ */
 export const totalWait = (steps: ReadonlyArray<StopStep>): Duration.Duration =>
   steps.reduce((total, step) => (step._tag === "Wait" ? Duration.sum(total, step.timeout) : total), Duration.zero)
 
-/** Whether the step sends SIGKILL, the one signal no process can catch or ignore. */
+/**
+ * Whether the step sends SIGKILL, the one signal no process can catch or ignore.
+ * @since 0.2.0
+ * @category utils
+ */
 export const sendsKill = (step: StopStep): boolean =>
   // Equivalent mutant, not disabled (the line's other ConditionalExpression mutants are killable): step._tag === "Signal"
   // → true; a wait has no signal, so the name alone decides.
   step._tag === "Signal" && step.signal === "SIGKILL"
 
-/** The signals a stop schedule may send. Signal 0 and job-control signals stop nothing. */
+/**
+ * The signals a stop schedule may send. Signal 0 and job-control signals stop nothing.
+ * @since 0.1.0
+ * @category utils
+ */
 export const stopSignals: ReadonlyArray<SignalName> = ["SIGTERM", "SIGQUIT", "SIGKILL", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGABRT"]
 
 /**
@@ -43,6 +71,8 @@ export const stopSignals: ReadonlyArray<SignalName> = ["SIGTERM", "SIGQUIT", "SI
  * `showStacks`, SIGQUIT (runtimes print every thread's stack) and up to 2 s;
  * then SIGKILL and up to 5 s, for a process in D state. 27 s at worst, under
  * monit's 30 s stop timeout.
+ * @since 0.1.0
+ * @category stop schedules
  */
 export const defaultSchedule = (options: { readonly grace?: Duration.DurationInput; readonly showStacks?: boolean } = {}): StopSchedule => ({
   steps: [
@@ -78,6 +108,8 @@ const invalid = (input: string, reason: string) => Either.left(new InvalidStopSc
  * sipid adds two rules start-stop-daemon lacks: the schedule must end with a
  * timeout (otherwise the last signal's outcome is never observed), and a
  * repeated part must wait (otherwise it spins sending signals).
+ * @since 0.1.0
+ * @category parsers
  */
 export const parseStopSchedule = (text: string): Either.Either<StopSchedule, InvalidStopSchedule> => {
   if (seconds.test(text)) {
@@ -110,7 +142,11 @@ export const parseStopSchedule = (text: string): Either.Either<StopSchedule, Inv
   return Either.right(repeatFrom === undefined ? { steps } : { steps, repeatFrom })
 }
 
-/** The schedule in `--retry` syntax, for log lines. */
+/**
+ * The schedule in `--retry` syntax, for log lines.
+ * @since 0.1.0
+ * @category formatting
+ */
 export const formatStopSchedule = (schedule: StopSchedule): string =>
   schedule.steps
     .map((step, index) =>

@@ -1,7 +1,11 @@
 /** What `run` fails with before or at the exec: COMMAND missing or not runnable, an unknown account. */
 import { Data } from "effect"
 
-/** `run`: COMMAND names no file: not on the PATH searched, or no such path. Nothing was claimed, or the claim was withdrawn. */
+/**
+ * `run`: COMMAND names no file: not on the PATH searched, or no such path. Nothing was claimed, or the claim was withdrawn.
+ * @since 0.2.0
+ * @category errors
+ */
 export class CommandNotFound extends Data.TaggedError("CommandNotFound")<{
   readonly command: string
   /** The directories searched, for a command without a slash; none for a path. */
@@ -16,7 +20,11 @@ export class CommandNotFound extends Data.TaggedError("CommandNotFound")<{
   }
 }
 
-/** `run`: COMMAND is there but cannot be run: not executable for the job's user, a directory, not a program. */
+/**
+ * `run`: COMMAND is there but cannot be run: not executable for the job's user, a directory, not a program.
+ * @since 0.2.0
+ * @category errors
+ */
 export class CommandNotExecutable extends Data.TaggedError("CommandNotExecutable")<{
   readonly command: string
   /** The file COMMAND resolved to. */
@@ -28,7 +36,11 @@ export class CommandNotExecutable extends Data.TaggedError("CommandNotExecutable
   }
 }
 
-/** `run --user`: no such user or group in /etc/passwd or /etc/group. */
+/**
+ * `run --user`: no such user or group in /etc/passwd or /etc/group.
+ * @since 0.2.0
+ * @category errors
+ */
 export class UnknownAccount extends Data.TaggedError("UnknownAccount")<{
   readonly kind: "user" | "group"
   readonly name: string

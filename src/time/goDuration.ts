@@ -25,6 +25,8 @@ const term = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y
 /**
  * Parses a non-negative Go duration, up to Go's longest. Unlike Go, a bare number (even `0`) is
  * refused: a unit-less value in a script is almost always a mistake.
+ * @since 0.1.0
+ * @category parsers
  */
 export const parseGoDuration = (text: string): Either.Either<Duration.Duration, InvalidDuration> => {
   const invalid = Either.left(new InvalidDuration({ input: text, reason: "use Go syntax with a unit, such as 500ms, 10s, 1m30s or 2h" }))
@@ -41,7 +43,11 @@ export const parseGoDuration = (text: string): Either.Either<Duration.Duration, 
     : Either.left(new InvalidDuration({ input: text, reason: "longer than Go's longest duration, 2562047h47m16s" }))
 }
 
-/** Formats a duration the way Go prints one: `1m30s`, `250ms`, `2h0m0s`. */
+/**
+ * Formats a duration the way Go prints one: `1m30s`, `250ms`, `2h0m0s`.
+ * @since 0.1.0
+ * @category formatting
+ */
 export const formatGoDuration = (duration: Duration.DurationInput): string => {
   const millis = Duration.toMillis(duration)
   if (millis < 1_000) return `${+millis.toFixed(3)}ms`

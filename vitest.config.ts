@@ -38,8 +38,9 @@ export default defineConfig({
         test: {
           name: "executable",
           include: ["test/cli/**/*.test.ts"],
-          // native.test.ts takes the npm bin apart; the executable's own native code is tested in dist.test.ts.
-          exclude: [...releaseTests, "test/cli/native.test.ts"],
+          // native.test.ts takes the npm bin apart (the executable's own native code is tested in dist.test.ts);
+          // library.test.ts tests the npm package, not a CLI.
+          exclude: [...releaseTests, "test/cli/native.test.ts", "test/cli/library.test.ts"],
           env: { SIPID_CLI: "executable" },
           globalSetup: [buildDist]
         }

@@ -19,6 +19,7 @@ export { lock, type LockedPidfile, type LockError, PidfileLock } from "./pidfile
  */
 export * as StopSchedule from "./process/stopSchedule.js"
 export { runStopSchedule, ScheduleOutcome } from "./process/runStopSchedule.js"
+export type { JobStopOptions } from "./process/stopJob.js"
 
 // The services they depend on, and the live layer of both (the file system, /proc and libc).
 export {

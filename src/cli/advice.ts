@@ -49,6 +49,10 @@ export const adviceFor = (error: CommandError): string | undefined => {
       return error.sentKill || (error._tag !== "ProcessSurvived" && error.survivors.length === 0) ? undefined : "add KILL/N to --retry to force it"
     case "ProcessHidden":
       return "run sipid as root"
+    case "ClaimantInvalid":
+      return error.problem._tag === "NotRunning" || error.problem._tag === "KernelThread"
+        ? `pass the PID of the job's process (in a start script, "$$" before exec)`
+        : undefined
     case "OsError":
       // A hint the failing code gave (a broken installation) is in the message already.
       return error.hint === undefined ? osAdvice(error.operation, error.code) : undefined

@@ -21,4 +21,4 @@ export { type Proxy, proxyFor, proxyName, type ProxySettings, proxySettingsFromE
 export { parseCount, parseHeader, parseTcpAddress, parseUrl } from "./options.js"
 export { parseExpectBody, parseExpectHeader, parseExpectJson, parseExpectStatus } from "./checkOptions.js"
 export { loadTls, type TlsFiles, type TlsOptions } from "./tls.js"
-export { type TlsFile, TlsFileInvalid } from "./errors.js"
+export { InvalidProbeSetting, type TlsFile, TlsFileInvalid } from "./errors.js"

@@ -32,11 +32,10 @@ export class ClaimantInvalid extends Data.TaggedError("ClaimantInvalid")<{
 }> {
   override get message(): string {
     const { pid } = this
-    const passTheJob = `pass the PID of the job's process (in a start script, "$$" before exec)`
     return ClaimantProblem.$match(this.problem, {
-      NotRunning: () => `PID ${pid} is not a running process; ${passTheJob}`,
+      NotRunning: () => `PID ${pid} is not a running process`,
       Thread: ({ process }) => `PID ${pid} is a thread of process ${process}; pass ${process}`,
-      KernelThread: ({ command }) => `PID ${pid} is a kernel thread (${command}), never a job's process; ${passTheJob}`,
+      KernelThread: ({ command }) => `PID ${pid} is a kernel thread (${command}), never a job's process`,
       CreatedForOther: ({ path, process }) =>
         `${path}: this lock created the pidfile for process ${process}, so it cannot be claimed for process ${pid}; claim it for ${process}`
     })

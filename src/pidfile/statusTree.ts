@@ -124,5 +124,5 @@ export const describeJob = (pid: Pid, pidfileOwner: number, { leftOut, members }
       ? ""
       : leftOut.includes(pid)
       ? `; the pidfile's owner (uid ${pidfileOwner}) could not signal process ${pid}, so kill would refuse the pidfile and signal nothing`
-      : `; ${leftOut.length} left out, which the pidfile's owner (uid ${pidfileOwner}) could not signal, as kill --tree would: ${leftOut.join(", ")}`
+      : `; ${leftOut.length} left out, which the pidfile's owner (uid ${pidfileOwner}) could not signal, so a stop of the tree leaves them alone: ${leftOut.join(", ")}`
   }`

@@ -16,6 +16,11 @@ import { runStopSchedule, ScheduleOutcome } from "./runStopSchedule.js"
 import { sendsKill, type StopSchedule, totalWait } from "./stopSchedule.js"
 import { discover, type Job, leadsGroup, leadsSession, type Member } from "./tree.js"
 
+/**
+ * How a stop of the whole job (`tree`) runs, beyond its schedule.
+ * @since 0.2.0
+ * @category options
+ */
 export interface JobStopOptions {
   /** When the main process exits before SIGKILL: how long the rest get after SIGTERM. Default 2 s. */
   readonly grace?: Duration.DurationInput

@@ -261,7 +261,7 @@ time.sleep(1000)" &
     expect(result.stdout).toContain(`  ${main} python3 (main)\n  ${nobody} python3 (child of ${main})\n`)
     expect(result.stdout).not.toMatch(new RegExp(`^  ${root} `, "m"))
     expect(result.stderr).toMatch(
-      new RegExp(`WARN +sipid status \\S+: job of process ${main}: 2 process\\(es\\): ${main}, ${nobody}; 1 left out, which the pidfile's owner \\(uid 65534\\) could not signal, as kill --tree would: ${root}\n`)
+      new RegExp(`WARN +sipid status \\S+: job of process ${main}: 2 process\\(es\\): ${main}, ${nobody}; 1 left out, which the pidfile's owner \\(uid 65534\\) could not signal, so a stop of the tree leaves them alone: ${root}\n`)
     )
     expect(result.stdout).toContain("kill=0")
     expect(result.stdout).toContain("root worker alive")

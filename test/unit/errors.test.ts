@@ -7,7 +7,7 @@ import { UsageError } from "../../src/cli/UsageError.js"
 import { InvalidProbeSetting, TlsFileInvalid } from "../../src/health/errors.js"
 import { OsError, OsSubject } from "../../src/os/OsError.js"
 import { osError } from "../../src/os/errno.js"
-import { LockRetriesExhausted, PidfileInvalid, PidfileProblem, PidfileLocked, PidfileOwned } from "../../src/pidfile/errors.js"
+import { ClaimantInvalid, ClaimantProblem, LockRetriesExhausted, PidfileInvalid, PidfileProblem, PidfileLocked, PidfileOwned } from "../../src/pidfile/errors.js"
 import { InvalidPid, InvalidStopSchedule, JobSurvived, JobUnseen, ProcessHidden, ProcessSurvived } from "../../src/process/errors.js"
 import { InvalidDuration } from "../../src/time/InvalidDuration.js"
 import { ProbeFailure } from "../../src/health/failure.js"
@@ -90,6 +90,15 @@ describe("each error is one line naming the value or file, what is wrong and wha
     ],
     [new StillHealthy({ healthy: ["http://x/"], unseen: [], attempts: 1, elapsed: Duration.seconds(1), inARow: 0, successThreshold: 1 }), "http://x/: still healthy after 1 attempt (1s)"],
     [new ProcessHidden({ pid: 42 as Pid }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?); run sipid as root"],
+    [
+      new ClaimantInvalid({ pid: 42 as Pid, problem: ClaimantProblem.NotRunning() }),
+      `PID 42 is not a running process; pass the PID of the job's process (in a start script, "$$" before exec)`
+    ],
+    [
+      new ClaimantInvalid({ pid: 2 as Pid, problem: ClaimantProblem.KernelThread({ command: "kthreadd" }) }),
+      `PID 2 is a kernel thread (kthreadd), never a job's process; pass the PID of the job's process (in a start script, "$$" before exec)`
+    ],
+    [new ClaimantInvalid({ pid: 81 as Pid, problem: ClaimantProblem.Thread({ process: 80 as Pid }) }), "PID 81 is a thread of process 80; pass 80"],
     [new UsageError({ detail: "--pid: required" }), "--pid: required"],
     [new InvalidPid({ input: "0", reason: `"0" is not a valid PID: expected a decimal number from 2 to 4194304` }), `"0" is not a valid PID: expected a decimal number from 2 to 4194304`],
     [new InvalidProbeSetting({ input: "2xx", reason: `"2xx" is not a status code or range; use e.g. 200 or 200-399` }), `"2xx" is not a status code or range; use e.g. 200 or 200-399`],

@@ -118,7 +118,7 @@ describe("jobMembers: the pidfile owner's rule, as kill --tree applies it", () =
       })
       expect(logs).toContain(`WARN process ${workers[1]} (worker) is child of ${master} but its owner could not signal it; left alone`)
       expect(describeJob(master, nobody, found)).toBe(
-        `job of process ${master}: 3 process(es): ${master}, ${workers[0]}, ${workers[2]}; 2 left out, which the pidfile's owner (uid ${nobody}) could not signal, as kill --tree would: ${workers[1]}, ${
+        `job of process ${master}: 3 process(es): ${master}, ${workers[0]}, ${workers[2]}; 2 left out, which the pidfile's owner (uid ${nobody}) could not signal, so a stop of the tree leaves them alone: ${workers[1]}, ${
           workers[3]
         }`
       )

@@ -89,6 +89,14 @@ describe("each error is one line naming the value or file, what is wrong and wha
       "http://x/: not healthy after 3 attempts (2s): last failure: connection refused; is the job listening on that port yet?"
     ],
     [new StillHealthy({ healthy: ["http://x/"], unseen: [], attempts: 1, elapsed: Duration.seconds(1), inARow: 0, successThreshold: 1 }), "http://x/: still healthy after 1 attempt (1s)"],
+    [
+      new StillHealthy({ healthy: ["http://x/", "tcp://y:1"], unseen: [], attempts: 2, elapsed: Duration.seconds(5), inARow: 0, successThreshold: 1 }),
+      "still healthy after 2 attempts (5s): http://x/, tcp://y:1"
+    ],
+    [
+      new StillHealthy({ healthy: [], unseen: [], attempts: 3, elapsed: Duration.seconds(10), inARow: 2, successThreshold: 3 }),
+      "not unhealthy 3 attempts in a row after 3 attempts (10s), only the last 2"
+    ],
     [new ProcessHidden({ pid: 42 as Pid }), "process 42: it exists but /proc/42 is hidden (/proc mounted with hidepid?); run sipid as root"],
     [
       new ClaimantInvalid({ pid: 42 as Pid, problem: ClaimantProblem.NotRunning() }),

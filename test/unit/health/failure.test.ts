@@ -147,6 +147,9 @@ describe("fromHttpClientError, code by code", () => {
     expect(fromHttpClientError(withCause(codeNotString))).toEqual(ProbeFailure.Transport({ code: "UND_ERR", detail: "fetch failed" }))
     const silent = Object.assign(new Error(""), { code: "EPIPE" })
     expect(fromHttpClientError(withCause(silent))).toEqual(ProbeFailure.Transport({ code: "EPIPE", detail: withCause(silent).message }))
+    // OpenSSL's messages may be only their closing newline.
+    const blank = Object.assign(new Error("\n"), { code: "EPIPE" })
+    expect(fromHttpClientError(withCause(blank))).toEqual(ProbeFailure.Transport({ code: "EPIPE", detail: withCause(blank).message }))
     expect(fromHttpClientError(withCause(undefined))).toEqual(
       ProbeFailure.Transport({ code: "EUNKNOWN", detail: withCause(undefined).message })
     )
@@ -270,6 +273,10 @@ describe("the reasons of checks and unix sockets", () => {
       ProbeFailure.SocketRefused({ path: "/run/web.sock" })
     )
     expect(onSocket(ProbeFailure.BadStatus({ status: 503, body: "" }))).toEqual(ProbeFailure.BadStatus({ status: 503, body: "" }))
+    const denied = fromHttpClientError(transportError("EACCES", "connect EACCES /run/web.sock"))
+    expect(onSocket(denied)).toEqual(denied)
+    const tls = ProbeFailure.Tls({ code: "ENOENT", detail: "x" })
+    expect(onSocket(tls)).toEqual(tls)
   })
 
   it("judges a failing body by its check, not by its text, which may hold a counter", () => {
@@ -289,6 +296,7 @@ describe("the reasons of checks and unix sockets", () => {
     const header = (name: string, value: string) => ProbeFailure.HeaderMismatch({ name, pattern: "^up$", value })
     expect(sameReason(header("x-state", "Tue 10:01"), header("x-state", "Tue 10:02"))).toBe(true)
     expect(sameReason(header("x-state", "a"), header("x-other", "a"))).toBe(false)
+    expect(sameReason(header("x-state", "a"), ProbeFailure.HeaderMismatch({ name: "x-state", pattern: "^down$", value: "a" }))).toBe(false)
   })
 })
 

@@ -94,6 +94,10 @@ describe("each error is one line naming the value or file, what is wrong and wha
       "still healthy after 2 attempts (5s): http://x/, tcp://y:1"
     ],
     [
+      new StillHealthy({ healthy: ["http://x/"], unseen: ["http://y/", "http://z/"], attempts: 2, elapsed: Duration.seconds(4), inARow: 0, successThreshold: 1 }),
+      "http://x/: still healthy after 2 attempts (4s); no probe of http://y/, http://z/ finished before the deadline: give the wait more time than one probe's time-out"
+    ],
+    [
       new StillHealthy({ healthy: [], unseen: [], attempts: 3, elapsed: Duration.seconds(10), inARow: 2, successThreshold: 3 }),
       "not unhealthy 3 attempts in a row after 3 attempts (10s), only the last 2"
     ],

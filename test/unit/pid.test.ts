@@ -1,8 +1,9 @@
 import { InvalidPid } from "../../src/process/errors.js"
 import { describe, expect, it } from "@effect/vitest"
-import { Either } from "effect"
+import { Cause, Effect, Either, Exit } from "effect"
 import fc from "fast-check"
-import { isSignalablePid, parsePid, parsePidfileContent, pidMaxCeiling, printable } from "../../src/process/Pid.js"
+import { hasExited } from "../../src/process/Processes.js"
+import { guardPid, isSignalablePid, type Pid, parsePid, parsePidfileContent, pidMaxCeiling, printable } from "../../src/process/Pid.js"
 
 const pidMax = 4_194_304
 
@@ -60,6 +61,20 @@ describe("isSignalablePid", () => {
 
   it.each([1, 0, -1, pidMaxCeiling + 1, 2.5, Number.NaN])("stops %d", (pid) => {
     expect(isSignalablePid(pid)).toBe(false)
+  })
+
+  it("makes guardPid die, naming the PID, where a layer would act on it", () => {
+    const exit = Effect.runSyncExit(guardPid(-1 as Pid))
+    expect(Exit.isFailure(exit) && Cause.isDie(exit.cause) && Cause.pretty(exit.cause)).toContain("refusing to act on PID -1: not a validated PID (parsePid)")
+    expect(Effect.runSyncExit(guardPid(2 as Pid))).toEqual(Exit.void)
+  })
+})
+
+describe("hasExited", () => {
+  it("is true for a zombie alone, not for one whose other threads still run", () => {
+    expect(hasExited({ state: "Z", threads: 1 })).toBe(true)
+    expect(hasExited({ state: "Z", threads: 3 })).toBe(false)
+    expect(hasExited({ state: "S", threads: 1 })).toBe(false)
   })
 })
 

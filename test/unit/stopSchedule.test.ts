@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Either } from "effect"
-import { defaultSchedule, formatStopSchedule, parseStopSchedule } from "../../src/process/stopSchedule.js"
+import { defaultSchedule, formatStopSchedule, parseStopSchedule, totalWait } from "../../src/process/stopSchedule.js"
 
 const format = (text: string) => Either.map(parseStopSchedule(text), formatStopSchedule)
 
@@ -67,5 +67,13 @@ describe("defaultSchedule", () => {
     expect(formatStopSchedule(defaultSchedule())).toBe("TERM/20/KILL/5")
     expect(formatStopSchedule(defaultSchedule({ showStacks: true }))).toBe("TERM/20/QUIT/2/KILL/5")
     expect(formatStopSchedule(defaultSchedule({ grace: Duration.millis(1500) }))).toBe("TERM/1.5/KILL/5")
+  })
+})
+
+describe("totalWait", () => {
+  it("sums a schedule's waits and nothing else", () => {
+    const schedule = Either.getOrThrow(parseStopSchedule("TERM/20/QUIT/2/KILL/5"))
+    expect(Duration.toMillis(totalWait(schedule.steps))).toBe(27_000)
+    expect(Duration.toMillis(totalWait([]))).toBe(0)
   })
 })

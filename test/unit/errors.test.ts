@@ -116,6 +116,18 @@ describe("each error is one line naming the value or file, what is wrong and wha
     [new InvalidProbeSetting({ input: "2xx", reason: `"2xx" is not a status code or range; use e.g. 200 or 200-399` }), `"2xx" is not a status code or range; use e.g. 200 or 200-399`],
     [new PidfileInvalid({ path: "/p", problem: PidfileProblem.Empty() }), "/p: is empty, so it names no process to stop; left untouched, fix or remove it by hand"],
     [
+      new PidfileInvalid({ path: "/p", problem: PidfileProblem.ChangedWhileLocked({ removed: true }) }),
+      "/p: was removed while locked, by a program that does not lock (start-stop-daemon, an editor); not claimed; left untouched, fix or remove it by hand"
+    ],
+    [
+      new PidfileInvalid({ path: "/p", problem: PidfileProblem.UntrustedSymlinkOnPath({ at: "/run/x", target: "/tmp/x", why: "uid 1000 owns it", callerUid: 0 }) }),
+      "/p: its path goes through the symbolic link /run/x -> /tmp/x, and uid 1000 owns it, so another user may point it anywhere; sipid follows a link on the way only if root owns it and its directory and no other user may write there: give the path it leads to; left untouched, fix or remove it by hand"
+    ],
+    [
+      new PidfileInvalid({ path: "/p", problem: PidfileProblem.UntrustedSymlinkOnPath({ at: "/run/x", target: "/tmp/x", why: "uid 1000 owns it", callerUid: 33 }) }),
+      "/p: its path goes through the symbolic link /run/x -> /tmp/x, and uid 1000 owns it, so another user may point it anywhere; sipid follows a link on the way only if root or uid 33 (sipid's own) own it and its directory and no other user may write there: give the path it leads to; left untouched, fix or remove it by hand"
+    ],
+    [
       new LockRetriesExhausted({ path: "/p", attempts: 20 }),
       "/p: lock failed: the file was replaced 20 times while locking; another program keeps rewriting it, try again"
     ],

@@ -10,7 +10,7 @@
  * PID still names the process, and its exit is read from /proc.
  */
 import { Clock, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
-import { closeSync } from "node:fs"
+import { closeSync, readdirSync } from "node:fs"
 import { constants } from "node:os"
 import { OsError, OsSubject } from "../os/OsError.js"
 import { osError } from "../os/errno.js"
@@ -40,14 +40,33 @@ export interface LiveOptions {
    * second (a thousand cost ~15 ms of CPU a second). Default 5 ms.
    */
   readonly pollInterval?: Duration.DurationInput
-  /** How many pidfds handles may hold at once; default: the soft open-file limit less `fileReserve`. */
+  /**
+   * How many pidfds handles may hold at once; default: the soft open-file
+   * limit less the descriptors open when the layer is built, less `fileReserve`.
+   */
   readonly pidfdBudget?: number
+  /** How many descriptors are open when the layer is built; default: counted in /proc/self/fd. Tests fix it. */
+  readonly openDescriptors?: number
   /** Reads a /proc file; tests replace it to show what the kernel might say. */
   readonly readProcFile?: ProcFileReader
 }
 
-/** Descriptors left for everything but held pidfds: Node's own, the pidfile and its lock, /proc reads, a poll's eventfd, a pidfd opened to signal. */
+/** Descriptors kept free beside held pidfds: the pidfile and its lock, /proc reads, a pidfd opened to signal, what the runtime opens later. */
 export const fileReserve = 64
+
+/**
+ * The descriptors this process holds now: its runtime's, and any a caller
+ * left open without close-on-exec (a job's start script may pass on dozens),
+ * which count against the same limit. The listing's own descriptor is not one.
+ */
+const descriptorsOpen = (): number => {
+  try {
+    return readdirSync("/proc/self/fd").length - 1
+  } catch {
+    // No /proc/self/fd to count (procfs not mounted): the limit alone sets the budget.
+    return 0
+  }
+}
 
 /** The longest a process without a held pidfd goes unchecked while exitedAmong waits. */
 const longestSweep = 1000
@@ -184,11 +203,8 @@ export const make = (options: LiveOptions = {}) =>
             ))
       )
 
-    const pidfdBudget = options.pidfdBudget ??
-      Option.match(Option.flatMap(readFile("/proc/self/limits"), (text) => Option.fromNullable(softOpenFileLimit(text))), {
-        onNone: () => 1024 - fileReserve,
-        onSome: (limit) => limit - fileReserve
-      })
+    const openFileLimit = Option.getOrElse(Option.flatMap(readFile("/proc/self/limits"), (text) => Option.fromNullable(softOpenFileLimit(text))), () => 1024)
+    const pidfdBudget = options.pidfdBudget ?? openFileLimit - (options.openDescriptors ?? descriptorsOpen()) - fileReserve
     /** Pidfds open now, held by handles or opened for a moment to signal. */
     let pidfdsOpen = 0
 

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it, vi } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
-import { readFileSync, readlinkSync } from "node:fs"
+import { readdirSync, readFileSync, readlinkSync } from "node:fs"
 import { constants } from "node:os"
 import { OsError, OsSubject } from "../../src/os/OsError.js"
 import { ProcessHidden } from "../../src/process/errors.js"
@@ -328,7 +328,20 @@ describe("the live table's pidfd budget", () => {
       const processes = yield* Processes
       const handles = yield* Effect.forEach([1, 2, 3], () => processes.open(self))
       expect(handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)).toEqual(["Pidfd", "Pidfd", "Identity"])
-    }).pipe(Effect.provide(liveTable(fileReading("/proc/self/limits", `Max open files ${ProcessesLive.fileReserve + 2} 4096 files\n`)))))
+    }).pipe(Effect.provide(liveTable({
+      ...fileReading("/proc/self/limits", `Max open files ${ProcessesLive.fileReserve + 2} 4096 files\n`),
+      openDescriptors: 0
+    }))))
+
+  it.scopedLive("counts the descriptors already open (a start script may pass on dozens) against the limit", () =>
+    Effect.suspend(() => {
+      const open = readdirSync("/proc/self/fd").length - 1
+      return Effect.gen(function*() {
+        const processes = yield* Processes
+        const handles = yield* Effect.forEach([1, 2, 3], () => processes.open(self))
+        expect(handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)).toEqual(["Pidfd", "Pidfd", "Identity"])
+      }).pipe(Effect.provide(liveTable(fileReading("/proc/self/limits", `Max open files ${open + ProcessesLive.fileReserve + 2} 4096 files\n`))))
+    }))
 
   it.scopedLive("without /proc/self/limits, holds 1024 pidfds less the reserve", () =>
     Effect.gen(function*() {
@@ -337,7 +350,7 @@ describe("the live table's pidfd budget", () => {
       const pinnedBy = handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)
       expect(pinnedBy.lastIndexOf("Pidfd")).toBe(1024 - ProcessesLive.fileReserve - 1)
       expect(pinnedBy.indexOf("Identity")).toBe(1024 - ProcessesLive.fileReserve)
-    }).pipe(Effect.provide(liveTable(fileReading("/proc/self/limits", undefined)))))
+    }).pipe(Effect.provide(liveTable({ ...fileReading("/proc/self/limits", undefined), openDescriptors: 0 }))))
 
   it.scopedLive("a process found gone holds none of the budget", () => {
     let opens = 0

@@ -123,18 +123,26 @@ export const make = (options: LiveOptions = {}) =>
       )
     )
 
+    /** kill(pid, 0): whether the kernel finds the PID's process; EPERM finds it too. */
+    const exists = (pid: Pid) =>
+      Effect.try({ try: () => process.kill(pid, 0), catch: (error) => (error as NodeJS.ErrnoException).code }).pipe(
+        Effect.match({ onFailure: (code) => code !== "ESRCH", onSuccess: () => true })
+      )
+
     /**
      * No /proc entry normally means no process. But /proc mounted with
      * hidepid=2 hides other users' processes, and a live process must never
      * be taken for a gone one (claim would overwrite its pidfile): signal 0
-     * checks existence without sending anything; EPERM means it exists.
+     * checks existence without sending anything. It is asked twice, a
+     * millisecond apart: as a process is reaped, the kernel unhashes its PID
+     * (which /proc looks up) a moment before its thread group (which kill(2)
+     * looks up since Linux 6.9), and a reap of hundreds at once falls in
+     * that moment now and then. A hidden process stays hidden.
      */
     const confirmGone = (pid: Pid) =>
-      Effect.try({ try: () => process.kill(pid, 0), catch: (error) => (error as NodeJS.ErrnoException).code }).pipe(
-        Effect.matchEffect({
-          onFailure: (code) => (code === "ESRCH" ? Effect.succeed(ProcessState.Gone()) : new ProcessHidden({ pid })),
-          onSuccess: () => new ProcessHidden({ pid })
-        })
+      Effect.flatMap(
+        Effect.flatMap(exists(pid), (found) => found ? Effect.zipRight(Effect.sleep(Duration.millis(1)), exists(pid)) : Effect.succeed(false)),
+        (found) => found ? new ProcessHidden({ pid }) : Effect.succeed(ProcessState.Gone())
       )
 
     const unparsable = (path: string) => new OsError({ operation: "parse", subject: OsSubject.File({ path }), code: "EINVAL" })

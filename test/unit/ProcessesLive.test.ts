@@ -247,6 +247,26 @@ describe("the live process table", () => {
       expect(yield* Effect.either((yield* Processes).inspect(fake))).toEqual(expected)
     }).pipe(killFailing(0, code), Effect.provide(liveTable(fileReading(`/proc/${fake}/stat`, undefined)))))
 
+  it.live("a PID without a /proc entry that kill(pid, 0) finds once, then not (a reap between the two lookups): gone, not hidden", () => {
+    const answers = ["found", "ESRCH"]
+    return Effect.acquireUseRelease(
+      Effect.sync(() =>
+        vi.spyOn(process, "kill").mockImplementation((pid, sent) => {
+          if (pid !== fake || sent !== 0) throw new Error(`this test sends nothing: kill(${pid}, ${sent}) refused`)
+          const answer = answers.shift()
+          if (answer === "found") return true
+          throw Object.assign(new Error(`kill ${answer}`), { code: answer, syscall: "kill" })
+        })
+      ),
+      () =>
+        Effect.gen(function*() {
+          expect(yield* (yield* Processes).inspect(fake)).toEqual({ _tag: "Gone" })
+          expect(answers).toEqual([])
+        }),
+      (spy) => Effect.sync(() => spy.mockRestore())
+    ).pipe(Effect.provide(liveTable(fileReading(`/proc/${fake}/stat`, undefined))))
+  })
+
   it.scopedLive.each([
     ["ESRCH", Either.right("Gone")],
     ["EPERM", Either.left({ _tag: "OsError", operation: "send SIGTERM", subject: { _tag: "Process", pid: fake }, code: "EPERM" })]

@@ -31,7 +31,7 @@ export const parseUrl = (text: string): Either.Either<URL, InvalidProbeSetting> 
     return invalid(text, `"${text}": only http and https URLs can be probed`)
   }
   if (url.username !== "" || url.password !== "") {
-    return invalid(text, `"${url.host}": credentials in the URL are not sent; use --header 'Authorization: ...'`)
+    return invalid(text, `"${url.host}": credentials in the URL are not sent; send them in an Authorization header instead`)
   }
   return Either.right(url)
 }

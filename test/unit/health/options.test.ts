@@ -15,7 +15,7 @@ describe("parseUrl", () => {
     ["127.0.0.1:8080/health", /is not a URL/],
     ["localhost", /is not a URL/],
     ["ftp://example.com/", /^"ftp:\/\/example.com\/": only http and https URLs can be probed$/],
-    ["http://user:secret@example.com/", /^"example.com": credentials in the URL are not sent; use --header 'Authorization: \.\.\.'$/],
+    ["http://user:secret@example.com/", /^"example.com": credentials in the URL are not sent; send them in an Authorization header instead$/],
     ["http://user@example.com/", /credentials in the URL are not sent/],
     ["http://:secret@example.com/", /credentials in the URL are not sent/],
     ["http://user:secret@[fe80::1%25eth0]/", /a zone id \(%25eth0\)/],

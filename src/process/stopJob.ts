@@ -185,6 +185,7 @@ export const stopJob = (
           scan,
           until: until ?? began + Duration.toMillis(lookLimit),
           leftAlone,
+          // Stryker disable next-line ConditionalExpression: spreading { startedBy: undefined } gives discover the undefined it reads when the key is absent
           ...(startedBy !== undefined && { startedBy })
         })
         yield* turn.withPermits(1)(adopt(found, kind === "first"))
@@ -203,6 +204,8 @@ export const stopJob = (
     const sendAll = (signal: SignalName) =>
       turn.withPermits(1)(Effect.gen(function*() {
         broadcast = signal
+        // Equivalent mutant, not disabled (the others on this line are killable): signal === "SIGKILL" → true; killedAt is read only
+        // once SIGKILL went to all, and no SIGTERM broadcast follows that one, so SIGKILL's time is always the last written.
         if (signal === "SIGKILL") killedAt = yield* Clock.currentTimeMillis
         yield* send(others(), signal)
       }))

@@ -240,6 +240,68 @@ describe("stopJob's looks on a machine too busy to walk", () => {
     ))
 })
 
+describe("stopJob's first look and its second", () => {
+  it.effect.each([
+    [50, undefined],
+    [51, "INFO the first look took 1.02s, past its 1s, walking the job as it stood: the stop may take that much longer than its worst case"]
+  ] as const)("a first look that reads %i strangers at 20 ms each: logged only past its second (%s)", ([count, line]) =>
+    simulate((logs) =>
+      Effect.gen(function*() {
+        const processes = yield* Processes
+        const { job: found } = yield* job({ onSignal: { SIGTERM: Reaction.exit("100 millis") } })
+        const strangers = new Set(Array.from({ length: count }, (_, index) => 100_000 + index))
+        // Only the first look's reads are slow (all before count × 20 ms): later looks read the strangers at once.
+        const busy: typeof Processes.Service = {
+          ...processes,
+          allPids: Effect.map(processes.allPids, (pids) => [...pids, ...(strangers as Set<Pid>)]),
+          lineage: (pid: Pid) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              strangers.has(pid) && now < count * 20 ? Effect.as(Effect.sleep("20 millis"), Option.none()) : processes.lineage(pid))
+        }
+        const outcome = yield* stopped(found, "TERM/20/KILL/5", 10_000, busy)
+        expect(outcome).toMatchObject({ _tag: "Exited" })
+        expect(logs.filter((entry) => entry.includes("the first look took"))).toEqual(line === undefined ? [] : [line])
+      })
+    ))
+})
+
+describe("stopJob's SIGKILL wait for the members", () => {
+  it.effect("a supervisor that exits as SIGKILL goes out, and a worker that survives it: the worker gets 5 s from that SIGKILL, then Survived at 6 s", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { job: found, workers } = yield* job({ exitsWithAChild: true, onSignal: { SIGTERM: Reaction.ignore } }, [survivesAll])
+        expect(yield* stopped(found, "TERM/1/KILL/5", 20_000)).toEqual({
+          _tag: "Survived",
+          after: Duration.millis(6_000),
+          sentKill: true,
+          survivors: [{ pid: workers[0], command: "worker", state: "S" }]
+        })
+      })
+    ))
+
+  it.effect("a supervisor that exits as SIGKILL goes out, and a worker 4.5 s dying of it: waited for from that SIGKILL, not from the stop's start, Exited at 5.5 s", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { job: found } = yield* job(
+          { exitsWithAChild: true, onSignal: { SIGTERM: Reaction.ignore } },
+          [{ onSignal: { SIGTERM: Reaction.ignore, SIGKILL: Reaction.exit("4500 millis") } }]
+        )
+        expect(yield* stopped(found, "TERM/1/KILL/5", 20_000)).toEqual({ _tag: "Exited", after: Duration.millis(5_500) })
+      })
+    ))
+
+  it.effect("a master that dies of SIGKILL at once and a worker 7 s dying of it, on KILL/10: the schedule's wait is the whole job's, past the members' 5 s, Exited at 8 s", () =>
+    simulate(() =>
+      Effect.gen(function*() {
+        const { job: found } = yield* job(
+          { onSignal: { SIGTERM: Reaction.ignore } },
+          [{ onSignal: { SIGTERM: Reaction.ignore, SIGKILL: Reaction.exit("7 seconds") } }]
+        )
+        expect(yield* stopped(found, "TERM/1/KILL/10", 20_000)).toEqual({ _tag: "Exited", after: Duration.millis(8_000) })
+      })
+    ))
+})
+
 describe("stopJob's rediscovery", () => {
   it.effect("a look that fails while the schedule runs is logged as a warning, and the stop goes on: the next look finds the new worker", () =>
     simulate((logs) =>

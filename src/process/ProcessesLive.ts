@@ -10,8 +10,9 @@
  * PID still names the process, and its exit is read from /proc.
  */
 import { Clock, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
-import { closeSync, readdirSync } from "node:fs"
+import { closeSync } from "node:fs"
 import { constants } from "node:os"
+import { openDescriptors } from "../os/descriptors.js"
 import { OsError, OsSubject } from "../os/OsError.js"
 import { osError } from "../os/errno.js"
 import { ProcessHidden } from "./errors.js"
@@ -46,7 +47,7 @@ export interface LiveOptions {
    */
   readonly pidfdBudget?: number
   /** How many descriptors are open when the layer is built; default: counted in /proc/self/fd. Tests fix it. */
-  readonly openDescriptors?: number
+  readonly descriptorsAtStart?: number
   /** Reads a /proc file; tests replace it to show what the kernel might say. */
   readonly readProcFile?: ProcFileReader
 }
@@ -59,9 +60,9 @@ export const fileReserve = 64
  * left open without close-on-exec (a job's start script may pass on dozens),
  * which count against the same limit. The listing's own descriptor is not one.
  */
-const descriptorsOpen = (): number => {
+const countOpenDescriptors = (): number => {
   try {
-    return readdirSync("/proc/self/fd").length - 1
+    return openDescriptors().length - 1
   } catch {
     // No /proc/self/fd to count (procfs not mounted): the limit alone sets the budget.
     return 0
@@ -212,7 +213,7 @@ export const make = (options: LiveOptions = {}) =>
       )
 
     const openFileLimit = Option.getOrElse(Option.flatMap(readFile("/proc/self/limits"), (text) => Option.fromNullable(softOpenFileLimit(text))), () => 1024)
-    const pidfdBudget = options.pidfdBudget ?? openFileLimit - (options.openDescriptors ?? descriptorsOpen()) - fileReserve
+    const pidfdBudget = options.pidfdBudget ?? openFileLimit - (options.descriptorsAtStart ?? countOpenDescriptors()) - fileReserve
     /** Pidfds open now, held by handles or opened for a moment to signal. */
     let pidfdsOpen = 0
 

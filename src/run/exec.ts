@@ -23,7 +23,8 @@
  * (root, its limits, stderr, SIGPIPE ignored), and the failure says why.
  */
 import { Effect, Option } from "effect"
-import { readdirSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
+import { openDescriptors } from "../os/descriptors.js"
 import { type OsError, OsSubject } from "../os/OsError.js"
 import { osError } from "../os/errno.js"
 import { CommandNotExecutable, CommandNotFound } from "./errors.js"
@@ -68,9 +69,6 @@ export const limitNow = (limits: string, resource: number): { readonly soft: big
   const [soft, hard] = (limits.split("\n")[resource + 1] ?? "").slice(26).trim().split(/\s+/).map(limitValue)
   return soft === undefined || hard === undefined ? undefined : { soft, hard }
 }
-
-/** Descriptors open in this process now. */
-const openDescriptors = () => readdirSync("/proc/self/fd").map(Number).filter(Number.isInteger)
 
 /** What the job runs with, applied in the order the module's comment gives; a failure is undone as far as cleaning up needs. */
 export const becomeTheJob = (setup: JobSetup): Effect.Effect<never, OsError | CommandNotFound | CommandNotExecutable, Libc> =>

@@ -350,7 +350,7 @@ describe("the live table's pidfd budget", () => {
       expect(handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)).toEqual(["Pidfd", "Pidfd", "Identity"])
     }).pipe(Effect.provide(liveTable({
       ...fileReading("/proc/self/limits", `Max open files ${ProcessesLive.fileReserve + 2} 4096 files\n`),
-      openDescriptors: 0
+      descriptorsAtStart: 0
     }))))
 
   it.scopedLive("counts the descriptors already open (a start script may pass on dozens) against the limit", () =>
@@ -370,7 +370,7 @@ describe("the live table's pidfd budget", () => {
       const pinnedBy = handles.map((handle) => handle._tag === "Open" && handle.pinnedBy)
       expect(pinnedBy.lastIndexOf("Pidfd")).toBe(1024 - ProcessesLive.fileReserve - 1)
       expect(pinnedBy.indexOf("Identity")).toBe(1024 - ProcessesLive.fileReserve)
-    }).pipe(Effect.provide(liveTable({ ...fileReading("/proc/self/limits", undefined), openDescriptors: 0 }))))
+    }).pipe(Effect.provide(liveTable({ ...fileReading("/proc/self/limits", undefined), descriptorsAtStart: 0 }))))
 
   it.scopedLive("a process found gone holds none of the budget", () => {
     let opens = 0

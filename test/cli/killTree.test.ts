@@ -46,6 +46,29 @@ const expectStopped = ({ stderr, stdout }: RunResult, name: string) => {
   expect(stdout, logOf(stderr)).toContain("pidfile gone")
 }
 
+/**
+ * A python master that ignores SIGTERM and `workers` workers, claimed, then
+ * stopped by `kill --tree --grace 1s` run through `setUp` (a subshell's
+ * commands before the exec, such as a ulimit); says what is left.
+ */
+const bigJob = (workers: number, setUp: string) =>
+  ns(String.raw`
+    setsid python3 -c "
+import os, signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+for _ in range(${workers}):
+    if os.fork() == 0:
+        time.sleep(1000); os._exit(0)
+open('$D/main', 'w').write(str(os.getpid()))
+time.sleep(1000)" &
+    await_file $D/main; M=$(cat $D/main)
+    until [ $(count python3) = ${workers + 1} ]; do sleep 0.05; done
+    $SIPID claim --pid $M --pid-file $P 2>/dev/null
+    set +e; (${setUp}; exec $SIPID kill --pid-file $P --tree --grace 1s); echo "kill=$?"; set -e
+    echo "python3 left: $(count python3)"
+    [ -e $P ] || echo "pidfile gone"
+  `)
+
 describe("sipid kill --tree (real processes, own PID namespace)", () => {
   it("a shell that starts three sleeps and exits on SIGTERM: the orphaned sleeps get SIGTERM too, none is left", async () => {
     const result = await ns(String.raw`
@@ -137,22 +160,7 @@ sleep 1000 & wait' &
   })
 
   it("a job bigger than sipid's open-file limit (ulimit -n 128, 301 processes): stopped whole, exit 0, nothing left", async () => {
-    const result = await ns(String.raw`
-      setsid python3 -c "
-import os, signal, time
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-for _ in range(300):
-    if os.fork() == 0:
-        time.sleep(1000); os._exit(0)
-open('$D/main', 'w').write(str(os.getpid()))
-time.sleep(1000)" &
-      await_file $D/main; M=$(cat $D/main)
-      until [ $(count python3) = 301 ]; do sleep 0.05; done
-      $SIPID claim --pid $M --pid-file $P 2>/dev/null
-      set +e; (ulimit -n 128; exec $SIPID kill --pid-file $P --tree --grace 1s); echo "kill=$?"; set -e
-      echo "python3 left: $(count python3)"
-      [ -e $P ] || echo "pidfile gone"
-    `)
+    const result = await bigJob(300, "ulimit -n 128")
     expectStopped(result, "python3")
     // 128 less the descriptors sipid has open at start (its runtime's: Node's ~19, Bun's ~8) and the 64 kept free:
     // the main process and the first workers hold pidfds, the others are pinned by start time.
@@ -169,24 +177,7 @@ time.sleep(1000)" &
 
   it("a start script that passes on 100 open descriptors (ulimit -n 200, 121 processes): they count against the limit, the job is stopped whole, exit 0", async () => {
     // Without counting them, sipid would hold pidfds up to 200 less its reserve and run out of descriptors for /proc.
-    const result = await ns(String.raw`
-      setsid python3 -c "
-import os, signal, time
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-for _ in range(120):
-    if os.fork() == 0:
-        time.sleep(1000); os._exit(0)
-open('$D/main', 'w').write(str(os.getpid()))
-time.sleep(1000)" &
-      await_file $D/main; M=$(cat $D/main)
-      until [ $(count python3) = 121 ]; do sleep 0.05; done
-      $SIPID claim --pid $M --pid-file $P 2>/dev/null
-      set +e
-      (for fd in $(seq 10 109); do eval "exec $fd</dev/null"; done; ulimit -n 200; exec $SIPID kill --pid-file $P --tree --grace 1s)
-      echo "kill=$?"; set -e
-      echo "python3 left: $(count python3)"
-      [ -e $P ] || echo "pidfile gone"
-    `)
+    const result = await bigJob(120, String.raw`for fd in $(seq 10 109); do eval "exec $fd</dev/null"; done; ulimit -n 200`)
     expectStopped(result, "python3")
     expect(result.stderr).toMatch(/\d+ of them pinned by start time alone \(past the pidfd budget\)/)
     expect(result.stderr).not.toContain("EMFILE")

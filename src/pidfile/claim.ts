@@ -18,7 +18,7 @@ import { lock, type LockError, type PidfileLock } from "./lock.js"
 import { findOccupant } from "./occupant.js"
 import { type FileNode, type OpenFile, PidfileFiles, sameNode } from "./PidfileFiles.js"
 import { claimOverStaleJob } from "./staleJob.js"
-import { ownerMaySignal } from "./trust.js"
+import { ownerMaySignal, sipidUid } from "./trust.js"
 
 /**
  * @since 0.1.0
@@ -229,8 +229,7 @@ const claimUnder = (locked: PidfileLock, claimant: Alive, tree: JobStopOptions |
         const stale = { path, pidfileOwner: file.uid, pid: content.pid, reason: occupant.reason }
         // The claimant and whoever asks are never the stale job's, whatever session they are in.
         const callerPids = [pid, ...sipidAndParent()]
-        // Stryker disable next-line LogicalOperator,OptionalChaining,UnaryOperator: only root or not is read (uid && -1 is 0 just for root), and Node has getuid wherever sipid runs, so -1 is never used
-        yield* claimOverStaleJob(stale, { excluded: callerPids, mayStop: (member) => ownerMaySignal(file.uid, member, process.getuid?.() ?? -1) }, tree)
+        yield* claimOverStaleJob(stale, { excluded: callerPids, mayStop: (member) => ownerMaySignal(file.uid, member, sipidUid()) }, tree)
       }
     }
 

@@ -24,7 +24,7 @@ import { findOccupant, type Stale } from "./occupant.js"
 import type { PidfileFiles } from "./PidfileFiles.js"
 import { removeIfStillNames } from "./release.js"
 import { jobStopped, stopStaleJob } from "./staleJob.js"
-import { checkFileTrust, checkOwnerTrust, ownerMaySignal } from "./trust.js"
+import { checkFileTrust, checkOwnerTrust, ownerMaySignal, sipidUid } from "./trust.js"
 
 /**
  * How to stop: the schedule, and who asks.
@@ -135,13 +135,11 @@ export const stop: (
   }
 )
 
-// Stryker disable LogicalOperator,OptionalChaining,UnaryOperator: in callerUid's default below, only root or not is read (uid && -1 is 0 just for root), and Node has getuid wherever sipid runs, so -1 is never used
 const stopProcess = (
   locked: LockedPidfile,
   pid: Pid,
-  { callerPids = sipidAndParent(), callerUid = process.getuid?.() ?? -1, schedule = defaultSchedule(), tree }: StopOptions
+  { callerPids = sipidAndParent(), callerUid = sipidUid(), schedule = defaultSchedule(), tree }: StopOptions
 ) =>
-  // Stryker restore LogicalOperator,OptionalChaining,UnaryOperator
   Effect.gen(function*() {
     const processes = yield* Processes
     const { path } = locked

@@ -12,7 +12,7 @@ import { type JobProcess, jobProcessOf, type ProcessHandle, Processes } from "..
 import { discover, jobOf, type Member } from "../process/tree.js"
 import { staleJob } from "./occupant.js"
 import type { PidfileFiles } from "./PidfileFiles.js"
-import { ownerMaySignal } from "./trust.js"
+import { ownerMaySignal, sipidUid } from "./trust.js"
 
 /**
  * @since 0.1.0
@@ -53,8 +53,7 @@ export interface JobMembersOptions {
 }
 
 /** kill's rules for members, recording whom the owner rule leaves out. */
-// Stryker disable next-line LogicalOperator,OptionalChaining,UnaryOperator: only root or not is read (uid && -1 is 0 just for root), and Node has getuid wherever sipid runs, so -1 is never used
-const ownerRules = ({ callerPids = sipidAndParent(), callerUid = process.getuid?.() ?? -1, pidfileOwner = 0 }: JobMembersOptions) => {
+const ownerRules = ({ callerPids = sipidAndParent(), callerUid = sipidUid(), pidfileOwner = 0 }: JobMembersOptions) => {
   const leftOut: Array<Pid> = []
   const mayStop = (handle: ProcessHandle) => {
     const may = ownerMaySignal(pidfileOwner, handle, callerUid)

@@ -86,6 +86,13 @@ export const checkFileTrust = (path: string, file: OpenFile): Either.Either<void
     : Either.void
 
 /**
+ * The uid sipid runs as, for `ownerMaySignal`: only whether it is root is read.
+ * Node has getuid wherever sipid runs; -1 (no one) stands in elsewhere.
+ */
+// Stryker disable next-line LogicalOperator,OptionalChaining,UnaryOperator: only root or not is read (uid && -1 is 0 just for root), and -1 is never used
+export const sipidUid = (): number => process.getuid?.() ?? -1
+
+/**
  * As root, a pidfile owned by another user may only name a process that
  * user could signal itself, by the kernel's rule: the process's real or
  * saved uid is the owner's. Its effective uid decides nothing: a process
